@@ -1,0 +1,64 @@
+import type { ParseArgsConfig } from 'node:util'
+
+/** What a command's module exports; loaded only when that command runs. */
+export interface CommandModule {
+  run(context: CommandContext): Promise<number | undefined>
+}
+
+/** Parsed arguments handed to a command. */
+export interface CommandContext {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>
+  positionals: string[]
+  cwd: string
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  short?: string
+  multiple?: boolean
+  /** Placeholder shown in help, for string options. */
+  arg?: string
+  description: string
+}
+
+export interface CommandSpec {
+  name: string
+  aliases?: string[]
+  summary: string
+  usage: string
+  options: Record<string, OptionSpec>
+  load: () => Promise<CommandModule>
+}
+
+/** Options every command takes. */
+export const globalOptions: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h', description: 'Show help' },
+  version: { type: 'boolean', short: 'v', description: 'Print the version' },
+  silent: { type: 'boolean', description: 'Print nothing but errors' },
+  verbose: { type: 'boolean', description: 'Print details of every step' },
+  cwd: { type: 'string', arg: 'dir', description: 'Run as if started in <dir>' },
+}
+
+/**
+ * The command table. Only names, summaries and options live here, so help and argument checking
+ * never load a command's code.
+ */
+export const commands: CommandSpec[] = []
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return commands.find((command) => command.name === name || command.aliases?.includes(name))
+}
+
+export function toParseArgsOptions(
+  options: Record<string, OptionSpec>,
+): NonNullable<ParseArgsConfig['options']> {
+  const result: NonNullable<ParseArgsConfig['options']> = {}
+  for (const [name, spec] of Object.entries(options)) {
+    result[name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    }
+  }
+  return result
+}

@@ -1,0 +1,2 @@
+export { isToteError, ToteError } from './_error.js'
+export type * from './types.js'
