@@ -1,3 +1,6 @@
+// The records that cross tote's stages. Every stage package depends on these and on nothing else
+// of tote's, so a contributor can replace one stage by writing functions over these shapes.
+
 /** Options for {@link ToteError}. */
 export interface ToteErrorOptions {
   /** One sentence that tells the user what to do about it. */
@@ -7,3 +10,120 @@ export interface ToteErrorOptions {
   /** Structured facts about the failure (a URL, a package name, tries), for tools and tests. */
   details?: Record<string, unknown>
 }
+
+/** Dependency name → version range (or other spec), as in package.json. */
+export type DependencyMap = Record<string, string>
+
+/** `dist` of one version in a packument. */
+export interface PackageDist {
+  tarball: string
+  /** Subresource Integrity string, usually sha512 (`sha512-…`). Old packages have only `shasum`. */
+  integrity?: string
+  /** Hex sha1 of the tarball. */
+  shasum?: string
+  fileCount?: number
+  unpackedSize?: number
+}
+
+/**
+ * One version of a package as the registry describes it, reduced to what resolving and installing
+ * need (the fields npm's abbreviated metadata carries, plus `license` for the lockfile).
+ */
+export interface PackageManifest {
+  name: string
+  version: string
+  dependencies?: DependencyMap
+  optionalDependencies?: DependencyMap
+  peerDependencies?: DependencyMap
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  bundleDependencies?: string[] | boolean
+  /** Command name → path inside the package, already normalised from the string form. */
+  bin?: Record<string, string>
+  engines?: Record<string, string>
+  os?: string[]
+  cpu?: string[]
+  libc?: string[]
+  license?: string
+  deprecated?: string
+  funding?: unknown
+  /** True when the package has preinstall/install/postinstall scripts or a binding.gyp. */
+  hasInstallScript?: boolean
+  dist: PackageDist
+}
+
+/** A package's registry document: every version, and the dist-tags. */
+export interface Packument {
+  name: string
+  'dist-tags': Record<string, string>
+  versions: Record<string, PackageManifest>
+  /** ISO time of the last change, when the registry says. */
+  modified?: string
+}
+
+/**
+ * One entry of package-lock.json v3 `packages`, keyed by install path (`node_modules/a`,
+ * `node_modules/a/node_modules/b`; `""` is the project itself). Field names and meaning are npm's.
+ */
+export interface LockfilePackage {
+  /** Set for the root, and for an alias or a package whose folder name is not its name. */
+  name?: string
+  version?: string
+  resolved?: string
+  integrity?: string
+  /** Only reachable through devDependencies. */
+  dev?: boolean
+  /** Only reachable through optionalDependencies. */
+  optional?: boolean
+  /** Reachable only through dev and optional paths, mixed. */
+  devOptional?: boolean
+  /** Only reachable through peerDependencies. */
+  peer?: boolean
+  link?: boolean
+  inBundle?: boolean
+  hasInstallScript?: boolean
+  hasShrinkwrap?: boolean
+  deprecated?: string
+  license?: string
+  dependencies?: DependencyMap
+  devDependencies?: DependencyMap
+  optionalDependencies?: DependencyMap
+  peerDependencies?: DependencyMap
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  bin?: Record<string, string>
+  engines?: Record<string, string>
+  os?: string[]
+  cpu?: string[]
+  libc?: string[]
+  funding?: unknown
+  /** Anything else npm wrote, kept so that a read-then-write does not lose it. */
+  [field: string]: unknown
+}
+
+/** package-lock.json, version 3. */
+export interface Lockfile {
+  name?: string
+  version?: string
+  lockfileVersion: 3
+  requires?: boolean
+  packages: Record<string, LockfilePackage>
+}
+
+/** The subset of package.json that installing reads. */
+export interface ProjectManifest {
+  name?: string
+  version?: string
+  dependencies?: DependencyMap
+  devDependencies?: DependencyMap
+  optionalDependencies?: DependencyMap
+  peerDependencies?: DependencyMap
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  /** npm overrides: name (or `name@range`) → spec, or a nested object; `.` means the parent's own spec. */
+  overrides?: Record<string, unknown>
+  bin?: string | Record<string, string>
+  engines?: Record<string, string>
+  license?: string
+  [field: string]: unknown
+}
+
+/** Which dependency types to leave out of an install (`--omit`). */
+export type OmitType = 'dev' | 'optional' | 'peer'
