@@ -127,3 +127,48 @@ export interface ProjectManifest {
 
 /** Which dependency types to leave out of an install (`--omit`). */
 export type OmitType = 'dev' | 'optional' | 'peer'
+
+/**
+ * A package to put at one place in node_modules, planned from one lockfile entry: what the
+ * downloader fetches, what the cache is keyed by, and where the cloner puts it.
+ */
+export interface InstallPackage {
+  /** Install path relative to the project, `node_modules/a` or `node_modules/a/node_modules/b`. */
+  path: string
+  /** The real package name (differs from the folder name for aliases). */
+  name: string
+  version: string
+  /** SRI string the tarball must match; the content cache key. */
+  integrity: string
+  /** Absolute tarball URL. */
+  tarballUrl: string
+  /** Gets a private copy, not links into the cache, because its scripts may change its files. */
+  hasInstallScript: boolean
+  /** Command name → path inside the package. */
+  bin?: Record<string, string>
+}
+
+/** One regular file of an extracted package, as the content cache's index records it. */
+export interface PackageFile {
+  /** Path inside the package, `/`-separated, never absolute, never with `..`. */
+  path: string
+  /** 0o644, or 0o755 when any execute bit was set in the tarball. */
+  mode: number
+  size: number
+}
+
+/** A complete, extracted package in the content cache. */
+export interface CachedPackage {
+  integrity: string
+  /** Absolute path of the package's root folder inside the cache (its package.json is here). */
+  dir: string
+  files: PackageFile[]
+}
+
+/** A non-fatal problem a stage reports (an entry dropped from a hostile tarball, a bin name refused). */
+export interface StageWarning {
+  code: string
+  message: string
+  /** The package it concerns, as `name@version`, when known. */
+  package?: string
+}
