@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { STATUS_CODES } from 'node:http'
+import type { Fault } from './types.js'
+
+/** A response before it is sent, so that a fault can still change it. */
+export interface Reply {
+  status: number
+  headers: Record<string, string>
+  body: Buffer
+}
+
+export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: Buffer.from(JSON.stringify(value)),
+  }
+}
+
+export function hasToken(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization
+  return header !== undefined && /^bearer /i.test(header) && header.slice(7) === token
+}
+
+export function unauthorizedReply(): Reply {
+  return jsonReply(401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="test-registry"' })
+}
+
+/** The reply of a fault with a `status`: its body as text, or an npm-like JSON error. */
+export function faultStatusReply(fault: Fault & { status: number }): Reply {
+  if (fault.body !== undefined) {
+    return { status: fault.status, headers: { 'content-type': 'text/plain' }, body: Buffer.from(fault.body) }
+  }
+  return jsonReply(fault.status, { error: STATUS_CODES[fault.status] ?? 'error' })
+}
+
+/** Flips (XOR 0xff) up to 16 bytes in the middle of a copy of `body`: same length, different bytes. */
+export function corruptBytes(body: Buffer): Buffer {
+  const copy = Buffer.from(body)
+  const start = Math.floor(copy.length / 2)
+  for (let i = start; i < Math.min(copy.length, start + 16); i++) copy[i] = copy[i]! ^ 0xff
+  return copy
+}
+
+/**
+ * Sends `reply`, applying the body faults: corrupt, then reset (RST after N bytes) or truncate (FIN
+ * after N bytes). Both advertise the full content-length.
+ */
+export function sendReply(
+  res: ServerResponse,
+  reply: Reply,
+  fault: Fault | undefined,
+  isHead: boolean,
+): void {
+  const body = fault?.corrupt ? corruptBytes(reply.body) : reply.body
+  const headers: Record<string, string> = { ...reply.headers, ...fault?.headers }
+  const hasBody = reply.status !== 304 && reply.status !== 204
+  if (hasBody) headers['content-length'] = String(body.length)
+  res.writeHead(reply.status, headers)
+  if (isHead || !hasBody) {
+    res.end()
+    return
+  }
+  const reset = fault?.resetAfterBytes
+  const truncate = fault?.truncateAfterBytes
+  if (reset === undefined && truncate === undefined) {
+    res.end(body)
+    return
+  }
+  const sent = body.subarray(0, Math.max(0, reset ?? truncate ?? 0))
+  res.flushHeaders()
+  res.write(sent, () => {
+    const socket = res.socket
+    if (!socket || socket.destroyed) return
+    if (reset !== undefined) socket.resetAndDestroy()
+    else socket.end()
+  })
+}
