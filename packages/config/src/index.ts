@@ -1,0 +1,2 @@
+export { loadConfig } from './_load.js'
+export type * from './types.js'
