@@ -9,7 +9,8 @@ const includeTypes: readonly string[] = ['prod', ...omitTypes]
 
 function readList(npm: NpmConfig, key: string, allowed: readonly string[]): string[] {
   const value = npm.get(key) ?? []
-  const list = Array.isArray(value) ? value : [value]
+  // an empty entry (`omit=` in a file) means nothing
+  const list = (Array.isArray(value) ? value : [value]).filter((item) => item !== '')
   for (const item of list) {
     if (typeof item !== 'string' || !allowed.includes(item)) {
       throw badValue(npm, key, `one or more of ${allowed.join(', ')}`, value)

@@ -27,7 +27,8 @@ export function readBoolean(npm: NpmConfig, key: string): boolean {
 
 export function readCount(npm: NpmConfig, key: string): number {
   const value = npm.get(key)
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+  // Infinity is allowed: npm reads `maxsockets=Infinity` as a number too
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw badValue(npm, key, 'a number ≥ 0', value)
   }
   return value

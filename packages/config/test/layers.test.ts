@@ -29,7 +29,7 @@ describe('layers', () => {
 
   it('applies global < user < project < environment < flags', async () => {
     const m = makeMachine()
-    m.globalRc('registry=http://global.test/\nfetch-retries=1\nmaxsockets=3\n')
+    m.globalRc('registry=http://global.test/\nfetch-retries=1\nmaxsockets=3\nfetch-retry-factor=Infinity\n')
     m.userRc('registry=http://user.test/\nfetch-retries=2\n')
     m.projectRc('registry=http://project.test/\nfetch-retries=3\nfetch-timeout=4\n')
 
@@ -38,6 +38,7 @@ describe('layers', () => {
     expect(files.fetchRetries).toBe(3)
     expect(files.fetchTimeout).toBe(4)
     expect(files.maxSockets).toBe(3)
+    expect(files.fetchRetryFactor).toBe(Number.POSITIVE_INFINITY)
 
     const withEnv = await m.load({ env: { npm_config_registry: 'http://env.test/' } })
     expect(withEnv.registry).toBe('http://env.test/')

@@ -171,6 +171,9 @@ describe('omit', () => {
     expect((await m.load({ env: { NODE_ENV: 'production' } })).omit).toEqual(['peer'])
     m.projectRc('production=true\noptional=false\n')
     expect((await m.load()).omit).toEqual(['dev', 'optional'])
+    // an empty omit is configured as "nothing", which replaces the NODE_ENV default
+    m.projectRc('omit=\n')
+    expect((await m.load({ env: { NODE_ENV: 'production' } })).omit).toEqual([])
   })
 
   it('refuses an unknown dependency type', async () => {
@@ -211,6 +214,7 @@ describe('bad values', () => {
     ['registry=ftp://files.test/\n', 'registry'],
     ['@acme:registry=acme\n', '@acme:registry'],
     ['fetch-retries=many\n', 'fetch-retries'],
+    ['fetch-timeout=-1\n', 'fetch-timeout'],
     ['strict-ssl=perhaps\n', 'strict-ssl'],
     ['proxy=://nope\n', 'proxy'],
   ])('refuses %j with ECONFIG naming the file and key', async (text, key) => {
