@@ -1,0 +1,46 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { EngineState } from './_engine.js'
+import type { ConcreteCloneStrategy } from './types.js'
+
+/** Where `auto` keeps its findings, inside the cloner's `stateDir`. */
+export const STRATEGY_FILE = 'clone-strategy.json'
+
+interface StrategyFile {
+  version: 1
+  /** `<device of the cache>:<device of node_modules>` → the strategy that worked there. */
+  pairs: Record<string, ConcreteCloneStrategy>
+}
+
+const STRATEGIES = new Set<string>(['reflink', 'hardlink', 'copy'])
+
+/** What an earlier run found for this device pair, or undefined (also for a missing or garbled file). */
+export function recallStrategy(stateDir: string, pairKey: string): ConcreteCloneStrategy | undefined {
+  const found = readPairs(stateDir)[pairKey]
+  return found !== undefined && STRATEGIES.has(found) ? found : undefined
+}
+
+/** Writes the finding for this device pair (atomically, keeping other pairs). */
+export function rememberStrategy(stateDir: string, pairKey: string, strategy: ConcreteCloneStrategy): void {
+  const file: StrategyFile = { version: 1, pairs: { ...readPairs(stateDir), [pairKey]: strategy } }
+  mkdirSync(stateDir, { recursive: true })
+  const temporary = join(stateDir, `${STRATEGY_FILE}.${process.pid}.${Date.now()}.tmp`)
+  writeFileSync(temporary, `${JSON.stringify(file, null, 2)}\n`)
+  renameSync(temporary, join(stateDir, STRATEGY_FILE))
+}
+
+/** The engine state that skips probing for a remembered strategy. */
+export function stateFor(strategy: ConcreteCloneStrategy): EngineState {
+  if (strategy === 'reflink') return { reflink: 'assumed', hardlink: 'unknown' }
+  if (strategy === 'hardlink') return { reflink: 'fails', hardlink: 'assumed' }
+  return { reflink: 'fails', hardlink: 'fails' }
+}
+
+function readPairs(stateDir: string): Record<string, ConcreteCloneStrategy> {
+  try {
+    const parsed = JSON.parse(readFileSync(join(stateDir, STRATEGY_FILE), 'utf8')) as Partial<StrategyFile>
+    return parsed.version === 1 && parsed.pairs && typeof parsed.pairs === 'object' ? parsed.pairs : {}
+  } catch {
+    return {}
+  }
+}
