@@ -4,7 +4,7 @@ import { createFaults, safeDecode } from './_faults.js'
 import { faultStatusReply, hasToken, jsonReply, type Reply, sendReply, unauthorizedReply } from './_reply.js'
 import { route } from './_routes.js'
 import { createStore } from './_store.js'
-import type { RecordedRequest, TestRegistry, TestRegistryOptions } from './types.js'
+import type { Fault, RecordedRequest, TestRegistry, TestRegistryOptions } from './types.js'
 
 /** `/a`, `/@s%2fx`: the scope's slash escaped, as npm requests packuments. */
 export function packumentPath(name: string): string {
@@ -29,14 +29,21 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
   const context = { store, fullOnly: options.fullOnly ?? false, compress: options.compress ?? false }
   let closed = false
 
+  /** setTimeout that close() cancels. */
+  function later(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      run()
+    }, ms)
+    timers.add(timer)
+  }
+
   function delay(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer)
-        resolve()
-      }, ms)
-      timers.add(timer)
-    })
+    return new Promise((resolve) => later(ms, resolve))
+  }
+
+  function send(res: ServerResponse, reply: Reply, fault: Fault | undefined, isHead: boolean): void {
+    sendReply(res, reply, fault, isHead, later)
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -45,11 +52,11 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     const decodedPath = safeDecode(rawPath)
     const isHead = req.method === 'HEAD'
     if (decodedPath === undefined) {
-      sendReply(res, jsonReply(400, { error: 'malformed URL escape' }), undefined, isHead)
+      send(res, jsonReply(400, { error: 'malformed URL escape' }), undefined, isHead)
       return
     }
     if (options.token !== undefined && !hasToken(req, options.token)) {
-      sendReply(res, unauthorizedReply(), undefined, isHead)
+      send(res, unauthorizedReply(), undefined, isHead)
       return
     }
     const fault = faults.take(decodedPath, rawPath)
@@ -61,16 +68,19 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     if (fault?.requireToken !== undefined && !hasToken(req, fault.requireToken)) reply = unauthorizedReply()
     else if (fault?.status !== undefined) reply = faultStatusReply({ ...fault, status: fault.status })
     else reply = route(context, req, decodedPath, fault?.wrongIntegrity ?? false)
-    sendReply(res, reply, fault, isHead)
+    send(res, reply, fault, isHead)
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       // A spec the registry cannot serve (a bug in a test's fixture): answer 500 with the reason.
       if (res.headersSent) res.destroy()
-      else sendReply(res, jsonReply(500, { error: String(error) }), undefined, req.method === 'HEAD')
+      else send(res, jsonReply(500, { error: String(error) }), undefined, req.method === 'HEAD')
     })
   })
+  // Longer than any pause in a test, so that a client never reuses a socket the server is closing;
+  // close() destroys sockets anyway.
+  server.keepAliveTimeout = 60_000
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))

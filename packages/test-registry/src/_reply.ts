@@ -42,15 +42,19 @@ export function corruptBytes(body: Buffer): Buffer {
   return copy
 }
 
+const RESET_GRACE_MS = 50
+
 /**
  * Sends `reply`, applying the body faults: corrupt, then reset (RST after N bytes) or truncate (FIN
- * after N bytes). Both advertise the full content-length.
+ * after N bytes). Both advertise the full content-length. `later` runs a callback after a delay
+ * that close() cancels.
  */
 export function sendReply(
   res: ServerResponse,
   reply: Reply,
   fault: Fault | undefined,
   isHead: boolean,
+  later: (ms: number, run: () => void) => void,
 ): void {
   const body = fault?.corrupt ? corruptBytes(reply.body) : reply.body
   const headers: Record<string, string> = { ...reply.headers, ...fault?.headers }
@@ -72,7 +76,14 @@ export function sendReply(
   res.write(sent, () => {
     const socket = res.socket
     if (!socket || socket.destroyed) return
-    if (reset !== undefined) socket.resetAndDestroy()
-    else socket.end()
+    if (reset === undefined) {
+      socket.end()
+      return
+    }
+    // Linux reports an RST that arrives before the client has read the bytes as a clean EOF: give
+    // the client a moment to read them, so that it sees ECONNRESET after the partial body.
+    later(RESET_GRACE_MS, () => {
+      if (!socket.destroyed) socket.resetAndDestroy()
+    })
   })
 }

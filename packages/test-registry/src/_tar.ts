@@ -152,7 +152,6 @@ export function createTarball(entries: TarEntrySpec[], options: CreateTarballOpt
   const blocks = entries.flatMap(entryBlocks)
   blocks.push(new Uint8Array(BLOCK * 2))
   const tar = Buffer.concat(blocks)
-  if (options.gzip === false) return new Uint8Array(tar.buffer, tar.byteOffset, tar.length)
-  const gz = gzipSync(tar, { level: 9 })
-  return new Uint8Array(gz.buffer, gz.byteOffset, gz.length)
+  // Copies: a small Buffer may be a view into Node's shared pool, and callers may use `.buffer`.
+  return new Uint8Array(options.gzip === false ? tar : gzipSync(tar, { level: 9 }))
 }

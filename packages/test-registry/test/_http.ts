@@ -63,6 +63,7 @@ export interface NodeGetResult {
 /** GET with node:http, without decoding the body; resolves with what arrived and any error after it. */
 export function nodeGet(url: string, headers: Record<string, string> = {}): Promise<NodeGetResult> {
   return new Promise((resolve, reject) => {
+    let partial: (() => Omit<NodeGetResult, 'error'>) | undefined
     const req = request(url, { headers, agent: false }, (res) => {
       const chunks: Buffer[] = []
       const result = () => ({
@@ -70,11 +71,33 @@ export function nodeGet(url: string, headers: Record<string, string> = {}): Prom
         headers: res.headers,
         body: Buffer.concat(chunks),
       })
+      partial = result
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => resolve(result()))
       res.on('error', (error) => resolve({ ...result(), error }))
     })
-    req.on('error', reject)
+    // After the response has started, a reset may surface on the request rather than the response.
+    req.on('error', (error) => (partial ? resolve({ ...partial(), error }) : reject(error)))
     req.end()
   })
+}
+
+/** The packument fields tests read (the rest stays `unknown`). */
+export interface PackumentJson {
+  [field: string]: unknown
+  name: string
+  'dist-tags': Record<string, string>
+  versions: Record<string, VersionJson>
+  time?: Record<string, string>
+  modified?: string
+}
+
+export interface VersionJson {
+  [field: string]: unknown
+  dist: { tarball: string; integrity: string; shasum: string; fileCount?: number; unpackedSize?: number }
+}
+
+/** The JSON body of a packument response. */
+export async function packumentJson(response: Response): Promise<PackumentJson> {
+  return (await response.json()) as PackumentJson
 }

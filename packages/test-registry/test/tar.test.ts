@@ -86,6 +86,9 @@ describe('createTarball', () => {
     expect(Buffer.from(createTarball(entries))).toEqual(Buffer.from(first))
     expect(gunzipSync(first)).toEqual(Buffer.from(createTarball(entries, { gzip: false })))
     expect(readTar(first)[0]!.content).toEqual(Buffer.from([0, 1, 2, 255]))
+    // The result owns its memory (not a view into Node's shared Buffer pool).
+    const plain = createTarball(entries, { gzip: false })
+    expect([plain.byteOffset, plain.buffer.byteLength]).toEqual([0, plain.length])
   })
 
   it('emits pax headers whose records carry their exact length', () => {
