@@ -1,0 +1,97 @@
+// Resolves the shared fixtures against the registry from npm configuration and compares the result
+// with npm's own lockfile (`npm install --package-lock-only --ignore-scripts` in a /tmp copy):
+// entry counts, share of equal (path, version) pairs, differences, and tote's wall time.
+// Run: pnpm --filter @tote/resolver compare [fixture…]
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Lockfile, ProjectManifest } from '@tote/types'
+import { createResolver } from '../src/index.js'
+import { createFetchClient, npmRegistry } from './_fetch-client.js'
+
+const fixturesDir = '/work/shared/fixtures'
+const workDir = '/tmp/tote-resolver-compare'
+const fixtures = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['vite-react-ts', 'ant-design']
+
+function npmLock(fixture: string): Lockfile {
+  const dir = join(workDir, fixture, 'npm')
+  const lockPath = join(dir, 'package-lock.json')
+  if (!existsSync(lockPath)) {
+    mkdirSync(dir, { recursive: true })
+    for (const file of ['package.json', '.npmrc']) {
+      if (existsSync(join(fixturesDir, fixture, file)))
+        copyFileSync(join(fixturesDir, fixture, file), join(dir, file))
+    }
+    console.log(`${fixture}: running npm install --package-lock-only (once)…`)
+    execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: dir,
+      stdio: 'ignore',
+    })
+  }
+  return JSON.parse(readFileSync(lockPath, 'utf8')) as Lockfile
+}
+
+function pairs(lock: Lockfile): Map<string, string> {
+  const map = new Map<string, string>()
+  for (const [path, entry] of Object.entries(lock.packages))
+    if (path !== '') map.set(path, entry.version ?? '(link)')
+  return map
+}
+
+const flagNames = ['dev', 'optional', 'devOptional', 'peer'] as const
+
+async function compare(fixture: string): Promise<void> {
+  const project = JSON.parse(
+    readFileSync(join(fixturesDir, fixture, 'package.json'), 'utf8'),
+  ) as ProjectManifest
+  const npmrcPath = join(fixturesDir, fixture, '.npmrc')
+  const legacyPeerDeps =
+    existsSync(npmrcPath) && /^\s*legacy-peer-deps\s*=\s*true\s*$/m.test(readFileSync(npmrcPath, 'utf8'))
+  const reference = npmLock(fixture)
+  const registry = npmRegistry()
+  const client = createFetchClient(registry)
+  const npmVersion = execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim()
+  const started = performance.now()
+  const { lockfile, warnings, stats } = await createResolver(client, {
+    legacyPeerDeps,
+    omitLockfileRegistryResolved: true,
+    registryFor: () => registry,
+    npmVersion,
+  }).resolve(project)
+  const seconds = (performance.now() - started) / 1000
+  await client.close()
+  mkdirSync(join(workDir, fixture), { recursive: true })
+  writeFileSync(join(workDir, fixture, 'tote-lock.json'), `${JSON.stringify(lockfile, null, 2)}\n`)
+
+  const ours = pairs(lockfile)
+  const theirs = pairs(reference)
+  let equal = 0
+  const diffs: string[] = []
+  let flagDiffs = 0
+  for (const [path, version] of theirs) {
+    const mine = ours.get(path)
+    if (mine === version) {
+      equal++
+      const a = lockfile.packages[path]!
+      const b = reference.packages[path]!
+      const fa = flagNames.filter((f) => a[f]).join(',')
+      const fb = flagNames.filter((f) => b[f]).join(',')
+      if (fa !== fb) {
+        flagDiffs++
+        if (flagDiffs <= 10) diffs.push(`  flags ${path}: npm [${fb}] tote [${fa}]`)
+      }
+    } else diffs.push(`  ${path}: npm ${version}, tote ${mine ?? '(absent)'}`)
+  }
+  for (const [path, version] of ours)
+    if (!theirs.has(path)) diffs.push(`  ${path}: npm (absent), tote ${version}`)
+  const share = (100 * equal) / Math.max(theirs.size, 1)
+  console.log(
+    `${fixture}: npm ${theirs.size} entries, tote ${ours.size}; equal (path, version) ${equal} = ${share.toFixed(2)}%;` +
+      ` flag differences ${flagDiffs}; resolve ${seconds.toFixed(2)} s, ${stats.packuments} packuments,` +
+      ` ${(client.stats().bytes / 1e6).toFixed(0)} MB; ${warnings.length} warnings`,
+  )
+  for (const line of diffs.slice(0, 60)) console.log(line)
+  if (diffs.length > 60) console.log(`  … ${diffs.length - 60} more`)
+}
+
+for (const fixture of fixtures) await compare(fixture)

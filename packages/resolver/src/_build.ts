@@ -1,0 +1,271 @@
+import { isToteError, ToteError } from '@tote/types'
+import { type EngineVersions, nearestVersions, pickManifest } from './_pick.js'
+import { PlaceDep } from './_place-dep.js'
+import type { PackumentSource } from './_source.js'
+import { type Edge, Node } from './_tree.js'
+
+// npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
+// dependencies, pick a version for each (with its peer set, in a virtual root copying the dependant's
+// dependencies), place them in name order, and queue whatever the placements changed.
+
+export interface BuildOptions {
+  source: PackumentSource
+  engines: EngineVersions
+  compare: (a: string, b: string) => number
+  signal: AbortSignal | undefined
+  onPeerConflict: (edge: Edge, dep: Node) => void
+}
+
+/** Nodes by (depth, path), each once, like npm's DepsQueue. */
+class DepsQueue {
+  readonly #items: { node: Node; depth: number; location: string }[] = []
+  readonly #queued = new Set<Node>()
+  #sorted = true
+
+  constructor(private readonly compare: (a: string, b: string) => number) {}
+
+  get length(): number {
+    return this.#items.length
+  }
+
+  push(node: Node): void {
+    if (this.#queued.has(node)) return
+    this.#queued.add(node)
+    this.#items.push({ node, depth: node.depth, location: node.location })
+    this.#sorted = false
+  }
+
+  pop(): Node | undefined {
+    if (!this.#sorted) {
+      this.#items.sort((a, b) => a.depth - b.depth || this.compare(a.location, b.location))
+      this.#sorted = true
+    }
+    const item = this.#items.shift()
+    if (item) this.#queued.delete(item.node)
+    return item?.node
+  }
+}
+
+export class TreeBuilder {
+  readonly loadFailures = new Set<Node>()
+  readonly #queue: DepsQueue
+  readonly #seen = new Set<Node>()
+  readonly #virtualRoots = new Map<Node, Node>()
+
+  constructor(
+    readonly root: Node,
+    readonly options: BuildOptions,
+  ) {
+    this.#queue = new DepsQueue(options.compare)
+  }
+
+  async build(start: Iterable<Node>): Promise<void> {
+    for (const node of start) this.#queue.push(node)
+    for (let node = this.#queue.pop(); node; node = this.#queue.pop()) {
+      this.options.signal?.throwIfAborted()
+      if (this.#seen.has(node) || node.root !== this.root) continue
+      this.#seen.add(node)
+      await this.#step(node)
+    }
+  }
+
+  /** Edges of `node` that need a (new) node: missing, or not satisfied by what they resolve to. */
+  problemEdges(node: Node): Edge[] {
+    const bundle = node.isProjectRoot ? undefined : node.pkg.bundleDependencies
+    const bundled = new Set(
+      bundle === true ? Object.keys(node.pkg.dependencies ?? {}) : Array.isArray(bundle) ? bundle : [],
+    )
+    const problems: Edge[] = []
+    for (const edge of node.edgesOut.values()) {
+      if (bundled.has(edge.name)) continue
+      const to = edge.to
+      if (to && this.loadFailures.has(to)) continue
+      if (!to) {
+        if (edge.type !== 'peerOptional') problems.push(edge)
+      } else if (!edge.valid) problems.push(edge)
+    }
+    return problems
+  }
+
+  async #step(node: Node): Promise<void> {
+    const tasks: { edge: Edge; dep: Node }[] = []
+    for (const edge of this.problemEdges(node)) {
+      if (edge.peerConflicted) continue
+      const virtualRoot = this.#virtualRoot(node, true)
+      const vrEdge = virtualRoot.edgesOut.get(edge.name)
+      const vrDep = vrEdge?.valid ? vrEdge.to : null
+      const dep = vrDep?.satisfies(edge)
+        ? vrDep
+        : await this.#nodeFromEdge(edge, edge.peer ? virtualRoot : null, null)
+      tasks.push({ edge, dep })
+    }
+    tasks.sort((a, b) => this.options.compare(a.edge.name, b.edge.name))
+    const placeOptions = {
+      preferDedupe: false,
+      compare: this.options.compare,
+      onPeerConflict: this.options.onPeerConflict,
+    }
+    for (const { edge, dep } of tasks) this.#afterPlace(new PlaceDep(edge, dep, placeOptions))
+  }
+
+  /** Queues what a placement (and its peers' placements) made worth another look. */
+  #afterPlace(pd: PlaceDep): void {
+    const { placed, canPlace } = pd
+    if (placed && canPlace) {
+      if (placed.error) this.loadFailures.add(placed)
+      const decision = canPlace.canPlaceSelf
+      for (const edgeIn of decision === 'OK' || decision === 'REPLACE' ? placed.edgesIn : []) {
+        if (edgeIn === pd.edge || edgeIn.valid || edgeIn.peerConflicted) continue
+        if (decision === 'OK' && this.#seen.has(edgeIn.from)) continue
+        this.#seen.delete(edgeIn.from)
+        this.#queue.push(edgeIn.from)
+      }
+      this.#queue.push(placed)
+      // discovery for what the placed node will need (a no-op when it is known already)
+      for (const edge of placed.edgesOut.values()) {
+        this.options.source.want(edge.name, edge.spec, edge.type === 'peerOptional')
+      }
+      for (const node of pd.needEvaluation) {
+        this.#seen.delete(node)
+        this.#queue.push(node)
+      }
+    }
+    for (const child of pd.children) this.#afterPlace(child)
+  }
+
+  #virtualRoot(node: Node, reuse: boolean): Node {
+    const existing = reuse ? this.#virtualRoots.get(node) : undefined
+    if (existing) return existing
+    const vr = new Node({
+      ctx: node.ctx,
+      name: node.name,
+      pkg: node.pkg,
+      sourceReference: node,
+      overrides: node.overrides,
+    })
+    this.#virtualRoots.set(node, vr)
+    return vr
+  }
+
+  /** A node for `edge` in a virtual root, with its peer set loaded beside it. */
+  async #nodeFromEdge(edge: Edge, parentOrNull: Node | null, secondEdge: Edge | null): Promise<Node> {
+    const parent = parentOrNull ?? this.#virtualRoot(edge.from, false)
+    const first = await this.#nodeFromSpec(edge, parent)
+    // a broad spec of the dependant (>=1) should not beat a narrower one of the peer (1.x)
+    const second =
+      secondEdge && !secondEdge.valid ? await this.#nodeFromSpec(secondEdge, parent, edge.name) : null
+    const node = second && edge.valid ? second : first
+    node.attach(parent)
+    return this.#loadPeerSet(node)
+  }
+
+  async #nodeFromSpec(edge: Edge, parent: Node, name = edge.name): Promise<Node> {
+    const node = await this.#load(edge, name)
+    node.placedBy = edge
+    node.attach(parent)
+    return node
+  }
+
+  async #load(edge: Edge, name: string): Promise<Node> {
+    const { source, engines, signal } = this.options
+    const ctx = edge.from.ctx
+    const parsed = edge.parsed
+    const fail = (error: Error) =>
+      new Node({ ctx, name, pkg: { name: parsed.name }, error, overrides: edge.overrides })
+    if (parsed.type === 'unsupported') {
+      return fail(
+        new ToteError(
+          'EUNSUPPORTEDSPEC',
+          `Unsupported spec for ${name}: "${edge.spec}" (${parsed.kind}), wanted by ${chainText(edge)}`,
+          {
+            hint: 'tote installs registry packages: use a version range, a dist-tag or an npm: alias.',
+            details: { name, spec: edge.spec, kind: parsed.kind, chain: chainOf(edge) },
+          },
+        ),
+      )
+    }
+    source.want(name, edge.spec, edge.type === 'peerOptional')
+    let packument: Awaited<ReturnType<PackumentSource['get']>>
+    try {
+      packument = await source.get(parsed.name)
+    } catch (error) {
+      signal?.throwIfAborted()
+      if (!isToteError(error)) return fail(error instanceof Error ? error : new Error(String(error)))
+      return fail(
+        new ToteError(error.code, `${error.message} (wanted by ${chainText(edge)})`, {
+          hint: error.hint,
+          cause: error,
+          details: { ...error.details, name: parsed.name, spec: edge.spec, chain: chainOf(edge) },
+        }),
+      )
+    }
+    const manifest = pickManifest(packument, parsed, engines)
+    if (!manifest) {
+      const nearest = nearestVersions(packument, parsed)
+      const latest = packument['dist-tags']?.latest
+      return fail(
+        new ToteError(
+          'ETARGET',
+          `No matching version found for ${parsed.name}@${edge.spec}, wanted by ${chainText(edge)}`,
+          {
+            hint: `Versions near it: ${nearest.join(', ') || 'none'}${latest ? ` (latest: ${latest})` : ''}.`,
+            details: {
+              name: parsed.name,
+              spec: edge.spec,
+              chain: chainOf(edge),
+              nearest,
+              distTags: packument['dist-tags'],
+            },
+          },
+        ),
+      )
+    }
+    source.picked(manifest)
+    return new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
+  }
+
+  /** Loads the peers of `node` (and theirs) into its virtual root, preferring the dependant's own specs. */
+  async #loadPeerSet(node: Node): Promise<Node> {
+    const peerEdges = [...node.edgesOut.values()]
+      .filter((e) => e.peer && !(e.valid && e.to))
+      .sort((a, b) => this.options.compare(a.name, b.name))
+    for (const edge of peerEdges) {
+      const parent = node.parent
+      if (!parent) break
+      if (edge.valid && edge.to) continue
+      const parentEdge = parent.edgesOut.get(edge.name)
+      const current = edge.to
+      if (!current) {
+        if (!parentEdge) {
+          await this.#nodeFromEdge(edge, parent, null)
+        } else {
+          await this.#nodeFromEdge(parentEdge, parent, edge)
+          // npm fails here for the project's own peers (ERESOLVE); tote notes the conflict and goes on
+          if (!edge.valid) edge.peerConflicted = true
+        }
+        continue
+      }
+      const dep = await this.#nodeFromEdge(edge, null, null)
+      if (dep.canReplace(current)) await this.#nodeFromEdge(edge, parent, null)
+    }
+    return node
+  }
+}
+
+/** Who wanted `edge`: `root`, the packages in between, then `name@spec`. */
+export function chainOf(edge: Edge): string[] {
+  const chain: string[] = [`${edge.name}@${edge.spec}`]
+  let node: Node | undefined = edge.from
+  for (let guard = 0; node && guard < 64; guard++) {
+    if (node.isTop && node.sourceReference) node = node.sourceReference
+    if (node.isProjectRoot) break
+    chain.unshift(`${node.packageName}@${node.version}`)
+    node = node.placedBy?.from
+  }
+  chain.unshift('root')
+  return chain
+}
+
+export function chainText(edge: Edge): string {
+  return chainOf(edge).join(' → ')
+}

@@ -1,0 +1,137 @@
+import type { PackageManifest, Packument } from '@tote/types'
+import semver from 'semver'
+import type { ParsedSpec } from './_spec.js'
+
+/** What npm's engines preference compares against. */
+export interface EngineVersions {
+  nodeVersion: string
+  npmVersion: string | undefined
+}
+
+interface ParsedVersions {
+  /** Parsed versions of the packument, highest first (invalid version strings left out). */
+  sorted: semver.SemVer[]
+  picks: Map<string, PackageManifest | null>
+}
+
+const parsedByPackument = new WeakMap<Packument, ParsedVersions>()
+const engineOkByManifest = new WeakMap<PackageManifest, boolean>()
+
+function parsedVersions(packument: Packument): ParsedVersions {
+  let parsed = parsedByPackument.get(packument)
+  if (!parsed) {
+    const sorted: semver.SemVer[] = []
+    for (const version of Object.keys(packument.versions ?? {})) {
+      const v = semver.parse(version, true)
+      if (v) sorted.push(v)
+    }
+    sorted.sort((a, b) => b.compare(a))
+    parsed = { sorted, picks: new Map() }
+    parsedByPackument.set(packument, parsed)
+  }
+  return parsed
+}
+
+/** npm-install-checks' engine test: false when `engines.node` (or `engines.npm`) rules the running versions out. */
+export function engineOk(manifest: PackageManifest, engines: EngineVersions): boolean {
+  let ok = engineOkByManifest.get(manifest)
+  if (ok === undefined) {
+    const eng = manifest.engines
+    ok = true
+    if (eng && typeof eng === 'object' && !Array.isArray(eng)) {
+      const opt = { includePrerelease: true }
+      if (typeof eng.node === 'string' && !semver.satisfies(engines.nodeVersion, eng.node, opt)) ok = false
+      if (
+        engines.npmVersion &&
+        typeof eng.npm === 'string' &&
+        !semver.satisfies(engines.npmVersion, eng.npm, opt)
+      )
+        ok = false
+    }
+    engineOkByManifest.set(manifest, ok)
+  }
+  return ok
+}
+
+/**
+ * npm-pick-manifest's choice for a tag, version or range: a tag or an exact version must exist as
+ * such; for a range, the `latest` dist-tag wins when it satisfies (and is neither deprecated nor
+ * ruled out by engines), else the best satisfying version
+ * ordered by (not deprecated and engine ok), engine ok, not deprecated, then highest version.
+ * Prereleases only match ranges that name a prerelease of the same version tuple (semver's rule).
+ */
+export function pickManifest(
+  packument: Packument,
+  spec: ParsedSpec,
+  engines: EngineVersions,
+): PackageManifest | null {
+  const versions = packument.versions ?? {}
+  if (spec.type === 'tag') {
+    const version = packument['dist-tags']?.[spec.tag]
+    return (version !== undefined && versions[version]) || null
+  }
+  if (spec.type === 'version') return versions[spec.version] ?? null
+  if (spec.type !== 'range') return null
+  const parsed = parsedVersions(packument)
+  const cached = parsed.picks.get(spec.range)
+  if (cached !== undefined) return cached
+  const picked = pickFromRange(packument, parsed.sorted, spec.range, engines)
+  parsed.picks.set(spec.range, picked)
+  return picked
+}
+
+function pickFromRange(
+  packument: Packument,
+  sorted: semver.SemVer[],
+  rangeText: string,
+  engines: EngineVersions,
+): PackageManifest | null {
+  const versions = packument.versions
+  let range: semver.Range
+  try {
+    range = new semver.Range(rangeText, { loose: true })
+  } catch {
+    return null
+  }
+  const latest = packument['dist-tags']?.latest
+  if (latest !== undefined && (rangeText === '*' || range.test(latest))) {
+    const manifest = versions[latest]
+    if (manifest && !manifest.deprecated && engineOk(manifest, engines)) return manifest
+  }
+  let best: PackageManifest | null = null
+  let bestScore = -1
+  // Highest first, so the first one with the best score wins the tie on version.
+  for (const version of sorted) {
+    if (!range.test(version)) continue
+    const manifest = versions[version.raw]
+    if (!manifest) continue
+    const notDeprecated = !manifest.deprecated
+    const engine = engineOk(manifest, engines)
+    const score = (notDeprecated && engine ? 4 : 0) + (engine ? 2 : 0) + (notDeprecated ? 1 : 0)
+    if (score > bestScore) {
+      best = manifest
+      bestScore = score
+      if (score === 7) break
+    }
+  }
+  return best
+}
+
+/** Versions near what `spec` asks for, for an ETARGET message: a few below and above where it would sit. */
+export function nearestVersions(packument: Packument, spec: ParsedSpec, count = 3): string[] {
+  const sorted = [...parsedVersions(packument).sorted].reverse()
+  if (sorted.length === 0) return []
+  let anchor: semver.SemVer | null = null
+  if (spec.type === 'version') anchor = semver.parse(spec.version, true)
+  else if (spec.type === 'range') {
+    try {
+      anchor = semver.minVersion(spec.range, { loose: true })
+    } catch {
+      anchor = null
+    }
+  }
+  if (!anchor) return sorted.slice(-count * 2).map((v) => v.version)
+  const at = sorted.findIndex((v) => v.compare(anchor) >= 0)
+  const index = at === -1 ? sorted.length : at
+  return sorted.slice(Math.max(0, index - count), index + count).map((v) => v.version)
+}

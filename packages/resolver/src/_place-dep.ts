@@ -1,0 +1,174 @@
+import { CanPlaceDep } from './_can-place.js'
+import { deepestNestingTarget, type Edge, gatherDepSet, Node, peerEntrySets } from './_tree.js'
+
+// Placing one dependency (and the peers that come with it) in the tree, as npm's PlaceDep does:
+// walk from the dependant's folder up toward the root, take the highest folder that does not
+// conflict, then tidy up what the placement made redundant or invalid.
+
+export interface PlaceOptions {
+  preferDedupe: boolean
+  compare: (a: string, b: string) => number
+  /** A peer dependency could not be met as declared. */
+  onPeerConflict: (edge: Edge, dep: Node) => void
+}
+
+export class PlaceDep {
+  canPlace: CanPlaceDep | null = null
+  canPlaceSelf: CanPlaceDep | null = null
+  placed: Node | null = null
+  readonly children: PlaceDep[] = []
+  /** Nodes whose dependencies must be looked at again (their peer sets were pruned). */
+  readonly needEvaluation = new Set<Node>()
+
+  constructor(
+    readonly edge: Edge,
+    readonly dep: Node,
+    readonly options: PlaceOptions,
+    readonly parent: PlaceDep | null = null,
+  ) {
+    this.#place()
+  }
+
+  #place(): void {
+    const { edge, dep, options } = this
+    if (edge.to && edge.valid) return
+
+    for (const target of this.startNode().ancestry()) {
+      const targetEdge = target.edgesOut.get(edge.name)
+      if (!target.isTop && targetEdge?.peer) continue
+      const check = new CanPlaceDep(dep, target, edge, options.preferDedupe, this.parent?.canPlace ?? null)
+      if (check.canPlaceSelf !== 'CONFLICT') this.canPlaceSelf = check
+      if (check.canPlace === 'CONFLICT') break
+      this.canPlace = check
+      // a load failure goes in the first place tried: it is pruned or fatal later anyway
+      if (dep.error) break
+    }
+
+    if (!this.canPlace) {
+      // npm stops with ERESOLVE here unless forced; tote keeps going and warns.
+      if (!this.canPlaceSelf) {
+        options.onPeerConflict(edge, dep)
+        return
+      }
+      this.canPlace = this.canPlaceSelf
+    }
+
+    const { target } = this.canPlace
+    const placement =
+      this.canPlace.canPlace === 'CONFLICT' ? this.canPlace.canPlaceSelf : this.canPlace.canPlace
+    if (placement === 'KEEP') {
+      if (edge.peer && !edge.valid) options.onPeerConflict(edge, dep)
+      this.pruneDedupable(target)
+      return
+    }
+
+    // a dependency loop (a1 → b1 → a2 → b2 → a1 …): link to the earlier copy instead of nesting forever
+    for (let p: Node | null = target; p; p = p.parent) {
+      if (!p.isTop && p.matches(dep)) {
+        const link = new Node({ ctx: dep.ctx, name: dep.name, pkg: {}, linkTarget: p })
+        link.placedBy = edge
+        link.attach(target)
+        this.placed = link
+        return
+      }
+    }
+
+    const virtualRoot = dep.parent
+    const placed = new Node({
+      ctx: dep.ctx,
+      name: dep.name,
+      pkg: dep.pkg,
+      manifest: dep.manifest,
+      lockEntry: dep.lockEntry,
+      error: dep.error,
+      overrides: dep.overrides,
+    })
+    placed.placedBy = edge
+    this.placed = placed
+    const oldDep = target.children.get(edge.name)
+    if (oldDep) this.#replaceOldDep(oldDep, placed)
+    else placed.attach(target)
+
+    if (edge.peer && !placed.satisfies(edge)) options.onPeerConflict(edge, dep)
+
+    const to = edge.to
+    if (edge.valid && to && to !== placed) this.pruneDedupable(to, false)
+
+    // placing here may have made deeper copies redundant
+    const root = target.root
+    for (const node of [...(root.inventory.nodesByName.get(edge.name) ?? [])]) {
+      if (node.root !== root || node.isTop || !node.isDescendantOf(target)) continue
+      this.pruneDedupable(node, false)
+      if (node.root === root) for (const kid of [...node.children.values()]) this.pruneDedupable(kid, false)
+    }
+
+    // and the peers of what was placed come along, from the same virtual root
+    for (const peerEdge of placed.edgesOut.values()) {
+      if (!peerEdge.peer || peerEdge.peerConflicted || peerEdge.valid) continue
+      const peer = virtualRoot?.children.get(peerEdge.name)
+      if (!peer?.satisfies(peerEdge)) continue
+      this.children.push(new PlaceDep(peerEdge, peer, options, this))
+    }
+  }
+
+  startNode(): Node {
+    const from = this.parent ? this.parent.startNode() : this.edge.from
+    return deepestNestingTarget(from, this.edge.name)
+  }
+
+  #replaceOldDep(oldDep: Node, placed: Node): void {
+    const target = oldDep.parent!
+    // what only the old node needed goes with it
+    const oldDeps: Node[] = []
+    for (const [name, edge] of oldDep.edgesOut) {
+      const to = edge.to
+      if (!placed.edgesOut.has(name) && to) oldDeps.push(...gatherDepSet([to], (e) => e.to !== to))
+    }
+    // peer sets at this level that the new node no longer serves are pruned and re-placed
+    const prunePeerSets: Node[] = []
+    for (const edge of oldDep.edgesIn) {
+      if (placed.satisfies(edge) || !edge.peer || edge.from.parent !== target || edge.peerConflicted) continue
+      for (const entryEdge of peerEntrySets(edge.from).keys()) {
+        const entryNode = entryEdge.to
+        if (!entryNode) continue
+        if (entryNode !== target && !entryEdge.from.isProjectRoot) {
+          prunePeerSets.push(...gatherDepSet([entryNode], (e) => e.to !== entryNode && !e.peerConflicted))
+        } else {
+          edge.peerConflicted = true
+          this.options.onPeerConflict(edge, this.dep)
+        }
+      }
+    }
+    placed.replace(oldDep)
+    this.#pruneForReplacement(placed, oldDeps)
+    for (const node of prunePeerSets) {
+      for (const edge of node.edgesIn) this.needEvaluation.add(edge.from)
+      node.detach()
+    }
+  }
+
+  #pruneForReplacement(node: Node, oldDeps: Node[]): void {
+    const invalidDeps = new Set<Node>()
+    for (const edge of node.edgesOut.values()) {
+      const to = edge.to
+      if (to && !edge.valid) invalidDeps.add(to)
+    }
+    for (const dep of oldDeps) {
+      for (const d of gatherDepSet([dep], (e) => e.to !== dep && e.valid)) invalidDeps.add(d)
+    }
+    const junk = gatherDepSet(invalidDeps, (e) => e.from !== node && e.to !== node && e.valid)
+    for (const dep of junk) dep.detach()
+  }
+
+  /** Removes `node` when a same-name node higher up serves all its dependants (npm's basic dedupe). */
+  pruneDedupable(node: Node, descend = true): void {
+    if (node.canDedupe(this.options.preferDedupe)) {
+      for (const dep of gatherDepSet([node], (e) => e.to !== node && e.valid)) dep.detach()
+      return
+    }
+    if (descend) {
+      const kids = [...node.children.values()].sort((a, b) => this.options.compare(a.location, b.location))
+      for (const kid of kids) this.pruneDedupable(kid)
+    }
+  }
+}

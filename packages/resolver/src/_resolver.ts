@@ -1,0 +1,170 @@
+import type { ProjectManifest } from '@tote/types'
+import { chainOf, TreeBuilder } from './_build.js'
+import { calcDepFlags } from './_flags.js'
+import { descendants, loadLockedTree, rootMatches, toLockfile } from './_lockfile.js'
+import { OverrideSet, referencedSpec } from './_overrides.js'
+import { PackumentSource } from './_source.js'
+import { parseSpec } from './_spec.js'
+import { depValid, Node, type TreeContext } from './_tree.js'
+import type {
+  ResolveOptions,
+  ResolveResult,
+  Resolver,
+  ResolverDeps,
+  ResolverEvent,
+  ResolverOptions,
+  ResolverWarning,
+} from './types.js'
+
+/** A resolver over an injected packument source. */
+export function createResolver(deps: ResolverDeps, options: ResolverOptions = {}): Resolver {
+  return { resolve: (project, resolveOptions = {}) => resolve(deps, options, project, resolveOptions) }
+}
+
+async function resolve(
+  deps: ResolverDeps,
+  options: ResolverOptions,
+  project: ProjectManifest,
+  { lockfile, signal }: ResolveOptions,
+): Promise<ResolveResult> {
+  signal?.throwIfAborted()
+  const compare = new Intl.Collator('en').compare
+  const emit = (event: ResolverEvent) => options.onEvent?.(event)
+  const ctx: TreeContext = { legacyPeerDeps: options.legacyPeerDeps ?? false, rootPkg: project }
+  const overrides =
+    project.overrides && Object.keys(project.overrides).length > 0
+      ? new OverrideSet(project.overrides)
+      : undefined
+  const root = new Node({ ctx, name: project.name ?? '', pkg: project, isProjectRoot: true, overrides })
+
+  const locked = lockfile ? loadLockedTree(lockfile, root, ctx, overrides) : []
+  const start = lockfile ? nodesWithProblems(root) : [root]
+  if (lockfile && start.length === 0 && rootMatches(lockfile, project)) {
+    const packages = Object.keys(lockfile.packages ?? {}).filter((location) => location !== '').length
+    return { lockfile, warnings: [], stats: { packuments: 0, packages } }
+  }
+
+  const lockedByName = new Map<string, Node[]>()
+  for (const node of locked) lockedByName.set(node.name, [...(lockedByName.get(node.name) ?? []), node])
+  const source = new PackumentSource({
+    deps,
+    engines: { nodeVersion: options.nodeVersion ?? process.version, npmVersion: options.npmVersion },
+    legacyPeerDeps: ctx.legacyPeerDeps,
+    signal,
+    emit,
+    overrideSpecs: overrideSpecs(overrides, project),
+    alreadyServed: (name, spec) =>
+      (lockedByName.get(name) ?? []).some((node) => depValid(node, parseSpec(name, spec))),
+  })
+  const builder = new TreeBuilder(root, {
+    source,
+    engines: { nodeVersion: options.nodeVersion ?? process.version, npmVersion: options.npmVersion },
+    compare,
+    signal,
+    onPeerConflict: (edge) => {
+      edge.peerConflicted = true
+    },
+  })
+  // discovery starts from every edge that needs work, before placement asks for anything
+  for (const node of start) {
+    for (const edge of builder.problemEdges(node))
+      source.want(edge.name, edge.spec, edge.type === 'peerOptional')
+  }
+  await builder.build(start)
+
+  const warnings: ResolverWarning[] = []
+  const warn = (warning: ResolverWarning) => {
+    if (warnings.some((w) => w.message === warning.message)) return
+    warnings.push(warning)
+    emit({ type: 'warning', ...warning })
+  }
+  calcDepFlags(root, descendants(root))
+  for (const failed of builder.loadFailures) {
+    if (failed.root !== root) continue
+    const error = failed.error ?? new Error(`could not load ${failed.name}`)
+    if (!failed.optional) throw error
+    const chain = failed.placedBy ? chainOf(failed.placedBy) : ['root', failed.name]
+    warn({ code: 'EOPTIONALFAILED', message: `Skipped optional dependency: ${error.message}`, chain })
+    failed.detach()
+  }
+  pruneExtraneous(root)
+  peerWarnings(root, warn)
+
+  const result = toLockfile(
+    root,
+    project,
+    { omitRegistryResolved: options.omitLockfileRegistryResolved ?? false, registryFor: options.registryFor },
+    compare,
+  )
+  return {
+    lockfile: result,
+    warnings,
+    stats: { packuments: source.requested, packages: Object.keys(result.packages).length - 1 },
+  }
+}
+
+/** Nodes reachable from the root that have a missing or invalid dependency (npm's initial queue). */
+function nodesWithProblems(root: Node): Node[] {
+  const result: Node[] = []
+  const seen = new Set<Node>([root])
+  const queue = [root]
+  for (let node = queue.shift(); node; node = queue.shift()) {
+    const target = node.linkTarget ?? node
+    let problem = false
+    for (const edge of target.edgesOut.values()) {
+      const to = edge.to
+      if ((!to && edge.type !== 'peerOptional') || (to && !edge.valid)) problem = true
+      if (to && !seen.has(to)) {
+        seen.add(to)
+        queue.push(to)
+      }
+    }
+    if (problem) result.push(node)
+  }
+  return result
+}
+
+/** Removes nodes nothing reaches (left over by replacements or a removed dependency), then sets flags. */
+function pruneExtraneous(root: Node): void {
+  for (;;) {
+    const nodes = descendants(root)
+    calcDepFlags(root, nodes)
+    const extraneous = nodes.filter((node) => node.extraneous && node.root === root)
+    if (extraneous.length === 0) return
+    for (const node of extraneous) node.detach()
+  }
+}
+
+/** A warning for every peer dependency the final tree does not meet. */
+function peerWarnings(root: Node, warn: (warning: ResolverWarning) => void): void {
+  for (const node of [root, ...descendants(root)]) {
+    for (const edge of node.edgesOut.values()) {
+      if (!edge.peer || edge.valid) continue
+      const to = edge.to
+      const from = node.isProjectRoot ? 'the project' : `${node.packageName}@${node.version}`
+      const found = to ? `${to.packageName}@${to.version} is installed instead` : 'it is not installed'
+      warn({
+        code: 'EPEERCONFLICT',
+        message: `${from} wants peer ${edge.name}@${edge.spec}, but ${found}`,
+        chain: chainOf(edge),
+      })
+    }
+  }
+}
+
+/** Specs the overrides may ask for, by name, so that discovery fetches for them too. */
+function overrideSpecs(
+  overrides: OverrideSet | undefined,
+  project: ProjectManifest,
+): Map<string, Set<string>> {
+  const map = new Map<string, Set<string>>()
+  for (const rule of overrides?.allRules() ?? []) {
+    if (!rule.name || !rule.value || rule.value === '*') continue
+    const spec = rule.value.startsWith('$') ? referencedSpec(project, rule.value.slice(1)) : rule.value
+    if (!spec) continue
+    const set = map.get(rule.name) ?? new Set<string>()
+    set.add(spec)
+    map.set(rule.name, set)
+  }
+  return map
+}

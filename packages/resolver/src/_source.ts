@@ -1,0 +1,110 @@
+import type { PackageManifest, Packument } from '@tote/types'
+import { type EngineVersions, pickManifest } from './_pick.js'
+import { parseSpec } from './_spec.js'
+import type { ResolverDeps, ResolverEvent } from './types.js'
+
+export interface SourceOptions {
+  deps: ResolverDeps
+  engines: EngineVersions
+  legacyPeerDeps: boolean
+  signal: AbortSignal | undefined
+  emit: (event: ResolverEvent) => void
+  /** Extra specs a name may be asked for (override values), fetched along with the declared ones. */
+  overrideSpecs: Map<string, Set<string>>
+  /** Whether discovery may skip `name@spec` (a locked node already serves it). */
+  alreadyServed: (name: string, spec: string) => boolean
+}
+
+/**
+ * Packuments for one resolve, and discovery: when a packument arrives, the version every known
+ * (name, spec) would pick is chosen and its dependencies' packuments are asked for at once, so the
+ * whole graph is in flight together instead of one level at a time. Placement then reads what is
+ * already here and waits only for what discovery could not foresee.
+ */
+export class PackumentSource {
+  readonly #options: SourceOptions
+  readonly #packuments = new Map<string, Promise<Packument>>()
+  readonly #wanted = new Set<string>()
+  readonly #picked = new Set<string>()
+  #received = 0
+  #pending = 0
+
+  constructor(options: SourceOptions) {
+    this.#options = options
+  }
+
+  /** Distinct packuments asked for. */
+  get requested(): number {
+    return this.#packuments.size
+  }
+
+  get(name: string): Promise<Packument> {
+    let promise = this.#packuments.get(name)
+    if (!promise) {
+      const { deps, signal, emit } = this.#options
+      emit({ type: 'packument-requested', name })
+      this.#pending++
+      promise = deps.getPackument(name, signal ? { signal } : undefined)
+      this.#packuments.set(name, promise)
+      const settle = () => {
+        this.#pending--
+        this.#received++
+        emit({ type: 'progress', resolved: this.#received, pending: this.#pending })
+      }
+      promise.then(settle, settle)
+    }
+    return promise
+  }
+
+  /** Announces a picked version (once per name@version), for tarball prefetch. */
+  picked(manifest: PackageManifest): void {
+    const key = `${manifest.name}@${manifest.version}`
+    if (this.#picked.has(key)) return
+    this.#picked.add(key)
+    this.#options.emit({ type: 'version-picked', name: manifest.name, version: manifest.version, manifest })
+  }
+
+  /**
+   * Starts fetching what `name@spec` will need, transitively. With `peersOnly` (an optional peer,
+   * which npm weighs but does not install), only its packument and its own peers are fetched.
+   * Failures are left for placement to meet.
+   */
+  want(name: string, spec: string, peersOnly = false): void {
+    this.#want(name, spec, peersOnly)
+    for (const extra of this.#options.overrideSpecs.get(name) ?? []) this.#want(name, extra, peersOnly)
+  }
+
+  #want(name: string, spec: string, peersOnly: boolean): void {
+    const parsed = parseSpec(name, spec)
+    if (parsed.type === 'unsupported') return
+    const key = `${peersOnly ? 'peer:' : ''}${parsed.name}@${spec}`
+    if (this.#wanted.has(key) || this.#options.signal?.aborted) return
+    this.#wanted.add(key)
+    this.get(parsed.name).then(
+      (packument) => {
+        const manifest = pickManifest(packument, parsed, this.#options.engines)
+        if (!manifest) return
+        if (!peersOnly) this.picked(manifest)
+        this.#wantDependencies(manifest, peersOnly)
+      },
+      () => {},
+    )
+  }
+
+  #wantDependencies(manifest: PackageManifest, peersOnly: boolean): void {
+    const { legacyPeerDeps, alreadyServed } = this.#options
+    const wantAll = (map: Record<string, string> | undefined, asPeers: (name: string) => boolean) => {
+      for (const [dep, spec] of Object.entries(map ?? {})) {
+        if (typeof spec === 'string' && !alreadyServed(dep, spec)) this.want(dep, spec, asPeers(dep))
+      }
+    }
+    if (!peersOnly) {
+      wantAll(manifest.dependencies, () => false)
+      wantAll(manifest.optionalDependencies, () => false)
+    }
+    if (!legacyPeerDeps) {
+      const meta = manifest.peerDependenciesMeta ?? {}
+      wantAll(manifest.peerDependencies, (dep) => peersOnly || meta[dep]?.optional === true)
+    }
+  }
+}

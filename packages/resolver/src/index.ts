@@ -1,0 +1,2 @@
+export { createResolver } from './_resolver.js'
+export type * from './types.js'

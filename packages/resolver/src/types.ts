@@ -1,0 +1,73 @@
+import type { Lockfile, PackageManifest, Packument, ProjectManifest } from '@tote/types'
+
+/** Where packuments come from (tote's registry client, or an in-memory map in tests). */
+export interface ResolverDeps {
+  /** The packument of `name`. Throws a `ToteError` with code `E404` for an unknown package. */
+  getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument>
+}
+
+/** Options of {@link createResolver}. Names and meaning follow npm's configuration. */
+export interface ResolverOptions {
+  /** npm's `legacy-peer-deps`: peer dependencies are not installed (still listed in entries). */
+  legacyPeerDeps?: boolean
+  /** Registry URL for a package name; a `resolved` URL under it is a registry URL. */
+  registryFor?: (name: string) => string
+  /** npm's `omit-lockfile-registry-resolved`: leave `resolved` out for registry tarballs. */
+  omitLockfileRegistryResolved?: boolean
+  /** Node.js version for npm's engines preference when picking a version. Default `process.version`. */
+  nodeVersion?: string
+  /** npm version for the same preference (`engines.npm`); not checked when unset, as npm does without it. */
+  npmVersion?: string
+  /** Called for each {@link ResolverEvent}; stages never print. */
+  onEvent?: (event: ResolverEvent) => void
+}
+
+/** Something the resolver did or noticed, in order. */
+export type ResolverEvent =
+  /** A packument was asked for (once per name and resolve). */
+  | { type: 'packument-requested'; name: string }
+  /**
+   * A version of `name` was picked for some range: early, so that an installer can start downloading
+   * its tarball. Speculative: a picked version may end up unused (deduped away).
+   */
+  | { type: 'version-picked'; name: string; version: string; manifest: PackageManifest }
+  | ({ type: 'warning' } & ResolverWarning)
+  /** Packuments received so far, and requests still in flight. */
+  | { type: 'progress'; resolved: number; pending: number }
+
+/** A problem that did not stop the resolve. */
+export interface ResolverWarning {
+  /**
+   * `EOPTIONALFAILED` (an optional dependency could not be resolved and was left out),
+   * `EPEERCONFLICT` (a peer dependency could not be met; another version was kept).
+   */
+  code: string
+  message: string
+  /** Who wanted it: `['root', 'a@1.0.0', 'b@2.0.0']`, the last element being the dependency (`name@spec`). */
+  chain: string[]
+}
+
+/** What {@link Resolver.resolve} returns. */
+export interface ResolveResult {
+  /** package-lock v3 object: `packages` keyed by install path, `""` being the project. */
+  lockfile: Lockfile
+  warnings: ResolverWarning[]
+  stats: {
+    /** Packuments fetched (0 when an up-to-date lockfile was reused). */
+    packuments: number
+    /** Entries in `lockfile.packages`, the project excluded. */
+    packages: number
+  }
+}
+
+/** Options of one {@link Resolver.resolve} call. */
+export interface ResolveOptions {
+  /** The current lockfile: reused as is when up to date, else the starting tree (locked versions kept where they still fit). */
+  lockfile?: Lockfile
+  signal?: AbortSignal
+}
+
+/** Resolves a project's dependencies to a placed tree. */
+export interface Resolver {
+  resolve(project: ProjectManifest, options?: ResolveOptions): Promise<ResolveResult>
+}
