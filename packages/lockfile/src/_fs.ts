@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto'
+import { open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { Lockfile } from '@tote/types'
+import { ToteError } from '@tote/types'
+import { parseLockfile } from './_parse.js'
+import { stringifyLockfile } from './_stringify.js'
+import type { LockfileWriteFs, WriteLockfileOptions } from './types.js'
+
+const nodeFs: LockfileWriteFs = {
+  async writeFile(path, data, mode) {
+    // "wx": the temp name is fresh, never someone else's file. Flushed before the rename, so a
+    // crash right after it cannot leave an empty package-lock.json behind.
+    const handle = await open(path, 'wx', mode)
+    try {
+      await handle.writeFile(data, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  },
+  rename,
+  rm: (path) => rm(path, { force: true }),
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code
+}
+
+/**
+ * Reads and parses a lockfile; undefined when the file does not exist.
+ *
+ * @throws ToteError `ELOCKFILE` when it cannot be read or parsed.
+ */
+export async function readLockfile(path: string): Promise<Lockfile | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined
+    throw new ToteError('ELOCKFILE', `Cannot read ${path}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'Check that the file is readable.',
+      details: { path },
+    })
+  }
+  return parseLockfile(text, { path })
+}
+
+/**
+ * Writes the lockfile as {@link stringifyLockfile} lays it out, atomically: the text goes to a
+ * temporary file in the same folder, which then replaces `path` in one rename. Readers see the old
+ * file or the new one, never a part; on failure the temporary file is removed and the old file is
+ * untouched. An existing file's permissions are kept.
+ *
+ * @throws ToteError `ELOCKFILE` when the file cannot be written.
+ */
+export async function writeLockfile(
+  path: string,
+  lockfile: Lockfile,
+  options: WriteLockfileOptions = {},
+): Promise<void> {
+  const fs = options.fs ?? nodeFs
+  const text = stringifyLockfile(lockfile, options)
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
+  const mode = await stat(path).then(
+    (stats) => stats.mode & 0o777,
+    () => 0o666,
+  )
+  try {
+    await fs.writeFile(temp, text, mode)
+    await fs.rename(temp, path)
+  } catch (error) {
+    await fs.rm(temp).catch(() => undefined)
+    throw new ToteError('ELOCKFILE', `Cannot write ${path}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'Check that the folder is writable and the disk has space; the old lockfile was left as it was.',
+      details: { path },
+    })
+  }
+}

@@ -1,0 +1,125 @@
+import type { Lockfile, LockfilePackage } from '@tote/types'
+import { ToteError } from '@tote/types'
+import { detectJsonFormat, rememberFormat } from './_format.js'
+import { describeJsonError, findJsonErrorIndex, locationOf, type TextLocation } from './_json-error.js'
+import { isJsonObject } from './_order.js'
+import type { ParseLockfileOptions } from './types.js'
+
+const REGENERATE_HINT = 'Fix the file by hand, or delete it and run the install again to write a new one.'
+const CONFLICT_MARKER = /^(?:<{7}|={7}|>{7})(?: |\r?$)/m
+const STRING_FIELDS = ['name', 'version', 'resolved', 'integrity'] as const
+const DEPENDENCY_FIELDS = [
+  'dependencies',
+  'devDependencies',
+  'optionalDependencies',
+  'peerDependencies',
+] as const
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`
+}
+
+/**
+ * Reads the text of a package-lock.json (or npm-shrinkwrap.json, or node_modules/.package-lock.json),
+ * version 3 or 2. A v2 file's legacy `dependencies` section is dropped and the record says version
+ * 3; {@link lockfileFormat} tells the version, indent and line ending the text had.
+ *
+ * @throws ToteError `ELOCKFILE` when the text is not JSON (with line and column), has no or an
+ * unsupported `lockfileVersion`, or `packages` or one of its entries has the wrong shape.
+ */
+export function parseLockfile(text: string, options: ParseLockfileOptions = {}): Lockfile {
+  const file = options.path ?? 'package-lock.json'
+  const source = text.replace(/^\uFEFF/, '')
+  const fail = (message: string, location?: TextLocation, hint = REGENERATE_HINT): never => {
+    const where = location === undefined ? '' : ` (line ${location.line}, column ${location.column})`
+    throw new ToteError('ELOCKFILE', `${file}: ${message}${where}`, {
+      hint,
+      details: { path: file, ...location },
+    })
+  }
+
+  if (source.trim() === '') fail('the file is empty')
+  let data: unknown
+  try {
+    data = JSON.parse(source)
+  } catch (error) {
+    const conflict = CONFLICT_MARKER.exec(source)
+    if (conflict !== null) {
+      fail(
+        'has unresolved merge conflict markers',
+        locationOf(source, conflict.index),
+        'Resolve the conflict in the file, or check out one side and run the install again.',
+      )
+    }
+    const { reason, position } = describeJsonError((error as Error).message)
+    const index = position ?? findJsonErrorIndex(source)
+    fail(`invalid JSON: ${reason}`, locationOf(source, Math.max(0, index)))
+  }
+
+  if (!isJsonObject(data)) return fail(`must hold a JSON object, found ${describeType(data)}`)
+  const { lockfileVersion, packages, dependencies: _legacyTree, ...rest } = data
+  if (lockfileVersion === undefined) fail('has no lockfileVersion')
+  if (lockfileVersion === 1) {
+    fail(
+      'is lockfileVersion 1, which only npm 6 and older write; tote reads versions 2 and 3',
+      undefined,
+      'Run `npm install` with npm 7 or newer to upgrade the lockfile, or delete it to let tote write a new one.',
+    )
+  }
+  if (lockfileVersion !== 2 && lockfileVersion !== 3) {
+    fail(`has an unsupported lockfileVersion ${JSON.stringify(lockfileVersion)}; tote reads versions 2 and 3`)
+  }
+  if (packages === undefined) fail('has no "packages" section')
+  if (!isJsonObject(packages)) fail(`"packages" must be an object, found ${describeType(packages)}`)
+
+  const entries = packages as Record<string, unknown>
+  for (const [path, entry] of Object.entries(entries)) {
+    const where = (): TextLocation | undefined => locateEntry(source, path)
+    const label = `packages[${JSON.stringify(path)}]`
+    if (!isJsonObject(entry)) fail(`${label} must be an object, found ${describeType(entry)}`, where())
+    const record = entry as Record<string, unknown>
+    for (const field of STRING_FIELDS) {
+      const value = record[field]
+      if (value !== undefined && typeof value !== 'string') {
+        fail(`${label}.${field} must be a string, found ${describeType(value)}`, where())
+      }
+    }
+    for (const field of DEPENDENCY_FIELDS) {
+      const map = record[field]
+      if (map === undefined) continue
+      if (!isJsonObject(map)) fail(`${label}.${field} must be an object, found ${describeType(map)}`, where())
+      for (const [name, spec] of Object.entries(map as Record<string, unknown>)) {
+        if (typeof spec !== 'string') {
+          fail(
+            `${label}.${field}[${JSON.stringify(name)}] must be a string, found ${describeType(spec)}`,
+            where(),
+          )
+        }
+      }
+    }
+  }
+
+  const lockfile = {
+    ...rest,
+    lockfileVersion: 3,
+    packages: entries as Record<string, LockfilePackage>,
+  } as Lockfile
+  rememberFormat(lockfile, { ...detectJsonFormat(source), lockfileVersion: lockfileVersion as number })
+  return lockfile
+}
+
+/** Where `"path":` starts inside the `packages` object, if it can be found. */
+function locateEntry(text: string, path: string): TextLocation | undefined {
+  const section = /"packages"\s*:/.exec(text)
+  if (section === null) return undefined
+  const key = new RegExp(`${escapeRegExp(JSON.stringify(path))}\\s*:`, 'g')
+  key.lastIndex = section.index
+  const match = key.exec(text)
+  return match === null ? undefined : locationOf(text, match.index)
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+}

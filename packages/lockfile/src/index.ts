@@ -1,0 +1,8 @@
+export { detectJsonFormat, lockfileFormat } from './_format.js'
+export { readLockfile, writeLockfile } from './_fs.js'
+export { hiddenLockfile } from './_hidden.js'
+export { PREFERRED_KEYS } from './_order.js'
+export { parseLockfile } from './_parse.js'
+export { stringifyLockfile } from './_stringify.js'
+export { isLockfileInSync } from './_sync.js'
+export type * from './types.js'

@@ -1,0 +1,153 @@
+import type { ProjectManifest } from '@tote/types'
+import { describe, expect, it } from 'vitest'
+import { isLockfileInSync, parseLockfile } from '../src/index.js'
+import { FIXTURES, fixtureManifest, fixtureText } from './_fixtures.js'
+
+const vite = () => parseLockfile(fixtureText('vite-react-ts'))
+const features = () => parseLockfile(fixtureText('features'))
+
+describe('isLockfileInSync', () => {
+  it.each(FIXTURES)('accepts the lockfile npm wrote for %s', (name) => {
+    expect(isLockfileInSync(parseLockfile(fixtureText(name)), fixtureManifest(name))).toEqual({
+      inSync: true,
+      reasons: [],
+    })
+  })
+
+  it('explains a range that changed in package.json', () => {
+    const manifest = fixtureManifest('vite-react-ts')
+    manifest.dependencies = { ...manifest.dependencies, react: '^18.2.0' }
+    const installed = vite().packages['node_modules/react']?.version
+    expect(isLockfileInSync(vite(), manifest)).toEqual({
+      inSync: false,
+      reasons: [
+        'package.json wants react ^18.2.0 in dependencies but the lockfile was made for ^19.2.8',
+        `package.json wants react ^18.2.0 but the lockfile has ${installed}`,
+      ],
+    })
+  })
+
+  it('explains added and removed dependencies', () => {
+    const manifest = fixtureManifest('vite-react-ts')
+    const { oxlint: _removed, ...devDependencies } = manifest.devDependencies ?? {}
+    manifest.devDependencies = { ...devDependencies, 'left-pad': '^1.3.0' }
+    expect(isLockfileInSync(vite(), manifest).reasons).toEqual([
+      'package.json has left-pad ^1.3.0 in devDependencies but the lockfile does not',
+      'the lockfile has oxlint ^1.78.0 in devDependencies but package.json does not',
+      'package.json wants left-pad ^1.3.0 but the lockfile has no node_modules/left-pad',
+    ])
+  })
+
+  it('checks the version of an entry even when the root entry agrees', () => {
+    const lockfile = vite()
+    lockfile.packages['node_modules/vite']!.version = '7.1.0'
+    expect(isLockfileInSync(lockfile, fixtureManifest('vite-react-ts')).reasons).toEqual([
+      'package.json wants vite ^8.2.1 but the lockfile has 7.1.0',
+    ])
+  })
+
+  it('checks an npm: alias against the aliased name and range', () => {
+    const manifest = fixtureManifest('features')
+    const wrongRange = features()
+    wrongRange.packages['node_modules/x']!.version = '6.0.0'
+    expect(isLockfileInSync(wrongRange, manifest).reasons).toEqual([
+      'package.json wants x npm:is-number@7 but the lockfile has 6.0.0',
+    ])
+    const wrongName = features()
+    wrongName.packages['node_modules/x']!.name = 'is-odd'
+    expect(isLockfileInSync(wrongName, manifest).reasons).toEqual([
+      "package.json wants x as an alias of is-number but the lockfile's node_modules/x is is-odd",
+    ])
+  })
+
+  it('notices an alias that became a plain dependency', () => {
+    const manifest = fixtureManifest('features')
+    manifest.dependencies = { ...manifest.dependencies, x: '^7.0.0' }
+    const root = features().packages['']!
+    const lockfile = features()
+    lockfile.packages['']!.dependencies = { ...root.dependencies, x: '^7.0.0' }
+    expect(isLockfileInSync(lockfile, manifest).reasons).toEqual([
+      "package.json wants x ^7.0.0 but the lockfile's node_modules/x is is-number",
+    ])
+  })
+
+  it('lets optional dependencies and optional peers be missing, not required ones', () => {
+    const manifest: ProjectManifest = {
+      dependencies: { a: '^1.0.0' },
+      optionalDependencies: { b: '^1.0.0' },
+      peerDependencies: { c: '^1.0.0', d: '^1.0.0' },
+      peerDependenciesMeta: { c: { optional: true } },
+    }
+    const lockfile = parseLockfile(
+      JSON.stringify({
+        lockfileVersion: 3,
+        packages: {
+          '': {
+            dependencies: { a: '^1.0.0' },
+            optionalDependencies: { b: '^1.0.0' },
+            peerDependencies: { c: '^1.0.0', d: '^1.0.0' },
+          },
+          'node_modules/a': { version: '1.2.0' },
+        },
+      }),
+    )
+    expect(isLockfileInSync(lockfile, manifest).reasons).toEqual([
+      'package.json wants d ^1.0.0 but the lockfile has no node_modules/d',
+    ])
+  })
+
+  it('records an optional dependency that is also a dependency as optional only, like npm', () => {
+    // npm wrote this lockfile for a package.json that lists is-number in both sections.
+    const manifest = fixtureManifest('tabs-crlf')
+    expect(manifest.dependencies).toHaveProperty('is-number')
+    expect(manifest.optionalDependencies).toHaveProperty('is-number')
+    expect(isLockfileInSync(parseLockfile(fixtureText('tabs-crlf')), manifest).inSync).toBe(true)
+  })
+
+  it('checks only the presence of folder, git and dist-tag dependencies', () => {
+    const manifest: ProjectManifest = {
+      dependencies: {
+        local: 'file:../local',
+        git: 'github:owner/repo',
+        short: 'owner/repo',
+        tagged: 'latest',
+      },
+    }
+    const root = { dependencies: { ...manifest.dependencies } }
+    const lockfile = parseLockfile(
+      JSON.stringify({
+        lockfileVersion: 3,
+        packages: {
+          '': root,
+          'node_modules/local': { resolved: '../local', link: true },
+          'node_modules/git': { version: '1.0.0', resolved: 'git+ssh://git@example.test/owner/repo.git#abc' },
+          'node_modules/short': { version: '0.0.1' },
+          'node_modules/tagged': { version: '0.0.1' },
+        },
+      }),
+    )
+    expect(isLockfileInSync(lockfile, manifest)).toEqual({ inSync: true, reasons: [] })
+    const { 'node_modules/tagged': _tagged, ...others } = lockfile.packages
+    expect(isLockfileInSync({ ...lockfile, packages: others }, manifest).reasons).toEqual([
+      'package.json wants tagged latest but the lockfile has no node_modules/tagged',
+    ])
+  })
+
+  it('notices a registry range where the lockfile has a link', () => {
+    const manifest = fixtureManifest('features')
+    manifest.dependencies = { ...manifest.dependencies, 'local-pkg': '^1.0.0' }
+    const lockfile = features()
+    lockfile.packages['']!.dependencies = { ...lockfile.packages['']!.dependencies, 'local-pkg': '^1.0.0' }
+    expect(isLockfileInSync(lockfile, manifest).reasons).toEqual([
+      'package.json wants local-pkg ^1.0.0 but the lockfile links node_modules/local-pkg to local-pkg',
+    ])
+  })
+
+  it('needs a root entry', () => {
+    const lockfile = parseLockfile('{"lockfileVersion": 3, "packages": {}}')
+    expect(isLockfileInSync(lockfile, {})).toEqual({
+      inSync: false,
+      reasons: ['the lockfile has no root entry (packages[""])'],
+    })
+  })
+})

@@ -1,0 +1,103 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { isToteError } from '@tote/types'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { LockfileWriteFs } from '../src/index.js'
+import { parseLockfile, readLockfile, stringifyLockfile, writeLockfile } from '../src/index.js'
+import { fixtureText } from './_fixtures.js'
+
+let folder: string
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'tote-lockfile-'))
+})
+afterEach(async () => {
+  await rm(folder, { recursive: true, force: true })
+})
+
+const OLD = fixtureText('tabs-crlf')
+const NEW = fixtureText('crafted-registry')
+
+/** Real file operations, with one step replaced. */
+function failingFs(step: 'writeFile' | 'rename', written: string[]): LockfileWriteFs {
+  return {
+    async writeFile(path, data, mode) {
+      written.push(path)
+      if (step === 'writeFile') {
+        // A crash halfway: part of the text reaches the disk, then the write fails.
+        await writeFile(path, data.slice(0, data.length / 2), { mode })
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+      }
+      await writeFile(path, data, { mode })
+    },
+    async rename() {
+      throw Object.assign(new Error('EPERM: operation not permitted, rename'), { code: 'EPERM' })
+    },
+    rm: (path) => rm(path, { force: true }),
+  }
+}
+
+describe('readLockfile', () => {
+  it('returns undefined when there is no lockfile', async () => {
+    expect(await readLockfile(join(folder, 'package-lock.json'))).toBeUndefined()
+  })
+
+  it('parses the file and names it in errors', async () => {
+    const path = join(folder, 'package-lock.json')
+    await writeFile(path, OLD)
+    expect((await readLockfile(path))?.packages['node_modules/is-odd']?.version).toBe('3.0.1')
+    await writeFile(path, '{"lockfileVersion": 3,')
+    await expect(readLockfile(path)).rejects.toThrow(`${path}: invalid JSON`)
+  })
+
+  it('reports a lockfile it cannot read as ELOCKFILE', async () => {
+    const path = join(folder, 'package-lock.json')
+    await mkdir(path)
+    const error = await readLockfile(path).catch((caught: unknown) => caught)
+    expect(isToteError(error) && error.code).toBe('ELOCKFILE')
+    expect((error as Error).message).toContain(`Cannot read ${path}`)
+  })
+})
+
+describe('writeLockfile', () => {
+  it('writes the text stringifyLockfile makes and leaves no temporary file', async () => {
+    const path = join(folder, 'package-lock.json')
+    const lockfile = parseLockfile(NEW)
+    await writeLockfile(path, lockfile)
+    expect(await readFile(path, 'utf8')).toBe(NEW)
+    await writeLockfile(path, lockfile, { indent: '\t', newline: '\r\n' })
+    expect(await readFile(path, 'utf8')).toBe(stringifyLockfile(lockfile, { indent: '\t', newline: '\r\n' }))
+    expect(await readdir(folder)).toEqual(['package-lock.json'])
+  })
+
+  it.each(['writeFile', 'rename'] as const)(
+    'leaves the old lockfile intact when %s fails, and removes the temporary file',
+    async (step) => {
+      const path = join(folder, 'package-lock.json')
+      await writeFile(path, OLD)
+      const written: string[] = []
+      const error = await writeLockfile(path, parseLockfile(NEW), { fs: failingFs(step, written) }).catch(
+        (caught: unknown) => caught,
+      )
+      expect(isToteError(error) && error.code).toBe('ELOCKFILE')
+      expect((error as Error).message).toContain(`Cannot write ${path}`)
+      expect(await readFile(path, 'utf8')).toBe(OLD)
+      expect(await readdir(folder)).toEqual(['package-lock.json'])
+      // The temporary file was in the lockfile's own folder, so the rename cannot cross devices.
+      expect(written.map((temp) => dirname(temp))).toEqual([folder])
+    },
+  )
+
+  it('keeps the permissions of the file it replaces', async () => {
+    const path = join(folder, 'package-lock.json')
+    await writeFile(path, OLD, { mode: 0o600 })
+    await writeLockfile(path, parseLockfile(NEW))
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect(await readFile(path, 'utf8')).toBe(NEW)
+  })
+
+  it('fails with ELOCKFILE when the folder does not exist', async () => {
+    const path = join(folder, 'missing', 'package-lock.json')
+    await expect(writeLockfile(path, parseLockfile(NEW))).rejects.toMatchObject({ code: 'ELOCKFILE' })
+  })
+})
