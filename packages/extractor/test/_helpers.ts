@@ -1,0 +1,62 @@
+import { lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative, sep } from 'node:path'
+import { afterEach, expect } from 'vitest'
+
+const roots: string[] = []
+
+afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true })
+})
+
+/** A fresh temp folder (removed after the test) and the destination folder inside it. */
+export function tempRoot(): { root: string; dest: string } {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'tote-extractor-')))
+  roots.push(root)
+  return { root, dest: join(root, 'dest') }
+}
+
+/** Every path under `dir` (files, folders, links), relative, `/`-separated, sorted. */
+export function walk(dir: string): string[] {
+  const found: string[] = []
+  const visit = (current: string): void => {
+    for (const name of readdirSync(current)) {
+      const full = join(current, name)
+      found.push(relative(dir, full).split(sep).join('/'))
+      if (lstatSync(full).isDirectory()) visit(full)
+    }
+  }
+  visit(dir)
+  return found.sort()
+}
+
+/** Asserts that the only things in `root` are `dest` (and its contents) and the `allowed` paths. */
+export function expectNothingOutside(root: string, allowed: string[] = []): void {
+  const outside = walk(root).filter((path) => path !== 'dest' && !path.startsWith('dest/'))
+  expect(outside).toEqual([...allowed].sort())
+}
+
+/** The permission bits a file created with `mode` gets under this process's umask. */
+export function withUmask(mode: number): number {
+  const umask = process.umask()
+  return mode & ~umask
+}
+
+export function modeOf(path: string): number {
+  return lstatSync(path).mode & 0o7777
+}
+
+/** Overwrites a header field and recomputes the header checksum. */
+export function writeHeaderField(
+  tar: Uint8Array,
+  header: number,
+  offset: number,
+  width: number,
+  value: string,
+): void {
+  tar.set(new TextEncoder().encode(value).subarray(0, width), header + offset)
+  tar.fill(0x20, header + 148, header + 156)
+  let sum = 0
+  for (let i = header; i < header + 512; i++) sum += tar[i]!
+  tar.set(new TextEncoder().encode(`${sum.toString(8).padStart(6, '0')}\0 `), header + 148)
+}
