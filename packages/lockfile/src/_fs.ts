@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Lockfile } from '@tote/types'
 import { ToteError } from '@tote/types'
@@ -51,7 +51,7 @@ export async function readLockfile(path: string): Promise<Lockfile | undefined> 
  * Writes the lockfile as {@link stringifyLockfile} lays it out, atomically: the text goes to a
  * temporary file in the same folder, which then replaces `path` in one rename. Readers see the old
  * file or the new one, never a part; on failure the temporary file is removed and the old file is
- * untouched. An existing file's permissions are kept.
+ * untouched. An existing file's permissions are kept, and a symlinked lockfile stays a symlink.
  *
  * @throws ToteError `ELOCKFILE` when the file cannot be written.
  */
@@ -62,14 +62,19 @@ export async function writeLockfile(
 ): Promise<void> {
   const fs = options.fs ?? nodeFs
   const text = stringifyLockfile(lockfile, options)
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
-  const mode = await stat(path).then(
+  // Through a symlinked lockfile to the file itself, as a plain write would go.
+  const target = await realpath(path).catch(() => path)
+  const temp = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
+  )
+  const mode = await stat(target).then(
     (stats) => stats.mode & 0o777,
     () => 0o666,
   )
   try {
     await fs.writeFile(temp, text, mode)
-    await fs.rename(temp, path)
+    await fs.rename(temp, target)
   } catch (error) {
     await fs.rm(temp).catch(() => undefined)
     throw new ToteError('ELOCKFILE', `Cannot write ${path}: ${(error as Error).message}`, {

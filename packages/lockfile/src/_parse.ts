@@ -64,15 +64,20 @@ export function parseLockfile(text: string, options: ParseLockfileOptions = {}):
   if (lockfileVersion === 1) {
     fail(
       'is lockfileVersion 1, which only npm 6 and older write; tote reads versions 2 and 3',
-      undefined,
+      locateKey(source, 'lockfileVersion'),
       'Run `npm install` with npm 7 or newer to upgrade the lockfile, or delete it to let tote write a new one.',
     )
   }
   if (lockfileVersion !== 2 && lockfileVersion !== 3) {
-    fail(`has an unsupported lockfileVersion ${JSON.stringify(lockfileVersion)}; tote reads versions 2 and 3`)
+    fail(
+      `has an unsupported lockfileVersion ${JSON.stringify(lockfileVersion)}; tote reads versions 2 and 3`,
+      locateKey(source, 'lockfileVersion'),
+    )
   }
   if (packages === undefined) fail('has no "packages" section')
-  if (!isJsonObject(packages)) fail(`"packages" must be an object, found ${describeType(packages)}`)
+  if (!isJsonObject(packages)) {
+    fail(`"packages" must be an object, found ${describeType(packages)}`, locateKey(source, 'packages'))
+  }
 
   const entries = packages as Record<string, unknown>
   for (const [path, entry] of Object.entries(entries)) {
@@ -110,14 +115,18 @@ export function parseLockfile(text: string, options: ParseLockfileOptions = {}):
   return lockfile
 }
 
+/** Where the first `"key":` starts at or after `from`, if there is one (for messages only). */
+function locateKey(text: string, key: string, from = 0): TextLocation | undefined {
+  const pattern = new RegExp(`${escapeRegExp(JSON.stringify(key))}\\s*:`, 'g')
+  pattern.lastIndex = from
+  const match = pattern.exec(text)
+  return match === null ? undefined : locationOf(text, match.index)
+}
+
 /** Where `"path":` starts inside the `packages` object, if it can be found. */
 function locateEntry(text: string, path: string): TextLocation | undefined {
   const section = /"packages"\s*:/.exec(text)
-  if (section === null) return undefined
-  const key = new RegExp(`${escapeRegExp(JSON.stringify(path))}\\s*:`, 'g')
-  key.lastIndex = section.index
-  const match = key.exec(text)
-  return match === null ? undefined : locationOf(text, match.index)
+  return section === null ? undefined : locateKey(text, path, section.index)
 }
 
 function escapeRegExp(text: string): string {

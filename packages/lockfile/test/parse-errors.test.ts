@@ -71,18 +71,18 @@ describe('parseLockfile errors', () => {
     [
       'an unknown lockfileVersion',
       '{"lockfileVersion": 4, "packages": {}}',
-      'has an unsupported lockfileVersion 4; tote reads versions 2 and 3',
+      'has an unsupported lockfileVersion 4; tote reads versions 2 and 3 (line 1, column 2)',
     ],
     [
       'a string lockfileVersion',
       '{"lockfileVersion": "3", "packages": {}}',
-      'has an unsupported lockfileVersion "3"; tote reads versions 2 and 3',
+      'has an unsupported lockfileVersion "3"; tote reads versions 2 and 3 (line 1, column 2)',
     ],
     ['no packages', '{"lockfileVersion": 3}', 'has no "packages" section'],
     [
       'packages that are an array',
       '{"lockfileVersion": 3, "packages": []}',
-      '"packages" must be an object, found an array',
+      '"packages" must be an object, found an array (line 1, column 24)',
     ],
   ])('rejects %s', (_label, text, message) => {
     const error = parseError(text)

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { isToteError } from '@tote/types'
@@ -99,5 +99,17 @@ describe('writeLockfile', () => {
   it('fails with ELOCKFILE when the folder does not exist', async () => {
     const path = join(folder, 'missing', 'package-lock.json')
     await expect(writeLockfile(path, parseLockfile(NEW))).rejects.toMatchObject({ code: 'ELOCKFILE' })
+  })
+})
+
+describe('writeLockfile through a symlink', () => {
+  it('replaces the file the link points to and keeps the link', async () => {
+    const real = join(folder, 'real-lock.json')
+    const link = join(folder, 'package-lock.json')
+    await writeFile(real, OLD)
+    await symlink(real, link)
+    await writeLockfile(link, parseLockfile(NEW))
+    expect((await lstat(link)).isSymbolicLink()).toBe(true)
+    expect(await readFile(real, 'utf8')).toBe(NEW)
   })
 })
