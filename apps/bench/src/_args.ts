@@ -1,0 +1,189 @@
+import { existsSync, statSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ToteError } from '@tote/types'
+import type { BenchOptions, Fixture, Phase, PmName, Variant } from './types.js'
+
+export const ALL_PMS: readonly PmName[] = ['tote', 'npm', 'pnpm', 'bun', 'utoo']
+/** Also the order phases run in within a round: lockfile-producing phases come first. */
+export const ALL_PHASES: readonly Phase[] = ['p0_full_cold', 'p1_resolve', 'p3_cold_install', 'p4_warm_link']
+export const DEFAULT_ROUNDS = 3
+export const DEFAULT_MIN_FREE_GB = 20
+
+export const USAGE = `Usage: pm-bench [options]
+
+Times package managers installing a real project (see apps/bench/README.md).
+
+Options:
+  --pm <list>              Package managers, comma-separated (default: ${ALL_PMS.join(',')})
+  --fixture <path>         Project folder or its package.json (default: ../shared/fixtures/vite-react-ts from the repo root)
+  --phases <list>          Phases, comma-separated (default: ${ALL_PHASES.join(',')})
+  --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
+  --variant <NAME=flags>   Also run tote with these extra flags, shown as tote[NAME]; repeatable
+  --out <dir>              Results folder (default: <repo>/bench-results)
+  --tools <dir>            Where peers get installed (default: $TOTE_BENCH_TOOLS or ~/.cache/tote-bench/tools)
+  --min-free-gb <n>        Free disk space below which finished runs' folders are deleted (default: ${DEFAULT_MIN_FREE_GB})
+  --keep                   Keep every run's project and cache folders
+  -h, --help               Show this help
+`
+
+/** A bad command line: main prints the message and points at --help. */
+export function usageError(message: string): ToteError {
+  return new ToteError('EUSAGE', message, { hint: 'Run `pm-bench --help`.', details: { usage: true } })
+}
+
+export interface ArgsEnvironment {
+  repoRoot: string
+  cwd: string
+  home: string
+  env: Record<string, string | undefined>
+}
+
+export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): BenchOptions {
+  let parsed: ReturnType<typeof parseRaw>
+  try {
+    parsed = parseRaw(argv)
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error))
+  }
+  const { values, positionals } = parsed
+  if (positionals.length > 0) throw usageError(`Unexpected argument "${positionals[0]}".`)
+  const { repoRoot, cwd } = environment
+  const toolsDir = resolve(
+    cwd,
+    values.tools ??
+      environment.env.TOTE_BENCH_TOOLS ??
+      join(environment.home, '.cache', 'tote-bench', 'tools'),
+  )
+  if (isInside(repoRoot, toolsDir)) {
+    throw usageError(`The tools folder ${toolsDir} is inside the repository; pick one outside it.`)
+  }
+  return {
+    help: values.help ?? false,
+    pms: parseList(values.pm, ALL_PMS, 'package manager'),
+    fixture: resolveFixture(
+      values.fixture ?? join(repoRoot, '..', 'shared', 'fixtures', 'vite-react-ts'),
+      cwd,
+    ),
+    phases: sortPhases(parseList(values.phases, ALL_PHASES, 'phase')),
+    rounds: parsePositiveInteger(values.rounds, DEFAULT_ROUNDS, '--rounds'),
+    variants: parseVariants(values.variant ?? []),
+    outDir: resolve(cwd, values.out ?? join(repoRoot, 'bench-results')),
+    toolsDir,
+    keep: values.keep ?? false,
+    minFreeBytes:
+      parsePositiveInteger(values['min-free-gb'], DEFAULT_MIN_FREE_GB, '--min-free-gb') * 1024 ** 3,
+  }
+}
+
+function parseRaw(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      pm: { type: 'string', multiple: true },
+      fixture: { type: 'string' },
+      phases: { type: 'string', multiple: true },
+      rounds: { type: 'string' },
+      variant: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      tools: { type: 'string' },
+      'min-free-gb': { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+function parseList<T extends string>(given: string[] | undefined, known: readonly T[], what: string): T[] {
+  if (given === undefined) return [...known]
+  const names = given.flatMap((item) => item.split(',')).map((name) => name.trim())
+  const result: T[] = []
+  for (const name of names) {
+    if (name === '') continue
+    if (!known.includes(name as T)) {
+      throw usageError(`Unknown ${what} "${name}" (known: ${known.join(', ')}).`)
+    }
+    if (!result.includes(name as T)) result.push(name as T)
+  }
+  if (result.length === 0) throw usageError(`No ${what} given.`)
+  return result
+}
+
+function sortPhases(phases: Phase[]): Phase[] {
+  return [...phases].sort((a, b) => ALL_PHASES.indexOf(a) - ALL_PHASES.indexOf(b))
+}
+
+function parsePositiveInteger(given: string | undefined, fallback: number, flag: string): number {
+  if (given === undefined) return fallback
+  if (!/^\d+$/.test(given) || Number(given) < 1) {
+    throw usageError(`${flag} takes a whole number of at least 1, not "${given}".`)
+  }
+  return Number(given)
+}
+
+/** `NAME=--flag value` → `{ name, args }`; the flags are split like a shell would (quotes group words). */
+export function parseVariants(given: string[]): Variant[] {
+  const variants: Variant[] = []
+  for (const item of given) {
+    const equals = item.indexOf('=')
+    const name = equals === -1 ? '' : item.slice(0, equals)
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) {
+      throw usageError(`--variant takes NAME='--flag value' (NAME: letters, digits, . _ -), not "${item}".`)
+    }
+    if (variants.some((variant) => variant.name === name)) {
+      throw usageError(`Variant "${name}" is given twice.`)
+    }
+    const args = splitWords(item.slice(equals + 1))
+    if (args.length === 0) throw usageError(`Variant "${name}" has no flags.`)
+    variants.push({ name, args })
+  }
+  return variants
+}
+
+export function splitWords(text: string): string[] {
+  const words: string[] = []
+  let current: string | undefined
+  let quote: string | undefined
+  for (const char of text) {
+    if (quote !== undefined) {
+      if (char === quote) quote = undefined
+      else current += char
+    } else if (char === '"' || char === "'") {
+      quote = char
+      current ??= ''
+    } else if (/\s/.test(char)) {
+      if (current !== undefined) words.push(current)
+      current = undefined
+    } else {
+      current = (current ?? '') + char
+    }
+  }
+  if (quote !== undefined) throw usageError(`Unclosed ${quote} in "${text}".`)
+  if (current !== undefined) words.push(current)
+  return words
+}
+
+/** A folder holding package.json, or the package.json itself. */
+export function resolveFixture(given: string, cwd: string): Fixture {
+  const path = resolve(cwd, given)
+  if (!existsSync(path)) throw usageError(`Fixture ${path} does not exist.`)
+  const dir = statSync(path).isDirectory() ? path : dirname(path)
+  const packageJsonPath = statSync(path).isDirectory() ? join(path, 'package.json') : path
+  if (basename(packageJsonPath) !== 'package.json' || !existsSync(packageJsonPath)) {
+    throw usageError(`Fixture ${path} is neither a folder with a package.json nor a package.json.`)
+  }
+  const npmrcPath = join(dir, '.npmrc')
+  return {
+    name: basename(dir),
+    dir,
+    packageJsonPath,
+    npmrcPath: existsSync(npmrcPath) ? npmrcPath : undefined,
+  }
+}
+
+function isInside(parent: string, child: string): boolean {
+  const path = relative(parent, child)
+  return path === '' || (!path.startsWith('..') && !isAbsolute(path))
+}

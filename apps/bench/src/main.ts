@@ -1,0 +1,194 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { isToteError } from '@tote/types'
+import { parseBenchArgs, USAGE } from './_args.js'
+import { cleanEnvironment, PEER_VERSIONS } from './_commands.js'
+import { type RunMeta, renderReport } from './_report.js'
+import { createRunner } from './_runner.js'
+import { buildContenders, buildSchedule } from './_schedule.js'
+import {
+  assertGnuTime,
+  machineMeta,
+  pinRegistryHost,
+  registryFromNpm,
+  toteSupport,
+  toteTool,
+} from './_setup.js'
+import { ensurePeer } from './_tools.js'
+import type { BenchOptions, Contender, Phase, RunRecord, ToolCommand } from './types.js'
+
+/** The repository root: this file is apps/bench/src/main.ts, or apps/bench/dist/main.js once built. */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+
+/** Runs pm-bench with `argv` (without node and the script) and sets `process.exitCode`. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    const options = parseBenchArgs(argv, {
+      repoRoot: REPO_ROOT,
+      cwd: process.cwd(),
+      home: homedir(),
+      env: process.env,
+    })
+    if (options.help) {
+      process.stdout.write(USAGE)
+      return
+    }
+    process.exitCode = await runBench(options)
+  } catch (error) {
+    if (isToteError(error)) {
+      process.stderr.write(`pm-bench error ${error.code}: ${error.message}\n`)
+      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`)
+      process.exitCode = error.details.usage ? 2 : 1
+      return
+    }
+    process.stderr.write(
+      `pm-bench: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`,
+    )
+    process.exitCode = 1
+  }
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+async function runBench(options: BenchOptions): Promise<number> {
+  assertGnuTime()
+  const started = new Date()
+  const runDir = uniqueDir(join(options.outDir, `${timestamp(started)}-${options.fixture.name}`))
+  const workDir = join(runDir, 'work')
+  mkdirSync(workDir, { recursive: true })
+  const env = cleanEnvironment(process.env)
+  const registry = registryFromNpm(options.fixture, env)
+  const pin = await pinRegistryHost(registry, runDir, env)
+  if (pin.hostsFile === undefined) log(pin.note)
+  const redact = redactor(registry, pin.address)
+  const notes = [
+    pin.note,
+    'lifecycle scripts off for every package manager; each run has fresh project and cache folders',
+  ]
+
+  const tools = new Map<string, ToolCommand>()
+  const versions: Record<string, string> = {}
+  let toteFrozenCommand: 'ci' | 'install' = 'ci'
+  let totePhases = new Set<Phase>()
+  for (const pm of options.pms) {
+    if (pm === 'tote') {
+      const tool = toteTool(REPO_ROOT)
+      const support = toteSupport(tool, env, runDir)
+      tools.set('tote', tool)
+      versions.tote = support.version
+      toteFrozenCommand = support.frozenCommand
+      totePhases = support.phases
+      const missing = options.phases.filter((phase) => !support.phases.has(phase))
+      if (missing.length > 0) notes.push(`tote cannot run ${missing.join(', ')} yet (n/a)`)
+      continue
+    }
+    tools.set(
+      pm,
+      ensurePeer(pm, { toolsDir: options.toolsDir, registry, hostsFile: pin.hostsFile, env, log }),
+    )
+    versions[pm] = PEER_VERSIONS[pm]
+  }
+  const isAvailable = (contender: Contender, phase: Phase) => contender.pm !== 'tote' || totePhases.has(phase)
+
+  const meta: RunMeta = {
+    date: started.toISOString(),
+    machine: machineMeta(),
+    fixture: options.fixture.name,
+    versions,
+    rounds: options.rounds,
+    phases: options.phases,
+    notes,
+  }
+  const contenders = buildContenders(options.pms, options.variants)
+  const steps = buildSchedule(contenders, options.phases, options.rounds).filter((step) =>
+    isAvailable(step.contender, step.phase),
+  )
+  const runner = createRunner({
+    fixture: options.fixture,
+    registry,
+    hostsFile: pin.hostsFile,
+    env,
+    tools,
+    toteFrozenCommand,
+    isAvailable,
+    workDir,
+    lockfileDir: join(runDir, 'lockfiles'),
+    minFreeBytes: options.minFreeBytes,
+    redact,
+    log,
+    note: (line) => {
+      notes.push(line)
+      log(`  note: ${line}`)
+    },
+  })
+
+  log(`pm-bench: ${options.fixture.name}, ${steps.length} runs, results in ${runDir}`)
+  const runs: RunRecord[] = []
+  const write = () =>
+    writeResults(runDir, { meta, options, runs }, renderReport(meta, contenders, runs, isAvailable))
+  for (const [index, step] of steps.entries()) {
+    const label = `${step.warmup ? 'warm-up' : `round ${step.round}`} ${step.phase} ${step.contender.key}`
+    const record = await runner.runStep(step, index + 1)
+    runs.push(record)
+    const wall = record.time ? `${record.time.wallSeconds.toFixed(2)} s` : '—'
+    log(
+      `[${index + 1}/${steps.length}] ${label}: ${wall} ${record.status}${record.error ? ` (${record.error})` : ''}`,
+    )
+    write()
+  }
+
+  const report = renderReport(meta, contenders, runs, isAvailable)
+  write()
+  process.stdout.write(report)
+  if (pin.hostsFile) rmSync(pin.hostsFile, { force: true })
+  if (!options.keep) rmSync(workDir, { recursive: true, force: true })
+  log(
+    `results: ${join(runDir, 'results.md')} and results.json${options.keep ? `; run folders kept in ${workDir}` : ''}`,
+  )
+  return runs.some((run) => !run.warmup && run.status === 'fail') ? 1 : 0
+}
+
+function writeResults(
+  runDir: string,
+  results: { meta: RunMeta; options: BenchOptions; runs: RunRecord[] },
+  report: string,
+): void {
+  const { options } = results
+  const recorded = {
+    meta: results.meta,
+    options: {
+      pms: options.pms,
+      phases: options.phases,
+      rounds: options.rounds,
+      variants: options.variants,
+      fixture: options.fixture.dir,
+    },
+    runs: results.runs,
+  }
+  writeFileSync(join(runDir, 'results.json'), `${JSON.stringify(recorded, null, 2)}\n`)
+  writeFileSync(join(runDir, 'results.md'), report)
+}
+
+/** `2026-11-26T20-55-53`: sortable, and valid in every file system. */
+function timestamp(date: Date): string {
+  return date.toISOString().slice(0, 19).replace(/:/g, '-')
+}
+
+function uniqueDir(path: string): string {
+  let candidate = path
+  for (let n = 2; existsSync(candidate); n++) candidate = `${path}-${n}`
+  return candidate
+}
+
+/** Keeps the registry's name and address out of everything pm-bench stores or prints. */
+function redactor(registry: string, address: string | undefined): (text: string) => string {
+  const host = new URL(registry).hostname
+  const registryNoSlash = registry.replace(/\/$/, '')
+  return (text) => {
+    let result = text.split(registryNoSlash).join('<registry>').split(host).join('<registry-host>')
+    if (address) result = result.split(address).join('<registry-address>')
+    return result
+  }
+}

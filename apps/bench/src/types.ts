@@ -1,0 +1,118 @@
+/** The package managers pm-bench can drive. */
+export type PmName = 'tote' | 'npm' | 'pnpm' | 'bun' | 'utoo'
+
+/**
+ * What one timed run starts from (there is no p2):
+ * - `p0_full_cold`: no lockfile, empty cache, no node_modules; a full install.
+ * - `p1_resolve`: the same state; resolve and write the lockfile only.
+ * - `p3_cold_install`: the package manager's own lockfile, empty cache, no node_modules.
+ * - `p4_warm_link`: its own lockfile, a cache filled by an earlier install, no node_modules.
+ */
+export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm_link'
+
+/** Extra tote flags run as a row of their own, `tote[name]`. */
+export interface Variant {
+  name: string
+  args: string[]
+}
+
+/** One row of a table: a package manager, or tote with a variant's flags. */
+export interface Contender {
+  /** `npm`, `tote`, `tote[name]`. */
+  key: string
+  pm: PmName
+  variant?: Variant
+}
+
+/** The project whose package.json (and .npmrc) every run installs. */
+export interface Fixture {
+  name: string
+  dir: string
+  packageJsonPath: string
+  /** The fixture's .npmrc, copied next to package.json in every run's project folder. */
+  npmrcPath: string | undefined
+}
+
+/** Parsed command line. */
+export interface BenchOptions {
+  help: boolean
+  pms: PmName[]
+  fixture: Fixture
+  phases: Phase[]
+  rounds: number
+  variants: Variant[]
+  /** Results go to `<outDir>/<timestamp>-<fixture>/`. */
+  outDir: string
+  /** Peers are installed into `<toolsDir>/<pm>@<version>`. */
+  toolsDir: string
+  keep: boolean
+  /** Below this much free disk space (bytes) finished runs' folders are deleted before the next run. */
+  minFreeBytes: number
+}
+
+/** How to start a package manager: a program and the arguments before the subcommand. */
+export interface ToolCommand {
+  command: string
+  args: string[]
+  /** Extra environment the program needs (e.g. utoo's package root). */
+  env: Record<string, string>
+}
+
+/** A full command line for one run, before the isolation and timing wrappers. */
+export interface PmCommand {
+  command: string
+  args: string[]
+  env: Record<string, string>
+}
+
+/** What GNU time reports for one process tree. */
+export interface TimeMeasures {
+  wallSeconds: number
+  userSeconds: number
+  sysSeconds: number
+  maxRssKb: number
+  voluntaryCtx: number
+  involuntaryCtx: number
+  exitCode: number
+  /** Set when the command was killed by a signal. */
+  signal: number | undefined
+}
+
+/** Sizes measured after a run, untimed. */
+export interface AfterMeasures {
+  /** Regular files under node_modules (symlinks not followed), or undefined without node_modules. */
+  nodeModulesFiles: number | undefined
+  nodeModulesBytes: number | undefined
+  cacheBytes: number
+  lockfileBytes: number | undefined
+}
+
+/** Whether a run did what its phase asks. */
+export interface RunChecks {
+  lockfileWritten: boolean
+  /** Direct dependencies and devDependencies without `node_modules/<name>/package.json`. */
+  missingDependencies: string[]
+  /** Optional dependencies not installed; reported, never a failure (they may not fit this platform). */
+  missingOptional: string[]
+}
+
+/** One run as written to results.json. */
+export interface RunRecord {
+  contender: string
+  pm: PmName
+  variant: string | undefined
+  phase: Phase
+  /** 0 is the warm-up round, never shown in the tables. */
+  round: number
+  warmup: boolean
+  status: 'ok' | 'fail'
+  /** The command line, with the registry replaced by `<registry>`. */
+  argv: string[]
+  exitCode: number | undefined
+  time: TimeMeasures | undefined
+  after: AfterMeasures | undefined
+  checks: RunChecks | undefined
+  /** Why the run failed, and the end of its stderr. */
+  error: string | undefined
+  stderrTail: string | undefined
+}
