@@ -1,0 +1,157 @@
+// Measures getPackument over a real dependency closure, the way a resolver asks: start from the
+// project's direct dependencies, and ask for each package's dependencies as soon as its packument
+// arrives. Every configuration runs in a fresh process, configurations interleaved, `--reps` times.
+//
+//   cd packages/registry-client && npx tsc -p tsconfig.build.json
+//   node bench/packuments.mjs /tmp/project/package-lock.json [--reps 3] [--configs name,name]
+//
+// The lockfile gives the closure (npm install --package-lock-only --ignore-scripts on a copy of a
+// project). The registry is the one npm is configured with (`npm config get registry`).
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+
+const CONFIGS = {
+  'main-thread c16': { workers: 0, connections: 16 },
+  'worker x1 c16': { workers: 1, connections: 16 },
+  'worker x2 c16': { workers: 2, connections: 16 },
+  'main-thread c8': { workers: 0, connections: 8 },
+  'main-thread c24': { workers: 0, connections: 24 },
+  'worker x1 c8': { workers: 1, connections: 8 },
+  'worker x1 c24': { workers: 1, connections: 24 },
+  'main-thread c16 gzip': { workers: 0, connections: 16, acceptGzip: true },
+  'worker x1 c16 gzip': { workers: 1, connections: 16, acceptGzip: true },
+  'main-thread c16 h2': { workers: 0, connections: 16, allowH2: true },
+  'worker x1 c16 h2': { workers: 1, connections: 16, allowH2: true },
+  'main-thread c16 cache-write': { workers: 0, connections: 16, cache: true },
+  'worker x1 c16 cache-write': { workers: 1, connections: 16, cache: true },
+}
+
+/** name → names it depends on (any version), and the root's direct dependencies. */
+function closureFromLockfile(lockfilePath) {
+  const lock = JSON.parse(readFileSync(lockfilePath, 'utf8'))
+  const edges = new Map()
+  let roots = []
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    const deps = [
+      ...Object.keys(entry.dependencies ?? {}),
+      ...Object.keys(entry.optionalDependencies ?? {}),
+      ...Object.keys(entry.peerDependencies ?? {}),
+    ]
+    if (path === '') {
+      roots = [...deps, ...Object.keys(entry.devDependencies ?? {})]
+      continue
+    }
+    if (entry.link) continue
+    const name = entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)
+    const set = edges.get(name) ?? new Set()
+    for (const dep of deps) set.add(dep)
+    edges.set(name, set)
+  }
+  return { edges: Object.fromEntries([...edges].map(([name, set]) => [name, [...set]])), roots }
+}
+
+async function child(configName, lockfilePath) {
+  const config = CONFIGS[configName]
+  const { createRegistryClient } = await import('../dist/index.js')
+  const { edges, roots } = closureFromLockfile(lockfilePath)
+  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim()
+  const cacheDir = config.cache ? mkdtempSync(join(tmpdir(), 'rc-bench-cache-')) : undefined
+  let bytes = 0
+  let requests = 0
+  const client = createRegistryClient({
+    registry,
+    connections: config.connections,
+    workers: config.workers,
+    acceptGzip: config.acceptGzip ?? false,
+    allowH2: config.allowH2 ?? false,
+    cacheDir,
+    onEvent: (event) => {
+      if (event.type === 'request-end') {
+        bytes += event.bytes
+        requests++
+      }
+    },
+  })
+  const cpuBefore = process.cpuUsage()
+  const eluBefore = performance.eventLoopUtilization()
+  const started = performance.now()
+  const asked = new Set()
+  let versions = 0
+  const ask = (name) => {
+    if (asked.has(name) || !(name in edges)) return undefined
+    asked.add(name)
+    return client.getPackument(name).then((packument) => {
+      versions += Object.keys(packument.versions).length
+      return Promise.all((edges[name] ?? []).map(ask))
+    })
+  }
+  await Promise.all(roots.map(ask))
+  const fetchedMs = performance.now() - started
+  await client.close()
+  const closedMs = performance.now() - started
+  const cpu = process.cpuUsage(cpuBefore)
+  const elu = performance.eventLoopUtilization(eluBefore)
+  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true })
+  process.stdout.write(
+    JSON.stringify({
+      config: configName,
+      packuments: asked.size,
+      versions,
+      requests,
+      mb: bytes / 1e6,
+      wallMs: fetchedMs,
+      closeMs: closedMs - fetchedMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      mainBusyMs: elu.active,
+    }),
+  )
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+function parent(lockfilePath, reps, names) {
+  const results = new Map(names.map((name) => [name, []]))
+  for (let rep = 0; rep < reps; rep++) {
+    for (const name of names) {
+      const out = execFileSync(process.execPath, [import.meta.filename, '--child', name, lockfilePath], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      })
+      const run = JSON.parse(out)
+      results.get(name).push(run)
+      process.stderr.write(`${name} rep ${rep + 1}: ${Math.round(run.wallMs)} ms wall\n`)
+    }
+  }
+  const first = results.get(names[0])[0]
+  console.log(
+    `${first.packuments} packuments, ${first.versions} versions, ${Math.round(first.mb)} MB; median of ${reps}`,
+  )
+  console.log('| configuration | wall ms | process CPU ms | main thread busy ms | close ms |')
+  console.log('| --- | ---: | ---: | ---: | ---: |')
+  for (const [name, runs] of results) {
+    const cell = (key) => Math.round(median(runs.map((run) => run[key])))
+    console.log(
+      `| ${name} | ${cell('wallMs')} | ${cell('cpuMs')} | ${cell('mainBusyMs')} | ${cell('closeMs')} |`,
+    )
+  }
+}
+
+const args = process.argv.slice(2)
+if (args[0] === '--child') {
+  await child(args[1], args[2])
+} else {
+  const lockfilePath = args[0]
+  if (!lockfilePath)
+    throw new Error('usage: node bench/packuments.mjs <package-lock.json> [--reps N] [--configs a,b]')
+  const repsAt = args.indexOf('--reps')
+  const configsAt = args.indexOf('--configs')
+  const reps = repsAt === -1 ? 3 : Number(args[repsAt + 1])
+  const names = configsAt === -1 ? Object.keys(CONFIGS) : args[configsAt + 1].split(',')
+  parent(lockfilePath, reps, names)
+}

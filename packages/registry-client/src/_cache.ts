@@ -1,0 +1,110 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Packument } from '@tote/types'
+
+/** One file of `<cacheDir>/metadata-v1/`. */
+export interface CacheEntry {
+  etag?: string
+  lastModified?: string
+  /** Freshness the registry granted (Cache-Control max-age), in seconds. */
+  maxAge?: number
+  /** Epoch ms of the response. */
+  fetchedAt: number
+  url: string
+  packument: Packument
+}
+
+export const CACHE_FOLDER = 'metadata-v1'
+
+/**
+ * `<cacheDir>/metadata-v1/<name>-<hash of url>.json`: readable, safe on case-insensitive file
+ * systems (the hash tells `JSONStream` from `jsonstream`, and one registry's copy from another's).
+ */
+export function cacheFileFor(cacheDir: string, url: string, name: string): string {
+  const readable = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '_')
+    .slice(0, 100)
+  const hash = createHash('sha256').update(url).digest('hex').slice(0, 16)
+  return join(cacheDir, CACHE_FOLDER, `${readable}-${hash}.json`)
+}
+
+/** The cached entry for `url`, or undefined when missing, unreadable, corrupt or for another URL. */
+export async function readCacheEntry(file: string, url: string): Promise<CacheEntry | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return undefined
+  }
+  try {
+    const entry = JSON.parse(text) as CacheEntry
+    const packument = entry?.packument
+    if (entry.url !== url || typeof entry.fetchedAt !== 'number') return undefined
+    if (typeof packument?.name !== 'string' || typeof packument.versions !== 'object') return undefined
+    return entry
+  } catch {
+    return undefined
+  }
+}
+
+/** True while the registry's max-age has not run out. */
+export function isFresh(entry: CacheEntry, now = Date.now()): boolean {
+  return entry.maxAge !== undefined && now - entry.fetchedAt < entry.maxAge * 1000
+}
+
+/**
+ * Writes cache files in the background: atomically (temp file + rename, so a reader never sees half
+ * a file), a few at a time, serialising each entry only when its turn comes so that the caller's
+ * result is not held up. `flush()` waits for everything queued.
+ */
+export function createCacheWriter(cacheDir: string, onError: (error: unknown) => void) {
+  const pending: { file: string; content: () => string }[] = []
+  const idle: (() => void)[] = []
+  let running = 0
+  let folderReady: Promise<unknown> | undefined
+  const limit = 4
+
+  async function write(file: string, content: () => string): Promise<void> {
+    folderReady ??= mkdir(join(cacheDir, CACHE_FOLDER), { recursive: true })
+    await folderReady
+    const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`
+    try {
+      await writeFile(temp, content())
+      await rename(temp, file)
+    } catch (error) {
+      await rm(temp, { force: true })
+      throw error
+    }
+  }
+
+  function pump(): void {
+    while (running < limit && pending.length > 0) {
+      const job = pending.shift()!
+      running++
+      write(job.file, job.content)
+        .catch(onError)
+        .finally(() => {
+          running--
+          pump()
+        })
+    }
+    if (running === 0 && pending.length === 0) for (const resolve of idle.splice(0)) resolve()
+  }
+
+  return {
+    /** Queues a write; `content` runs later, off the caller's path. */
+    add(file: string, content: string | (() => string)): void {
+      pending.push({ file, content: typeof content === 'string' ? () => content : content })
+      setImmediate(pump)
+    },
+    flush(): Promise<void> {
+      if (running === 0 && pending.length === 0) return Promise.resolve()
+      return new Promise((resolve) => {
+        idle.push(resolve)
+        pump()
+      })
+    },
+  }
+}

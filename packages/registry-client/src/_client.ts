@@ -1,0 +1,181 @@
+import type { Packument } from '@tote/types'
+import { ToteError } from '@tote/types'
+import { type CacheEntry, cacheFileFor, createCacheWriter } from './_cache.js'
+import type { ConnectionSettings } from './_dispatcher.js'
+import { createDispatcher } from './_dispatcher.js'
+import { createMemoisedLookup } from './_dns.js'
+import { type HttpContext, httpGet } from './_http.js'
+import { loadPackument, type PackumentTask } from './_packument.js'
+import { createPackumentWorkers, defaultWorkerCount, workerEntry } from './_pool.js'
+import type { RetryPolicy } from './_retry.js'
+import type { FetchTarballOptions, RegistryClient, RegistryClientOptions, TarballSink } from './types.js'
+
+const VERSION = '0.1.0'
+
+/** `@scope/name` → `@scope%2fname`; other characters that are not URL-safe are escaped too. */
+export function escapePackageName(name: string): string {
+  if (name.startsWith('@')) {
+    const slash = name.indexOf('/')
+    if (slash > 0) {
+      return `@${encodeURIComponent(name.slice(1, slash))}%2f${encodeURIComponent(name.slice(slash + 1))}`
+    }
+  }
+  return encodeURIComponent(name)
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`
+}
+
+/** A sink that concatenates the chunks, allocating once when the size is known. */
+function bufferSink(expectedSize: number | undefined): TarballSink<Buffer> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  return {
+    push(chunk) {
+      chunks.push(chunk)
+      size += chunk.length
+    },
+    finish: () => Buffer.concat(chunks, expectedSize === size ? expectedSize : size),
+  }
+}
+
+/** Creates a client for npm-compatible registries. Call `close()` when done. */
+export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
+  const registry = withTrailingSlash(options.registry)
+  const registryFor = options.registryFor ?? (() => registry)
+  const authHeaderFor = options.authHeaderFor ?? (() => undefined)
+  const emit = options.onEvent ?? (() => {})
+  const policy: RetryPolicy = {
+    retries: options.retries ?? 2,
+    minTimeout: options.retryMinTimeout ?? 1000,
+    maxTimeout: options.retryMaxTimeout ?? 60_000,
+  }
+  const settings: ConnectionSettings = {
+    connections: options.connections ?? 16,
+    connectTimeout: options.connectTimeout ?? 10_000,
+    readTimeout: options.readTimeout ?? 60_000,
+    allowH2: options.allowH2 ?? false,
+    strictSSL: options.strictSSL ?? true,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+    ...(options.httpsProxy === undefined ? {} : { httpsProxy: options.httpsProxy }),
+    ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+  }
+  const userAgent =
+    options.userAgent ?? `tote/${VERSION} node/${process.version} ${process.platform} ${process.arch}`
+  const dns = createMemoisedLookup()
+  const dispatcher = createDispatcher(settings, dns.lookup)
+  const context: HttpContext = { dispatcher, policy, userAgent, authHeaderFor, emit }
+  const cacheWriter =
+    options.cacheDir === undefined ? undefined : createCacheWriter(options.cacheDir, () => {})
+  const workers = createPackumentWorkers(
+    options.workers ?? defaultWorkerCount(),
+    { settings, policy, userAgent },
+    workerEntry(options.workerScript),
+  )
+  const acceptGzip = options.acceptGzip ?? false
+
+  const packuments = new Map<string, Promise<Packument>>()
+  let inFlight = 0
+  let closed = false
+
+  async function counted<T>(work: () => Promise<T>): Promise<T> {
+    inFlight++
+    try {
+      return await work()
+    } finally {
+      inFlight--
+    }
+  }
+
+  async function load(name: string): Promise<Packument> {
+    const packumentRegistry = withTrailingSlash(registryFor(name))
+    const url = packumentRegistry + escapePackageName(name)
+    const task: PackumentTask = {
+      name,
+      url,
+      registry: packumentRegistry,
+      cacheFile: options.cacheDir === undefined ? undefined : cacheFileFor(options.cacheDir, url, name),
+      offline: options.offline ?? false,
+      preferOffline: options.preferOffline ?? false,
+      preferOnline: options.preferOnline ?? false,
+      acceptGzip,
+    }
+    if (workers) {
+      const { packument, cacheText } = await counted(() => workers.load(task, authHeaderFor(url), emit, dns))
+      if (cacheText !== undefined && task.cacheFile !== undefined) cacheWriter?.add(task.cacheFile, cacheText)
+      return packument
+    }
+    const result = await counted(() => loadPackument(context, task))
+    const { cacheEntry } = result
+    if (cacheEntry && task.cacheFile !== undefined && cacheWriter) {
+      const entry: CacheEntry = { ...cacheEntry, packument: result.packument }
+      cacheWriter.add(task.cacheFile, () => JSON.stringify(entry))
+    }
+    return result.packument
+  }
+
+  function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal === undefined) return promise
+    if (signal.aborted) return Promise.reject(signal.reason)
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    })
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new Error('registry client is closed')
+  }
+
+  return {
+    getPackument(name, requestOptions) {
+      assertOpen()
+      let packument = packuments.get(name)
+      if (packument === undefined) {
+        packument = load(name)
+        packuments.set(name, packument)
+        // Failures are not remembered: the next caller tries again.
+        packument.catch(() => packuments.delete(name))
+      }
+      // One caller giving up does not cancel the shared request of the others.
+      return abortable(packument, requestOptions?.signal)
+    },
+
+    async fetchTarball<T = Buffer>(url: string, tarballOptions: FetchTarballOptions<T> = {}): Promise<T> {
+      assertOpen()
+      if (options.offline) {
+        throw new ToteError('EOFFLINE', `Cannot download ${url}: the network is off (offline mode)`, {
+          hint: 'Turn offline mode off, or install from a store that already has this package.',
+          details: { url, status: 0, tries: 0 },
+        })
+      }
+      const createSink =
+        tarballOptions.createSink ??
+        (() => bufferSink(tarballOptions.expectedSize) as unknown as TarballSink<T>)
+      const response = await counted(() =>
+        httpGet(context, {
+          subject: { url },
+          headers: { accept: '*/*' },
+          signal: tarballOptions.signal,
+          createSink: () => createSink(),
+        }),
+      )
+      return response.body as T
+    },
+
+    get inFlight() {
+      return inFlight
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      await Promise.allSettled([...packuments.values()])
+      await cacheWriter?.flush()
+      await Promise.all([dispatcher.close(), workers?.close()])
+    },
+  }
+}

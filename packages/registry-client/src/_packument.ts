@@ -1,0 +1,136 @@
+import { gunzipSync } from 'node:zlib'
+import type { Packument } from '@tote/types'
+import { ToteError } from '@tote/types'
+import { type CacheEntry, isFresh, readCacheEntry } from './_cache.js'
+import { type HttpContext, headerValue, httpGet } from './_http.js'
+import { reducePackument } from './_reduce.js'
+
+/** Everything needed to load one packument; plain data so it can be sent to a worker. */
+export interface PackumentTask {
+  name: string
+  url: string
+  registry: string
+  /** Cache file, when there is a disk cache. */
+  cacheFile?: string | undefined
+  offline: boolean
+  preferOffline: boolean
+  preferOnline: boolean
+  acceptGzip: boolean
+}
+
+export interface PackumentResult {
+  packument: Packument
+  /** Set when the registry sent a new document: the cache entry to write (without its packument). */
+  cacheEntry?: Omit<CacheEntry, 'packument'>
+}
+
+// Full documents are accepted too: mirrors often ignore the abbreviated type.
+const ACCEPT = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
+
+/** The registry's `Cache-Control: max-age`, unless it also forbids reuse. */
+function maxAgeOf(cacheControl: string | undefined): number | undefined {
+  if (cacheControl === undefined || /no-cache|no-store/i.test(cacheControl)) return undefined
+  const match = /max-age=(\d+)/i.exec(cacheControl)
+  return match ? Number(match[1]) : undefined
+}
+
+/** Concatenates a body's chunks (gunzipping when the registry compressed it). */
+function collectBody(headers: Record<string, string | string[] | undefined>) {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const encoding = headerValue(headers, 'content-encoding')?.trim().toLowerCase()
+  return {
+    push(chunk: Uint8Array) {
+      chunks.push(chunk)
+      size += chunk.length
+    },
+    finish(): Buffer {
+      const body = chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks, size)
+      if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body)
+      if (encoding !== undefined && encoding !== 'identity') {
+        throw new ToteError('EHTTP', `Unsupported content-encoding '${encoding}'`, { details: { encoding } })
+      }
+      return body
+    },
+  }
+}
+
+function parseBody(body: Buffer, task: PackumentTask, status: number, tries: number): Packument {
+  const details = { url: task.url, status, tries, packageName: task.name }
+  let doc: unknown
+  try {
+    doc = JSON.parse(body.toString('utf8'))
+  } catch (cause) {
+    throw new ToteError(
+      'EBADJSON',
+      `Invalid JSON in the registry's answer for '${task.name}' (${task.url})`,
+      {
+        hint: 'The registry or a proxy sent a damaged document; try again, or check the registry URL.',
+        cause,
+        details,
+      },
+    )
+  }
+  const packument = reducePackument(doc, task.name)
+  if (packument === undefined) {
+    throw new ToteError('EBADJSON', `The registry's answer for '${task.name}' is not a package document`, {
+      hint: 'Check that the registry URL points at an npm-compatible registry.',
+      details,
+    })
+  }
+  return packument
+}
+
+/**
+ * Loads one packument: from the disk cache when the mode allows it, otherwise from the registry
+ * (conditionally when a cached copy exists), parsed and reduced. Runs on the main thread or in a
+ * worker; the caller writes the returned cache entry.
+ */
+export async function loadPackument(
+  context: HttpContext,
+  task: PackumentTask,
+  signal?: AbortSignal,
+): Promise<PackumentResult> {
+  const cached = task.cacheFile === undefined ? undefined : await readCacheEntry(task.cacheFile, task.url)
+  const hit = (): PackumentResult => {
+    context.emit({ type: 'cache-hit', name: task.name, url: task.url })
+    return { packument: cached!.packument }
+  }
+  if (task.offline) {
+    if (cached) return hit()
+    throw new ToteError(
+      'EOFFLINE',
+      `'${task.name}' is not in the cache and the network is off (offline mode)`,
+      {
+        hint: 'Run once without --offline to fill the cache, or turn offline mode off.',
+        details: { url: task.url, status: 0, tries: 0, packageName: task.name },
+      },
+    )
+  }
+  if (cached && (task.preferOffline || (!task.preferOnline && isFresh(cached)))) return hit()
+
+  const headers: Record<string, string> = { accept: ACCEPT }
+  if (task.acceptGzip) headers['accept-encoding'] = 'gzip'
+  if (cached?.etag !== undefined) headers['if-none-match'] = cached.etag
+  if (cached?.lastModified !== undefined) headers['if-modified-since'] = cached.lastModified
+  const response = await httpGet(context, {
+    subject: { url: task.url, packageName: task.name, registry: task.registry },
+    headers,
+    signal,
+    createSink: collectBody,
+    passStatuses: cached ? [304] : [],
+  })
+  if (response.status === 304 && cached) {
+    context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })
+    return { packument: cached.packument }
+  }
+  const packument = parseBody(response.body!, task, response.status, response.tries)
+  const cacheEntry: Omit<CacheEntry, 'packument'> = { fetchedAt: Date.now(), url: task.url }
+  const etag = headerValue(response.headers, 'etag')
+  const lastModified = headerValue(response.headers, 'last-modified')
+  const maxAge = maxAgeOf(headerValue(response.headers, 'cache-control'))
+  if (etag !== undefined) cacheEntry.etag = etag
+  if (lastModified !== undefined) cacheEntry.lastModified = lastModified
+  if (maxAge !== undefined) cacheEntry.maxAge = maxAge
+  return { packument, cacheEntry }
+}

@@ -1,0 +1,3 @@
+export { createRegistryClient, escapePackageName } from './_client.js'
+export { normaliseBin, reducePackument } from './_reduce.js'
+export type * from './types.js'

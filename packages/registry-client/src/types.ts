@@ -1,0 +1,117 @@
+import type { Packument } from '@tote/types'
+
+/** Options of {@link createRegistryClient}. The CLI passes plain values read from npm configuration. */
+export interface RegistryClientOptions {
+  /** Default registry URL, ending with `/`. */
+  registry: string
+  /** Registry URL (ending with `/`) for a package name, for scoped registries. Default: always `registry`. */
+  registryFor?: (packageName: string) => string
+  /**
+   * Value of the Authorization header for a request URL, or undefined for none. Called for every
+   * request (packuments, tarballs, each redirect hop), so a token only goes where it belongs.
+   */
+  authHeaderFor?: (url: string) => string | undefined
+  /** Root of the on-disk cache; this client owns `<cacheDir>/metadata-v1/`. No disk cache when undefined. */
+  cacheDir?: string
+  /** Never touch the network: cached packuments only, `EOFFLINE` otherwise. */
+  offline?: boolean
+  /** Use a cached packument, however old, without asking the registry. */
+  preferOffline?: boolean
+  /** Always revalidate cached packuments, even when the registry said they were still fresh. */
+  preferOnline?: boolean
+  /** Retries after the first try, for network errors, 5xx and 429. Default 2. */
+  retries?: number
+  /** First backoff delay in ms (doubles each retry). Default 1000. */
+  retryMinTimeout?: number
+  /** Longest backoff delay in ms, also the cap on `Retry-After`. Default 60000. */
+  retryMaxTimeout?: number
+  /** Time allowed to open a connection, in ms. Default 10000. */
+  connectTimeout?: number
+  /** Longest wait for response headers, or between two chunks of a body, in ms. Default 60000. */
+  readTimeout?: number
+  /** Connections per origin. Default 16. */
+  connections?: number
+  /** Extra certificate authorities (PEM), like npm's `ca`. */
+  ca?: string[]
+  /** Verify TLS certificates. Default true. */
+  strictSSL?: boolean
+  /** Proxy for http: URLs (npm's `proxy`). */
+  proxy?: string
+  /** Proxy for https: URLs (npm's `https-proxy`). */
+  httpsProxy?: string
+  /** Comma-separated hosts (or domain suffixes) reached without the proxy (npm's `noproxy`). */
+  noProxy?: string
+  /** User-Agent header. Default `tote/<version> node/<version> <platform> <arch>`. */
+  userAgent?: string
+  /** Receives typed events (requests, retries, cache use), e.g. for progress or `--verbose`. */
+  onEvent?: (event: RegistryEvent) => void
+  /**
+   * Worker threads that fetch, parse and reduce packuments off the main thread. 0 fetches and parses
+   * on the calling thread. Default: see README ("Design and measurements").
+   */
+  workers?: number
+  /**
+   * The packument worker script: the compiled `_worker.js`, also exported as
+   * `@tote/registry-client/worker`. Default: the one next to this module. A bundle that inlines this
+   * package must emit that entry too and pass its path here; when the file is missing, packuments
+   * load on the calling thread.
+   */
+  workerScript?: string | URL
+  /** Send `Accept-Encoding: gzip` for packuments (the body is then gunzipped here). Default: see README. */
+  acceptGzip?: boolean
+  /** Offer HTTP/2 when the registry is HTTPS. Default false (see README). */
+  allowH2?: boolean
+}
+
+/** What a {@link RegistryClient} reports through `onEvent`. */
+export type RegistryEvent =
+  | { type: 'request-start'; url: string }
+  | {
+      type: 'request-end'
+      url: string
+      /** HTTP status; 0 when the request failed without a response. */
+      status: number
+      /** Body bytes received (as sent, before any gunzip). */
+      bytes: number
+      ms: number
+      /** True when a 304 let the cached copy be used. */
+      fromCache: boolean
+    }
+  | { type: 'retry'; url: string; attempt: number; reason: string; delay: number }
+  /** A cached packument used without asking the registry (fresh, `preferOffline` or `offline`). */
+  | { type: 'cache-hit'; name: string; url: string }
+  /** The registry answered 304: the cached packument is still current. */
+  | { type: 'cache-revalidated'; name: string; url: string }
+
+/** Receives a tarball's bytes as they arrive; a retry starts a fresh sink. */
+export interface TarballSink<T> {
+  push(chunk: Uint8Array): void
+  finish(): T
+}
+
+/** Options of {@link RegistryClient.fetchTarball}. */
+export interface FetchTarballOptions<T> {
+  signal?: AbortSignal
+  /** Called once per attempt. Default: a sink that concatenates the chunks into one Buffer. */
+  createSink?: () => TarballSink<T>
+  /** Expected byte size, if known: lets the default sink allocate once. */
+  expectedSize?: number
+}
+
+/** Talks to npm-compatible registries. Create one per command with {@link createRegistryClient}. */
+export interface RegistryClient {
+  /**
+   * The package's document, each version reduced to `PackageManifest` fields. One request in flight
+   * per name however many callers ask; a fetched packument is kept for the client's lifetime.
+   */
+  getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  /**
+   * A tarball's bytes. `createSink` is called once per attempt (a retry starts a fresh sink) and gets
+   * every chunk as it arrives, so callers can hash while the body streams.
+   */
+  fetchTarball<T = Buffer>(url: string, options?: FetchTarballOptions<T>): Promise<T>
+  /** Requests in flight now (for progress). */
+  readonly inFlight: number
+  /** Flushes pending metadata-cache writes and closes connections (and workers). */
+  close(): Promise<void>
+}

@@ -1,0 +1,131 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import type { ToteError } from '@tote/types'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createRegistryClient, type RegistryClientOptions, type RegistryEvent } from '../src/index.js'
+
+let registry: TestRegistry
+let cacheDir: string
+let events: RegistryEvent[]
+beforeEach(async () => {
+  events = []
+  cacheDir = await mkdtemp(join(tmpdir(), 'tote-registry-cache-'))
+  registry = await createTestRegistry({
+    packages: { a: { versions: { '1.0.0': {} } }, '@s/b': { versions: { '2.0.0': {} } } },
+  })
+})
+afterEach(async () => {
+  await registry.close()
+  await rm(cacheDir, { recursive: true, force: true })
+})
+
+/** Runs one client to completion (close() flushes its cache writes), like one tote command. */
+async function withClient<T>(
+  options: Partial<RegistryClientOptions>,
+  use: (client: ReturnType<typeof createRegistryClient>) => Promise<T>,
+): Promise<T> {
+  const client = createRegistryClient({
+    registry: registry.url,
+    cacheDir,
+    workers: 0,
+    retryMinTimeout: 5,
+    onEvent: (event) => events.push(event),
+    ...options,
+  })
+  try {
+    return await use(client)
+  } finally {
+    await client.close()
+  }
+}
+
+const cacheFiles = async () => readdir(join(cacheDir, 'metadata-v1'))
+
+describe('metadata cache', () => {
+  it('writes an entry with validators, and revalidates it with If-None-Match (304 → cached copy)', async () => {
+    const first = await withClient({}, (client) => client.getPackument('a'))
+    const files = await cacheFiles()
+    expect(files).toHaveLength(1)
+    const entry = JSON.parse(await readFile(join(cacheDir, 'metadata-v1', files[0]!), 'utf8'))
+    expect(entry).toMatchObject({ url: `${registry.url}a`, etag: expect.any(String), packument: first })
+    expect(typeof entry.fetchedAt).toBe('number')
+
+    events = []
+    const second = await withClient({}, (client) => client.getPackument('a'))
+    expect(second).toEqual(first)
+    const revalidation = registry.requests[1]!
+    expect(revalidation.headers['if-none-match']).toBe(entry.etag)
+    expect(revalidation.headers['if-modified-since']).toBe(entry.lastModified)
+    expect(events.map((event) => event.type)).toEqual(['request-start', 'request-end', 'cache-revalidated'])
+    expect(events[1]).toMatchObject({ status: 304, fromCache: true })
+  })
+
+  it('refetches when the package changed since it was cached', async () => {
+    await withClient({}, (client) => client.getPackument('a'))
+    registry.addPackages({ a: { versions: { '1.0.0': {}, '1.1.0': {} } } })
+    const updated = await withClient({}, (client) => client.getPackument('a'))
+    expect(Object.keys(updated.versions)).toEqual(['1.0.0', '1.1.0'])
+    const third = await withClient({ offline: true }, (client) => client.getPackument('a'))
+    expect(Object.keys(third.versions)).toEqual(['1.0.0', '1.1.0'])
+  })
+
+  it('preferOffline uses a cached copy without a request; offline too', async () => {
+    const first = await withClient({}, (client) => client.getPackument('@s/b'))
+    events = []
+    expect(await withClient({ preferOffline: true }, (client) => client.getPackument('@s/b'))).toEqual(first)
+    expect(await withClient({ offline: true }, (client) => client.getPackument('@s/b'))).toEqual(first)
+    expect(registry.requests).toHaveLength(1)
+    expect(events.map((event) => event.type)).toEqual(['cache-hit', 'cache-hit'])
+  })
+
+  it('preferOffline still fetches what is not cached', async () => {
+    const packument = await withClient({ preferOffline: true }, (client) => client.getPackument('a'))
+    expect(packument.name).toBe('a')
+    expect(registry.requests).toHaveLength(1)
+  })
+
+  it('offline without a cached copy fails with EOFFLINE and sends nothing', async () => {
+    const error = (await withClient({ offline: true }, (client) => client.getPackument('a')).catch(
+      (caught: unknown) => caught,
+    )) as ToteError
+    expect(error.code).toBe('EOFFLINE')
+    expect(error.message).toContain("'a'")
+    const tarball = (await withClient({ offline: true }, (client) =>
+      client.fetchTarball(registry.tarballUrl('a', '1.0.0')),
+    ).catch((caught: unknown) => caught)) as ToteError
+    expect(tarball.code).toBe('EOFFLINE')
+    expect(registry.requests).toHaveLength(0)
+  })
+
+  it('ignores a corrupt cache file and fetches the document again', async () => {
+    await withClient({}, (client) => client.getPackument('a'))
+    const [file] = await cacheFiles()
+    await writeFile(join(cacheDir, 'metadata-v1', file!), '{"url": "trunc')
+    const packument = await withClient({ preferOffline: true }, (client) => client.getPackument('a'))
+    expect(packument.name).toBe('a')
+    expect(registry.requests).toHaveLength(2)
+    expect(registry.requests[1]!.headers['if-none-match']).toBeUndefined()
+    // The refetch repaired the entry.
+    const repaired = JSON.parse(await readFile(join(cacheDir, 'metadata-v1', file!), 'utf8'))
+    expect(repaired.packument.name).toBe('a')
+  })
+
+  it('uses a copy the registry declared fresh (max-age) without asking, unless preferOnline', async () => {
+    registry.fault('/a', { headers: { 'cache-control': 'public, max-age=300' } })
+    await withClient({}, (client) => client.getPackument('a'))
+    await withClient({}, (client) => client.getPackument('a'))
+    expect(registry.requests).toHaveLength(1)
+    await withClient({ preferOnline: true }, (client) => client.getPackument('a'))
+    expect(registry.requests).toHaveLength(2)
+    expect(registry.requests[1]!.headers['if-none-match']).toEqual(expect.any(String))
+  })
+
+  it('writes files atomically: no temporary files are left behind', async () => {
+    await withClient({}, (client) => Promise.all([client.getPackument('a'), client.getPackument('@s/b')]))
+    const files = await cacheFiles()
+    expect(files).toHaveLength(2)
+    expect(files.every((file) => file.endsWith('.json'))).toBe(true)
+  })
+})

@@ -1,0 +1,212 @@
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import type { ToteError } from '@tote/types'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createRegistryClient, type RegistryClient, type RegistryEvent } from '../src/index.js'
+
+let registry: TestRegistry
+let client: RegistryClient | undefined
+let events: RegistryEvent[]
+beforeEach(async () => {
+  events = []
+  registry = await createTestRegistry({
+    packages: { a: { versions: { '1.0.0': { files: { 'big.txt': 'x'.repeat(40_000) } } } } },
+  })
+})
+afterEach(async () => {
+  await client?.close()
+  client = undefined
+  await registry.close()
+})
+
+function open(options: Partial<Parameters<typeof createRegistryClient>[0]> = {}): RegistryClient {
+  client = createRegistryClient({
+    registry: registry.url,
+    workers: 0,
+    retryMinTimeout: 5,
+    retryMaxTimeout: 50,
+    onEvent: (event) => events.push(event),
+    ...options,
+  })
+  return client
+}
+
+async function failure(promise: Promise<unknown>): Promise<ToteError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )
+  expect(error).toBeInstanceOf(Error)
+  return error as ToteError
+}
+
+const requestsTo = (path: string) => registry.requests.filter((request) => request.path === path).length
+const retries = () => events.filter((event) => event.type === 'retry')
+
+describe('HTTP errors', () => {
+  it('E404 names the package and says what to check', async () => {
+    const error = await failure(open().getPackument('no-such-package'))
+    expect(error.code).toBe('E404')
+    expect(error.message).toContain("'no-such-package'")
+    expect(error.hint).toMatch(/name/)
+    expect(error.details).toMatchObject({ url: `${registry.url}no-such-package`, status: 404, tries: 1 })
+    expect(requestsTo('/no-such-package')).toBe(1)
+  })
+
+  it('EAUTH for 401 and 403, with a hint about the token and without the token', async () => {
+    const locked = await createTestRegistry({
+      token: 'secret-token',
+      packages: { a: { versions: { '1.0.0': {} } } },
+    })
+    try {
+      const error = await failure(
+        open({ registry: locked.url, authHeaderFor: () => 'Bearer wrong-token' }).getPackument('a'),
+      )
+      expect(error.code).toBe('EAUTH')
+      expect(error.details).toMatchObject({ status: 401, tries: 1 })
+      expect(error.hint).toContain(`//${new URL(locked.url).host}/:_authToken`)
+      expect(
+        JSON.stringify({ message: error.message, hint: error.hint, details: error.details }),
+      ).not.toContain('wrong-token')
+    } finally {
+      await locked.close()
+    }
+    registry.fault('/a', { status: 403 })
+    expect((await failure(open().getPackument('a'))).code).toBe('EAUTH')
+  })
+
+  it('sends a token only to the registry it belongs to', async () => {
+    const privateRegistry = await createTestRegistry({
+      token: 'private-token',
+      packages: { '@corp/lib': { versions: { '1.0.0': {} } } },
+    })
+    try {
+      const c = open({
+        registryFor: (name) => (name.startsWith('@corp/') ? privateRegistry.url : registry.url),
+        authHeaderFor: (url) => (url.startsWith(privateRegistry.url) ? 'Bearer private-token' : undefined),
+      })
+      const lib = await c.getPackument('@corp/lib')
+      await c.getPackument('a')
+      await c.fetchTarball(lib.versions['1.0.0']!.dist.tarball)
+      await c.fetchTarball(registry.tarballUrl('a', '1.0.0'))
+      expect(privateRegistry.requests.map((request) => request.headers.authorization)).toEqual([
+        'Bearer private-token',
+        'Bearer private-token',
+      ])
+      expect(registry.requests).toHaveLength(2)
+      expect(registry.requests.map((request) => request.headers.authorization)).toEqual([
+        undefined,
+        undefined,
+      ])
+    } finally {
+      await privateRegistry.close()
+    }
+  })
+
+  it.each([500, 503, 429])('retries %i, then succeeds', async (status) => {
+    registry.fault('/a', { status, times: 2 })
+    const packument = await open().getPackument('a')
+    expect(packument.name).toBe('a')
+    expect(requestsTo('/a')).toBe(3)
+    expect(retries().map((event) => (event as { attempt: number }).attempt)).toEqual([1, 2])
+  })
+
+  it('honours Retry-After (seconds or a date), capped at retryMaxTimeout', async () => {
+    const delays = () => retries().map((event) => (event as { delay: number }).delay)
+    // Seconds, above the cap.
+    registry.fault('/a', { status: 429, headers: { 'retry-after': '1' }, times: 1 })
+    await open({ retryMinTimeout: 1, retryMaxTimeout: 80 }).getPackument('a')
+    expect(retries()).toEqual([
+      { type: 'retry', url: `${registry.url}a`, attempt: 1, reason: 'HTTP 429', delay: 80 },
+    ])
+    // An HTTP date an hour ahead, also capped.
+    events = []
+    registry.fault('/a', {
+      status: 503,
+      headers: { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() },
+      times: 1,
+    })
+    await open({ retryMinTimeout: 1, retryMaxTimeout: 60 }).getPackument('a')
+    expect(delays()).toEqual([60])
+    // Zero seconds beats a long backoff.
+    events = []
+    registry.fault('/a', { status: 429, headers: { 'retry-after': '0' }, times: 1 })
+    await open({ retryMinTimeout: 10_000, retryMaxTimeout: 20_000 }).getPackument('a')
+    expect(delays()).toEqual([0])
+  })
+
+  it('gives up with EHTTP after the retries, with status, URL and tries', async () => {
+    registry.fault('/a', { status: 502 })
+    const error = await failure(open({ retries: 3 }).getPackument('a'))
+    expect(error.code).toBe('EHTTP')
+    expect(error.message).toContain('502')
+    expect(error.message).toContain(`${registry.url}a`)
+    expect(error.details).toMatchObject({ url: `${registry.url}a`, status: 502, tries: 4 })
+    expect(requestsTo('/a')).toBe(4)
+  })
+
+  it.each([404, 400])('does not retry %i', async (status) => {
+    registry.fault('/a', { status })
+    const error = await failure(open().getPackument('a'))
+    expect(error.code).toBe(status === 404 ? 'E404' : 'EHTTP')
+    expect(requestsTo('/a')).toBe(1)
+    expect(retries()).toEqual([])
+  })
+
+  it('reports a body that is not JSON as EBADJSON', async () => {
+    registry.fault('/a', { status: 200, body: '{"name": "a", "versions": {' })
+    const error = await failure(open().getPackument('a'))
+    expect(error.code).toBe('EBADJSON')
+    expect(error.message).toContain("'a'")
+    expect(error.details).toMatchObject({ url: `${registry.url}a`, status: 200, tries: 1 })
+  })
+})
+
+describe('network errors', () => {
+  it('retries a connection reset mid-body, then succeeds', async () => {
+    registry.fault('/a', { resetAfterBytes: 100, times: 1 })
+    const packument = await open().getPackument('a')
+    expect(Object.keys(packument.versions)).toEqual(['1.0.0'])
+    expect(requestsTo('/a')).toBe(2)
+    expect(retries()).toHaveLength(1)
+    expect(retries()[0]).toMatchObject({ attempt: 1, reason: expect.stringMatching(/^reset/) })
+  })
+
+  it('fails with ECONNRESET after every try, with URL and tries', async () => {
+    registry.fault('/a', { resetAfterBytes: 10 })
+    const error = await failure(open({ retries: 2 }).getPackument('a'))
+    expect(error.code).toBe('ECONNRESET')
+    expect(error.message).toContain(`${registry.url}a`)
+    expect(error.message).toContain('3 tries')
+    expect(error.details).toMatchObject({ url: `${registry.url}a`, tries: 3 })
+    expect(requestsTo('/a')).toBe(3)
+  })
+
+  it('detects a body shorter than its content-length and retries', async () => {
+    const tarball = registry.tarballPath('a', '1.0.0')
+    registry.fault(tarball, { truncateAfterBytes: 200, times: 1 })
+    registry.fault('/a', { truncateAfterBytes: 50, times: 1 })
+    const c = open()
+    expect((await c.getPackument('a')).name).toBe('a')
+    const bytes = await c.fetchTarball(registry.tarballUrl('a', '1.0.0'))
+    expect(bytes.length).toBeGreaterThan(200)
+    expect(requestsTo('/a')).toBe(2)
+    expect(requestsTo(tarball)).toBe(2)
+    expect(retries()).toHaveLength(2)
+  })
+
+  it('times out a slow answer with ETIMEDOUT after the retries', async () => {
+    registry.fault('/a', { delayMs: 2_000 })
+    const error = await failure(open({ readTimeout: 100, retries: 1 }).getPackument('a'))
+    expect(error.code).toBe('ETIMEDOUT')
+    expect(error.details).toMatchObject({ url: `${registry.url}a`, tries: 2 })
+  })
+
+  it('reports an unreachable registry after the retries', async () => {
+    const closed = await createTestRegistry()
+    const url = closed.url
+    await closed.close()
+    const error = await failure(open({ registry: url, retries: 1 }).getPackument('a'))
+    expect(error.code).toBe('ENETWORK')
+    expect(error.details).toMatchObject({ url: `${url}a`, tries: 2 })
+  })
+})

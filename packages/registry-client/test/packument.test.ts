@@ -1,0 +1,197 @@
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createRegistryClient, type RegistryClient, type RegistryEvent } from '../src/index.js'
+
+let registry: TestRegistry
+let client: RegistryClient | undefined
+beforeEach(async () => {
+  registry = await createTestRegistry({
+    packages: {
+      a: {
+        versions: {
+          '1.0.0': { dependencies: { b: '^1.0.0' }, license: 'MIT', bin: './cli.js' },
+          '1.1.0': {
+            scripts: { postinstall: 'node setup.js', test: 'x' },
+            os: ['linux'],
+            engines: { node: '>=20' },
+          },
+        },
+      },
+      b: {
+        versions: {
+          '1.0.0': { peerDependencies: { a: '1' }, peerDependenciesMeta: { a: { optional: true } } },
+        },
+      },
+      '@scope/tool': { versions: { '2.0.0': { bin: { tool: 'bin/tool.js' }, deprecated: 'use other' } } },
+    },
+  })
+})
+afterEach(async () => {
+  await client?.close()
+  client = undefined
+  await registry.close()
+})
+
+function open(options: Partial<Parameters<typeof createRegistryClient>[0]> = {}): RegistryClient {
+  client = createRegistryClient({ registry: registry.url, workers: 0, retryMinTimeout: 5, ...options })
+  return client
+}
+
+describe('getPackument', () => {
+  it('returns the reduced document with normalised fields', async () => {
+    const packument = await open().getPackument('a')
+    expect(packument.name).toBe('a')
+    expect(packument['dist-tags']).toEqual({ latest: '1.1.0' })
+    expect(Object.keys(packument.versions)).toEqual(['1.0.0', '1.1.0'])
+    expect(packument.versions['1.0.0']).toEqual({
+      name: 'a',
+      version: '1.0.0',
+      dependencies: { b: '^1.0.0' },
+      bin: { a: 'cli.js' },
+      dist: {
+        tarball: registry.tarballUrl('a', '1.0.0'),
+        integrity: registry.integrity('a', '1.0.0'),
+        shasum: registry.shasum('a', '1.0.0'),
+      },
+    })
+    expect(packument.versions['1.1.0']).toMatchObject({
+      hasInstallScript: true,
+      os: ['linux'],
+      engines: { node: '>=20' },
+    })
+    expect(packument.versions['1.1.0']).not.toHaveProperty('scripts')
+  })
+
+  it('asks for the abbreviated document with gzip, and escapes scoped names', async () => {
+    const packument = await open({ acceptGzip: true }).getPackument('@scope/tool')
+    expect(packument.versions['2.0.0']).toMatchObject({
+      bin: { tool: 'bin/tool.js' },
+      deprecated: 'use other',
+    })
+    const [request] = registry.requests
+    expect(request?.path).toBe('/@scope%2ftool')
+    expect(request?.path).toBe(registry.packumentPath('@scope/tool'))
+    expect(request?.headers.accept).toBe(
+      'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*',
+    )
+    expect(request?.headers['accept-encoding']).toBe('gzip')
+  })
+
+  it('accepts full documents (a mirror that ignores the abbreviated type), reading the same fields', async () => {
+    const full = await createTestRegistry({
+      fullOnly: true,
+      packages: {
+        a: { versions: { '1.0.0': { scripts: { install: 'node-gyp rebuild' }, license: 'ISC' } } },
+      },
+    })
+    try {
+      const packument = await open({ registry: full.url }).getPackument('a')
+      expect(packument.versions['1.0.0']).toMatchObject({ hasInstallScript: true, license: 'ISC' })
+      expect(packument.versions['1.0.0']).not.toHaveProperty('scripts')
+      expect(packument.modified).toEqual(expect.any(String))
+    } finally {
+      await full.close()
+    }
+  })
+
+  it('gunzips a compressed answer', async () => {
+    const gzipped = await createTestRegistry({
+      compress: true,
+      packages: { a: { versions: { '1.0.0': {} } } },
+    })
+    try {
+      const sizes: number[] = []
+      const onEvent = (event: RegistryEvent) => {
+        if (event.type === 'request-end') sizes.push(event.bytes)
+      }
+      const compressed = open({ registry: gzipped.url, acceptGzip: true, onEvent })
+      const packument = await compressed.getPackument('a')
+      await compressed.close()
+      const identity = open({ registry: gzipped.url, acceptGzip: false, onEvent })
+      expect(await identity.getPackument('a')).toEqual(packument)
+      expect(gzipped.requests.map((request) => request.headers['accept-encoding'])).toEqual([
+        'gzip',
+        undefined,
+      ])
+      expect(sizes[0]).toBeLessThan(sizes[1]!)
+    } finally {
+      await gzipped.close()
+    }
+  })
+
+  it('reads license objects and string bins from a registry that serves them as published', async () => {
+    const doc = {
+      name: 'old',
+      'dist-tags': { latest: '0.1.0' },
+      versions: {
+        '0.1.0': {
+          name: 'old',
+          version: '0.1.0',
+          license: { type: 'BSD-3-Clause' },
+          bin: 'bin/old',
+          dist: { tarball: `${registry.url}old/-/old-0.1.0.tgz`, shasum: 'aa' },
+        },
+      },
+    }
+    registry.fault('/old', {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(doc),
+    })
+    const packument = await open().getPackument('old')
+    expect(packument.versions['0.1.0']).toEqual({
+      name: 'old',
+      version: '0.1.0',
+      license: 'BSD-3-Clause',
+      bin: { old: 'bin/old' },
+      dist: { tarball: `${registry.url}old/-/old-0.1.0.tgz`, shasum: 'aa' },
+    })
+  })
+
+  it('sends one request for many concurrent callers, and reuses the result afterwards', async () => {
+    registry.fault('/a', { delayMs: 50 })
+    const c = open()
+    const results = await Promise.all(Array.from({ length: 10 }, () => c.getPackument('a')))
+    expect(new Set(results).size).toBe(1)
+    await c.getPackument('a')
+    expect(registry.requests.filter((request) => request.path === '/a')).toHaveLength(1)
+  })
+
+  it('counts requests in flight and reports request events', async () => {
+    registry.fault('/a', { delayMs: 50 })
+    const events: RegistryEvent[] = []
+    const c = open({ onEvent: (event) => events.push(event) })
+    const pending = c.getPackument('a')
+    expect(c.inFlight).toBe(1)
+    await pending
+    expect(c.inFlight).toBe(0)
+    expect(events.map((event) => event.type)).toEqual(['request-start', 'request-end'])
+    expect(events[1]).toMatchObject({ url: `${registry.url}a`, status: 200, fromCache: false })
+    expect((events[1] as { bytes: number }).bytes).toBeGreaterThan(100)
+  })
+
+  it('uses registryFor for scoped registries', async () => {
+    const scoped = await createTestRegistry({ packages: { '@corp/lib': { versions: { '3.0.0': {} } } } })
+    try {
+      const c = open({ registryFor: (name) => (name.startsWith('@corp/') ? scoped.url : registry.url) })
+      const [lib, a] = await Promise.all([c.getPackument('@corp/lib'), c.getPackument('a')])
+      expect(Object.keys(lib.versions)).toEqual(['3.0.0'])
+      expect(a.name).toBe('a')
+      expect(scoped.requests.map((request) => request.path)).toEqual(['/@corp%2flib'])
+      expect(registry.requests.map((request) => request.path)).toEqual(['/a'])
+    } finally {
+      await scoped.close()
+    }
+  })
+
+  it('lets one caller abort without cancelling the shared request', async () => {
+    registry.fault('/a', { delayMs: 100 })
+    const c = open()
+    const controller = new AbortController()
+    const aborted = c.getPackument('a', { signal: controller.signal })
+    const other = c.getPackument('a')
+    controller.abort(new Error('stop'))
+    await expect(aborted).rejects.toThrow('stop')
+    expect((await other).name).toBe('a')
+  })
+})

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto'
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import type { ToteError } from '@tote/types'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createRegistryClient, type RegistryClient, type TarballSink } from '../src/index.js'
+
+let registry: TestRegistry
+let client: RegistryClient
+beforeEach(async () => {
+  // Random content so the tarball does not compress to a few hundred bytes.
+  const noise = Array.from({ length: 3000 }, () => Math.random().toString(36)).join('')
+  registry = await createTestRegistry({
+    packages: { a: { versions: { '1.0.0': { files: { 'n.txt': noise } } } } },
+  })
+  client = createRegistryClient({ registry: registry.url, workers: 0, retryMinTimeout: 5 })
+})
+afterEach(async () => {
+  await client.close()
+  await registry.close()
+})
+
+/** A sink that hashes while the body streams, as the installer's store does. */
+function hashingSink(created: string[]): TarballSink<{ integrity: string; size: number }> {
+  const hash = createHash('sha512')
+  let size = 0
+  created.push('sink')
+  return {
+    push(chunk) {
+      hash.update(chunk)
+      size += chunk.length
+    },
+    finish: () => ({ integrity: `sha512-${hash.digest('base64')}`, size }),
+  }
+}
+
+describe('fetchTarball', () => {
+  it('returns the bytes as a Buffer by default', async () => {
+    const bytes = await client.fetchTarball(registry.tarballUrl('a', '1.0.0'))
+    expect(Buffer.isBuffer(bytes)).toBe(true)
+    expect(`sha512-${createHash('sha512').update(bytes).digest('base64')}`).toBe(
+      registry.integrity('a', '1.0.0'),
+    )
+  })
+
+  it('streams into a sink, and starts a fresh sink when a reset forces a retry', async () => {
+    const path = registry.tarballPath('a', '1.0.0')
+    registry.fault(path, { resetAfterBytes: 1000, times: 1 })
+    const created: string[] = []
+    const result = await client.fetchTarball(registry.tarballUrl('a', '1.0.0'), {
+      createSink: () => hashingSink(created),
+    })
+    expect(created).toHaveLength(2)
+    expect(result.integrity).toBe(registry.integrity('a', '1.0.0'))
+    expect(result.size).toBeGreaterThan(1000)
+    expect(registry.requests.filter((request) => request.path === path)).toHaveLength(2)
+  })
+
+  it('fails with E404 naming the URL, without retrying', async () => {
+    const url = `${registry.url}a/-/a-9.9.9.tgz`
+    const error = (await client.fetchTarball(url).catch((caught: unknown) => caught)) as ToteError
+    expect(error.code).toBe('E404')
+    expect(error.message).toContain(url)
+    expect(error.details).toMatchObject({ url, status: 404, tries: 1 })
+  })
+
+  it('follows redirects, asking authHeaderFor again for each host', async () => {
+    const mirror = await createTestRegistry({ packages: { a: { versions: { '1.0.0': {} } } } })
+    try {
+      const path = registry.tarballPath('a', '1.0.0')
+      registry.fault(path, { status: 302, headers: { location: mirror.tarballUrl('a', '1.0.0') } })
+      const asked: string[] = []
+      const authed = createRegistryClient({
+        registry: registry.url,
+        workers: 0,
+        authHeaderFor: (url) => {
+          asked.push(url)
+          return url.startsWith(registry.url) ? 'Bearer first-host-only' : undefined
+        },
+      })
+      const bytes = await authed.fetchTarball(registry.tarballUrl('a', '1.0.0'))
+      await authed.close()
+      expect(`sha512-${createHash('sha512').update(bytes).digest('base64')}`).toBe(
+        mirror.integrity('a', '1.0.0'),
+      )
+      expect(asked).toEqual([registry.tarballUrl('a', '1.0.0'), mirror.tarballUrl('a', '1.0.0')])
+      expect(registry.requests[0]!.headers.authorization).toBe('Bearer first-host-only')
+      expect(mirror.requests[0]!.headers.authorization).toBeUndefined()
+    } finally {
+      await mirror.close()
+    }
+  })
+
+  it('can be aborted', async () => {
+    registry.fault(registry.tarballPath('a', '1.0.0'), { delayMs: 1_000 })
+    const controller = new AbortController()
+    const pending = client.fetchTarball(registry.tarballUrl('a', '1.0.0'), { signal: controller.signal })
+    setTimeout(() => controller.abort(new Error('cancelled')), 20)
+    await expect(pending).rejects.toThrow('cancelled')
+  })
+})

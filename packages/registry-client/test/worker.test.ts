@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import type { ToteError } from '@tote/types'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRegistryClient, type RegistryEvent } from '../src/index.js'
+
+// Worker threads cannot load TypeScript on Node 20: build the package and run its compiled worker.
+const packageDir = fileURLToPath(new URL('..', import.meta.url))
+const workerScript = join(packageDir, 'dist', '_worker.js')
+
+let registry: TestRegistry
+let cacheDir: string
+beforeAll(async () => {
+  execFileSync(
+    process.execPath,
+    [join(packageDir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: packageDir,
+    },
+  )
+  cacheDir = await mkdtemp(join(tmpdir(), 'tote-registry-worker-'))
+  registry = await createTestRegistry({
+    packages: {
+      a: { versions: { '1.0.0': { bin: 'cli.js', scripts: { install: 'node-gyp rebuild' } } } },
+      '@s/b': { versions: { '1.0.0': {}, '2.0.0': { dependencies: { a: '1' } } } },
+    },
+  })
+}, 120_000)
+afterAll(async () => {
+  await registry?.close()
+  await rm(cacheDir, { recursive: true, force: true })
+})
+
+describe('worker mode', () => {
+  it('loads the same packuments as the calling thread, replays events, and fills the cache', async () => {
+    const events: RegistryEvent[] = []
+    const inWorker = createRegistryClient({
+      registry: registry.url,
+      workers: 1,
+      workerScript,
+      cacheDir,
+      authHeaderFor: () => 'Bearer t',
+      onEvent: (event) => events.push(event),
+    })
+    const onThread = createRegistryClient({ registry: registry.url, workers: 0 })
+    try {
+      const [a, b] = await Promise.all([inWorker.getPackument('a'), inWorker.getPackument('@s/b')])
+      expect(a).toEqual(await onThread.getPackument('a'))
+      expect(b).toEqual(await onThread.getPackument('@s/b'))
+      expect(a.versions['1.0.0']).toMatchObject({ bin: { a: 'cli.js' }, hasInstallScript: true })
+      expect(events.filter((event) => event.type === 'request-end')).toHaveLength(2)
+      expect(registry.requests.slice(0, 2).map((request) => request.headers.authorization)).toEqual([
+        'Bearer t',
+        'Bearer t',
+      ])
+    } finally {
+      await Promise.all([inWorker.close(), onThread.close()])
+    }
+    expect((await readdir(join(cacheDir, 'metadata-v1'))).sort()).toHaveLength(2)
+  })
+
+  it('carries ToteErrors across the thread boundary with their code and details', async () => {
+    const client = createRegistryClient({
+      registry: registry.url,
+      workers: 1,
+      workerScript,
+      retryMinTimeout: 5,
+    })
+    try {
+      registry.fault('/a', { status: 500 })
+      const missing = (await client.getPackument('nope').catch((error: unknown) => error)) as ToteError
+      expect(missing.code).toBe('E404')
+      expect(missing.details).toMatchObject({ url: `${registry.url}nope`, status: 404, tries: 1 })
+      const failing = (await client.getPackument('a').catch((error: unknown) => error)) as ToteError
+      expect(failing.code).toBe('EHTTP')
+      expect(failing.details).toMatchObject({ status: 500, tries: 3 })
+    } finally {
+      registry.clearFaults()
+      await client.close()
+    }
+  })
+})
