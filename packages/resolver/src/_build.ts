@@ -1,8 +1,9 @@
 import { isToteError, ToteError } from '@tote/types'
+import type { Edge } from './_edge.js'
 import { type EngineVersions, nearestVersions, pickManifest } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
 import type { PackumentSource } from './_source.js'
-import { type Edge, Node } from './_tree.js'
+import { Node } from './_tree.js'
 
 // npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
 // dependencies, pick a version for each (with its peer set, in a virtual root copying the dependant's
@@ -16,11 +17,10 @@ export interface BuildOptions {
   onPeerConflict: (edge: Edge, dep: Node) => void
 }
 
-/** Nodes by (depth, path), each once, like npm's DepsQueue. */
+/** Nodes by (depth, path), each once, like npm's DepsQueue (kept sorted as items come in). */
 class DepsQueue {
   readonly #items: { node: Node; depth: number; location: string }[] = []
   readonly #queued = new Set<Node>()
-  #sorted = true
 
   constructor(private readonly compare: (a: string, b: string) => number) {}
 
@@ -31,15 +31,20 @@ class DepsQueue {
   push(node: Node): void {
     if (this.#queued.has(node)) return
     this.#queued.add(node)
-    this.#items.push({ node, depth: node.depth, location: node.location })
-    this.#sorted = false
+    const item = { node, depth: node.depth, location: node.location }
+    let low = 0
+    let high = this.#items.length
+    while (low < high) {
+      const mid = (low + high) >>> 1
+      const other = this.#items[mid]!
+      const order = other.depth - item.depth || this.compare(other.location, item.location)
+      if (order <= 0) low = mid + 1
+      else high = mid
+    }
+    this.#items.splice(low, 0, item)
   }
 
   pop(): Node | undefined {
-    if (!this.#sorted) {
-      this.#items.sort((a, b) => a.depth - b.depth || this.compare(a.location, b.location))
-      this.#sorted = true
-    }
     const item = this.#items.shift()
     if (item) this.#queued.delete(item.node)
     return item?.node

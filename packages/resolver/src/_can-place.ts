@@ -1,5 +1,7 @@
-import semver from 'semver'
-import { deepestNestingTarget, type Edge, type Node, peerEntrySets } from './_tree.js'
+import type { Edge } from './_edge.js'
+import { gte } from './_semver.js'
+import type { Node } from './_tree.js'
+import { deepestNestingTarget, peerEntrySets } from './_walks.js'
 
 // "Can this dependency go in this folder?" — npm's CanPlaceDep decision, read-only on the tree:
 // OK (free), KEEP (what is there already serves), REPLACE (what is there can be swapped for it),
@@ -47,8 +49,7 @@ export class CanPlaceDep {
   #checkCurrent(current: Node): Decision {
     const { preferDedupe, target, edge, dep } = this
     if (dep.matches(current) && (current.satisfies(edge) || this.edgeOverride)) return 'KEEP'
-    const tryReplace =
-      isVersion(current.version) && isVersion(dep.version) && semver.gte(dep.version, current.version)
+    const tryReplace = gte(dep.version, current.version)
     if (tryReplace && dep.canReplace(current)) {
       const peers = this.canPlacePeers('REPLACE')
       if (peers !== 'CONFLICT') return peers
@@ -148,8 +149,4 @@ export class CanPlaceDep {
     this.#peersResult = sawConflict ? 'CONFLICT' : state
     return this.#peersResult
   }
-}
-
-function isVersion(version: string): boolean {
-  return semver.valid(version) !== null
 }

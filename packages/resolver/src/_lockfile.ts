@@ -1,8 +1,9 @@
 import { posix } from 'node:path'
 import type { Lockfile, LockfilePackage, PackageManifest, ProjectManifest } from '@tote/types'
+import { depValid } from './_edge.js'
 import type { OverrideSet } from './_overrides.js'
 import { parseSpec } from './_spec.js'
-import { depValid, Node, type TreeContext } from './_tree.js'
+import { Node, type TreeContext } from './_tree.js'
 
 // Between the placed tree and package-lock v3: writing entries the way npm writes them, and loading
 // a lockfile back into a tree to start from.

@@ -1,5 +1,6 @@
 import type { PackageManifest, Packument } from '@tote/types'
 import semver from 'semver'
+import { parseRange, parseVersion, satisfies, sortVersionsDescending } from './_semver.js'
 import type { ParsedSpec } from './_spec.js'
 
 /** What npm's engines preference compares against. */
@@ -9,8 +10,8 @@ export interface EngineVersions {
 }
 
 interface ParsedVersions {
-  /** Parsed versions of the packument, highest first (invalid version strings left out). */
-  sorted: semver.SemVer[]
+  /** Versions of the packument, highest first (invalid version strings left out). */
+  sorted: string[]
   picks: Map<string, PackageManifest | null>
 }
 
@@ -20,13 +21,7 @@ const engineOkByManifest = new WeakMap<PackageManifest, boolean>()
 function parsedVersions(packument: Packument): ParsedVersions {
   let parsed = parsedByPackument.get(packument)
   if (!parsed) {
-    const sorted: semver.SemVer[] = []
-    for (const version of Object.keys(packument.versions ?? {})) {
-      const v = semver.parse(version, true)
-      if (v) sorted.push(v)
-    }
-    sorted.sort((a, b) => b.compare(a))
-    parsed = { sorted, picks: new Map() }
+    parsed = { sorted: sortVersionsDescending(Object.keys(packument.versions ?? {})), picks: new Map() }
     parsedByPackument.set(packument, parsed)
   }
   return parsed
@@ -80,21 +75,29 @@ export function pickManifest(
   return picked
 }
 
+const engineChecks = new Map<string, boolean>()
+
+function engineSatisfies(version: string, range: string, options: semver.RangeOptions): boolean {
+  const key = `${version} ${range}`
+  let ok = engineChecks.get(key)
+  if (ok === undefined) {
+    ok = semver.satisfies(version, range, options)
+    engineChecks.set(key, ok)
+  }
+  return ok
+}
+
 function pickFromRange(
   packument: Packument,
-  sorted: semver.SemVer[],
+  sorted: string[],
   rangeText: string,
   engines: EngineVersions,
 ): PackageManifest | null {
   const versions = packument.versions
-  let range: semver.Range
-  try {
-    range = new semver.Range(rangeText, { loose: true })
-  } catch {
-    return null
-  }
+  const range = parseRange(rangeText)
+  if (!range) return null
   const latest = packument['dist-tags']?.latest
-  if (latest !== undefined && (rangeText === '*' || range.test(latest))) {
+  if (latest !== undefined && (rangeText === '*' || satisfies(latest, rangeText))) {
     const manifest = versions[latest]
     if (manifest && !manifest.deprecated && engineOk(manifest, engines)) return manifest
   }
@@ -102,8 +105,9 @@ function pickFromRange(
   let bestScore = -1
   // Highest first, so the first one with the best score wins the tie on version.
   for (const version of sorted) {
-    if (!range.test(version)) continue
-    const manifest = versions[version.raw]
+    const parsed = parseVersion(version)
+    if (!parsed || !range.test(parsed)) continue
+    const manifest = versions[version]
     if (!manifest) continue
     const notDeprecated = !manifest.deprecated
     const engine = engineOk(manifest, engines)
@@ -119,7 +123,10 @@ function pickFromRange(
 
 /** Versions near what `spec` asks for, for an ETARGET message: a few below and above where it would sit. */
 export function nearestVersions(packument: Packument, spec: ParsedSpec, count = 3): string[] {
-  const sorted = [...parsedVersions(packument).sorted].reverse()
+  const sorted = parsedVersions(packument)
+    .sorted.map((v) => parseVersion(v))
+    .filter((v): v is semver.SemVer => v !== null)
+    .reverse()
   if (sorted.length === 0) return []
   let anchor: semver.SemVer | null = null
   if (spec.type === 'version') anchor = semver.parse(spec.version, true)

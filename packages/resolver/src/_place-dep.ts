@@ -1,5 +1,7 @@
 import { CanPlaceDep } from './_can-place.js'
-import { deepestNestingTarget, type Edge, gatherDepSet, Node, peerEntrySets } from './_tree.js'
+import type { Edge } from './_edge.js'
+import { Node } from './_tree.js'
+import { deepestNestingTarget, gatherDepSet, peerEntrySets } from './_walks.js'
 
 // Placing one dependency (and the peers that come with it) in the tree, as npm's PlaceDep does:
 // walk from the dependant's folder up toward the root, take the highest folder that does not

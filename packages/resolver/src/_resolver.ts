@@ -1,11 +1,12 @@
 import type { ProjectManifest } from '@tote/types'
 import { chainOf, TreeBuilder } from './_build.js'
+import { depValid } from './_edge.js'
 import { calcDepFlags } from './_flags.js'
 import { descendants, loadLockedTree, rootMatches, toLockfile } from './_lockfile.js'
 import { OverrideSet, referencedSpec } from './_overrides.js'
 import { PackumentSource } from './_source.js'
 import { parseSpec } from './_spec.js'
-import { depValid, Node, type TreeContext } from './_tree.js'
+import { Node, type TreeContext } from './_tree.js'
 import type {
   ResolveOptions,
   ResolveResult,

@@ -10,14 +10,27 @@ export type ParsedSpec =
 const gitPrefix = /^(git\+[a-z]+:|git:|github:|gitlab:|bitbucket:|gist:)/i
 const tarballSuffix = /\.(tgz|tar\.gz|tar)$/i
 
-/** Classifies `spec` (a value of a dependency map) for dependency `name`. Never throws. */
+const cache = new Map<string, ParsedSpec>()
+
+/** Classifies `spec` (a value of a dependency map) for dependency `name`. Never throws. Cached. */
 export function parseSpec(name: string, spec: string): ParsedSpec {
+  const key = `${name}\0${spec}`
+  let parsed = cache.get(key)
+  if (!parsed) {
+    if (cache.size > 100_000) cache.clear()
+    parsed = Object.freeze(classify(name, spec))
+    cache.set(key, parsed)
+  }
+  return parsed
+}
+
+function classify(name: string, spec: string): ParsedSpec {
   const raw = spec.trim()
   if (raw.startsWith('npm:')) {
     const rest = raw.slice(4)
     const at = rest.indexOf('@', rest.startsWith('@') ? 1 : 0)
     const realName = at === -1 ? rest : rest.slice(0, at)
-    const sub = parseSpec(realName, at === -1 ? '' : rest.slice(at + 1))
+    const sub = classify(realName, at === -1 ? '' : rest.slice(at + 1))
     if (sub.alias || realName === '') return { type: 'unsupported', name, kind: 'alias', alias: true }
     return { ...sub, alias: true }
   }

@@ -1,7 +1,8 @@
 import type { LockfilePackage, PackageManifest, ProjectManifest } from '@tote/types'
-import semver from 'semver'
-import { type OverrideSet, overriddenSpec } from './_overrides.js'
-import { type ParsedSpec, parseSpec } from './_spec.js'
+import { Edge } from './_edge.js'
+import type { OverrideSet } from './_overrides.js'
+import { gte } from './_semver.js'
+import { gatherDepSet } from './_walks.js'
 
 // The node_modules tree being built, modelled on npm's Arborist: nodes placed in folders, and edges
 // (one per declared dependency) that resolve by walking up node_modules folders.
@@ -139,10 +140,13 @@ export class Node {
     return node
   }
 
+  /** The tree's index, made on first use and kept up to date from then on. */
   get inventory(): Inventory {
     const root = this.root
-    root.#inventory ??= new Inventory()
-    if (root.#inventory.nodesByName.size === 0) root.#inventory.add(root)
+    if (!root.#inventory) {
+      root.#inventory = new Inventory()
+      root.#inventory.add(root)
+    }
     return root.#inventory
   }
 
@@ -227,11 +231,7 @@ export class Node {
     if (other.matches(this)) return true
     if (!other.canReplace(this)) return false
     if (preferDedupe) return true
-    return !!(
-      semver.valid(other.version) &&
-      semver.valid(this.version) &&
-      semver.gte(other.version, this.version)
-    )
+    return gte(other.version, this.version)
   }
 
   /** Puts this node (and its subtree) in `parent`'s node_modules, removing a same-name node there. */
@@ -239,10 +239,10 @@ export class Node {
     if (this.parent) this.detach()
     const old = parent.children.get(this.name)
     if (old && old !== this) old.detach()
-    const inventory = parent.inventory
     parent.children.set(this.name, this)
     this.parent = parent
-    inventory.add(this)
+    this.#inventory = undefined
+    this.root.#inventory?.add(this)
   }
 
   /** Takes `old`'s place, keeping its children (npm's `replace`). */
@@ -262,138 +262,9 @@ export class Node {
   detach(): void {
     const parent = this.parent
     if (!parent) return
-    parent.inventory.remove(this)
+    parent.root.#inventory?.remove(this)
     if (parent.children.get(this.name) === this) parent.children.delete(this.name)
     this.parent = null
     this.#inventory = undefined
   }
-}
-
-export class Edge {
-  readonly spec: string
-  readonly parsed: ParsedSpec
-  peerConflicted = false
-
-  constructor(
-    readonly from: Node,
-    readonly name: string,
-    readonly rawSpec: string,
-    readonly type: EdgeType,
-    readonly overrides: OverrideSet | undefined,
-  ) {
-    this.spec = overriddenSpec(overrides, name, rawSpec, from.ctx.rootPkg)
-    this.parsed = parseSpec(name, this.spec)
-  }
-
-  get peer(): boolean {
-    return this.type === 'peer' || this.type === 'peerOptional'
-  }
-
-  get optional(): boolean {
-    return this.type === 'optional' || this.type === 'peerOptional'
-  }
-
-  get dev(): boolean {
-    return this.type === 'dev'
-  }
-
-  get to(): Node | null {
-    return this.from.resolve(this.name)
-  }
-
-  get valid(): boolean {
-    const to = this.to
-    if (!to) return this.optional
-    if (this.peer && this.from === to.parent && !this.from.isTop) return false
-    return this.satisfiedBy(to)
-  }
-
-  satisfiedBy(node: Node): boolean {
-    if (node.name !== this.name) return false
-    const rule = this.overrides
-    if (!rule?.keySpec) return depValid(node, this.parsed)
-    if (depValid(node, this.parsed)) return true
-    if (!depValid(node, parseSpec(this.name, this.rawSpec))) return false
-    return !depValid(node, parseSpec(this.name, rule.keySpec))
-  }
-}
-
-/** npm's dep-valid for registry specs: does `node` satisfy `spec`? */
-export function depValid(node: Node, spec: ParsedSpec): boolean {
-  if (node.error) return false
-  if (node.packageName !== spec.name) return false
-  switch (spec.type) {
-    case 'range':
-      return spec.range === '*' || semver.satisfies(node.version, spec.range, true)
-    case 'version':
-      return semver.satisfies(node.version, spec.version, true)
-    case 'tag':
-      return true
-    default:
-      return false
-  }
-}
-
-/** npm's gather-dep-set: `set` plus its dependencies, less those depended on from outside the set. */
-export function gatherDepSet(set: Iterable<Node>, edgeFilter: (edge: Edge) => boolean): Set<Node> {
-  const deps = new Set(set)
-  for (const node of deps) {
-    for (const edge of node.edgesOut.values()) {
-      const to = edge.to
-      if (to && edgeFilter(edge)) deps.add(to)
-    }
-  }
-  let changed = true
-  while (changed && deps.size > 0) {
-    changed = false
-    for (const dep of deps) {
-      for (const edge of dep.edgesIn) {
-        if (!deps.has(edge.from) && edgeFilter(edge)) {
-          changed = true
-          deps.delete(dep)
-          break
-        }
-      }
-    }
-  }
-  return deps
-}
-
-/** The shallowest place a dependency `name` of `start` may go without passing a node that peer-depends on it. */
-export function deepestNestingTarget(start: Node, name: string): Node {
-  for (const target of start.ancestry()) {
-    if (target.isProjectRoot || !target.parent) return target
-    const targetEdge = target.edgesOut.get(name)
-    if (!targetEdge?.peer) return target
-  }
-  return start.root
-}
-
-/** npm's peer-entry-sets: the peer groups `node` belongs to, keyed by the edge that brought each in. */
-export function peerEntrySets(node: Node): Map<Edge, Set<Node>> {
-  const unionSet = new Set([node])
-  for (const member of unionSet) {
-    for (const edge of member.edgesOut.values()) {
-      const to = edge.to
-      if (edge.valid && edge.peer && to) unionSet.add(to)
-    }
-    for (const edge of member.edgesIn) if (edge.valid && edge.peer) unionSet.add(edge.from)
-  }
-  const entrySets = new Map<Edge, Set<Node>>()
-  for (const peer of unionSet) {
-    for (const edge of peer.edgesIn) {
-      if (!edge.valid) continue
-      if (!edge.peer || edge.from.isTop) {
-        const sub = new Set([peer])
-        for (const member of sub) {
-          for (const out of member.edgesOut.values()) {
-            const to = out.to
-            if (out.valid && out.peer && to) sub.add(to)
-          }
-        }
-        if (sub.has(node)) entrySets.set(edge, sub)
-      }
-    }
-  }
-  return entrySets
 }

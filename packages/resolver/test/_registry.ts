@@ -26,7 +26,7 @@ export function packuments(desc: Record<string, PackageDesc>): Map<string, Packu
         name,
         version,
         ...fields,
-        dist: {
+        dist: fields.dist ?? {
           tarball: `${REGISTRY}${name}/-/${file}`,
           integrity: `sha512-${Buffer.from(`${name}@${version}`).toString('base64')}`,
         },

@@ -1,0 +1,44 @@
+// Wall time of one resolve against the registry from npm configuration (cold: nothing cached), then of
+// a second resolve over the packuments the first one fetched (the resolver's own CPU time).
+// Run: pnpm --filter @tote/resolver bench [fixture]
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Packument, ProjectManifest } from '@tote/types'
+import { createResolver } from '../src/index.js'
+import { createFetchClient } from './_fetch-client.js'
+
+const fixture = process.argv[2] ?? 'ant-design'
+const dir = join('/work/shared/fixtures', fixture)
+const project = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as ProjectManifest
+const npmrc = join(dir, '.npmrc')
+const legacyPeerDeps = existsSync(npmrc) && /legacy-peer-deps\s*=\s*true/.test(readFileSync(npmrc, 'utf8'))
+
+const client = createFetchClient()
+const fetched = new Map<string, Promise<Packument>>()
+const recording = {
+  getPackument(name: string) {
+    let promise = fetched.get(name)
+    if (!promise) fetched.set(name, (promise = client.getPackument(name)))
+    return promise
+  },
+}
+let firstPick = 0
+const started = performance.now()
+const cold = await createResolver(recording, {
+  legacyPeerDeps,
+  onEvent: (event) => {
+    if (event.type === 'version-picked' && firstPick === 0) firstPick = performance.now() - started
+  },
+}).resolve(project)
+const coldMs = performance.now() - started
+await client.close()
+
+const warmStart = performance.now()
+await createResolver({ getPackument: (name) => fetched.get(name)! }, { legacyPeerDeps }).resolve(project)
+const warmMs = performance.now() - warmStart
+
+console.log(
+  `${fixture}: cold resolve ${(coldMs / 1000).toFixed(2)} s (${cold.stats.packuments} packuments, ` +
+    `${cold.stats.packages} entries, first version-picked after ${firstPick.toFixed(0)} ms, ` +
+    `${(client.stats().bytes / 1e6).toFixed(0)} MB); resolve over fetched packuments ${(warmMs / 1000).toFixed(2)} s`,
+)

@@ -1,0 +1,70 @@
+import type { OverrideSet } from './_overrides.js'
+import { overriddenSpec } from './_overrides.js'
+import { satisfies } from './_semver.js'
+import { type ParsedSpec, parseSpec } from './_spec.js'
+import type { EdgeType, Node } from './_tree.js'
+
+export class Edge {
+  readonly spec: string
+  readonly parsed: ParsedSpec
+  peerConflicted = false
+
+  constructor(
+    readonly from: Node,
+    readonly name: string,
+    readonly rawSpec: string,
+    readonly type: EdgeType,
+    readonly overrides: OverrideSet | undefined,
+  ) {
+    this.spec = overriddenSpec(overrides, name, rawSpec, from.ctx.rootPkg)
+    this.parsed = parseSpec(name, this.spec)
+  }
+
+  get peer(): boolean {
+    return this.type === 'peer' || this.type === 'peerOptional'
+  }
+
+  get optional(): boolean {
+    return this.type === 'optional' || this.type === 'peerOptional'
+  }
+
+  get dev(): boolean {
+    return this.type === 'dev'
+  }
+
+  get to(): Node | null {
+    return this.from.resolve(this.name)
+  }
+
+  get valid(): boolean {
+    const to = this.to
+    if (!to) return this.optional
+    if (this.peer && this.from === to.parent && !this.from.isTop) return false
+    return this.satisfiedBy(to)
+  }
+
+  satisfiedBy(node: Node): boolean {
+    if (node.name !== this.name) return false
+    const rule = this.overrides
+    if (!rule?.keySpec) return depValid(node, this.parsed)
+    if (depValid(node, this.parsed)) return true
+    if (!depValid(node, parseSpec(this.name, this.rawSpec))) return false
+    return !depValid(node, parseSpec(this.name, rule.keySpec))
+  }
+}
+
+/** npm's dep-valid for registry specs: does `node` satisfy `spec`? */
+export function depValid(node: Node, spec: ParsedSpec): boolean {
+  if (node.error) return false
+  if (node.packageName !== spec.name) return false
+  switch (spec.type) {
+    case 'range':
+      return spec.range === '*' || satisfies(node.version, spec.range)
+    case 'version':
+      return satisfies(node.version, spec.version)
+    case 'tag':
+      return true
+    default:
+      return false
+  }
+}
