@@ -67,3 +67,12 @@ export interface HiddenLockfileOptions {
    */
   isInstalled?: (path: string, entry: LockfilePackage) => boolean
 }
+
+/** What {@link readProjectManifest} returns. */
+export interface ProjectManifestFile {
+  /** Absolute path of the package.json. */
+  path: string
+  manifest: import('@tote/types').ProjectManifest
+  /** Its indent and line ending, which npm also uses for the lockfile. */
+  format: LockfileFormat
+}
