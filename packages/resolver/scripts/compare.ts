@@ -1,17 +1,19 @@
 // Resolves the shared fixtures against the registry from npm configuration and compares the result
 // with npm's own lockfile (`npm install --package-lock-only --ignore-scripts` in a /tmp copy):
 // entry counts, share of equal (path, version) pairs, differences, and tote's wall time.
-// Run: pnpm --filter @tote/resolver compare [fixture…]
+// Run: pnpm --filter @tote/resolver compare [fixture…] [--fetch]   (after `pnpm build`)
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Lockfile, ProjectManifest } from '@tote/types'
 import { createResolver } from '../src/index.js'
-import { createFetchClient, npmRegistry } from './_fetch-client.js'
+import { createScriptClient } from './_client.js'
 
 const fixturesDir = '/work/shared/fixtures'
 const workDir = '/tmp/tote-resolver-compare'
-const fixtures = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['vite-react-ts', 'ant-design']
+const args = process.argv.slice(2)
+const named = args.filter((arg) => !arg.startsWith('--'))
+const fixtures = named.length > 0 ? named : ['vite-react-ts', 'ant-design']
 
 function npmLock(fixture: string): Lockfile {
   const dir = join(workDir, fixture, 'npm')
@@ -48,8 +50,8 @@ async function compare(fixture: string): Promise<void> {
   const legacyPeerDeps =
     existsSync(npmrcPath) && /^\s*legacy-peer-deps\s*=\s*true\s*$/m.test(readFileSync(npmrcPath, 'utf8'))
   const reference = npmLock(fixture)
-  const registry = npmRegistry()
-  const client = createFetchClient(registry)
+  const client = await createScriptClient(args.includes('--fetch'))
+  const registry = client.registry
   const npmVersion = execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim()
   const started = performance.now()
   const { lockfile, warnings, stats } = await createResolver(client, {
@@ -88,7 +90,7 @@ async function compare(fixture: string): Promise<void> {
   console.log(
     `${fixture}: npm ${theirs.size} entries, tote ${ours.size}; equal (path, version) ${equal} = ${share.toFixed(2)}%;` +
       ` flag differences ${flagDiffs}; resolve ${seconds.toFixed(2)} s, ${stats.packuments} packuments,` +
-      ` ${(client.stats().bytes / 1e6).toFixed(0)} MB; ${warnings.length} warnings`,
+      ` ${(client.bytes() / 1e6).toFixed(0)} MB; ${warnings.length} warnings`,
   )
   for (const line of diffs.slice(0, 60)) console.log(line)
   if (diffs.length > 60) console.log(`  … ${diffs.length - 60} more`)

@@ -35,11 +35,11 @@ export function engineOk(manifest: PackageManifest, engines: EngineVersions): bo
     ok = true
     if (eng && typeof eng === 'object' && !Array.isArray(eng)) {
       const opt = { includePrerelease: true }
-      if (typeof eng.node === 'string' && !semver.satisfies(engines.nodeVersion, eng.node, opt)) ok = false
+      if (typeof eng.node === 'string' && !engineSatisfies(engines.nodeVersion, eng.node, opt)) ok = false
       if (
         engines.npmVersion &&
         typeof eng.npm === 'string' &&
-        !semver.satisfies(engines.npmVersion, eng.npm, opt)
+        !engineSatisfies(engines.npmVersion, eng.npm, opt)
       )
         ok = false
     }
@@ -51,8 +51,8 @@ export function engineOk(manifest: PackageManifest, engines: EngineVersions): bo
 /**
  * npm-pick-manifest's choice for a tag, version or range: a tag or an exact version must exist as
  * such; for a range, the `latest` dist-tag wins when it satisfies (and is neither deprecated nor
- * ruled out by engines), else the best satisfying version
- * ordered by (not deprecated and engine ok), engine ok, not deprecated, then highest version.
+ * ruled out by engines), else the best satisfying version ordered by (not deprecated and engine
+ * ok), engine ok, not deprecated, then highest version.
  * Prereleases only match ranges that name a prerelease of the same version tuple (semver's rule).
  */
 export function pickManifest(

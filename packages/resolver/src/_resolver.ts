@@ -71,7 +71,11 @@ async function resolve(
     for (const edge of builder.problemEdges(node))
       source.want(edge.name, edge.spec, edge.type === 'peerOptional')
   }
-  await builder.build(start)
+  try {
+    await builder.build(start)
+  } finally {
+    source.stop()
+  }
 
   const warnings: ResolverWarning[] = []
   const warn = (warning: ResolverWarning) => {

@@ -28,6 +28,7 @@ export class PackumentSource {
   readonly #picked = new Set<string>()
   #received = 0
   #pending = 0
+  #stopped = false
 
   constructor(options: SourceOptions) {
     this.#options = options
@@ -44,7 +45,11 @@ export class PackumentSource {
       const { deps, signal, emit } = this.#options
       emit({ type: 'packument-requested', name })
       this.#pending++
-      promise = deps.getPackument(name, signal ? { signal } : undefined)
+      try {
+        promise = Promise.resolve(deps.getPackument(name, signal ? { signal } : undefined))
+      } catch (error) {
+        promise = Promise.reject(error)
+      }
       this.#packuments.set(name, promise)
       const settle = () => {
         this.#pending--
@@ -54,6 +59,11 @@ export class PackumentSource {
       promise.then(settle, settle)
     }
     return promise
+  }
+
+  /** Ends discovery: the resolve is over, nothing more is asked for speculatively. */
+  stop(): void {
+    this.#stopped = true
   }
 
   /** Announces a picked version (once per name@version), for tarball prefetch. */
@@ -78,10 +88,11 @@ export class PackumentSource {
     const parsed = parseSpec(name, spec)
     if (parsed.type === 'unsupported') return
     const key = `${peersOnly ? 'peer:' : ''}${parsed.name}@${spec}`
-    if (this.#wanted.has(key) || this.#options.signal?.aborted) return
+    if (this.#stopped || this.#wanted.has(key) || this.#options.signal?.aborted) return
     this.#wanted.add(key)
     this.get(parsed.name).then(
       (packument) => {
+        if (this.#stopped) return
         const manifest = pickManifest(packument, parsed, this.#options.engines)
         if (!manifest) return
         if (!peersOnly) this.picked(manifest)
