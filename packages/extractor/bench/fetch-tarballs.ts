@@ -13,16 +13,32 @@ export interface SampleTarball {
 }
 
 const [lockfilePath, countArgument = '300', folder = '/tmp/tote-extractor-bench'] = process.argv.slice(2)
-if (lockfilePath === undefined) throw new Error('usage: fetch-tarballs.ts <package-lock.json> [count] [folder]')
-const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim().replace(/\/?$/, '/')
+if (lockfilePath === undefined)
+  throw new Error('usage: fetch-tarballs.ts <package-lock.json> [count] [folder]')
+const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' })
+  .trim()
+  .replace(/\/?$/, '/')
 const lockfile = JSON.parse(readFileSync(lockfilePath, 'utf8')) as {
-  packages: Record<string, { name?: string; version?: string; integrity?: string; link?: boolean }>
+  packages: Record<
+    string,
+    { name?: string; version?: string; integrity?: string; link?: boolean; os?: string[]; cpu?: string[] }
+  >
+}
+
+/** npm's os/cpu check: skip packages an install on this machine would skip (other platforms' binaries). */
+function fitsThisMachine(allowed: string[] | undefined, actual: string): boolean {
+  if (!allowed || allowed.length === 0) return true
+  const blocked = allowed.filter((value) => value.startsWith('!')).map((value) => value.slice(1))
+  if (blocked.includes(actual)) return false
+  const wanted = allowed.filter((value) => !value.startsWith('!'))
+  return wanted.length === 0 || wanted.includes(actual)
 }
 
 // Every distinct name@version with an integrity, then an even spread of `count` of them.
 const seen = new Map<string, { name: string; version: string; integrity: string }>()
 for (const [path, entry] of Object.entries(lockfile.packages)) {
   if (path === '' || entry.link || !entry.version || !entry.integrity?.startsWith('sha512-')) continue
+  if (!fitsThisMachine(entry.os, process.platform) || !fitsThisMachine(entry.cpu, process.arch)) continue
   const name = entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)
   seen.set(`${name}@${entry.version}`, { name, version: entry.version, integrity: entry.integrity })
 }

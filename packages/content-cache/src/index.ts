@@ -1,0 +1,2 @@
+export { createContentCache } from './_cache.js'
+export type * from './types.js'
