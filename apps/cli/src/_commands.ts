@@ -30,6 +30,18 @@ export interface CommandSpec {
   load: () => Promise<CommandModule>
 }
 
+/** npm configuration keys a command takes as flags; they override every .npmrc. */
+function configOptions(): Record<string, OptionSpec> {
+  return {
+    registry: { type: 'string', arg: 'url', description: 'Registry URL (default: from npm configuration)' },
+    'cache-dir': { type: 'string', arg: 'dir', description: "tote's cache folder (default: ~/.cache/tote)" },
+    'legacy-peer-deps': { type: 'boolean', description: 'Do not install peer dependencies' },
+    offline: { type: 'boolean', description: 'Use cached metadata only; never touch the network' },
+    'prefer-offline': { type: 'boolean', description: 'Use cached metadata without revalidating it' },
+    'prefer-online': { type: 'boolean', description: 'Revalidate cached metadata every time' },
+  }
+}
+
 /** Options every command takes. */
 export const globalOptions: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
@@ -43,7 +55,20 @@ export const globalOptions: Record<string, OptionSpec> = {
  * The command table. Only names, summaries and options live here, so help and argument checking
  * never load a command's code.
  */
-export const commands: CommandSpec[] = []
+export const commands: CommandSpec[] = [
+  {
+    name: 'install',
+    aliases: ['i'],
+    summary: 'Resolve dependencies, write package-lock.json and install node_modules',
+    usage: 'tote install [options]',
+    options: {
+      'lockfile-only': { type: 'boolean', description: 'Resolve and write package-lock.json only' },
+      'package-lock-only': { type: 'boolean', description: 'Same as --lockfile-only (npm spelling)' },
+      ...configOptions(),
+    },
+    load: () => import('./commands/install.js'),
+  },
+]
 
 export function findCommand(name: string): CommandSpec | undefined {
   return commands.find((command) => command.name === name || command.aliases?.includes(name))

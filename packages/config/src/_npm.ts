@@ -1,10 +1,13 @@
+/// <reference path="./_npmcli-config.d.ts" />
 // Loads npm's config layers with npm's own loader (@npmcli/config, the package the npm CLI uses), so
 // that file locations, precedence, key normalisation, ${VAR} interpolation, type coercion and defaults
 // are npm's, not a re-implementation. It is CommonJS without types: the few members used are typed here.
-import { createRequire } from 'node:module'
 import { homedir as osHomedir } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import NpmConfigModule from '@npmcli/config'
+import definitionsModule from '@npmcli/config/lib/definitions/index.js'
+import nerfDartModule from '@npmcli/config/lib/nerf-dart.js'
 import { ToteError } from '@tote/types'
 import type { ConfigFlags, ConfigLayer, ConfigSourceFile } from './types.js'
 
@@ -44,7 +47,14 @@ interface NpmConfigOptions {
 
 type NpmConfigClass = new (options: NpmConfigOptions) => NpmConfigInstance
 
-const require = createRequire(import.meta.url)
+// Static imports (not createRequire) so that a bundler can inline npm's loader.
+const NpmConfigBase = NpmConfigModule as unknown as NpmConfigClass
+const { definitions, shorthands, flatten, nerfDarts } = definitionsModule as unknown as {
+  definitions: unknown
+  shorthands: unknown
+  flatten: unknown
+  nerfDarts: string[]
+}
 
 /** npm's config as loaded: raw values by key, where each came from, and the project root. */
 export interface NpmConfig {
@@ -71,14 +81,6 @@ export interface LoadNpmConfigInput {
 const fileLayers = ['project', 'user', 'global', 'builtin'] as const
 
 export async function loadNpmConfig(input: LoadNpmConfigInput): Promise<NpmConfig> {
-  const NpmConfigBase = require('@npmcli/config') as NpmConfigClass
-  const { definitions, shorthands, flatten, nerfDarts } = require('@npmcli/config/lib/definitions') as {
-    definitions: unknown
-    shorthands: unknown
-    flatten: unknown
-    nerfDarts: string[]
-  }
-
   class ToteNpmConfig extends NpmConfigBase {
     // npm reads `<npm folder>/npmrc`; without an npm folder there is no such layer.
     override loadBuiltinConfig() {
@@ -196,5 +198,5 @@ function checkFlagsKept(config: NpmConfigInstance, flags: ConfigFlags): void {
 
 /** npm's nerf-dart of a URL: `//host[:port]/path/` without protocol, query or last path segment. */
 export function nerfDart(url: string): string {
-  return (require('@npmcli/config/lib/nerf-dart.js') as (url: string) => string)(url)
+  return (nerfDartModule as unknown as (url: string) => string)(url)
 }

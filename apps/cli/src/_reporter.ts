@@ -1,0 +1,110 @@
+import type { StageWarning } from '@tote/types'
+
+/** How much the CLI prints. */
+export type LogLevel = 'silent' | 'normal' | 'verbose'
+
+/** Counters behind the progress line; stages' events update them. */
+export interface ProgressState {
+  phase: string
+  resolved: number
+  inFlight: number
+  downloaded: number
+  extracted: number
+  linked: number
+  total: number
+}
+
+/**
+ * Renders what the stages report. On a TTY one live line (redrawn at most every 100 ms, on stderr);
+ * otherwise plain lines, one per phase. Stages never print: they call the functions given to them,
+ * and those land here.
+ */
+export interface Reporter {
+  readonly level: LogLevel
+  progress: ProgressState
+  /** Starts a phase ("resolving", "installing"); prints a line when not on a TTY. */
+  phase(name: string): void
+  /** Redraws the live line soon (cheap: call it on every event). */
+  update(): void
+  warn(warning: StageWarning | { code: string; message: string }): void
+  /** A detail shown with --verbose only. */
+  debug(message: string): void
+  /** A result line for the user, on stdout (not in --silent). */
+  info(message: string): void
+  /** Clears the live line. */
+  stop(): void
+}
+
+export function createReporter(options: { level: LogLevel; stream?: NodeJS.WriteStream }): Reporter {
+  const stream = options.stream ?? process.stderr
+  const live = options.level === 'normal' && stream.isTTY === true && process.env.CI === undefined
+  let timer: NodeJS.Timeout | undefined
+  let shown = false
+  const started = Date.now()
+
+  const progress: ProgressState = {
+    phase: '',
+    resolved: 0,
+    inFlight: 0,
+    downloaded: 0,
+    extracted: 0,
+    linked: 0,
+    total: 0,
+  }
+
+  function line(): string {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1)
+    const parts = [`${progress.phase}`]
+    if (progress.resolved > 0) parts.push(`${progress.resolved} resolved`)
+    if (progress.total > 0) parts.push(`${progress.linked}/${progress.total} installed`)
+    if (progress.inFlight > 0) parts.push(`${progress.inFlight} requests in flight`)
+    return `${parts.join(', ')} (${seconds}s)`
+  }
+
+  function draw(): void {
+    timer = undefined
+    const text = line()
+    const width = stream.columns ?? 80
+    stream.write(`\r\x1b[K${text.slice(0, width - 1)}`)
+    shown = true
+  }
+
+  function clear(): void {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    if (shown) stream.write('\r\x1b[K')
+    shown = false
+  }
+
+  function print(text: string, to: NodeJS.WritableStream = stream): void {
+    const wasShown = shown
+    clear()
+    to.write(`${text}\n`)
+    if (wasShown) draw()
+  }
+
+  return {
+    level: options.level,
+    progress,
+    phase(name) {
+      progress.phase = name
+      if (live) this.update()
+      else if (options.level === 'verbose') print(`tote: ${name}…`)
+    },
+    update() {
+      if (live && timer === undefined) timer = setTimeout(draw, 100).unref()
+    },
+    warn(warning) {
+      if (options.level === 'silent') return
+      const about = 'package' in warning && warning.package ? ` (${warning.package})` : ''
+      print(`tote warn ${warning.code}: ${warning.message}${about}`)
+    },
+    debug(message) {
+      if (options.level === 'verbose') print(`tote: ${message}`)
+    },
+    info(message) {
+      if (options.level !== 'silent') print(message, process.stdout)
+    },
+    stop: clear,
+  }
+}

@@ -1,0 +1,32 @@
+import type { ToteConfig } from '@tote/config'
+import type { RegistryClientOptions, RegistryEvent } from '@tote/registry-client'
+
+declare const TOTE_VERSION: string
+
+/** Registry client options from npm configuration. */
+export function registryClientOptions(
+  config: ToteConfig,
+  onEvent: (event: RegistryEvent) => void,
+): RegistryClientOptions {
+  return {
+    registry: config.registry,
+    registryFor: config.registryFor,
+    authHeaderFor: (url) => config.authHeaderFor(url),
+    cacheDir: config.cacheDir,
+    offline: config.offline,
+    preferOffline: config.preferOffline,
+    preferOnline: config.preferOnline,
+    retries: config.fetchRetries,
+    retryMinTimeout: config.fetchRetryMinTimeout,
+    retryMaxTimeout: config.fetchRetryMaxTimeout,
+    readTimeout: config.fetchTimeout,
+    ...(config.ca ? { ca: config.ca } : {}),
+    strictSSL: config.strictSSL,
+    ...(config.proxy ? { proxy: config.proxy } : {}),
+    ...(config.httpsProxy ? { httpsProxy: config.httpsProxy } : {}),
+    ...(config.noProxy.length > 0 ? { noProxy: config.noProxy.join(',') } : {}),
+    userAgent:
+      config.userAgent ?? `tote/${TOTE_VERSION} node/${process.version} ${process.platform} ${process.arch}`,
+    onEvent,
+  }
+}

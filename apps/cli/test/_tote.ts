@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const bin = fileURLToPath(new URL('../bin/tote.js', import.meta.url))
+
+export interface ToteRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** A scratch folder with a HOME of its own (no ~/.npmrc of the machine's) and a cache folder. */
+export function scratch(packageJson?: unknown): { dir: string; home: string; cache: string } {
+  const root = mkdtempSync(join(tmpdir(), 'tote-cli-'))
+  const dir = join(root, 'project')
+  const home = join(root, 'home')
+  const cache = join(root, 'cache')
+  mkdirSync(dir)
+  mkdirSync(home)
+  if (packageJson !== undefined) {
+    writeFileSync(
+      join(dir, 'package.json'),
+      typeof packageJson === 'string' ? packageJson : `${JSON.stringify(packageJson, null, 2)}\n`,
+    )
+  }
+  return { dir, home, cache }
+}
+
+/** Runs the built CLI as a user would, against `registry`, with an isolated HOME and cache. */
+export function tote(
+  args: string[],
+  options: { cwd: string; home: string; cache: string; registry?: string; env?: Record<string, string> },
+): Promise<ToteRun> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: options.home,
+    TOTE_CACHE_DIR: options.cache,
+    npm_config_userconfig: join(options.home, '.npmrc'),
+    npm_config_fetch_retry_mintimeout: '10',
+    npm_config_fetch_retry_maxtimeout: '50',
+    ...(options.registry ? { npm_config_registry: options.registry } : {}),
+    ...options.env,
+  }
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: options.cwd, env }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr })
+    })
+  })
+}

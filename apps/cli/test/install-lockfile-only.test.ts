@@ -1,0 +1,151 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { scratch, tote } from './_tote.js'
+
+let registry: TestRegistry
+
+beforeAll(async () => {
+  registry = await createTestRegistry({
+    packages: {
+      app: { versions: { '1.0.0': { dependencies: { lib: '^1.0.0', util: '^2.0.0' } } } },
+      lib: { versions: { '1.0.0': {}, '1.2.0': { dependencies: { util: '^1.0.0' } }, '2.0.0': {} } },
+      util: { versions: { '1.0.0': {}, '1.5.0': {}, '2.0.0': {}, '2.1.0': {} } },
+      wants_missing: { versions: { '1.0.0': { dependencies: { 'no-such-package': '^1.0.0' } } } },
+    },
+  })
+})
+afterAll(() => registry.close())
+
+describe('tote install --lockfile-only', () => {
+  it('writes an npm v3 lockfile, the same bytes every time', async () => {
+    const project = scratch({ name: 'p', version: '1.0.0', dependencies: { app: '^1.0.0' } })
+    const run = () =>
+      tote(['install', '--lockfile-only'], { ...project, cwd: project.dir, registry: registry.url })
+    const first = await run()
+    expect(first.stderr).toBe('')
+    expect(first.code).toBe(0)
+    expect(first.stdout).toMatch(/resolved 4 packages/)
+    const text = readFileSync(join(project.dir, 'package-lock.json'), 'utf8')
+    const lock = JSON.parse(text)
+    expect(lock.lockfileVersion).toBe(3)
+    expect(Object.keys(lock.packages).sort()).toEqual([
+      '',
+      'node_modules/app',
+      'node_modules/lib',
+      'node_modules/lib/node_modules/util',
+      'node_modules/util',
+    ])
+    expect(lock.packages['node_modules/util'].version).toBe('2.1.0')
+    expect(lock.packages['node_modules/lib/node_modules/util'].version).toBe('1.5.0')
+    expect(lock.packages['node_modules/app'].integrity).toBe(registry.integrity('app', '1.0.0'))
+    expect(existsSync(join(project.dir, 'node_modules'))).toBe(false)
+
+    const second = await tote(['install', '--lockfile-only'], {
+      ...project,
+      cwd: project.dir,
+      registry: registry.url,
+      env: { TOTE_CACHE_DIR: join(project.cache, 'other') },
+    })
+    expect(second.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(text)
+  })
+
+  it('fails clearly without a package.json', async () => {
+    const project = scratch()
+    const result = await tote(['install', '--lockfile-only'], {
+      ...project,
+      cwd: project.dir,
+      registry: registry.url,
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('ENOPACKAGEJSON')
+    expect(result.stderr).toContain('hint:')
+    expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
+  })
+
+  it('points at the line and column of invalid package.json', async () => {
+    const project = scratch('{\n  "dependencies": {\n    "app": "^1.0.0",\n  }\n}\n')
+    const result = await tote(['install', '--lockfile-only'], {
+      ...project,
+      cwd: project.dir,
+      registry: registry.url,
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('EJSONPARSE')
+    expect(result.stderr).toContain('package.json:4:3')
+    expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
+  })
+
+  it('names the chain that wanted an unknown package', async () => {
+    const project = scratch({ dependencies: { wants_missing: '1.0.0' } })
+    const result = await tote(['install', '--lockfile-only'], {
+      ...project,
+      cwd: project.dir,
+      registry: registry.url,
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('E404')
+    expect(result.stderr).toContain('no-such-package')
+    expect(result.stderr).toContain('wants_missing@1.0.0')
+    expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
+  })
+
+  it('lists the nearest versions when no version matches', async () => {
+    const project = scratch({ dependencies: { util: '^3.0.0' } })
+    const result = await tote(['install', '--lockfile-only'], {
+      ...project,
+      cwd: project.dir,
+      registry: registry.url,
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('ETARGET')
+    expect(result.stderr).toContain('^3.0.0')
+    expect(result.stderr).toContain('2.1.0')
+    expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
+  })
+
+  it('says which URL failed and how many times it tried', async () => {
+    const project = scratch({ dependencies: { lib: '^1.0.0' } })
+    registry.fault(registry.packumentPath('lib'), { status: 503 })
+    try {
+      const result = await tote(['install', '--lockfile-only'], {
+        ...project,
+        cwd: project.dir,
+        registry: registry.url,
+        env: { npm_config_fetch_retries: '2' },
+      })
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(`${registry.url}lib`)
+      expect(result.stderr).toMatch(/3 (tries|attempts)/)
+      expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
+    } finally {
+      registry.clearFaults()
+    }
+  })
+
+  it('refuses a git dependency by name, without crashing', async () => {
+    const project = scratch({ dependencies: { thing: 'github:someone/thing' } })
+    const result = await tote(['install', '--lockfile-only'], {
+      ...project,
+      cwd: project.dir,
+      registry: registry.url,
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('EUNSUPPORTEDSPEC')
+    expect(result.stderr).toContain('thing')
+    expect(result.stderr).not.toContain('unexpected error')
+  })
+
+  it('prints nothing with --silent', async () => {
+    const project = scratch({ dependencies: { util: '^1.0.0' } })
+    const result = await tote(['install', '--lockfile-only', '--silent'], {
+      ...project,
+      cwd: project.dir,
+      registry: registry.url,
+    })
+    expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' })
+    expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(true)
+  })
+})
