@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { stringifyLockfile } from '@tote/lockfile'
 import type { Lockfile, ProjectManifest } from '@tote/types'
 import { createResolver } from '../src/index.js'
 import { createScriptClient } from './_client.js'
@@ -87,10 +88,13 @@ async function compare(fixture: string): Promise<void> {
   for (const [path, version] of ours)
     if (!theirs.has(path)) diffs.push(`  ${path}: npm (absent), tote ${version}`)
   const share = (100 * equal) / Math.max(theirs.size, 1)
+  const text = stringifyLockfile(lockfile)
+  const identical = text === readFileSync(join(workDir, fixture, 'npm', 'package-lock.json'), 'utf8')
   console.log(
     `${fixture}: npm ${theirs.size} entries, tote ${ours.size}; equal (path, version) ${equal} = ${share.toFixed(2)}%;` +
       ` flag differences ${flagDiffs}; resolve ${seconds.toFixed(2)} s, ${stats.packuments} packuments,` +
-      ` ${(client.bytes() / 1e6).toFixed(0)} MB; ${warnings.length} warnings`,
+      ` ${(client.bytes() / 1e6).toFixed(0)} MB; ${warnings.length} warnings;` +
+      ` written by @tote/lockfile: ${identical ? 'byte-identical to' : 'differs from'} npm's file`,
   )
   for (const line of diffs.slice(0, 60)) console.log(line)
   if (diffs.length > 60) console.log(`  … ${diffs.length - 60} more`)

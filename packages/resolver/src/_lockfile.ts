@@ -62,7 +62,8 @@ function rootEntry(project: ProjectManifest): LockfilePackage {
   const bin = normalizeBin(project.bin, project.name)
   if (bin) entry.bin = bin
   for (const field of ['engines', 'funding', 'os', 'cpu', 'libc'] as const) {
-    if (nonEmpty(project[field])) (entry as Record<string, unknown>)[field] = project[field]
+    if (nonEmpty(project[field]))
+      (entry as Record<string, unknown>)[field] = normalized(field, project[field])
   }
   return entry
 }
@@ -107,12 +108,21 @@ function manifestEntry(node: Node, manifest: PackageManifest, options: EntryOpti
     if (nonEmpty(manifest[field])) entry[field] = manifest[field]
   }
   if (nonEmpty(manifest.peerDependenciesMeta)) entry.peerDependenciesMeta = manifest.peerDependenciesMeta
+  if (Array.isArray(manifest.bundleDependencies) && manifest.bundleDependencies.length > 0) {
+    entry.bundleDependencies = manifest.bundleDependencies
+  }
   const bin = normalizeBin(manifest.bin, manifest.name)
   if (bin) entry.bin = bin
   for (const field of ['engines', 'os', 'cpu', 'libc', 'funding'] as const) {
-    if (nonEmpty(manifest[field])) (entry as Record<string, unknown>)[field] = manifest[field]
+    if (nonEmpty(manifest[field]))
+      (entry as Record<string, unknown>)[field] = normalized(field, manifest[field])
   }
   return entry
+}
+
+/** npm's package.json normalisation of the copied fields: a funding string becomes `{ url }`. */
+function normalized(field: string, value: unknown): unknown {
+  return field === 'funding' && typeof value === 'string' ? { url: value } : value
 }
 
 function isRegistryUrl(url: string, name: string, registryFor: EntryOptions['registryFor']): boolean {

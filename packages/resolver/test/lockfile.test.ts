@@ -112,10 +112,11 @@ describe('lockfile entries', () => {
           dist: { tarball: `${REGISTRY}x/-/x-1.0.0.tgz`, shasum: 'aa'.repeat(20) },
         },
       },
-      s: { '1.0.0': {} },
+      s: { '1.0.0': { funding: 'http://127.0.0.1/s' } },
       t: { '1.0.0': {} },
     })
     const { lockfile } = await createResolver(source).resolve({ dependencies: { x: '1' } })
+    expect(lockfile.packages['node_modules/s']?.funding).toEqual({ url: 'http://127.0.0.1/s' })
     expect(lockfile.packages['node_modules/x']).toEqual({
       version: '1.0.0',
       resolved: `${REGISTRY}x/-/x-1.0.0.tgz`,
