@@ -117,6 +117,9 @@ function manifestEntry(node: Node, manifest: PackageManifest, options: EntryOpti
     if (nonEmpty(manifest[field]))
       (entry as Record<string, unknown>)[field] = normalized(field, manifest[field])
   }
+  // not a PackageManifest field, but npm copies it when a client passes it through
+  const workspaces = (manifest as unknown as Record<string, unknown>).workspaces
+  if (nonEmpty(workspaces)) entry.workspaces = workspaces
   return entry
 }
 
