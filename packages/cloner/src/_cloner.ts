@@ -3,13 +3,15 @@ import { ToteError } from '@tote/types'
 import type { EngineState } from './_engine.js'
 import { createCloneEngine, defaultCloneFs } from './_engine.js'
 import { combineFailures, deserializeError, encodeJob } from './_jobs.js'
+import type { ClonePool } from './_pool.js'
 import {
   autoWorkerCount,
-  chunksFor,
   clonerWorkerUrl,
   createClonePool,
+  FILES_PER_CHUNK,
   MIN_FILES_FOR_WORKERS,
   splitByFileCount,
+  spreadOverThreads,
 } from './_pool.js'
 import { recallStrategy, rememberStrategy, stateFor } from './_strategy-memory.js'
 import type { CloneFs, CloneJob, Cloner, ClonerOptions, ConcreteCloneStrategy } from './types.js'
@@ -24,9 +26,9 @@ export function createCloner(options: ClonerOptions = {}): Cloner {
   const fs: CloneFs = { ...defaultCloneFs, ...options.fs }
   const fsReplaced = options.fs !== undefined && Object.keys(options.fs).length > 0
   const { stateDir } = options
-  const threads =
-    typeof options.workers === 'number' ? Math.max(0, Math.floor(options.workers)) : autoWorkerCount()
-  const pool = createClonePool(options.workerFile ?? clonerWorkerUrl(), Math.max(1, threads))
+  const workerFile = options.workerFile ?? clonerWorkerUrl()
+  /** Created for a thread count, replaced when `auto` picks another one. */
+  let pool: ClonePool | undefined
 
   const seenWarnings = new Set<string>()
   function warn(warning: StageWarning): void {
@@ -84,22 +86,32 @@ export function createCloner(options: ClonerOptions = {}): Cloner {
     }
   }
 
-  function threadsFor(jobs: readonly CloneJob[]): number {
-    if (options.workers === false || fsReplaced || threads === 0 || jobs.length === 0) return 0
-    if (options.workers === undefined || options.workers === 'auto') {
+  /** Worker threads for this batch (0: all on this thread), with a pool of that size ready to start. */
+  async function threadsFor(jobs: readonly CloneJob[]): Promise<number> {
+    if (options.workers === false || fsReplaced || jobs.length === 0) return 0
+    let count: number
+    if (typeof options.workers === 'number') {
+      count = Math.max(0, Math.floor(options.workers))
+    } else {
       let files = 0
       for (const job of jobs) files += job.source.files.length
-      if (files < MIN_FILES_FOR_WORKERS) return 0
+      count = files < MIN_FILES_FOR_WORKERS ? 0 : autoWorkerCount()
     }
+    if (count === 0) return 0
+    if (pool !== undefined && pool.threads !== count) {
+      await pool.close()
+      pool = undefined
+    }
+    pool ??= createClonePool(workerFile, count)
     if (!pool.available()) {
       warn({
         code: 'ECLONEWORKER',
         message:
-          'The cloner worker module is missing (see @tote/cloner README, bundling); cloning on one thread.',
+          'The cloner worker module is missing or failed (see @tote/cloner README, bundling); cloning on one thread.',
       })
       return 0
     }
-    return threads
+    return count
   }
 
   async function cloneOnThisThread(jobs: readonly CloneJob[], failures: Error[]): Promise<void> {
@@ -117,31 +129,46 @@ export function createCloner(options: ClonerOptions = {}): Cloner {
     }
   }
 
-  async function cloneOnWorkers(jobs: readonly CloneJob[], count: number, failures: Error[]): Promise<void> {
+  async function cloneOnWorkers(
+    jobs: readonly CloneJob[],
+    pool: ClonePool,
+    failures: Error[],
+  ): Promise<void> {
     const state: EngineState = { ...engine.state }
-    const chunks = splitByFileCount(jobs, chunksFor(count))
-    const results = await Promise.allSettled(
-      chunks.map((chunk) => pool.run({ strategy, state, jobs: chunk.map(encodeJob) })),
-    )
     const redo: CloneJob[] = []
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') {
+    await spreadOverThreads({
+      chunks: splitByFileCount(jobs, FILES_PER_CHUNK),
+      pool,
+      threads: pool.threads,
+      helpHere: true,
+      task: (chunk) => ({ strategy, state, jobs: chunk.map(encodeJob) }),
+      absorb(result) {
+        result.warnings.forEach(warn)
+        for (const failure of result.failures) failures.push(deserializeError(failure))
+        // A worker that had to probe (this thread had no answer yet) tells what it found.
+        for (const kind of ['reflink', 'hardlink'] as const) {
+          const found = result.state[kind]
+          if ((found === 'works' || found === 'fails') && engine.state[kind] !== 'works')
+            engine.state[kind] = found
+        }
+      },
+      cloneHere(chunk) {
+        for (const job of chunk) {
+          try {
+            cloneHere(job)
+          } catch (error) {
+            failures.push(error as Error)
+          }
+        }
+      },
+      onWorkerFailure(error, chunk) {
         // The worker could not start or died: nothing (or, rarely, part) of its chunk is done.
         warn({
           code: 'ECLONEWORKER',
-          message: `A cloner worker thread failed (${String(result.reason)}); cloning its packages on this thread.`,
+          message: `A cloner worker thread failed (${String(error)}); cloning its packages on this thread.`,
         })
-        redo.push(...chunks[i]!)
-        return
-      }
-      result.value.warnings.forEach(warn)
-      for (const failure of result.value.failures) failures.push(deserializeError(failure))
-      // A worker that had to probe (this thread had no answer yet) tells what it found.
-      for (const kind of ['reflink', 'hardlink'] as const) {
-        const found = result.value.state[kind]
-        if ((found === 'works' || found === 'fails') && engine.state[kind] !== 'works')
-          engine.state[kind] = found
-      }
+        redo.push(...chunk)
+      },
     })
     remember()
     if (redo.length > 0) await cloneOnThisThread(redo, failures)
@@ -169,13 +196,13 @@ export function createCloner(options: ClonerOptions = {}): Cloner {
         }
       }
       const rest = jobs.slice(next)
-      const count = threadsFor(rest)
-      if (count > 0) await cloneOnWorkers(rest, count, failures)
+      if ((await threadsFor(rest)) > 0) await cloneOnWorkers(rest, pool!, failures)
       else await cloneOnThisThread(rest, failures)
       if (failures.length > 0) throw combineFailures(failures)
     },
-    close() {
-      return pool.close()
+    async close() {
+      await pool?.close()
+      pool = undefined
     },
   }
   return cloner

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import Tinypool from 'tinypool'
 import type { WorkerResult, WorkerTask } from './_jobs.js'
@@ -16,20 +16,29 @@ export function clonerWorkerUrl(): URL {
 }
 
 /**
- * `workers: 'auto'` uses threads only for batches at least this big (files): starting two threads
- * and loading the worker module costs ~30-50 ms here, which 2 threads win back from ~10k files on.
+ * `workers: 'auto'` uses threads only for batches at least this big (files): below it, starting a
+ * thread costs more than it can save (see the README's measurements).
  */
 export const MIN_FILES_FOR_WORKERS = 10_000
-/** `workers: 'auto'` uses at most this many threads (more only add contention on the disk). */
+/** `workers: 'auto'` uses at most this many threads besides the calling one. */
 export const MAX_AUTO_WORKERS = 2
-/** Chunks per thread: a few, so that a thread slowed by other load does not hold up the end. */
-const CHUNKS_PER_THREAD = 4
+/**
+ * Files per chunk handed out: small enough that the calling thread, which clones chunks too,
+ * returns to its event loop every few ms; big enough that per-task overhead (~0.1 ms) stays noise.
+ */
+export const FILES_PER_CHUNK = 1_000
 
-export function autoWorkerCount(): number {
-  return Math.max(1, Math.min(availableParallelism(), MAX_AUTO_WORKERS))
+/**
+ * Helper threads for `workers: 'auto'`: one per core that is idle now (by the 1-minute load
+ * average), minus the calling thread's. Parallel hard-linking only pays on idle cores: measured
+ * here on 2 busy shared cores, even pre-started threads were slower than one thread (README).
+ */
+export function autoWorkerCount(cores = availableParallelism(), load = loadavg()[0] ?? 0): number {
+  return Math.max(0, Math.min(MAX_AUTO_WORKERS, Math.round(cores - load) - 1))
 }
 
 export interface ClonePool {
+  readonly threads: number
   /** False when the worker module is not where expected (e.g. running from TypeScript sources) or failed. */
   available(): boolean
   /** Rejects when the worker thread dies or cannot start (never hangs on a worker that failed to load). */
@@ -46,7 +55,14 @@ export function createClonePool(workerFile: string | URL, threads: number): Clon
   const pending = new Set<(error: unknown) => void>()
 
   function start(): Tinypool {
-    const started = new Tinypool({ filename: path, minThreads: threads, maxThreads: threads })
+    const started = new Tinypool({
+      filename: path,
+      minThreads: threads,
+      maxThreads: threads,
+      // Two tasks per worker: the next chunk is already waiting in the worker when it finishes one,
+      // even while the calling thread is busy cloning and cannot hand out work.
+      concurrentTasksPerWorker: 2,
+    })
     // A worker that fails while starting makes tinypool emit 'error' (fatal without a listener) and
     // stop replacing workers, so queued tasks would wait forever: fail them all instead.
     started.on('error', (error: unknown) => {
@@ -58,6 +74,7 @@ export function createClonePool(workerFile: string | URL, threads: number): Clon
   }
 
   return {
+    threads,
     available() {
       exists ??= existsSync(path)
       return exists && !broken
@@ -89,18 +106,15 @@ export function createClonePool(workerFile: string | URL, threads: number): Clon
   }
 }
 
-/** Splits jobs, in order, into about `parts` chunks of similar file counts. */
-export function splitByFileCount(jobs: readonly CloneJob[], parts: number): CloneJob[][] {
-  let total = 0
-  for (const job of jobs) total += job.source.files.length + 1
-  const target = Math.max(1, Math.ceil(total / Math.max(1, parts)))
+/** Splits jobs, in order, into chunks of about `filesPerChunk` files (a package is never split). */
+export function splitByFileCount(jobs: readonly CloneJob[], filesPerChunk: number): CloneJob[][] {
   const chunks: CloneJob[][] = []
   let chunk: CloneJob[] = []
   let size = 0
   for (const job of jobs) {
     chunk.push(job)
     size += job.source.files.length + 1
-    if (size >= target) {
+    if (size >= filesPerChunk) {
       chunks.push(chunk)
       chunk = []
       size = 0
@@ -110,6 +124,65 @@ export function splitByFileCount(jobs: readonly CloneJob[], parts: number): Clon
   return chunks
 }
 
-export function chunksFor(threads: number): number {
-  return threads * CHUNKS_PER_THREAD
+/**
+ * Clones chunks on the pool's threads and, while they start and run, on the calling thread too:
+ * a worker takes hundreds of ms to start on a loaded machine, and the calling thread would
+ * otherwise wait idle. Each worker keeps two chunks in flight.
+ */
+export async function spreadOverThreads(options: {
+  chunks: readonly CloneJob[][]
+  pool: ClonePool
+  threads: number
+  helpHere: boolean
+  task(chunk: readonly CloneJob[]): WorkerTask
+  absorb(result: WorkerResult): void
+  cloneHere(chunk: readonly CloneJob[]): void
+  onWorkerFailure(error: unknown, chunk: readonly CloneJob[]): void
+}): Promise<void> {
+  const { chunks, pool, threads } = options
+  let next = 0
+  const take = (): readonly CloneJob[] | undefined => (next < chunks.length ? chunks[next++] : undefined)
+  let inFlight = 0
+  let allReturned: (() => void) | undefined
+  const pump = (): void => {
+    for (let chunk = inFlight < threads * 2 ? take() : undefined; chunk; ) {
+      const sent = chunk
+      inFlight++
+      pool
+        .run(options.task(sent))
+        .then(options.absorb, (error: unknown) => options.onWorkerFailure(error, sent))
+        .finally(() => {
+          inFlight--
+          pump()
+          if (inFlight === 0) allReturned?.()
+        })
+      chunk = inFlight < threads * 2 ? take() : undefined
+    }
+  }
+  // Hand out chunks only once a worker is up, so that none wait in a queue while this thread is idle.
+  let started = false
+  let finished = false
+  const starting = pool
+    .run({ strategy: 'copy', state: { reflink: 'fails', hardlink: 'fails' }, jobs: [] })
+    .then(
+      () => {
+        started = true
+        pump()
+      },
+      // After this thread did all the work, a worker that never started (or was closed) cost nothing.
+      (error: unknown) => finished || options.onWorkerFailure(error, []),
+    )
+  if (options.helpHere) {
+    for (let chunk = take(); chunk; chunk = take()) {
+      options.cloneHere(chunk)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  // Wait for the workers only if they have work: a worker still starting when this thread has
+  // done everything is not waited for (it starts in the background and idles).
+  if (next < chunks.length && !started) await starting
+  if (inFlight > 0) await new Promise<void>((resolve) => (allReturned = resolve))
+  // Whatever the workers could not take (they failed to start) is done here.
+  for (let chunk = take(); chunk; chunk = take()) options.cloneHere(chunk)
+  finished = true
 }

@@ -5,6 +5,8 @@ import { threadId } from 'node:worker_threads'
 import type { StageWarning } from '@tote/types'
 import { isToteError } from '@tote/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deserializeError, encodeJob } from '../src/_jobs.js'
+import { createClonePool, splitByFileCount, spreadOverThreads } from '../src/_pool.js'
 import type { CloneJob } from '../src/index.js'
 import { createCloner } from '../src/index.js'
 import { buildForWorkers } from './build-for-workers.js'
@@ -73,32 +75,83 @@ function retarget(jobs: readonly CloneJob[], from: string, to: string): CloneJob
 }
 
 describe('cloneMany on worker threads', () => {
-  it('gives the same result as one thread, and really runs on other threads', async () => {
+  it('gives the same result as one thread', async () => {
     const cache = scratch()
     const single = scratch()
     const jobs = manyJobs(cache, single)
     await createCloner({ workers: false }).cloneMany(jobs)
 
     const threaded = scratch()
-    const cloner = createCloner({ workers: 2, workerFile: join(built, 'recording-worker.js') })
+    const warnings: StageWarning[] = []
+    const cloner = createCloner({
+      workers: 2,
+      workerFile: join(built, '_worker.js'),
+      onWarning: (w) => warnings.push(w),
+    })
     const threadedJobs = retarget(jobs, single, threaded)
     await cloner.cloneMany(threadedJobs)
     await cloner.close()
 
+    expect(warnings).toEqual([])
     expect(outcome(threadedJobs, threaded)).toEqual(outcome(jobs, single))
     expect(outcome(jobs, single).linked.filter((l) => !l).length).toBe(privateOrAllFiles(jobs))
+  })
+
+  it('runs chunks on other threads and brings their results and failures back', async () => {
+    rmSync(join(built, 'markers'), { recursive: true, force: true })
+    mkdirSync(join(built, 'markers'))
+    const cache = scratch()
+    const single = scratch()
+    const jobs = manyJobs(cache, single)
+    rmSync(join(jobs[30]!.source.dir, 'package.json'))
+    const singleFailures: Error[] = []
+    await createCloner({ workers: false })
+      .cloneMany(jobs)
+      .catch((e: Error) => singleFailures.push(e))
+
+    const threaded = scratch()
+    const threadedJobs = retarget(jobs, single, threaded)
+    const pool = createClonePool(join(built, 'recording-worker.js'), 2)
+    const failures: Error[] = []
+    const clonedHere: unknown[] = []
+    await spreadOverThreads({
+      chunks: splitByFileCount(threadedJobs, 100),
+      pool,
+      threads: 2,
+      helpHere: false,
+      task: (chunk) => ({
+        strategy: 'hardlink',
+        state: { reflink: 'fails', hardlink: 'works' },
+        jobs: chunk.map(encodeJob),
+      }),
+      absorb: (result) => failures.push(...result.failures.map(deserializeError)),
+      cloneHere: (chunk) => clonedHere.push(chunk),
+      onWorkerFailure: (error) => failures.push(error as Error),
+    })
+    await pool.close()
+
+    expect(clonedHere).toEqual([])
     const markers = readdirSync(join(built, 'markers'))
     expect(markers.length).toBeGreaterThan(1)
     expect(markers.map((m) => Number(m.split('-')[0]))).not.toContain(threadId)
-    // The first job settles `auto` on this thread; the workers got all the others.
     const cloned = markers.reduce(
       (sum, m) => sum + Number(readFileSync(join(built, 'markers', m), 'utf8')),
       0,
     )
-    expect(cloned).toBe(jobs.length - 1)
+    expect(cloned).toBe(jobs.length)
+    expect(outcome(threadedJobs.slice(31), threaded)).toEqual(outcome(jobs.slice(31), single))
+    expect(failures).toHaveLength(1)
+    const [failure] = failures
+    expect(isToteError(failure) && failure.code).toBe('ECACHEDAMAGED')
+    expect(isToteError(failure) && failure.details).toEqual({
+      integrity: 'sha512-p30',
+      file: 'package.json',
+      destDir: threadedJobs[30]!.destDir,
+    })
+    expect(failure!.message).toBe(singleFailures[0]!.message.replace(single, threaded))
   })
 
-  it('brings a damaged package back from a worker as ECACHEDAMAGED', async () => {
+  it('reports a damaged package as ECACHEDAMAGED, with workers too', async () => {
     const cache = scratch()
     const project = scratch()
     const jobs = manyJobs(cache, project)
@@ -129,32 +182,55 @@ describe('cloneMany on worker threads', () => {
     writeFileSync(join(built, 'broken-worker.js'), "throw new Error('this worker cannot start')\n")
     const project = scratch()
     const jobs = manyJobs(scratch(), project)
-    const warnings: StageWarning[] = []
-    const cloner = createCloner({
-      workers: 2,
-      workerFile: join(built, 'broken-worker.js'),
-      onWarning: (w) => warnings.push(w),
-    })
+    const cloner = createCloner({ workers: 2, workerFile: join(built, 'broken-worker.js') })
     await cloner.cloneMany(jobs)
     await cloner.close()
-    expect(warnings.map((w) => w.code)).toContain('ECLONEWORKER')
-    expect(warnings.find((w) => w.code === 'ECLONEWORKER')?.message).toMatch(/cannot start/)
     const expected = scratch()
     const expectedJobs = retarget(jobs, project, expected)
     await createCloner({ workers: false }).cloneMany(expectedJobs)
     expect(outcome(jobs, project)).toEqual(outcome(expectedJobs, expected))
+
+    // Without this thread's help, every chunk comes back here once the workers fail.
+    const pool = createClonePool(join(built, 'broken-worker.js'), 2)
+    const chunks = splitByFileCount(jobs, 100)
+    const clonedHere: unknown[] = []
+    const workerFailures: unknown[] = []
+    await spreadOverThreads({
+      chunks,
+      pool,
+      threads: 2,
+      helpHere: false,
+      task: (chunk) => ({
+        strategy: 'hardlink',
+        state: { reflink: 'fails', hardlink: 'works' },
+        jobs: chunk.map(encodeJob),
+      }),
+      absorb: () => {},
+      cloneHere: (chunk) => clonedHere.push(chunk),
+      onWorkerFailure: (error) => workerFailures.push(error),
+    })
+    expect(pool.available()).toBe(false)
+    await pool.close()
+    expect(clonedHere).toEqual(chunks)
+    expect(String(workerFailures[0])).toMatch(/cannot start/)
   })
 
   it('finds its worker next to the built module in plain Node', async () => {
     const project = scratch()
     const jobs = manyJobs(scratch(), project)
     const script = [
-      `import { createCloner } from ${JSON.stringify(join(built, 'index.js'))}`,
+      `import { clonerWorkerUrl, createCloner } from ${JSON.stringify(join(built, 'index.js'))}`,
+      `import { createClonePool } from ${JSON.stringify(join(built, '_pool.js'))}`,
       'const warnings = []',
       'const cloner = createCloner({ workers: 2, onWarning: (w) => warnings.push(w) })',
       'await cloner.cloneMany(JSON.parse(process.argv[2]))',
       'await cloner.close()',
-      'process.stdout.write(JSON.stringify({ warnings, strategy: cloner.effectiveStrategy }))',
+      // The calling thread may have cloned everything itself: load the worker for certain.
+      'const pool = createClonePool(clonerWorkerUrl(), 1)',
+      "const ping = await pool.run({ strategy: 'copy', state: { reflink: 'fails', hardlink: 'fails' }, jobs: [] })",
+      'await pool.close()',
+      'const worker = clonerWorkerUrl().pathname',
+      'process.stdout.write(JSON.stringify({ warnings, strategy: cloner.effectiveStrategy, worker, ping }))',
     ].join('\n')
     const scriptFile = join(scratch(), 'clone.mjs')
     writeFileSync(scriptFile, script)
@@ -163,7 +239,12 @@ describe('cloneMany on worker threads', () => {
         error ? reject(error) : resolve(out),
       ),
     )
-    expect(JSON.parse(stdout)).toEqual({ warnings: [], strategy: autoStrategyHere() })
+    expect(JSON.parse(stdout)).toEqual({
+      warnings: [],
+      strategy: autoStrategyHere(),
+      worker: join(built, '_worker.js'),
+      ping: { state: { reflink: 'fails', hardlink: 'fails' }, warnings: [], failures: [] },
+    })
     const expected = scratch()
     const expectedJobs = retarget(jobs, project, expected)
     await createCloner({ workers: false }).cloneMany(expectedJobs)

@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { removeExtraneous } from '../src/index.js'
+import { scratch } from './helpers.js'
+
+function makePackages(project: string, paths: string[]): void {
+  for (const path of paths) {
+    mkdirSync(join(project, path, 'lib'), { recursive: true })
+    writeFileSync(join(project, path, 'package.json'), '{}')
+  }
+}
+
+describe('removeExtraneous', () => {
+  it('removes package folders not kept, at every depth and scope, and leaves dot entries alone', async () => {
+    const project = scratch()
+    makePackages(project, [
+      'node_modules/keep',
+      'node_modules/gone',
+      'node_modules/@s/keep',
+      'node_modules/@s/gone',
+      'node_modules/@empty/gone',
+      'node_modules/keep/node_modules/nested-keep',
+      'node_modules/keep/node_modules/nested-gone',
+      'node_modules/keep/node_modules/@t/gone',
+      'node_modules/gone/node_modules/inside-gone',
+    ])
+    mkdirSync(join(project, 'node_modules/.bin'))
+    symlinkSync('../keep/cli.js', join(project, 'node_modules/.bin/keep'))
+    mkdirSync(join(project, 'node_modules/.cache/some-tool'), { recursive: true })
+    mkdirSync(join(project, 'node_modules/keep/node_modules/.bin'))
+    writeFileSync(join(project, 'node_modules/.package-lock.json'), '{}')
+    const keep = new Set([
+      'node_modules/keep',
+      'node_modules/@s/keep',
+      'node_modules/keep/node_modules/nested-keep',
+      // Kept paths below a removed folder do not save it.
+      'node_modules/gone/node_modules/inside-gone',
+    ])
+    const { removed } = await removeExtraneous({ projectDir: project, keep })
+    expect(removed).toEqual([
+      'node_modules/@empty/gone',
+      'node_modules/@s/gone',
+      'node_modules/gone',
+      'node_modules/keep/node_modules/@t/gone',
+      'node_modules/keep/node_modules/nested-gone',
+    ])
+    expect(readdirSync(join(project, 'node_modules')).sort()).toEqual([
+      '.bin',
+      '.cache',
+      '.package-lock.json',
+      '@s',
+      'keep',
+    ])
+    expect(readdirSync(join(project, 'node_modules/@s'))).toEqual(['keep'])
+    expect(readdirSync(join(project, 'node_modules/keep/node_modules')).sort()).toEqual([
+      '.bin',
+      'nested-keep',
+    ])
+    expect(existsSync(join(project, 'node_modules/.cache/some-tool'))).toBe(true)
+    expect(existsSync(join(project, 'node_modules/keep/lib'))).toBe(true)
+  })
+
+  it('removes a stale link without touching what it points to, and does not enter a kept one', async () => {
+    const project = scratch()
+    makePackages(project, ['packages/ws', 'packages/ws/node_modules/private-dep', 'elsewhere'])
+    mkdirSync(join(project, 'node_modules'))
+    symlinkSync('../packages/ws', join(project, 'node_modules/ws'))
+    symlinkSync('../elsewhere', join(project, 'node_modules/stale-link'))
+    const { removed } = await removeExtraneous({ projectDir: project, keep: new Set(['node_modules/ws']) })
+    expect(removed).toEqual(['node_modules/stale-link'])
+    expect(existsSync(join(project, 'elsewhere/package.json'))).toBe(true)
+    expect(existsSync(join(project, 'packages/ws/node_modules/private-dep'))).toBe(true)
+  })
+
+  it('does nothing without node_modules', async () => {
+    expect(await removeExtraneous({ projectDir: scratch(), keep: new Set() })).toEqual({ removed: [] })
+  })
+})
