@@ -33,6 +33,21 @@ export function runCaptured(
   }
 }
 
+/** Process groups of the commands running now, so an interrupted pm-bench can stop them. */
+const runningGroups = new Set<number>()
+
+/** Kills every command started by runToFiles that is still running (for SIGINT/SIGTERM). */
+export function killRunning(): void {
+  for (const group of runningGroups) {
+    try {
+      process.kill(-group, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
+  runningGroups.clear()
+}
+
 export interface FileRunResult {
   exitCode: number | null
   signal: NodeJS.Signals | null
@@ -66,11 +81,13 @@ export function runToFiles(
       stdio: ['ignore', out, err],
       detached: true,
     })
+    const group = child.pid
+    if (group !== undefined) runningGroups.add(group)
     const timer = setTimeout(() => {
       timedOut = true
-      if (child.pid !== undefined) {
+      if (group !== undefined) {
         try {
-          process.kill(-child.pid, 'SIGKILL')
+          process.kill(-group, 'SIGKILL')
         } catch {
           // Already gone.
         }
@@ -81,6 +98,7 @@ export function runToFiles(
       if (finished) return
       finished = true
       clearTimeout(timer)
+      if (group !== undefined) runningGroups.delete(group)
       closeSync(out)
       closeSync(err)
       resolve({ ...result, timedOut })

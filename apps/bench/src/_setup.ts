@@ -44,7 +44,11 @@ export interface HostsPin {
  * managers opening many connections at once do not hit the system resolver (which drops
  * simultaneous lookups). Falls back to plain runs when `unshare -m` cannot bind-mount it.
  */
-export async function pinRegistryHost(registry: string, runDir: string, env: Record<string, string>) {
+export async function pinRegistryHost(
+  registry: string,
+  runDir: string,
+  env: Record<string, string>,
+): Promise<HostsPin> {
   const host = new URL(registry).hostname
   if (isIP(host) !== 0 || host === 'localhost') {
     return { hostsFile: undefined, address: undefined, note: 'registry addressed directly; no hosts pinning' }
@@ -58,13 +62,13 @@ export async function pinRegistryHost(registry: string, runDir: string, env: Rec
       hostsFile: undefined,
       address,
       note: `WARNING: \`unshare -m\` with a bind-mounted hosts file failed (${probe.stderr.trim().split('\n')[0] ?? 'no message'}); package managers use the system resolver`,
-    } satisfies HostsPin
+    }
   }
   return {
     hostsFile,
     address,
     note: 'every command runs under `unshare -m` with a hosts file pinning the registry host (looked up once)',
-  } satisfies HostsPin
+  }
 }
 
 /** tote as the benchmark runs it: `node <repo>/apps/cli/bin/tote.js`. */

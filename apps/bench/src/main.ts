@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url'
 import { isToteError } from '@tote/types'
 import { parseBenchArgs, USAGE } from './_args.js'
 import { cleanEnvironment, PEER_VERSIONS } from './_commands.js'
+import { killRunning } from './_process.js'
 import { type RunMeta, renderReport } from './_report.js'
 import { createRunner } from './_runner.js'
 import { buildContenders, buildSchedule } from './_schedule.js'
 import {
   assertGnuTime,
+  type HostsPin,
   machineMeta,
   pinRegistryHost,
   registryFromNpm,
@@ -35,6 +37,13 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(USAGE)
       return
     }
+    const stop = (signal: NodeJS.Signals) => {
+      killRunning()
+      process.stderr.write(`pm-bench: stopped by ${signal}; run folders are left in place\n`)
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
     process.exitCode = await runBench(options)
   } catch (error) {
     if (isToteError(error)) {
@@ -62,6 +71,29 @@ async function runBench(options: BenchOptions): Promise<number> {
   const registry = registryFromNpm(options.fixture, env)
   const pin = await pinRegistryHost(registry, runDir, env)
   if (pin.hostsFile === undefined) log(pin.note)
+  const removeHostsFile = () => {
+    if (pin.hostsFile) rmSync(pin.hostsFile, { force: true })
+  }
+  // Also on an interrupt, which ends the process through process.exit().
+  process.once('exit', removeHostsFile)
+  try {
+    return await measure(options, { started, runDir, workDir, env, registry, pin })
+  } finally {
+    removeHostsFile()
+  }
+}
+
+interface Prepared {
+  started: Date
+  runDir: string
+  workDir: string
+  env: Record<string, string>
+  registry: string
+  pin: HostsPin
+}
+
+async function measure(options: BenchOptions, prepared: Prepared): Promise<number> {
+  const { started, runDir, workDir, env, registry, pin } = prepared
   const redact = redactor(registry, pin.address)
   const notes = [
     pin.note,
@@ -142,7 +174,6 @@ async function runBench(options: BenchOptions): Promise<number> {
   const report = renderReport(meta, contenders, runs, isAvailable)
   write()
   process.stdout.write(report)
-  if (pin.hostsFile) rmSync(pin.hostsFile, { force: true })
   if (!options.keep) rmSync(workDir, { recursive: true, force: true })
   log(
     `results: ${join(runDir, 'results.md')} and results.json${options.keep ? `; run folders kept in ${workDir}` : ''}`,

@@ -19,7 +19,12 @@ describe('README', () => {
       writeFileSync(join(root, 'shared', 'fixtures', name, 'package.json'), '{}')
     }
     mkdirSync(join(root, 'main'))
-    const environment = { repoRoot: join(root, 'main'), cwd: join(root, 'main'), home: join(root, 'home'), env: {} }
+    const environment = {
+      repoRoot: join(root, 'main'),
+      cwd: join(root, 'main'),
+      home: join(root, 'home'),
+      env: {},
+    }
     expect(commands.length).toBeGreaterThanOrEqual(7)
     for (const command of commands) {
       const argv = splitWords(command.replace(/#.*$/, '')).slice(2)
