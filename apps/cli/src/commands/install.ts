@@ -3,12 +3,19 @@ import { loadConfig } from '@tote/config'
 import { readLockfile, readProjectManifest, stringifyLockfile, writeLockfile } from '@tote/lockfile'
 import { createRegistryClient } from '@tote/registry-client'
 import { createResolver } from '@tote/resolver'
+import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
 import { configFlags, createReporterFor } from '../_context.js'
 import { registryClientOptions } from '../_stages.js'
 
 /** `tote install`: resolve (reusing an up-to-date lockfile), write package-lock.json, then install. */
 export async function run(context: CommandContext): Promise<number> {
+  const lockfileOnly = context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
+  if (!lockfileOnly) {
+    throw new ToteError('ENOTYET', 'tote install can only resolve so far (installing node_modules comes next).', {
+      hint: 'Run `tote install --lockfile-only` to write package-lock.json.',
+    })
+  }
   const started = performance.now()
   const reporter = createReporterFor(context)
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context.values) })
