@@ -16,14 +16,23 @@ const args = process.argv.slice(2)
 const named = args.filter((arg) => !arg.startsWith('--'))
 const fixtures = named.length > 0 ? named : ['vite-react-ts', 'ant-design']
 
+/** A fixture name under the shared fixtures, or an absolute path to a folder with a package.json. */
+function sourceDir(fixture: string): string {
+  return fixture.startsWith('/') ? fixture : join(fixturesDir, fixture)
+}
+
+function label(fixture: string): string {
+  return fixture.startsWith('/') ? fixture.replace(/[^a-zA-Z0-9-]+/g, '_') : fixture
+}
+
 function npmLock(fixture: string): Lockfile {
-  const dir = join(workDir, fixture, 'npm')
+  const dir = join(workDir, label(fixture), 'npm')
   const lockPath = join(dir, 'package-lock.json')
   if (!existsSync(lockPath)) {
     mkdirSync(dir, { recursive: true })
     for (const file of ['package.json', '.npmrc']) {
-      if (existsSync(join(fixturesDir, fixture, file)))
-        copyFileSync(join(fixturesDir, fixture, file), join(dir, file))
+      if (existsSync(join(sourceDir(fixture), file)))
+        copyFileSync(join(sourceDir(fixture), file), join(dir, file))
     }
     console.log(`${fixture}: running npm install --package-lock-only (once)…`)
     execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], {
@@ -45,9 +54,9 @@ const flagNames = ['dev', 'optional', 'devOptional', 'peer'] as const
 
 async function compare(fixture: string): Promise<void> {
   const project = JSON.parse(
-    readFileSync(join(fixturesDir, fixture, 'package.json'), 'utf8'),
+    readFileSync(join(sourceDir(fixture), 'package.json'), 'utf8'),
   ) as ProjectManifest
-  const npmrcPath = join(fixturesDir, fixture, '.npmrc')
+  const npmrcPath = join(sourceDir(fixture), '.npmrc')
   const legacyPeerDeps =
     existsSync(npmrcPath) && /^\s*legacy-peer-deps\s*=\s*true\s*$/m.test(readFileSync(npmrcPath, 'utf8'))
   const reference = npmLock(fixture)
@@ -63,8 +72,8 @@ async function compare(fixture: string): Promise<void> {
   }).resolve(project)
   const seconds = (performance.now() - started) / 1000
   await client.close()
-  mkdirSync(join(workDir, fixture), { recursive: true })
-  writeFileSync(join(workDir, fixture, 'tote-lock.json'), `${JSON.stringify(lockfile, null, 2)}\n`)
+  mkdirSync(join(workDir, label(fixture)), { recursive: true })
+  writeFileSync(join(workDir, label(fixture), 'tote-lock.json'), `${JSON.stringify(lockfile, null, 2)}\n`)
 
   const ours = pairs(lockfile)
   const theirs = pairs(reference)
@@ -89,7 +98,7 @@ async function compare(fixture: string): Promise<void> {
     if (!theirs.has(path)) diffs.push(`  ${path}: npm (absent), tote ${version}`)
   const share = (100 * equal) / Math.max(theirs.size, 1)
   const text = stringifyLockfile(lockfile)
-  const identical = text === readFileSync(join(workDir, fixture, 'npm', 'package-lock.json'), 'utf8')
+  const identical = text === readFileSync(join(workDir, label(fixture), 'npm', 'package-lock.json'), 'utf8')
   console.log(
     `${fixture}: npm ${theirs.size} entries, tote ${ours.size}; equal (path, version) ${equal} = ${share.toFixed(2)}%;` +
       ` flag differences ${flagDiffs}; resolve ${seconds.toFixed(2)} s, ${stats.packuments} packuments,` +
