@@ -3,8 +3,8 @@ import { readFileSync, statSync } from 'node:fs'
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CachedPackage } from '@tote/types'
+import { strongestHash } from '@tote/types'
 import { parseIndex, serializeIndex } from './_index-file.js'
-import { cacheKey } from './_integrity.js'
 import type { CleanStagingOptions, ContentCache, ContentCacheOptions, WritePackage } from './types.js'
 
 /** The layout's version: a new layout goes into a new folder and never misreads an old one. */
@@ -21,7 +21,7 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
   const staging = join(options.dir, 'tmp')
 
   function entryDir(integrity: string): string {
-    const { algorithm, hex } = cacheKey(integrity)
+    const { algorithm, hex } = strongestHash(integrity)
     return join(options.dir, CONTENT, algorithm, hex.slice(0, 2), hex.slice(2))
   }
 
@@ -31,7 +31,7 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
 
   function found(integrity: string, entry: string, text: string, packageDirIsFolder: boolean) {
     if (!packageDirIsFolder) return undefined
-    const files = parseIndex(text, cacheKey(integrity).sri)
+    const files = parseIndex(text, strongestHash(integrity).sri)
     return files && { integrity, dir: join(entry, 'package'), files }
   }
 
@@ -76,7 +76,7 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
   async function add(integrity: string, write: WritePackage): Promise<CachedPackage> {
     const existing = await lookup(integrity)
     if (existing) return existing
-    const key = cacheKey(integrity)
+    const key = strongestHash(integrity)
     const target = entryDir(integrity)
     const dir = newStagingDir('add')
     try {

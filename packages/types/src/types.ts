@@ -172,3 +172,15 @@ export interface StageWarning {
   /** The package it concerns, as `name@version`, when known. */
   package?: string
 }
+
+/** One hash of a Subresource Integrity string (see `strongestHash`). */
+export interface IntegrityHash {
+  /** `sha512`, `sha384`, `sha256` or `sha1`, as node:crypto names them. */
+  algorithm: string
+  /** The digest in base64, as SRI writes it. */
+  base64: string
+  /** The digest in hex. */
+  hex: string
+  /** That hash alone, as SRI: `sha512-<base64>`. */
+  sri: string
+}

@@ -1,4 +1,5 @@
-import { ToteError } from '@tote/types'
+import { ToteError } from './_error.js'
+import type { IntegrityHash } from './types.js'
 
 /** Hash algorithms by strength, with their digest lengths in bytes. */
 const ALGORITHMS: Record<string, { strength: number; bytes: number }> = {
@@ -9,21 +10,14 @@ const ALGORITHMS: Record<string, { strength: number; bytes: number }> = {
 }
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
-/** The one hash of an SRI string that keys the cache. */
-export interface CacheKey {
-  algorithm: string
-  hex: string
-  /** That hash alone, as SRI (`sha512-<base64>`): what index.json records. */
-  sri: string
-}
-
 /**
- * Picks the strongest hash of an SRI string (`sha512-…`, possibly several separated by whitespace,
+ * The strongest hash of a Subresource Integrity string: what the downloader verifies and what the
+ * content cache is keyed by. Picks the strongest hash of an SRI string (`sha512-…`, possibly several separated by whitespace,
  * possibly with `?options`). Unknown algorithms and malformed hashes are skipped; none left throws
  * ToteError `EBADINTEGRITY`.
  */
-export function cacheKey(integrity: string): CacheKey {
-  let best: (CacheKey & { strength: number }) | undefined
+export function strongestHash(integrity: string): IntegrityHash {
+  let best: (IntegrityHash & { strength: number }) | undefined
   for (const token of integrity.trim().split(/\s+/)) {
     const dash = token.indexOf('-')
     const algorithm = token.slice(0, dash).toLowerCase()
@@ -32,7 +26,13 @@ export function cacheKey(integrity: string): CacheKey {
     const base64 = token.slice(dash + 1).split('?')[0]!
     const digest = Buffer.from(base64, 'base64')
     if (!BASE64.test(base64) || digest.length !== known.bytes) continue
-    best = { algorithm, hex: digest.toString('hex'), sri: `${algorithm}-${base64}`, strength: known.strength }
+    best = {
+      algorithm,
+      base64,
+      hex: digest.toString('hex'),
+      sri: `${algorithm}-${base64}`,
+      strength: known.strength,
+    }
   }
   if (best === undefined) {
     throw new ToteError('EBADINTEGRITY', `Not a usable integrity string: "${integrity}"`, {
@@ -40,5 +40,5 @@ export function cacheKey(integrity: string): CacheKey {
       details: { integrity },
     })
   }
-  return { algorithm: best.algorithm, hex: best.hex, sri: best.sri }
+  return { algorithm: best.algorithm, base64: best.base64, hex: best.hex, sri: best.sri }
 }
