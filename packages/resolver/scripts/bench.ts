@@ -1,6 +1,6 @@
 // Wall time of one resolve against the registry from npm configuration (cold: nothing cached), then of
 // a second resolve over the packuments the first one fetched (the resolver's own CPU time).
-// Run: pnpm --filter @tote/resolver bench [fixture] [--fetch]   (after `pnpm build`)
+// Run: pnpm --filter @tote/resolver bench [fixture] [--fetch] [--concurrency=N]   (after `pnpm build`)
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Packument, type ProjectManifest, ToteError } from '@tote/types'
@@ -27,8 +27,11 @@ const recording = {
 }
 let firstPick = 0
 const started = performance.now()
+const concurrencyArg = args.find((arg) => arg.startsWith('--concurrency='))
+const concurrency = concurrencyArg ? Number(concurrencyArg.split('=')[1]) : undefined
 const cold = await createResolver(recording, {
   legacyPeerDeps,
+  ...(concurrency ? { concurrency } : {}),
   onEvent: (event) => {
     if (event.type === 'version-picked' && firstPick === 0) firstPick = performance.now() - started
   },

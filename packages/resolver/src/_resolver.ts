@@ -54,6 +54,7 @@ async function resolve(
     signal,
     emit,
     overrideSpecs: overrideSpecs(overrides, project),
+    concurrency: options.concurrency ?? 32,
     alreadyServed: (name, spec) =>
       (lockedByName.get(name) ?? []).some((node) => depValid(node, parseSpec(name, spec))),
   })

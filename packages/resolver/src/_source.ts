@@ -11,6 +11,8 @@ export interface SourceOptions {
   emit: (event: ResolverEvent) => void
   /** Extra specs a name may be asked for (override values), fetched along with the declared ones. */
   overrideSpecs: Map<string, Set<string>>
+  /** Most requests discovery keeps with the client at once (placement's own requests go past it). */
+  concurrency: number
   /** Whether discovery may skip `name@spec` (a locked node already serves it). */
   alreadyServed: (name: string, spec: string) => boolean
 }
@@ -23,7 +25,9 @@ export interface SourceOptions {
  */
 export class PackumentSource {
   readonly #options: SourceOptions
-  readonly #packuments = new Map<string, Promise<Packument>>()
+  readonly #packuments = new Map<string, Deferred<Packument>>()
+  readonly #waiting: string[] = []
+  #inFlight = 0
   readonly #wanted = new Set<string>()
   readonly #picked = new Set<string>()
   #received = 0
@@ -39,26 +43,55 @@ export class PackumentSource {
     return this.#packuments.size
   }
 
-  get(name: string): Promise<Packument> {
-    let promise = this.#packuments.get(name)
-    if (!promise) {
-      const { deps, signal, emit } = this.#options
-      emit({ type: 'packument-requested', name })
+  /**
+   * The packument of `name`. `urgent` (placement is waiting for it) asks the client now; otherwise
+   * (discovery) the request waits its turn.
+   */
+  get(name: string, urgent = true): Promise<Packument> {
+    let entry = this.#packuments.get(name)
+    if (!entry) {
+      this.#options.emit({ type: 'packument-requested', name })
       this.#pending++
-      try {
-        promise = Promise.resolve(deps.getPackument(name, signal ? { signal } : undefined))
-      } catch (error) {
-        promise = Promise.reject(error)
-      }
-      this.#packuments.set(name, promise)
-      const settle = () => {
-        this.#pending--
-        this.#received++
-        emit({ type: 'progress', resolved: this.#received, pending: this.#pending })
-      }
-      promise.then(settle, settle)
+      entry = deferred<Packument>()
+      this.#packuments.set(name, entry)
+      if (urgent || this.#inFlight < this.#options.concurrency) this.#start(name, entry)
+      else this.#waiting.push(name)
+    } else if (urgent && !entry.started) this.#start(name, entry)
+    return entry.promise
+  }
+
+  #start(name: string, entry: Deferred<Packument>): void {
+    const { deps, signal, emit } = this.#options
+    entry.started = true
+    this.#inFlight++
+    let promise: Promise<Packument>
+    try {
+      promise = Promise.resolve(deps.getPackument(name, signal ? { signal } : undefined))
+    } catch (error) {
+      promise = Promise.reject(error)
     }
-    return promise
+    promise.then(entry.resolve, entry.reject)
+    const settle = () => {
+      this.#inFlight--
+      this.#pending--
+      this.#received++
+      emit({ type: 'progress', resolved: this.#received, pending: this.#pending })
+      this.#pump()
+    }
+    promise.then(settle, settle)
+  }
+
+  /**
+   * Starts waiting requests, newest first: a dependency chain is followed to its end while the rest
+   * of the graph streams in, so no long tail of late-discovered levels is left at the end.
+   */
+  #pump(): void {
+    while (this.#inFlight < this.#options.concurrency) {
+      const name = this.#waiting.pop()
+      if (name === undefined) return
+      const entry = this.#packuments.get(name)
+      if (entry && !entry.started) this.#start(name, entry)
+    }
   }
 
   /** Ends discovery: the resolve is over, nothing more is asked for speculatively. */
@@ -90,7 +123,7 @@ export class PackumentSource {
     const key = `${peersOnly ? 'peer:' : ''}${parsed.name}@${spec}`
     if (this.#stopped || this.#wanted.has(key) || this.#options.signal?.aborted) return
     this.#wanted.add(key)
-    this.get(parsed.name).then(
+    this.get(parsed.name, false).then(
       (packument) => {
         if (this.#stopped) return
         const manifest = pickManifest(packument, parsed, this.#options.engines)
@@ -118,4 +151,23 @@ export class PackumentSource {
       wantAll(manifest.peerDependencies, (dep) => peersOnly || meta[dep]?.optional === true)
     }
   }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>
+  resolve: (value: T) => void
+  reject: (error: unknown) => void
+  started: boolean
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // discovery may never read a failure; placement reads it through `promise` when it needs it
+  promise.catch(() => {})
+  return { promise, resolve, reject, started: false }
 }

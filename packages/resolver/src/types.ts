@@ -18,6 +18,11 @@ export interface ResolverOptions {
   nodeVersion?: string
   /** npm version for the same preference (`engines.npm`); not checked when unset, as npm does without it. */
   npmVersion?: string
+  /**
+   * Most speculative packument requests handed to the client at once (default 32). Discovery keeps
+   * the rest and sends the newest first; requests placement waits for are sent at once regardless.
+   */
+  concurrency?: number
   /** Called for each {@link ResolverEvent}; stages never print. */
   onEvent?: (event: ResolverEvent) => void
 }
