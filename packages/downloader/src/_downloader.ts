@@ -1,0 +1,71 @@
+import { createHash, type Hash } from 'node:crypto'
+import { strongestHash, ToteError } from '@tote/types'
+import type {
+  DownloadedTarball,
+  Downloader,
+  DownloaderDeps,
+  DownloaderOptions,
+  TarballSink,
+} from './types.js'
+
+/**
+ * Creates a downloader over a registry client's `fetchTarball`. Retries, auth and connection reuse
+ * are the client's; this stage only hashes and verifies.
+ */
+export function createDownloader(deps: DownloaderDeps, options: DownloaderOptions = {}): Downloader {
+  const emit = options.onEvent
+  return {
+    async download(request, { signal } = {}) {
+      const expected = request.integrity ? strongestHash(request.integrity) : undefined
+      const algorithm = expected?.algorithm ?? 'sha512'
+      const started = performance.now()
+      emit?.({
+        type: 'download-start',
+        name: request.name,
+        version: request.version,
+        url: request.tarballUrl,
+      })
+      const { data, digest } = await deps.fetchTarball(request.tarballUrl, {
+        ...(signal ? { signal } : {}),
+        createSink: () => hashingSink(algorithm),
+      })
+      if (expected && digest !== expected.base64) {
+        throw new ToteError(
+          'EINTEGRITY',
+          `Integrity check failed for ${request.name}@${request.version} (${request.tarballUrl}): expected ${expected.sri}, got ${algorithm}-${digest}`,
+          {
+            hint: 'The tarball differs from what the lockfile recorded. If the registry really changed it, delete the entry from package-lock.json and install again.',
+            details: { url: request.tarballUrl, expected: expected.sri, actual: `${algorithm}-${digest}` },
+          },
+        )
+      }
+      emit?.({
+        type: 'download-end',
+        name: request.name,
+        version: request.version,
+        url: request.tarballUrl,
+        bytes: data.length,
+        ms: performance.now() - started,
+      })
+      const integrity: DownloadedTarball['integrity'] = expected?.sri ?? `${algorithm}-${digest}`
+      return { data, integrity }
+    },
+  }
+}
+
+/** Collects the chunks and hashes them as they arrive, so the digest is ready when the body ends. */
+function hashingSink(algorithm: string): TarballSink<{ data: Buffer; digest: string }> {
+  const hash: Hash = createHash(algorithm)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  return {
+    push(chunk) {
+      hash.update(chunk)
+      chunks.push(chunk)
+      size += chunk.length
+    },
+    finish() {
+      return { data: Buffer.concat(chunks, size), digest: hash.digest('base64') }
+    },
+  }
+}

@@ -1,0 +1,2 @@
+export { createDownloader } from './_downloader.js'
+export type * from './types.js'

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto'
+import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createDownloader, type DownloaderEvent } from '../src/index.js'
+
+let registry: TestRegistry
+let client: RegistryClient
+
+beforeAll(async () => {
+  registry = await createTestRegistry({
+    packages: { pkg: { versions: { '1.0.0': { files: { 'index.js': 'x'.repeat(50_000) } } } } },
+  })
+  client = createRegistryClient({
+    registry: registry.url,
+    retries: 2,
+    retryMinTimeout: 5,
+    retryMaxTimeout: 20,
+    workers: 0,
+  })
+})
+afterAll(async () => {
+  await client.close()
+  await registry.close()
+})
+afterEach(() => registry.clearFaults())
+
+const request = () => ({
+  name: 'pkg',
+  version: '1.0.0',
+  tarballUrl: registry.tarballUrl('pkg', '1.0.0'),
+  integrity: registry.integrity('pkg', '1.0.0'),
+})
+
+describe('createDownloader', () => {
+  it('returns the verified bytes and reports start and end', async () => {
+    const events: DownloaderEvent[] = []
+    const downloader = createDownloader(client, { onEvent: (event) => events.push(event) })
+    const { data, integrity } = await downloader.download(request())
+    expect(`sha512-${createHash('sha512').update(data).digest('base64')}`).toBe(
+      registry.integrity('pkg', '1.0.0'),
+    )
+    expect(integrity).toBe(registry.integrity('pkg', '1.0.0'))
+    expect(events.map((event) => event.type)).toEqual(['download-start', 'download-end'])
+  })
+
+  it('fails with EINTEGRITY naming the URL, the expected and the actual digest', async () => {
+    const downloader = createDownloader(client)
+    const wrong = `sha512-${createHash('sha512').update('other').digest('base64')}`
+    const error = await downloader.download({ ...request(), integrity: wrong }).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'EINTEGRITY',
+      details: { url: request().tarballUrl, expected: wrong, actual: registry.integrity('pkg', '1.0.0') },
+    })
+    expect((error as Error).message).toContain(request().tarballUrl)
+  })
+
+  it('rejects a corrupted body of the right length', async () => {
+    registry.fault(registry.tarballPath('pkg', '1.0.0'), { corrupt: true })
+    const error = await createDownloader(client)
+      .download(request())
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'EINTEGRITY' })
+  })
+
+  it('hashes each attempt afresh: a reset mid-body, then a good retry, verifies', async () => {
+    registry.fault(registry.tarballPath('pkg', '1.0.0'), { resetAfterBytes: 1000, times: 1 })
+    const { integrity } = await createDownloader(client).download(request())
+    expect(integrity).toBe(registry.integrity('pkg', '1.0.0'))
+  })
+
+  it('verifies against sha1 when the lockfile has only a sha1 (old packages)', async () => {
+    const sha1 = Buffer.from(registry.shasum('pkg', '1.0.0'), 'hex').toString('base64')
+    const { integrity } = await createDownloader(client).download({ ...request(), integrity: `sha1-${sha1}` })
+    expect(integrity).toBe(`sha1-${sha1}`)
+  })
+
+  it('computes a sha512 when no integrity is known', async () => {
+    const { integrity } = await createDownloader(client).download({ ...request(), integrity: '' })
+    expect(integrity).toBe(registry.integrity('pkg', '1.0.0'))
+  })
+})
