@@ -27,3 +27,36 @@ describe('events', () => {
     expect(stats).toEqual({ packuments: 3, packages: 2 })
   })
 })
+
+describe('request scheduling', () => {
+  it('keeps at most `concurrency` speculative requests (plus the one placement waits for) with the client', async () => {
+    const desc: Record<string, Record<string, { dependencies?: Record<string, string> }>> = {}
+    const root: Record<string, string> = {}
+    for (let i = 0; i < 12; i++) {
+      root[`p${i}`] = '^1'
+      desc[`p${i}`] = { '1.0.0': { dependencies: { [`q${i}`]: '^1', shared: '^1' } } }
+      desc[`q${i}`] = { '1.0.0': {} }
+    }
+    desc.shared = { '1.0.0': {} }
+    let inFlight = 0
+    let most = 0
+    const source = fakeSource(desc)
+    const counting = {
+      async getPackument(name: string) {
+        inFlight++
+        most = Math.max(most, inFlight)
+        await new Promise((resolve) => setTimeout(resolve, 3))
+        try {
+          return await source.getPackument(name)
+        } finally {
+          inFlight--
+        }
+      },
+    }
+    const limited = await createResolver(counting, { concurrency: 2 }).resolve({ dependencies: root })
+    expect(most).toBeLessThanOrEqual(3)
+    const unlimited = await createResolver(fakeSource(desc)).resolve({ dependencies: root })
+    expect(limited.lockfile).toEqual(unlimited.lockfile)
+    expect(limited.stats.packuments).toBe(25)
+  })
+})
