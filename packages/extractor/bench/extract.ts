@@ -1,22 +1,27 @@
 // Measures gunzip variants and whole extractions of the sample from fetch-tarballs.ts. Not a test.
-//   pnpm build && node --import tsx bench/extract.ts [folder] [rounds]
+//   pnpm build && node --import tsx bench/extract.ts [folder] [rounds] [phases: gunzip,parse,extract,pipeline]
 // Wall and CPU (user + system of the whole process, worker threads included) per run; modes are
 // rotated between rounds so that a noisy neighbour does not always hit the same one.
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
 import { parseTar } from 'nanotar'
 import { extractTarballSync } from '../src/_extract.js'
 import { type GunzipStrategy, tarBytes } from '../src/_gunzip.js'
 import { readTar } from '../src/_tar.js'
-import { createExtractor } from '../src/index.js'
 import type { SampleTarball } from './fetch-tarballs.js'
 
-const [folder = '/tmp/tote-extractor-bench', roundsArgument = '3'] = process.argv.slice(2)
+const [
+  folder = '/tmp/tote-extractor-bench',
+  roundsArgument = '3',
+  phasesArgument = 'gunzip,parse,extract,pipeline',
+] = process.argv.slice(2)
 const rounds = Number(roundsArgument)
-const workerFile = new URL('../dist/worker.js', import.meta.url) // run `pnpm build` first
+const phases = new Set(phasesArgument.split(','))
 const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as SampleTarball[]
 const tarballs = manifest.map((entry) => new Uint8Array(readFileSync(entry.file)))
 const tars = tarballs.map((tarball) => tarBytes(tarball))
@@ -29,16 +34,23 @@ interface Run {
   cpu: number
 }
 
+/** Times `body` in this process, or takes the Run it returns when it measured itself elsewhere. */
 async function measure(body: () => unknown): Promise<Run> {
   const cpuBefore = process.cpuUsage()
   const start = performance.now()
-  await body()
+  const result = await body()
+  if (typeof result === 'object' && result !== null && 'wall' in result && 'cpu' in result)
+    return result as Run
   const wall = performance.now() - start
   const cpu = process.cpuUsage(cpuBefore)
   return { wall, cpu: (cpu.user + cpu.system) / 1000 }
 }
 
-/** Runs every mode once per round, in a rotated order, and prints min / median / max of each. */
+/**
+ * Runs every mode once per round, in a rotated order, and prints min / median / max of each, and the
+ * median over rounds of its wall time divided by the first mode's in the same round (a paired
+ * comparison, less hurt by load that comes and goes).
+ */
 async function compare(title: string, modes: Record<string, () => unknown>): Promise<void> {
   const names = Object.keys(modes)
   const runs = new Map<string, Run[]>(names.map((name) => [name, []]))
@@ -48,18 +60,20 @@ async function compare(title: string, modes: Record<string, () => unknown>): Pro
       runs.get(name)!.push(await measure(modes[name]!))
     }
   }
-  const spread = (values: number[]): string => {
-    const sorted = [...values].sort((a, b) => a - b)
-    const median = sorted[Math.floor(sorted.length / 2)]!
-    return `${median.toFixed(0)} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})`
-  }
+  const median = (values: number[]): number =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+  const spread = (values: number[]): string =>
+    `${median(values).toFixed(0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`
+  const baseline = runs.get(names[0]!)!
   process.stdout.write(
-    `\n### ${title}\n\n| mode | wall ms, median (min–max) | CPU ms, median (min–max) |\n| --- | --- | --- |\n`,
+    `\n### ${title}\n\n| mode | wall ms, median (min–max) | CPU ms, median (min–max) | wall vs first, median of rounds |\n| --- | --- | --- | --- |\n`,
   )
   for (const [name, measured] of runs) {
     const walls = measured.map((run) => run.wall)
-    const cpus = measured.map((run) => run.cpu)
-    process.stdout.write(`| ${name} | ${spread(walls)} | ${spread(cpus)} |\n`)
+    const ratio = median(measured.map((run, round) => run.wall / baseline[round]!.wall))
+    process.stdout.write(
+      `| ${name} | ${spread(walls)} | ${spread(measured.map((run) => run.cpu))} | ${ratio.toFixed(2)} |\n`,
+    )
   }
 }
 
@@ -72,13 +86,14 @@ async function decompressionStream(tarball: Uint8Array): Promise<ArrayBuffer> {
   return new Response(stream).arrayBuffer()
 }
 
+/** One whole extraction in a fresh process (cold code, a new pool), as an install runs it. */
 let runCount = 0
-async function extractAll(workers: number | false): Promise<void> {
+function extractInProcess(workers: number, pipeline = false): Run {
   const dest = join(out, String(runCount++))
-  const copies = tarballs.map((tarball) => tarball.slice()) // transferred to workers, so a copy each run
-  const extractor = createExtractor({ workers, workerFile })
-  await Promise.all(manifest.map((entry, i) => extractor.extract(copies[i]!, join(dest, entry.id))))
-  await extractor.close()
+  const script = fileURLToPath(new URL('./_extract-run.mjs', import.meta.url))
+  const args = [script, folder, dest, String(workers), ...(pipeline ? ['pipeline'] : [])]
+  const output = execFileSync(process.execPath, args, { encoding: 'utf8' })
+  return JSON.parse(output) as Run
 }
 
 const compressed = tarballs.reduce((sum, tarball) => sum + tarball.length, 0)
@@ -92,26 +107,48 @@ process.stdout.write(
     `${files} files; ${availableParallelism()} CPUs; Node ${process.version}; ${rounds} rounds\n`,
 )
 
-await compare('gunzip only (all tarballs, in memory)', {
-  'gunzipSync, default 16 KiB chunks': () => gunzipAll('default'),
-  'gunzipSync, 1 MiB chunks': () => gunzipAll('chunk-1m'),
-  'gunzipSync, one chunk sized from the gzip trailer': () => gunzipAll('size-hint'),
-  'zlib.gunzip async (libuv pool), all at once': () => Promise.all(tarballs.map((t) => promisify(gunzip)(t))),
-  'DecompressionStream (web streams), all at once': () => Promise.all(tarballs.map(decompressionStream)),
-})
+if (phases.has('gunzip')) {
+  await compare('gunzip only (all tarballs, in memory)', {
+    'gunzipSync, default 16 KiB chunks': () => gunzipAll('default'),
+    'gunzipSync, 256 KiB chunks': () => gunzipAll('chunk-256k'),
+    'gunzipSync, one chunk of the size in the gzip trailer': () => gunzipAll('whole-size'),
+    'gunzipSync, trailer size capped at 256 KiB (default)': () => gunzipAll('size-capped'),
+    'zlib.gunzip async (libuv pool), all at once': () =>
+      Promise.all(tarballs.map((t) => promisify(gunzip)(t))),
+    'DecompressionStream (web streams), all at once': () => Promise.all(tarballs.map(decompressionStream)),
+  })
+}
 
-await compare('tar parsing only (all tars, in memory)', {
-  'readTar (ours)': () => {
-    for (const tar of tars) readTar(tar)
-  },
-  'nanotar parseTar': () => {
-    for (const tar of tars) parseTar(tar)
-  },
-})
+if (phases.has('parse')) {
+  await compare('tar parsing only (all tars, in memory)', {
+    'readTar (ours)': () => {
+      for (const tar of tars) readTar(tar)
+    },
+    'nanotar parseTar': () => {
+      for (const tar of tars) parseTar(tar)
+    },
+  })
+}
 
-await compare('whole extraction into a fresh folder (pool start and close included)', {
-  'main thread (workers: false)': () => extractAll(false),
-  'tinypool, 1 worker': () => extractAll(1),
-  'tinypool, 2 workers': () => extractAll(2),
-})
+if (phases.has('extract')) {
+  await compare(
+    'whole extraction into a fresh folder, each run in a new process (pool start and close included)',
+    {
+      'main thread (workers: false)': () => extractInProcess(0),
+      'tinypool, 1 worker': () => extractInProcess(1),
+      'tinypool, 2 workers': () => extractInProcess(2),
+    },
+  )
+}
+
+if (phases.has('pipeline')) {
+  await compare(
+    'read (async, 16 at a time) + sha512 check on the main thread + extraction, each run in a new process',
+    {
+      'main thread (workers: false)': () => extractInProcess(0, true),
+      'tinypool, 1 worker': () => extractInProcess(1, true),
+      'tinypool, 2 workers': () => extractInProcess(2, true),
+    },
+  )
+}
 process.stdout.write(`\nOutput left in ${out} (delete it when the machine is idle).\n`)

@@ -1,20 +1,30 @@
 import { gunzipSync } from 'node:zlib'
 import { damaged } from './_tar.js'
 
-/** How to size zlib's output chunks; the bench compares them (see README, Measurements). */
-export type GunzipStrategy = 'default' | 'chunk-1m' | 'size-hint'
+/** How to size zlib's output chunks; the bench compares them (README, Measurements). */
+export type GunzipStrategy = 'default' | 'chunk-256k' | 'whole-size' | 'size-capped'
 
-const MIN_CHUNK = 64 * 1024
-const MAX_CHUNK = 64 * 1024 * 1024
+const KiB = 1024
+
+/** The gzip trailer's last 4 bytes: the uncompressed size mod 2^32. Only a hint: zlib checks everything. */
+function trailerSize(gzip: Uint8Array): number {
+  const n = gzip.length
+  return (gzip[n - 4]! | (gzip[n - 3]! << 8) | (gzip[n - 2]! << 16) | (gzip[n - 1]! << 24)) >>> 0
+}
 
 function chunkSize(gzip: Uint8Array, strategy: GunzipStrategy): number | undefined {
-  if (strategy === 'default') return undefined
-  if (strategy === 'chunk-1m') return 1024 * 1024
-  // The gzip trailer's last 4 bytes hold the uncompressed size (mod 2^32): one chunk that fits it
-  // avoids growing and concatenating chunks. It is only a hint; zlib still checks everything.
-  const n = gzip.length
-  const size = (gzip[n - 4]! | (gzip[n - 3]! << 8) | (gzip[n - 2]! << 16) | (gzip[n - 1]! << 24)) >>> 0
-  return Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, size + 1))
+  switch (strategy) {
+    case 'default':
+      return undefined // zlib's 16 KiB
+    case 'chunk-256k':
+      return 256 * KiB
+    case 'whole-size':
+      return Math.min(64 * 1024 * KiB, Math.max(8 * KiB, trailerSize(gzip) + 1))
+    case 'size-capped':
+      // One exact chunk for the many small tarballs (no concatenation), 256 KiB chunks for big ones:
+      // a chunk the size of a big tar costs more in fresh pages than the concatenation saves.
+      return Math.min(256 * KiB, Math.max(8 * KiB, trailerSize(gzip) + 1))
+  }
 }
 
 /**
@@ -25,7 +35,7 @@ function chunkSize(gzip: Uint8Array, strategy: GunzipStrategy): number | undefin
 export function tarBytes(
   tarball: Uint8Array,
   packageId?: string,
-  strategy: GunzipStrategy = 'size-hint',
+  strategy: GunzipStrategy = 'size-capped',
 ): Buffer {
   if (tarball.length === 0) throw damaged('empty tarball', packageId)
   if (tarball.length >= 2 && tarball[0] === 0x1f && tarball[1] === 0x8b) {

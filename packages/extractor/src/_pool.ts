@@ -6,7 +6,7 @@ import type { ExtractTask, ExtractTaskResult } from './_task.js'
 import type { ExtractOptions, Extractor, ExtractorOptions, PooledExtractResult } from './types.js'
 
 /** What `workers: 'auto'` means; chosen by measurement (README, Measurements). */
-const AUTO_WORKERS: number | false = 1
+const AUTO_WORKERS: number | false = false
 
 const fromSource = import.meta.url.endsWith('.ts')
 
