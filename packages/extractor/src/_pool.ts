@@ -41,7 +41,8 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
         tarball.buffer instanceof ArrayBuffer &&
         tarball.byteOffset === 0 &&
         tarball.byteLength === tarball.buffer.byteLength
-      const buffer = owned ? (tarball.buffer as ArrayBuffer) : tarball.slice().buffer
+      // (new Uint8Array(view) copies; Buffer#slice would not: it returns a view of the same memory.)
+      const buffer = owned ? (tarball.buffer as ArrayBuffer) : new Uint8Array(tarball).buffer
       const task: ExtractTask = { tarball: buffer, destDir }
       if (extractOptions.packageId !== undefined) task.packageId = extractOptions.packageId
       const result = (await pool.run(task, { transferList: [buffer] })) as ExtractTaskResult

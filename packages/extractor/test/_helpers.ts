@@ -46,15 +46,16 @@ export function modeOf(path: string): number {
   return lstatSync(path).mode & 0o7777
 }
 
-/** Overwrites a header field and recomputes the header checksum. */
+/** Overwrites a header field (a string is written as UTF-8) and recomputes the header checksum. */
 export function writeHeaderField(
   tar: Uint8Array,
   header: number,
   offset: number,
   width: number,
-  value: string,
+  value: string | Uint8Array,
 ): void {
-  tar.set(new TextEncoder().encode(value).subarray(0, width), header + offset)
+  const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value
+  tar.set(bytes.subarray(0, width), header + offset)
   tar.fill(0x20, header + 148, header + 156)
   let sum = 0
   for (let i = header; i < header + 512; i++) sum += tar[i]!

@@ -58,6 +58,18 @@ describe('createExtractor with worker threads', () => {
     expect(Buffer.compare(view, tarball)).toBe(0)
   })
 
+  it("copies a small Buffer from Node's shared pool rather than detach the pool", async () => {
+    const { dest } = tempRoot()
+    const small = createTarball([{ path: 'package/a.js', content: 'a' }])
+    const neighbour = Buffer.from('a neighbour in the same pool')
+    const pooled = Buffer.from(small)
+    expect(pooled.buffer).toBe(neighbour.buffer) // both live in Node's 8 KiB allocation pool
+    const { files } = await extractor.extract(pooled, dest)
+    expect(files).toEqual([{ path: 'a.js', mode: 0o644, size: 1 }])
+    expect(neighbour.toString()).toBe('a neighbour in the same pool')
+    expect(pooled.byteLength).toBe(small.length)
+  })
+
   it('rejects with a ToteError carrying code, hint and details from the worker', async () => {
     const { dest } = tempRoot()
     const tarball = packageTarball('broken')
