@@ -1,0 +1,237 @@
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { strongestHash, ToteError } from '@tote/types'
+import Tinypool from 'tinypool'
+import { createLimiter } from './_limiter.js'
+import type { CloneTarget, CloneTask, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
+import type {
+  InstallStats,
+  PrefetchRequest,
+  ScheduledPackage,
+  Scheduler,
+  SchedulerDeps,
+  SchedulerEvent,
+  SchedulerOptions,
+} from './types.js'
+
+const fromSource = import.meta.url.endsWith('.ts')
+/** Packages per clone task: large enough that task overhead vanishes, small enough to spread well. */
+const CLONE_BATCH = 48
+
+/** The worker module: `_worker.js` next to this one, or (from sources) a shim that loads the .ts. */
+export function schedulerWorkerFile(): URL {
+  return new URL(fromSource ? './_worker-from-source.mjs' : './_worker.js', import.meta.url)
+}
+
+/**
+ * Creates the scheduler: the one place that decides what runs when during an install. Downloads run
+ * on this thread (they wait on the network); unpacking and cloning run in worker threads, fed as
+ * soon as each tarball arrives, so the network, the CPU and the disk all stay busy.
+ */
+export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions): Scheduler {
+  const { cacheDir } = options
+  const strategy = options.cloneStrategy ?? 'auto'
+  const emit = options.onEvent ?? (() => {})
+  const maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024
+  const workerCount = Math.max(1, options.workers ?? availableParallelism())
+  const workerFile = options.workerFile ?? schedulerWorkerFile()
+  const pool = new Tinypool({
+    filename: workerFile instanceof URL ? workerFile.href : workerFile,
+    minThreads: workerCount,
+    maxThreads: workerCount,
+    ...(fromSource && options.workerFile === undefined ? { execArgv: ['--conditions=source'] } : {}),
+  })
+  /** Bytes downloaded and not yet handed to a worker's unpack: the backpressure measure. */
+  let pendingBytes = 0
+  const downloads = createLimiter(options.downloadConcurrency ?? 16, () => pendingBytes < maxPendingBytes)
+  /** Cache fills started by prefetch or install, by integrity: one per key however many ask. */
+  const fills = new Map<string, Promise<void>>()
+  const controller = new AbortController()
+  let jobIds = 0
+
+  function entryExists(integrity: string): boolean {
+    const { algorithm, hex } = strongestHash(integrity)
+    return existsSync(join(cacheDir, 'content-v1', algorithm, hex.slice(0, 2), hex.slice(2), 'index.json'))
+  }
+
+  async function runInWorker(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
+    const id = `${task.kind}#${++jobIds}`
+    emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
+    const result = (await pool.run(task, { transferList: transfer })) as WorkerResult
+    for (const warning of result.warnings) emit({ type: 'warning', warning })
+    emit({
+      type: 'job-end',
+      kind: task.kind,
+      id,
+      start: result.start,
+      end: result.end,
+      thread: result.thread,
+      packages: result.packages,
+      files: result.files,
+    })
+    if (result.error) {
+      const { code, message, hint, details, stack } = result.error
+      if (code && details) throw new ToteError(code, message, { details, ...(hint ? { hint } : {}) })
+      const error = new Error(message)
+      if (stack) error.stack = stack
+      throw Object.assign(error, code ? { code } : {})
+    }
+    return result
+  }
+
+  /** Downloads one tarball, then unpacks it into the cache and clones it to `targets` in a worker. */
+  async function fetchAndUnpack(
+    request: PrefetchRequest,
+    targets: CloneTarget[],
+    priority = 0,
+  ): Promise<WorkerResult> {
+    const downloaded = await downloads.run(async () => {
+      const id = `download#${++jobIds}`
+      const start = performance.timeOrigin + performance.now()
+      emit({ type: 'job-start', kind: 'download', id, at: start })
+      const result = await deps.download(request, { signal: controller.signal })
+      pendingBytes += result.data.byteLength
+      emit({
+        type: 'job-end',
+        kind: 'download',
+        id,
+        start,
+        end: performance.timeOrigin + performance.now(),
+        thread: 0,
+        packages: 0,
+        bytes: result.data.byteLength,
+      })
+      return result
+    }, priority)
+    const bytes = downloaded.data.byteLength
+    const tarball = ownedBuffer(downloaded.data)
+    const task: UnpackTask = {
+      kind: 'unpack',
+      cacheDir,
+      strategy,
+      integrity: downloaded.integrity,
+      packageId: `${request.name}@${request.version}`,
+      tarball,
+      targets,
+    }
+    try {
+      return await runInWorker(task, [tarball])
+    } finally {
+      pendingBytes -= bytes
+      downloads.poke()
+    }
+  }
+
+  function prefetch(request: PrefetchRequest): void {
+    if (!request.integrity || fills.has(request.integrity) || entryExists(request.integrity)) return
+    const fill = fetchAndUnpack(request, []).then(() => undefined)
+    fill.catch(() => {}) // a failed prefetch is retried (and reported) by install
+    fills.set(request.integrity, fill)
+  }
+
+  async function install(packages: ScheduledPackage[], { signal }: { signal?: AbortSignal } = {}) {
+    signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
+    const byIntegrity = new Map<string, { request: ScheduledPackage; targets: CloneTarget[] }>()
+    for (const pkg of packages) {
+      const target = { destDir: pkg.destDir, privateCopy: pkg.hasInstallScript }
+      const group = byIntegrity.get(pkg.integrity)
+      if (group) group.targets.push(target)
+      else byIntegrity.set(pkg.integrity, { request: pkg, targets: [target] })
+    }
+    const stats: InstallStats = { packages: 0, downloaded: 0, files: 0 }
+    const count = (result: WorkerResult) => {
+      stats.packages += result.packages
+      stats.files += result.files
+    }
+    const work: Promise<unknown>[] = []
+    let cloneBatch: CloneTask['items'] = []
+    const flushClones = () => {
+      if (cloneBatch.length === 0) return
+      const task: CloneTask = { kind: 'clone', cacheDir, strategy, items: cloneBatch }
+      cloneBatch = []
+      work.push(
+        runInWorker(task).then(async (result) => {
+          count(result)
+          // Missing or damaged entries: fetch them again, once.
+          await Promise.all(
+            result.missing.map((integrity) => {
+              const group = byIntegrity.get(integrity)!
+              stats.downloaded++
+              return fetchAndUnpack(group.request, group.targets, 1).then(count)
+            }),
+          )
+        }),
+      )
+    }
+    for (const [integrity, group] of byIntegrity) {
+      const item = {
+        integrity,
+        packageId: `${group.request.name}@${group.request.version}`,
+        targets: group.targets,
+      }
+      const fill = fills.get(integrity)
+      if (fill) {
+        // Prefetched (or prefetching): clone once it is in the cache.
+        work.push(
+          fill.then(
+            () => runInWorker({ kind: 'clone', cacheDir, strategy, items: [item] }).then(count),
+            () => fetchAndUnpack(group.request, group.targets, 1).then(count),
+          ),
+        )
+      } else if (entryExists(integrity)) {
+        cloneBatch.push(item)
+        if (cloneBatch.length >= CLONE_BATCH) flushClones()
+      } else {
+        stats.downloaded++
+        work.push(fetchAndUnpack(group.request, group.targets).then(count))
+      }
+    }
+    flushClones()
+    try {
+      await settleAll(work)
+    } catch (error) {
+      controller.abort(error)
+      throw error
+    }
+    return stats
+  }
+
+  return {
+    prefetch,
+    install,
+    async close() {
+      controller.abort(new Error('scheduler closed'))
+      await pool.destroy()
+    },
+  }
+}
+
+/** Like Promise.all, but waits for every job to settle before rejecting with the first error, so no worker still writes into a folder the caller is about to clean up. */
+async function settleAll(work: Promise<unknown>[]): Promise<void> {
+  let firstError: unknown
+  let failed = false
+  await Promise.all(
+    work.map((job) =>
+      job.catch((error: unknown) => {
+        if (!failed) {
+          failed = true
+          firstError = error
+        }
+      }),
+    ),
+  )
+  if (failed) throw firstError
+}
+
+/** The bytes as a whole ArrayBuffer that can be moved to a worker without detaching a neighbour's memory. */
+function ownedBuffer(data: Uint8Array): ArrayBuffer {
+  if (
+    data.buffer instanceof ArrayBuffer &&
+    data.byteOffset === 0 &&
+    data.byteLength === data.buffer.byteLength
+  ) {
+    return data.buffer
+  }
+  return new Uint8Array(data).buffer as ArrayBuffer
+}

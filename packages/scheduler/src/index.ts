@@ -1,0 +1,2 @@
+export { createScheduler, schedulerWorkerFile } from './_scheduler.js'
+export type * from './types.js'

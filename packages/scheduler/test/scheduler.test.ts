@@ -1,0 +1,177 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createDownloader } from '@tote/downloader'
+import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
+import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createScheduler, type ScheduledPackage, type SchedulerEvent } from '../src/index.js'
+
+let registry: TestRegistry
+let client: RegistryClient
+
+beforeAll(async () => {
+  registry = await createTestRegistry({
+    packages: {
+      a: { versions: { '1.0.0': { files: { 'index.js': 'module.exports = "a"\n', 'lib/x.js': 'x' } } } },
+      b: { versions: { '2.0.0': { bin: { b: 'cli.js' }, files: { 'cli.js': '#!/usr/bin/env node\n' } } } },
+      c: { versions: { '3.0.0': { scripts: { postinstall: 'node x' } } } },
+    },
+  })
+  client = createRegistryClient({ registry: registry.url, retries: 1, retryMinTimeout: 5, workers: 0 })
+})
+afterAll(async () => {
+  await client.close()
+  await registry.close()
+})
+
+function scratch() {
+  const root = mkdtempSync(join(tmpdir(), 'tote-scheduler-'))
+  return { project: join(root, 'project'), cacheDir: join(root, 'cache') }
+}
+
+function planned(
+  project: string,
+  name: string,
+  version: string,
+  path = `node_modules/${name}`,
+): ScheduledPackage {
+  return {
+    path,
+    name,
+    version,
+    integrity: registry.integrity(name, version),
+    tarballUrl: registry.tarballUrl(name, version),
+    hasInstallScript: name === 'c',
+    destDir: join(project, path),
+  }
+}
+
+function tarballRequests(): number {
+  return registry.requests.filter((request) => request.path.endsWith('.tgz')).length
+}
+
+describe('createScheduler', () => {
+  it('installs from an empty cache, then from the warm cache without downloading', async () => {
+    const { project, cacheDir } = scratch()
+    const events: SchedulerEvent[] = []
+    const scheduler = createScheduler(createDownloader(client), {
+      cacheDir,
+      workers: 2,
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      const packages = [
+        planned(project, 'a', '1.0.0'),
+        planned(project, 'a', '1.0.0', 'node_modules/b/node_modules/a'),
+        planned(project, 'b', '2.0.0'),
+        planned(project, 'c', '3.0.0'),
+      ]
+      const before = tarballRequests()
+      const cold = await scheduler.install(packages)
+      expect(cold).toMatchObject({ packages: 4, downloaded: 3 })
+      expect(tarballRequests() - before).toBe(3)
+      expect(readFileSync(join(project, 'node_modules/a/lib/x.js'), 'utf8')).toBe('x')
+      expect(readFileSync(join(project, 'node_modules/b/node_modules/a/index.js'), 'utf8')).toContain('"a"')
+      // Hard links into the cache, except for the package with an install script.
+      expect(statSync(join(project, 'node_modules/a/index.js')).nlink).toBeGreaterThan(1)
+      expect(statSync(join(project, 'node_modules/c/package.json')).nlink).toBe(1)
+      expect(events.some((e) => e.type === 'job-end' && e.kind === 'unpack' && e.thread > 0)).toBe(true)
+
+      const second = join(project, '..', 'second')
+      const warm = await scheduler.install(packages.map((p) => ({ ...p, destDir: join(second, p.path) })))
+      expect(warm).toMatchObject({ packages: 4, downloaded: 0 })
+      expect(tarballRequests() - before).toBe(3)
+      expect(readFileSync(join(second, 'node_modules/b/cli.js'), 'utf8')).toContain('#!/usr/bin/env node')
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('fetches a damaged cache entry again', async () => {
+    const { project, cacheDir } = scratch()
+    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1 })
+    try {
+      await scheduler.install([planned(project, 'a', '1.0.0')])
+      // Damage the entry: remove one of its files.
+      const entries = join(cacheDir, 'content-v1', 'sha512')
+      const [prefix] = readdirSync(entries)
+      const [rest] = readdirSync(join(entries, prefix!))
+      rmSync(join(entries, prefix!, rest!, 'package', 'lib', 'x.js'))
+      const again = join(project, '..', 'again')
+      const before = tarballRequests()
+      const stats = await scheduler.install([{ ...planned(again, 'a', '1.0.0') }])
+      expect(stats.downloaded).toBe(1)
+      expect(tarballRequests() - before).toBe(1)
+      expect(readFileSync(join(again, 'node_modules/a/lib/x.js'), 'utf8')).toBe('x')
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('rejects a tarball that fails its integrity check and caches nothing', async () => {
+    const { project, cacheDir } = scratch()
+    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1 })
+    try {
+      const wrong = { ...planned(project, 'a', '1.0.0'), integrity: registry.integrity('b', '2.0.0') }
+      await expect(scheduler.install([wrong])).rejects.toMatchObject({ code: 'EINTEGRITY' })
+      expect(existsSync(join(cacheDir, 'content-v1'))).toBe(false)
+      expect(existsSync(join(project, 'node_modules/a'))).toBe(false)
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('downloads a prefetched package once, and installs it from the prefetch', async () => {
+    const { project, cacheDir } = scratch()
+    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1 })
+    try {
+      const before = tarballRequests()
+      const pkg = planned(project, 'b', '2.0.0')
+      scheduler.prefetch(pkg)
+      scheduler.prefetch(pkg)
+      const stats = await scheduler.install([pkg])
+      expect(stats.packages).toBe(1)
+      expect(tarballRequests() - before).toBe(1)
+      expect(existsSync(join(project, 'node_modules/b/cli.js'))).toBe(true)
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('reports a hostile tarball entry as a warning and writes nothing outside the package', async () => {
+    const { project, cacheDir } = scratch()
+    const { createTarball } = await import('@tote/test-registry')
+    registry.addPackages({
+      evil: {
+        versions: {
+          '1.0.0': {
+            tarball: createTarball([
+              { path: 'package/package.json', content: '{"name":"evil","version":"1.0.0"}' },
+              { path: 'package/../../escaped.js', content: 'x' },
+            ]),
+          },
+        },
+      },
+    })
+    const events: SchedulerEvent[] = []
+    const scheduler = createScheduler(createDownloader(client), {
+      cacheDir,
+      workers: 1,
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      await scheduler.install([planned(project, 'evil', '1.0.0')])
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: 'warning',
+          warning: expect.objectContaining({ code: 'ETARBADENTRY' }),
+        }),
+      )
+      expect(existsSync(join(project, 'escaped.js'))).toBe(false)
+      expect(existsSync(join(project, 'node_modules', 'escaped.js'))).toBe(false)
+    } finally {
+      await scheduler.close()
+    }
+  })
+})
