@@ -11,7 +11,6 @@ import type {
   ScheduledPackage,
   Scheduler,
   SchedulerDeps,
-  SchedulerEvent,
   SchedulerOptions,
 } from './types.js'
 

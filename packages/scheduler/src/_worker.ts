@@ -14,7 +14,10 @@ const cloners = new Map<string, Cloner>()
 
 function cacheFor(dir: string): ContentCache {
   let cache = caches.get(dir)
-  if (!cache) caches.set(dir, (cache = createContentCache({ dir })))
+  if (!cache) {
+    cache = createContentCache({ dir })
+    caches.set(dir, cache)
+  }
   return cache
 }
 
