@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { Worker } from 'node:worker_threads'
 import { createCloner } from '../dist/index.js'
 
 const { values } = parseArgs({
@@ -144,6 +145,7 @@ const configs = [
   ['copy, 1 thread', { strategy: 'copy', workers: false }],
   ['copy, + 1 worker', { strategy: 'copy', workers: 1 }],
   ['default (auto)', {}],
+  ['copy, default workers', { strategy: 'copy' }],
 ]
 const times = new Map(configs.map(([name]) => [name, []]))
 let defaultStrategy
@@ -157,13 +159,14 @@ for (let rep = 0; rep < reps; rep++) {
     console.log(`  rep ${rep + 1}: ${name}: ${ms.toFixed(0)} ms (load ${loadavg()[0].toFixed(1)})`)
   }
 }
-console.log(`\nFull tree (${totalFiles} files), median of ${reps}, all runs in ms:`)
-console.log('| configuration | median ms | µs/file | runs |\n|---|---:|---:|---|')
+console.log(`\nFull tree (${totalFiles} files), ${reps} runs each, ms:`)
+console.log('| configuration | median | best | µs/file (median) | runs |\n|---|---:|---:|---:|---|')
 for (const [name, list] of times) {
   const label = name === 'default (auto)' ? `${name} → ${defaultStrategy}` : name
   const runs = list.map((ms) => ms.toFixed(0)).join(', ')
+  const perFile = ((median(list) * 1000) / totalFiles).toFixed(1)
   console.log(
-    `| ${label} | ${median(list).toFixed(0)} | ${((median(list) * 1000) / totalFiles).toFixed(1)} | ${runs} |`,
+    `| ${label} | ${median(list).toFixed(0)} | ${Math.min(...list).toFixed(0)} | ${perFile} | ${runs} |`,
   )
 }
 
@@ -188,6 +191,39 @@ for (const target of [2_500, 5_000, 10_000, 20_000, 40_000]) {
   }
   console.log(`| ${files} | ${results.map((list) => median(list).toFixed(0)).join(' | ')} |`)
 }
+// Does parallel hard-linking scale on this machine at all? Plain linkSync loops, no tote code, on
+// threads started beforehand: half the packages on one thread vs split over two.
+console.log('\nPlain linkSync loop over half the packages, threads started beforehand, ms:')
+console.log('| 1 thread | 2 threads | load |\n|---:|---:|---:|')
+const half = packages.slice(0, packages.length / 2)
+for (let rep = 0; rep < reps; rep++) {
+  const one = await rawLink([half], `raw-${rep}-1`)
+  const two = await rawLink([half.slice(0, half.length / 2), half.slice(half.length / 2)], `raw-${rep}-2`)
+  console.log(`| ${one.toFixed(0)} | ${two.toFixed(0)} | ${loadavg()[0].toFixed(1)} |`)
+}
+
+/** Runs the plain link loop on one pre-started thread per part; resolves with the wall time. */
+async function rawLink(parts, name) {
+  const workers = parts.map(
+    (part, i) =>
+      new Worker(new URL('./raw-link-worker.mjs', import.meta.url), {
+        workerData: { packages: part, root: join(runsDir, `${name}-${i}`, 'node_modules') },
+      }),
+  )
+  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))))
+  const started = performance.now()
+  await Promise.all(
+    workers.map((worker) => {
+      const done = new Promise((resolve) => worker.once('message', resolve))
+      worker.postMessage('go')
+      return done
+    }),
+  )
+  const ms = performance.now() - started
+  await Promise.all(workers.map((worker) => worker.terminate()))
+  return ms
+}
+
 console.log(
   `\nload average at the end: ${loadavg()
     .map((n) => n.toFixed(1))

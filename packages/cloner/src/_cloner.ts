@@ -95,7 +95,7 @@ export function createCloner(options: ClonerOptions = {}): Cloner {
     } else {
       let files = 0
       for (const job of jobs) files += job.source.files.length
-      count = files < MIN_FILES_FOR_WORKERS ? 0 : autoWorkerCount()
+      count = files < MIN_FILES_FOR_WORKERS ? 0 : autoWorkerCount(engine.effectiveStrategy())
     }
     if (count === 0) return 0
     if (pool !== undefined && pool.threads !== count) {

@@ -3,7 +3,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import Tinypool from 'tinypool'
 import type { WorkerResult, WorkerTask } from './_jobs.js'
-import type { CloneJob } from './types.js'
+import type { CloneJob, ConcreteCloneStrategy } from './types.js'
 
 /**
  * Where the worker module is: `_worker.js` next to this module (in dist/ after `tsc`). A bundler
@@ -30,11 +30,18 @@ export const FILES_PER_CHUNK = 1_000
 
 /**
  * Helper threads for `workers: 'auto'`: one per core that is idle now (by the 1-minute load
- * average), minus the calling thread's. Parallel hard-linking only pays on idle cores: measured
- * here on 2 busy shared cores, even pre-started threads were slower than one thread (README).
+ * average), minus the calling thread's, at most {@link MAX_AUTO_WORKERS}. Measured on 2 busy
+ * shared cores (README): hard links got slower with any helper (even plain link loops on threads
+ * started beforehand did not scale), copies got ~25% faster with one, so copies get one anyway.
  */
-export function autoWorkerCount(cores = availableParallelism(), load = loadavg()[0] ?? 0): number {
-  return Math.max(0, Math.min(MAX_AUTO_WORKERS, Math.round(cores - load) - 1))
+export function autoWorkerCount(
+  strategy: ConcreteCloneStrategy | undefined,
+  cores = availableParallelism(),
+  load = loadavg()[0] ?? 0,
+): number {
+  const idle = Math.round(cores - load) - 1
+  const wanted = strategy === 'copy' && cores >= 2 ? Math.max(1, idle) : idle
+  return Math.max(0, Math.min(MAX_AUTO_WORKERS, wanted))
 }
 
 export interface ClonePool {

@@ -29,8 +29,10 @@ export interface ClonerOptions {
   /** Default `auto`. A forced strategy that the filesystem cannot do fails with `ECLONENOTSUP`. */
   strategy?: CloneStrategy
   /**
-   * Worker threads for {@link Cloner.cloneMany}: a count, `auto` (the default: measured to pay off,
-   * see the README) or `false` (everything on the calling thread).
+   * Worker threads that help the calling thread in {@link Cloner.cloneMany}: a count (started for
+   * any batch), `false` (calling thread only), or `auto` (the default): for batches of 10,000 files
+   * or more, one per idle core by the load average minus the calling thread's, at most 2; copies
+   * get at least one. Measured in the README: on busy cores, helpers slow hard links down.
    */
   workers?: number | 'auto' | false
   /** Gets non-fatal problems, e.g. files copied because hard-linking them failed (once per cause). */

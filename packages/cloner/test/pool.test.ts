@@ -8,12 +8,19 @@ function job(files: number): CloneJob {
 }
 
 describe('worker policy', () => {
-  it('helps with threads only where cores are idle', () => {
-    expect(autoWorkerCount(2, 0.2)).toBe(1)
-    expect(autoWorkerCount(2, 1.5)).toBe(0)
-    expect(autoWorkerCount(2, 9.5)).toBe(0)
-    expect(autoWorkerCount(4, 2.4)).toBe(1)
-    expect(autoWorkerCount(16, 0.5)).toBe(2)
+  it('helps hard links with threads only where cores are idle', () => {
+    expect(autoWorkerCount('hardlink', 2, 0.2)).toBe(1)
+    expect(autoWorkerCount('hardlink', 2, 1.5)).toBe(0)
+    expect(autoWorkerCount('hardlink', 2, 9.5)).toBe(0)
+    expect(autoWorkerCount('reflink', 4, 2.4)).toBe(1)
+    expect(autoWorkerCount(undefined, 16, 0.5)).toBe(2)
+  })
+
+  it('gives copies one helper even on busy cores', () => {
+    expect(autoWorkerCount('copy', 2, 9.5)).toBe(1)
+    expect(autoWorkerCount('copy', 2, 0.1)).toBe(1)
+    expect(autoWorkerCount('copy', 8, 1)).toBe(2)
+    expect(autoWorkerCount('copy', 1, 0)).toBe(0)
   })
 
   it('splits jobs in order into chunks of about the asked file count, never splitting a package', () => {
