@@ -30,6 +30,27 @@ export interface CommandSpec {
   load: () => Promise<CommandModule>
 }
 
+/** Options of the commands that write node_modules. */
+function installOptions(): Record<string, OptionSpec> {
+  return {
+    omit: {
+      type: 'string',
+      multiple: true,
+      arg: 'dev|optional|peer',
+      description: 'Leave out a dependency type (repeatable)',
+    },
+    'ignore-scripts': {
+      type: 'boolean',
+      description: 'Run no lifecycle scripts (tote does not run them yet)',
+    },
+    'linker-strategy': {
+      type: 'string',
+      arg: 'auto|hardlink|copy|reflink',
+      description: 'How files go from the cache into node_modules (default: auto)',
+    },
+  }
+}
+
 /** npm configuration keys a command takes as flags; they override every .npmrc. */
 function configOptions(): Record<string, OptionSpec> {
   return {
@@ -64,9 +85,18 @@ export const commands: CommandSpec[] = [
     options: {
       'lockfile-only': { type: 'boolean', description: 'Resolve and write package-lock.json only' },
       'package-lock-only': { type: 'boolean', description: 'Same as --lockfile-only (npm spelling)' },
+      ...installOptions(),
       ...configOptions(),
     },
     load: () => import('./commands/install.js'),
+  },
+  {
+    name: 'ci',
+    aliases: ['clean-install'],
+    summary: 'Install exactly what package-lock.json says, into a fresh node_modules',
+    usage: 'tote ci [options]',
+    options: { ...installOptions(), ...configOptions() },
+    load: () => import('./commands/ci.js'),
   },
 ]
 

@@ -1,5 +1,6 @@
 import type { ToteConfig } from '@tote/config'
 import type { RegistryClientOptions, RegistryEvent } from '@tote/registry-client'
+import { workerFiles } from './_workers.js'
 
 declare const TOTE_VERSION: string
 
@@ -27,6 +28,7 @@ export function registryClientOptions(
     ...(config.noProxy.length > 0 ? { noProxy: config.noProxy.join(',') } : {}),
     userAgent:
       config.userAgent ?? `tote/${TOTE_VERSION} node/${process.version} ${process.platform} ${process.arch}`,
+    ...(workerFiles.registry ? { workerScript: workerFiles.registry } : {}),
     onEvent,
   }
 }

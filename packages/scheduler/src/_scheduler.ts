@@ -1,11 +1,15 @@
+import { setMaxListeners } from 'node:events'
 import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { strongestHash, ToteError } from '@tote/types'
 import Tinypool from 'tinypool'
 import { createLimiter } from './_limiter.js'
 import type { CloneTarget, CloneTask, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
+import runTask from './_worker.js'
 import type {
+  InstallOptions,
   InstallStats,
   PrefetchRequest,
   ScheduledPackage,
@@ -17,6 +21,8 @@ import type {
 const fromSource = import.meta.url.endsWith('.ts')
 /** Packages per clone task: large enough that task overhead vanishes, small enough to spread well. */
 const CLONE_BATCH = 48
+/** With `workers` unset, installs of fewer packages run on the calling thread. */
+const INLINE_BELOW = 150
 
 /** The worker module: `_worker.js` next to this one, or (from sources) a shim that loads the .ts. */
 export function schedulerWorkerFile(): URL {
@@ -33,20 +39,29 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   const strategy = options.cloneStrategy ?? 'auto'
   const emit = options.onEvent ?? (() => {})
   const maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024
-  const workerCount = Math.max(1, options.workers ?? availableParallelism())
   const workerFile = options.workerFile ?? schedulerWorkerFile()
-  const pool = new Tinypool({
-    filename: workerFile instanceof URL ? workerFile.href : workerFile,
-    minThreads: workerCount,
-    maxThreads: workerCount,
-    ...(fromSource && options.workerFile === undefined ? { execArgv: ['--conditions=source'] } : {}),
-  })
+  /** Started on first need; small installs never pay for starting threads (see README). */
+  let pool: Tinypool | undefined
+  let inline = options.workers === 0
+
+  function startPool(): Tinypool {
+    const count = Math.max(1, typeof options.workers === 'number' ? options.workers : availableParallelism())
+    pool = new Tinypool({
+      filename: workerFile instanceof URL ? workerFile.href : workerFile,
+      minThreads: count,
+      maxThreads: count,
+      ...(fromSource && options.workerFile === undefined ? { execArgv: ['--conditions=source'] } : {}),
+    })
+    return pool
+  }
   /** Bytes downloaded and not yet handed to a worker's unpack: the backpressure measure. */
   let pendingBytes = 0
   const downloads = createLimiter(options.downloadConcurrency ?? 16, () => pendingBytes < maxPendingBytes)
   /** Cache fills started by prefetch or install, by integrity: one per key however many ask. */
   const fills = new Map<string, Promise<void>>()
   const controller = new AbortController()
+  // Every download listens on this one signal.
+  setMaxListeners(0, controller.signal)
   let jobIds = 0
 
   function entryExists(integrity: string): boolean {
@@ -57,7 +72,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   async function runInWorker(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
     const id = `${task.kind}#${++jobIds}`
     emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
-    const result = (await pool.run(task, { transferList: transfer })) as WorkerResult
+    const result = inline
+      ? await runTask(task)
+      : ((await (pool ?? startPool()).run(task, { transferList: transfer })) as WorkerResult)
     for (const warning of result.warnings) emit({ type: 'warning', warning })
     emit({
       type: 'job-end',
@@ -129,14 +146,33 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     fills.set(request.integrity, fill)
   }
 
-  async function install(packages: ScheduledPackage[], { signal }: { signal?: AbortSignal } = {}) {
+  async function install(packages: ScheduledPackage[], installOptions: InstallOptions = {}) {
+    const { signal, isOptional = () => false } = installOptions
+    // Threads cost more to start than a small install takes on this one.
+    if (options.workers === undefined && !pool) inline = packages.length < INLINE_BELOW
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
-    const byIntegrity = new Map<string, { request: ScheduledPackage; targets: CloneTarget[] }>()
+    interface Group {
+      request: ScheduledPackage
+      packages: ScheduledPackage[]
+      targets: CloneTarget[]
+    }
+    // Packages with the same integrity share one download and one cache entry. An empty integrity
+    // (an old lockfile without one) is only known after download: such packages stay on their own.
+    const byIntegrity = new Map<string, Group>()
     for (const pkg of packages) {
       const target = { destDir: pkg.destDir, privateCopy: pkg.hasInstallScript }
-      const group = byIntegrity.get(pkg.integrity)
-      if (group) group.targets.push(target)
-      else byIntegrity.set(pkg.integrity, { request: pkg, targets: [target] })
+      const key = pkg.integrity || `path:${pkg.path}`
+      const group = byIntegrity.get(key)
+      if (group) {
+        group.packages.push(pkg)
+        group.targets.push(target)
+      } else byIntegrity.set(key, { request: pkg, packages: [pkg], targets: [target] })
+    }
+    /** An optional group's failure is reported and forgotten; any other rejects the install. */
+    const tolerate = (group: Group) => async (error: unknown) => {
+      if (!group.packages.every(isOptional) || controller.signal.aborted) throw error
+      await Promise.all(group.targets.map((target) => rm(target.destDir, { recursive: true, force: true })))
+      for (const pkg of group.packages) installOptions.onOptionalFailure?.(pkg, error)
     }
     const stats: InstallStats = { packages: 0, downloaded: 0, files: 0 }
     const count = (result: WorkerResult) => {
@@ -157,33 +193,36 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
             result.missing.map((integrity) => {
               const group = byIntegrity.get(integrity)!
               stats.downloaded++
-              return fetchAndUnpack(group.request, group.targets, 1).then(count)
+              return fetchAndUnpack(group.request, group.targets, 1).then(count, tolerate(group))
             }),
           )
         }),
       )
     }
-    for (const [integrity, group] of byIntegrity) {
+    for (const group of byIntegrity.values()) {
+      const integrity = group.request.integrity
       const item = {
         integrity,
         packageId: `${group.request.name}@${group.request.version}`,
         targets: group.targets,
       }
-      const fill = fills.get(integrity)
+      const fill = integrity ? fills.get(integrity) : undefined
       if (fill) {
         // Prefetched (or prefetching): clone once it is in the cache.
         work.push(
-          fill.then(
-            () => runInWorker({ kind: 'clone', cacheDir, strategy, items: [item] }).then(count),
-            () => fetchAndUnpack(group.request, group.targets, 1).then(count),
-          ),
+          fill
+            .then(
+              () => runInWorker({ kind: 'clone', cacheDir, strategy, items: [item] }).then(count),
+              () => fetchAndUnpack(group.request, group.targets, 1).then(count),
+            )
+            .catch(tolerate(group)),
         )
-      } else if (entryExists(integrity)) {
+      } else if (integrity && entryExists(integrity)) {
         cloneBatch.push(item)
         if (cloneBatch.length >= CLONE_BATCH) flushClones()
       } else {
         stats.downloaded++
-        work.push(fetchAndUnpack(group.request, group.targets).then(count))
+        work.push(fetchAndUnpack(group.request, group.targets).then(count, tolerate(group)))
       }
     }
     flushClones()
@@ -201,7 +240,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     install,
     async close() {
       controller.abort(new Error('scheduler closed'))
-      await pool.destroy()
+      await pool?.destroy()
     },
   }
 }

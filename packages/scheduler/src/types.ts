@@ -31,7 +31,10 @@ export interface SchedulerOptions {
   cacheDir: string
   /** Cloner strategy. Default `auto`. */
   cloneStrategy?: CloneStrategy
-  /** Worker threads for unpacking and cloning. Default: one per core. */
+  /**
+   * Worker threads for unpacking and cloning; 0 runs them on the calling thread. Default: one per
+   * core, started with the first install of 150 packages or more (smaller ones run here).
+   */
   workers?: number
   /** Downloads in flight at once. Default 16. */
   downloadConcurrency?: number
@@ -77,6 +80,14 @@ export interface InstallStats {
   files: number
 }
 
+export interface InstallOptions {
+  signal?: AbortSignal
+  /** Optional packages: when one fails to download or unpack, the install goes on without it. */
+  isOptional?: (pkg: ScheduledPackage) => boolean
+  /** Told about each optional package that failed (its folder has been removed). */
+  onOptionalFailure?: (pkg: ScheduledPackage, error: unknown) => void
+}
+
 export interface Scheduler {
   /** Starts fetching a package into the cache now; once per integrity, however often asked. */
   prefetch(request: PrefetchRequest): void
@@ -85,7 +96,7 @@ export interface Scheduler {
    * unpacked into the cache and cloned as each arrives. Rejects on the first fatal error, after
    * cancelling what has not started.
    */
-  install(packages: ScheduledPackage[], options?: { signal?: AbortSignal }): Promise<InstallStats>
+  install(packages: ScheduledPackage[], options?: InstallOptions): Promise<InstallStats>
   /** Stops the worker threads. */
   close(): Promise<void>
 }

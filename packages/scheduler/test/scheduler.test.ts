@@ -174,4 +174,30 @@ describe('createScheduler', () => {
       await scheduler.close()
     }
   })
+
+  it('goes on without an optional package that fails, and rejects for a required one', async () => {
+    const { project, cacheDir } = scratch()
+    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 0 })
+    try {
+      const broken = { ...planned(project, 'b', '2.0.0'), integrity: registry.integrity('a', '1.0.0') }
+      const failures: string[] = []
+      const stats = await scheduler.install([planned(project, 'c', '3.0.0'), broken], {
+        isOptional: (pkg) => pkg.name === 'b',
+        onOptionalFailure: (pkg, error) => failures.push(`${pkg.name}:${(error as { code?: string }).code}`),
+      })
+      expect(failures).toEqual(['b:EINTEGRITY'])
+      expect(stats.packages).toBe(1)
+      expect(existsSync(join(project, 'node_modules/c/package.json'))).toBe(true)
+      expect(existsSync(join(project, 'node_modules/b'))).toBe(false)
+
+      const other = join(project, '..', 'other')
+      await expect(
+        scheduler.install([{ ...broken, destDir: join(other, broken.path) }]),
+      ).rejects.toMatchObject({
+        code: 'EINTEGRITY',
+      })
+    } finally {
+      await scheduler.close()
+    }
+  })
 })

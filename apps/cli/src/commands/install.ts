@@ -1,42 +1,26 @@
-import { join } from 'node:path'
-import { loadConfig } from '@tote/config'
-import { readLockfile, readProjectManifest, stringifyLockfile, writeLockfile } from '@tote/lockfile'
-import { createRegistryClient } from '@tote/registry-client'
+import { readLockfile, stringifyLockfile, writeLockfile } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
-import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
-import { configFlags, createReporterFor } from '../_context.js'
-import { registryClientOptions } from '../_stages.js'
+import { createInstallScheduler, installNodeModules } from '../_install.js'
+import { currentPlatform, platformMatches } from '../_plan.js'
+import { elapsed, openSession, reportInstalled } from '../_session.js'
 
-/** `tote install`: resolve (reusing an up-to-date lockfile), write package-lock.json, then install. */
+/**
+ * `tote install`: resolves (reusing an up-to-date lockfile as is), writes package-lock.json, then
+ * makes node_modules match it. Tarballs start downloading while the resolver is still working.
+ */
 export async function run(context: CommandContext): Promise<number> {
-  const lockfileOnly = context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
-  if (!lockfileOnly) {
-    throw new ToteError('ENOTYET', 'tote install can only resolve so far (installing node_modules comes next).', {
-      hint: 'Run `tote install --lockfile-only` to write package-lock.json.',
-    })
-  }
-  const started = performance.now()
-  const reporter = createReporterFor(context)
-  const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context.values) })
-  const project = await readProjectManifest(config.projectDir)
-  const lockPath = join(config.projectDir, 'package-lock.json')
-  const existing = await readLockfile(lockPath)
-  const before = existing === undefined ? undefined : stringifyLockfile(existing, project.format)
-
-  const client = createRegistryClient(
-    registryClientOptions(config, (event) => {
-      if (event.type === 'request-start') reporter.progress.inFlight++
-      else if (event.type === 'request-end') {
-        reporter.progress.inFlight--
-        reporter.debug(`GET ${event.url} ${event.status} ${event.bytes} B ${Math.round(event.ms)} ms`)
-      } else if (event.type === 'retry') {
-        reporter.debug(`retry ${event.attempt} of ${event.url} in ${event.delay} ms: ${event.reason}`)
-      }
-      reporter.update()
-    }),
-  )
+  const lockfileOnly =
+    context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
+  const session = await openSession(context)
+  const { reporter, config, project, client } = session
+  const platform = currentPlatform()
+  const scheduler = lockfileOnly
+    ? undefined
+    : createInstallScheduler(client, config, reporter, session.cloneStrategy)
   try {
+    const existing = await readLockfile(session.lockPath)
+    const before = existing === undefined ? undefined : stringifyLockfile(existing, project.format)
     const resolver = createResolver(
       { getPackument: client.getPackument },
       {
@@ -44,7 +28,22 @@ export async function run(context: CommandContext): Promise<number> {
         registryFor: config.registryFor,
         omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
         onEvent(event) {
-          if (event.type === 'progress') {
+          if (event.type === 'version-picked') {
+            const { dist, os, cpu, libc } = event.manifest
+            // Another platform's optional binary would be downloaded for nothing.
+            const fits =
+              platformMatches(os, platform.os) &&
+              platformMatches(cpu, platform.cpu) &&
+              platformMatches(libc, platform.libc)
+            if (scheduler && dist.integrity && fits) {
+              scheduler.prefetch({
+                name: event.name,
+                version: event.version,
+                integrity: dist.integrity,
+                tarballUrl: dist.tarball,
+              })
+            }
+          } else if (event.type === 'progress') {
             reporter.progress.resolved = event.resolved
             reporter.update()
           } else if (event.type === 'warning') {
@@ -55,18 +54,28 @@ export async function run(context: CommandContext): Promise<number> {
     )
     reporter.phase('resolving')
     const { lockfile, stats } = await resolver.resolve(project.manifest, { lockfile: existing })
-    const text = stringifyLockfile(lockfile, project.format)
-    const lockChanged = text !== before
-    if (lockChanged) await writeLockfile(lockPath, lockfile, project.format)
+    const lockChanged = stringifyLockfile(lockfile, project.format) !== before
+    if (lockChanged) await writeLockfile(session.lockPath, lockfile, project.format)
+    if (lockfileOnly || !scheduler) {
+      reporter.stop()
+      const what = lockChanged ? 'wrote package-lock.json' : 'package-lock.json is up to date'
+      reporter.info(
+        `resolved ${stats.packages} packages (${stats.packuments} packuments) in ${elapsed(session)}; ${what}`,
+      )
+      return 0
+    }
+    const result = await installNodeModules({
+      projectDir: config.projectDir,
+      lockfile,
+      config,
+      scheduler,
+      reporter,
+    })
     reporter.stop()
-    const seconds = ((performance.now() - started) / 1000).toFixed(2)
-    const what = lockChanged ? 'wrote package-lock.json' : 'package-lock.json is up to date'
-    reporter.info(
-      `resolved ${stats.packages} packages (${stats.packuments} packuments) in ${seconds}s; ${what}`,
-    )
+    reportInstalled(session, result)
     return 0
   } finally {
     reporter.stop()
-    await client.close()
+    await Promise.all([scheduler?.close(), client.close()])
   }
 }

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ScheduledPackage } from '@tote/scheduler'
+import { type Lockfile, type LockfilePackage, type OmitType, ToteError } from '@tote/types'
+
+/** The platform optional dependencies are matched against. */
+export interface Platform {
+  os: string
+  cpu: string
+  /** `glibc` or `musl` on Linux; undefined elsewhere. */
+  libc: string | undefined
+}
+
+export interface PlanOptions {
+  projectDir: string
+  omit: readonly OmitType[]
+  registryFor(name: string): string
+  platform?: Platform
+}
+
+/** What an install will put on disk, and what it leaves out. */
+export interface InstallPlan {
+  packages: ScheduledPackage[]
+  /** Entries left out, with why: `--omit`, or an optional package for another platform. */
+  skipped: { path: string; reason: 'omit' | 'platform' | 'link' }[]
+  /** Install paths of the packages that are optional: a failure to install one is a warning. */
+  optional: Set<string>
+}
+
+export function currentPlatform(): Platform {
+  return {
+    os: process.platform,
+    cpu: process.arch,
+    libc: process.platform === 'linux' ? linuxLibc() : undefined,
+  }
+}
+
+/**
+ * glibc or musl. The system's ldd script names its C library, and reading it is far cheaper than
+ * Node's diagnostic report (80 ms here); the report is the fallback.
+ */
+function linuxLibc(): string {
+  try {
+    const ldd = readFileSync('/usr/bin/ldd', 'latin1')
+    if (ldd.includes('musl')) return 'musl'
+    if (ldd.includes('GNU C Library') || ldd.includes('GLIBC')) return 'glibc'
+  } catch {}
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)
+    ?.header
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl'
+}
+
+/** npm's os/cpu/libc rule: a value matches when it is listed (or nothing positive is) and not negated with `!`. */
+export function platformMatches(list: readonly string[] | undefined, value: string | undefined): boolean {
+  if (!list || list.length === 0) return true
+  if (value === undefined) return !list.some((item) => !item.startsWith('!'))
+  if (list.includes(`!${value}`)) return false
+  const positives = list.filter((item) => !item.startsWith('!'))
+  return positives.length === 0 || positives.includes(value)
+}
+
+/** The package name of an install path (`node_modules/a/node_modules/@s/b` → `@s/b`). */
+export function nameOfPath(path: string): string {
+  return path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)
+}
+
+function isOmitted(entry: LockfilePackage, omit: ReadonlySet<OmitType>): boolean {
+  if (entry.dev && omit.has('dev')) return true
+  if (entry.optional && omit.has('optional')) return true
+  if (entry.devOptional && omit.has('dev') && omit.has('optional')) return true
+  return entry.peer === true && omit.has('peer')
+}
+
+/**
+ * Turns a lockfile into the packages to place: every entry but the project, minus `--omit` types and
+ * optional packages built for another platform (and whatever is nested under those).
+ */
+export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPlan {
+  const platform = options.platform ?? currentPlatform()
+  const omit = new Set(options.omit)
+  const plan: InstallPlan = { packages: [], skipped: [], optional: new Set() }
+  const skippedPrefixes: string[] = []
+  // Sorted so that a parent is seen before what is nested under it.
+  for (const path of Object.keys(lockfile.packages).sort()) {
+    const entry = lockfile.packages[path]!
+    if (path === '' || !path.includes('node_modules/')) continue
+    if (skippedPrefixes.some((prefix) => path.startsWith(prefix))) continue
+    const skip = (reason: InstallPlan['skipped'][number]['reason']) => {
+      plan.skipped.push({ path, reason })
+      skippedPrefixes.push(`${path}/`)
+    }
+    if (entry.link) {
+      skip('link')
+      continue
+    }
+    if (isOmitted(entry, omit)) {
+      skip('omit')
+      continue
+    }
+    const name = entry.name ?? nameOfPath(path)
+    const fits =
+      platformMatches(entry.os, platform.os) &&
+      platformMatches(entry.cpu, platform.cpu) &&
+      platformMatches(entry.libc, platform.libc)
+    const optional = entry.optional === true || entry.devOptional === true
+    if (!fits) {
+      if (optional) {
+        skip('platform')
+        continue
+      }
+      throw new ToteError(
+        'EBADPLATFORM',
+        `${name}@${entry.version} is not for this platform (${platform.os} ${platform.cpu}${platform.libc ? ` ${platform.libc}` : ''}); it wants os ${JSON.stringify(entry.os ?? [])}, cpu ${JSON.stringify(entry.cpu ?? [])}${entry.libc ? `, libc ${JSON.stringify(entry.libc)}` : ''}`,
+        {
+          hint: 'Only optional dependencies may be for other platforms; check who depends on it.',
+          details: { path },
+        },
+      )
+    }
+    if (!entry.version) {
+      throw new ToteError('ELOCKFILE', `package-lock.json: ${path} has no version`, {
+        hint: 'Delete the entry (or the lockfile) and run `tote install` to resolve it again.',
+        details: { path },
+      })
+    }
+    if (optional) plan.optional.add(path)
+    plan.packages.push({
+      path,
+      name,
+      version: entry.version,
+      integrity: entry.integrity ?? '',
+      tarballUrl: entry.resolved ?? registryTarballUrl(options.registryFor(name), name, entry.version),
+      hasInstallScript: entry.hasInstallScript === true,
+      ...(entry.bin ? { bin: entry.bin } : {}),
+      destDir: join(options.projectDir, path),
+    })
+  }
+  return plan
+}
+
+/** Where a registry serves a version's tarball: `<registry><name>/-/<unscoped name>-<version>.tgz`. */
+export function registryTarballUrl(registry: string, name: string, version: string): string {
+  const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name
+  return `${registry}${name}/-/${base}-${version}.tgz`
+}

@@ -1,0 +1,84 @@
+import { join } from 'node:path'
+import { loadConfig, type ToteConfig } from '@tote/config'
+import { type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
+import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
+import type { CloneStrategy } from '@tote/scheduler'
+import { ToteError } from '@tote/types'
+import type { CommandContext } from './_commands.js'
+import { configFlags, createReporterFor } from './_context.js'
+import { CLONE_STRATEGIES } from './_install.js'
+import type { Reporter } from './_reporter.js'
+import { registryClientOptions } from './_stages.js'
+
+/** What every installing command starts from. */
+export interface Session {
+  started: number
+  reporter: Reporter
+  config: ToteConfig
+  project: ProjectManifestFile
+  lockPath: string
+  client: RegistryClient
+  cloneStrategy: CloneStrategy
+}
+
+export async function openSession(context: CommandContext): Promise<Session> {
+  const started = performance.now()
+  const reporter = createReporterFor(context)
+  const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
+  const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context.values) })
+  const project = await readProjectManifest(config.projectDir)
+  const client = createRegistryClient(
+    registryClientOptions(config, (event) => {
+      if (event.type === 'request-start') reporter.progress.inFlight++
+      else if (event.type === 'request-end') {
+        reporter.progress.inFlight--
+        reporter.debug(`GET ${event.url} ${event.status} ${event.bytes} B ${Math.round(event.ms)} ms`)
+      } else if (event.type === 'retry') {
+        reporter.debug(`retry ${event.attempt} of ${event.url} in ${event.delay} ms: ${event.reason}`)
+      }
+      reporter.update()
+    }),
+  )
+  return {
+    started,
+    reporter,
+    config,
+    project,
+    lockPath: join(config.projectDir, 'package-lock.json'),
+    client,
+    cloneStrategy,
+  }
+}
+
+function parseCloneStrategy(value: unknown): CloneStrategy {
+  if (value === undefined) return 'auto'
+  if (typeof value === 'string' && (CLONE_STRATEGIES as readonly string[]).includes(value)) {
+    return value as CloneStrategy
+  }
+  throw new ToteError('EUSAGE', `Unknown --linker-strategy ${JSON.stringify(value)}.`, {
+    hint: `Use one of: ${CLONE_STRATEGIES.join(', ')}.`,
+    details: { usage: true },
+  })
+}
+
+export function elapsed(session: Session): string {
+  return `${((performance.now() - session.started) / 1000).toFixed(2)}s`
+}
+
+/** The closing lines of an install: what was added, and the install scripts that did not run. */
+export function reportInstalled(
+  session: Session,
+  result: { added: number; kept: number; removed: number; downloaded: number; withScripts: string[] },
+): void {
+  const { reporter } = session
+  const parts = [`added ${result.added} packages`]
+  if (result.removed > 0) parts.push(`removed ${result.removed}`)
+  if (result.kept > 0) parts.push(`${result.kept} unchanged`)
+  reporter.info(`${parts.join(', ')} in ${elapsed(session)} (${result.downloaded} downloaded)`)
+  if (result.withScripts.length > 0) {
+    reporter.warn({
+      code: 'ESCRIPTSSKIPPED',
+      message: `${result.withScripts.length} packages have install scripts, which tote does not run yet: ${result.withScripts.join(', ')}`,
+    })
+  }
+}

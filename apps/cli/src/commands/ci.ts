@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { isLockfileInSync, readLockfile } from '@tote/lockfile'
+import { ToteError } from '@tote/types'
+import type { CommandContext } from '../_commands.js'
+import { createInstallScheduler, installNodeModules } from '../_install.js'
+import { openSession, reportInstalled } from '../_session.js'
+
+/**
+ * `tote ci`: installs exactly what package-lock.json says, into an empty node_modules. Fails, and
+ * changes nothing, when there is no lockfile or it does not match package.json.
+ */
+export async function run(context: CommandContext): Promise<number> {
+  const session = await openSession(context)
+  const { reporter, config, project, client } = session
+  try {
+    const lockfile = await readLockfile(session.lockPath)
+    if (!lockfile) {
+      throw new ToteError('ENOLOCK', `tote ci needs a package-lock.json in ${config.projectDir}`, {
+        hint: 'Run `tote install` first to write one, and commit it.',
+      })
+    }
+    const sync = isLockfileInSync(lockfile, project.manifest)
+    if (!sync.inSync) {
+      throw new ToteError(
+        'ELOCKOUTOFSYNC',
+        `package-lock.json does not match package.json:\n  ${sync.reasons.join('\n  ')}`,
+        {
+          hint: 'Run `tote install` to update the lockfile, then commit it.',
+          details: { reasons: sync.reasons },
+        },
+      )
+    }
+    const nodeModules = join(config.projectDir, 'node_modules')
+    if (existsSync(nodeModules)) await rm(nodeModules, { recursive: true, force: true })
+    const scheduler = createInstallScheduler(client, config, reporter, session.cloneStrategy)
+    try {
+      const result = await installNodeModules({
+        projectDir: config.projectDir,
+        lockfile,
+        config,
+        scheduler,
+        reporter,
+      })
+      reporter.stop()
+      reportInstalled(session, result)
+    } finally {
+      await scheduler.close()
+    }
+    return 0
+  } finally {
+    reporter.stop()
+    await client.close()
+  }
+}
