@@ -209,6 +209,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       const fill = integrity ? fills.get(integrity) : undefined
       if (fill) {
         // Prefetched (or prefetching): clone once it is in the cache.
+        stats.downloaded++
         work.push(
           fill
             .then(

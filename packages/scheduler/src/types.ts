@@ -74,7 +74,7 @@ export type SchedulerEvent =
 /** What one {@link Scheduler.install} did. */
 export interface InstallStats {
   packages: number
-  /** Packages whose tarball was downloaded (the others came from the cache). */
+  /** Packages whose tarball was downloaded, here or by a prefetch (the others came from the cache). */
   downloaded: number
   /** Files placed in node_modules. */
   files: number

@@ -1,0 +1,295 @@
+import { spawn } from 'node:child_process'
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import { createTarball, createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { scratch, tote } from './_tote.js'
+
+let registry: TestRegistry
+
+/** Every file below `dir`, relative, for "nothing was written outside" checks. */
+function walk(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = prefix + entry.name
+    return entry.isDirectory() ? [path, ...walk(join(dir, entry.name), `${path}/`)] : [path]
+  })
+}
+
+const big = 'x'.repeat(200_000)
+
+beforeAll(async () => {
+  registry = await createTestRegistry({
+    packages: {
+      app: {
+        versions: {
+          '1.0.0': {
+            dependencies: { lib: '^1.0.0', tool: '^1.0.0' },
+            files: { 'index.js': 'module.exports = "app"\n' },
+          },
+        },
+      },
+      lib: { versions: { '1.0.0': { files: { 'index.js': 'module.exports = "lib"\n', 'data.txt': big } } } },
+      tool: {
+        versions: {
+          '1.0.0': {
+            bin: { tool: 'cli.js' },
+            files: { 'cli.js': '#!/usr/bin/env node\nconsole.log("tool")\n' },
+          },
+        },
+      },
+      escaper: {
+        versions: {
+          '1.0.0': {
+            bin: { '../../evil': 'cli.js', ok: 'cli.js' },
+            files: { 'cli.js': '#!/usr/bin/env node\n' },
+          },
+        },
+      },
+      hostile: {
+        versions: {
+          '1.0.0': {
+            tarball: createTarball([
+              { path: 'package/package.json', content: '{"name":"hostile","version":"1.0.0"}' },
+              { path: 'package/ok.js', content: 'ok' },
+              { path: '/abs.js', content: 'x' },
+              { path: 'package/../../dotdot.js', content: 'x' },
+              { path: 'package\\..\\..\\backslash.js', content: 'x' },
+              { path: 'C:/drive.js', content: 'x' },
+              { path: 'package/link', type: 'symlink', linkTarget: '../../../../etc/passwd' },
+              { path: 'package/hard', type: 'hardlink', linkTarget: '/etc/passwd' },
+              { path: 'package/dev', type: 'character' },
+              { path: 'package/fifo', type: 'fifo' },
+            ]),
+          },
+        },
+      },
+      scripted: { versions: { '1.0.0': { scripts: { postinstall: 'node -e "process.exit(1)"' } } } },
+      native: { versions: { '1.0.0': { os: ['aix'], cpu: ['ppc64'] } } },
+      wants_native: { versions: { '1.0.0': { optionalDependencies: { native: '1.0.0' } } } },
+    },
+  })
+})
+afterAll(() => registry.close())
+
+async function install(project: ReturnType<typeof scratch>, args: string[] = ['install']) {
+  return tote(args, { ...project, cwd: project.dir, registry: registry.url })
+}
+
+describe('tote install', () => {
+  it('installs a tree, links bins, writes both lockfiles, and installs again from the warm cache', async () => {
+    const project = scratch({ name: 'p', version: '1.0.0', dependencies: { app: '^1.0.0' } })
+    const first = await install(project)
+    expect(first.stderr).toBe('')
+    expect(first).toMatchObject({ code: 0 })
+    expect(first.stdout).toMatch(/added 3 packages .*\(3 downloaded\)/)
+    expect(readFileSync(join(project.dir, 'node_modules/lib/data.txt'), 'utf8')).toBe(big)
+    const bin = join(project.dir, 'node_modules/.bin/tool')
+    expect(readlinkSync(bin)).toBe('../tool/cli.js')
+    expect(statSync(bin).mode & 0o111).not.toBe(0)
+    const hidden = JSON.parse(readFileSync(join(project.dir, 'node_modules/.package-lock.json'), 'utf8'))
+    expect(Object.keys(hidden.packages).sort()).toEqual([
+      'node_modules/app',
+      'node_modules/lib',
+      'node_modules/tool',
+    ])
+
+    // Same cache, a second project: nothing is downloaded.
+    const second = scratch({ name: 'q', version: '1.0.0', dependencies: { app: '^1.0.0' } })
+    const again = await tote(['install'], {
+      ...second,
+      cache: project.cache,
+      cwd: second.dir,
+      registry: registry.url,
+    })
+    expect(again.stdout).toMatch(/added 3 packages .*\(0 downloaded\)/)
+    expect(readFileSync(join(second.dir, 'node_modules/app/index.js'), 'utf8')).toContain('app')
+  })
+
+  it('leaves matching folders alone and removes what the lockfile no longer has', async () => {
+    const project = scratch({ dependencies: { app: '^1.0.0' } })
+    await install(project)
+    const marker = join(project.dir, 'node_modules/lib/marker')
+    writeFileSync(marker, 'kept')
+    writeFileSync(join(project.dir, 'package.json'), JSON.stringify({ dependencies: { lib: '^1.0.0' } }))
+    const result = await install(project)
+    expect(result.code).toBe(0)
+    expect(readFileSync(marker, 'utf8')).toBe('kept')
+    expect(existsSync(join(project.dir, 'node_modules/app'))).toBe(false)
+    expect(existsSync(join(project.dir, 'node_modules/tool'))).toBe(false)
+  })
+
+  it('fails on an integrity mismatch, exits non-zero and caches nothing', async () => {
+    const project = scratch({ dependencies: { lib: '1.0.0' } })
+    const locked = await install(project, ['install', '--lockfile-only'])
+    expect(locked.code).toBe(0)
+    const lockPath = join(project.dir, 'package-lock.json')
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8'))
+    lock.packages['node_modules/lib'].integrity = registry.integrity('tool', '1.0.0')
+    writeFileSync(lockPath, JSON.stringify(lock, null, 2))
+    const result = await install(project, ['ci'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('EINTEGRITY')
+    expect(result.stderr).toContain(registry.tarballUrl('lib', '1.0.0'))
+    expect(walk(join(project.cache, 'content-v1')).filter((path) => path.endsWith('index.json'))).toEqual([])
+    expect(existsSync(join(project.dir, 'node_modules/lib'))).toBe(false)
+  })
+
+  it('never writes outside the package folder, whatever the tarball says', async () => {
+    const project = scratch({ dependencies: { hostile: '1.0.0' } })
+    const result = await install(project)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain('ETARBADENTRY')
+    expect(readFileSync(join(project.dir, 'node_modules/hostile/ok.js'), 'utf8')).toBe('ok')
+    const root = join(project.dir, '..')
+    const everything = walk(root)
+    for (const name of ['abs.js', 'dotdot.js', 'backslash.js', 'drive.js']) {
+      expect(everything.filter((path) => path.endsWith(name))).toEqual([])
+    }
+    const placed = walk(join(project.dir, 'node_modules/hostile'))
+    expect(placed.sort()).toEqual(['ok.js', 'package.json'])
+  })
+
+  it('retries a truncated download and rejects a corrupted one', async () => {
+    const truncated = scratch({ dependencies: { lib: '1.0.0' } })
+    registry.fault(registry.tarballPath('lib', '1.0.0'), { truncateAfterBytes: 100, times: 1 })
+    try {
+      const ok = await install(truncated)
+      expect(ok.code).toBe(0)
+      expect(readFileSync(join(truncated.dir, 'node_modules/lib/data.txt'), 'utf8')).toBe(big)
+    } finally {
+      registry.clearFaults()
+    }
+    const corrupted = scratch({ dependencies: { lib: '1.0.0' } })
+    registry.fault(registry.tarballPath('lib', '1.0.0'), { corrupt: true })
+    try {
+      const bad = await install(corrupted)
+      expect(bad.code).toBe(1)
+      expect(bad.stderr).toContain('EINTEGRITY')
+    } finally {
+      registry.clearFaults()
+    }
+  })
+
+  it('refuses bin names that escape .bin, and links the rest', async () => {
+    const project = scratch({ dependencies: { escaper: '1.0.0' } })
+    expect((await install(project, ['install', '--lockfile-only'])).code).toBe(0)
+    // The registry client normalises bin names as npm does; a crafted lockfile still gets past that.
+    const lockPath = join(project.dir, 'package-lock.json')
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8'))
+    lock.packages['node_modules/escaper'].bin = { '../../evil': 'cli.js', ok: 'cli.js', '..': 'cli.js' }
+    writeFileSync(lockPath, JSON.stringify(lock, null, 2))
+    const result = await install(project, ['ci'])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain('EBINNAME')
+    expect(lstatSync(join(project.dir, 'node_modules/.bin/ok')).isSymbolicLink()).toBe(true)
+    expect(walk(join(project.dir, 'node_modules/.bin'))).toEqual(['ok'])
+    expect(walk(join(project.dir, '..')).filter((path) => path.endsWith('evil'))).toEqual([])
+  })
+
+  it('skips optional packages for another platform, and says which packages have install scripts', async () => {
+    const project = scratch({ dependencies: { wants_native: '1.0.0', scripted: '1.0.0' } })
+    const result = await install(project)
+    expect(result.code).toBe(0)
+    expect(existsSync(join(project.dir, 'node_modules/native'))).toBe(false)
+    expect(existsSync(join(project.dir, 'node_modules/wants_native'))).toBe(true)
+    expect(result.stderr).toContain('ESCRIPTSSKIPPED')
+    expect(result.stderr).toContain('scripted@1.0.0')
+    // The package with a script got its own copy, not a link into the cache.
+    expect(statSync(join(project.dir, 'node_modules/scripted/package.json')).nlink).toBe(1)
+    const lock = JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8'))
+    expect(lock.packages['node_modules/native']).toMatchObject({
+      optional: true,
+      os: ['aix'],
+      cpu: ['ppc64'],
+    })
+  })
+
+  it('omits dev dependencies with --omit dev', async () => {
+    const project = scratch({ dependencies: { lib: '1.0.0' }, devDependencies: { tool: '1.0.0' } })
+    const result = await install(project, ['install', '--omit', 'dev'])
+    expect(result.code).toBe(0)
+    expect(existsSync(join(project.dir, 'node_modules/lib'))).toBe(true)
+    expect(existsSync(join(project.dir, 'node_modules/tool'))).toBe(false)
+  })
+
+  it('installs the same tree when two installs share one cache at the same time', async () => {
+    const a = scratch({ dependencies: { app: '1.0.0' } })
+    const b = scratch({ dependencies: { app: '1.0.0' } })
+    const [ra, rb] = await Promise.all([
+      install(a),
+      tote(['install'], { ...b, cache: a.cache, cwd: b.dir, registry: registry.url }),
+    ])
+    expect(ra.code).toBe(0)
+    expect(rb.code).toBe(0)
+    for (const project of [a, b]) {
+      expect(readFileSync(join(project.dir, 'node_modules/lib/data.txt'), 'utf8')).toBe(big)
+    }
+  })
+
+  it('recovers after being killed (kill -9) in the middle of an install', async () => {
+    const project = scratch({ dependencies: { app: '1.0.0' } })
+    // A slow tarball keeps the first run busy until it is killed.
+    registry.fault(registry.tarballPath('lib', '1.0.0'), { delayMs: 5000, times: 1 })
+    const bin = new URL('../bin/tote.js', import.meta.url).pathname
+    const child = spawn(process.execPath, [bin, 'install'], {
+      cwd: project.dir,
+      env: {
+        ...process.env,
+        HOME: project.home,
+        TOTE_CACHE_DIR: project.cache,
+        npm_config_registry: registry.url,
+      },
+      stdio: 'ignore',
+    })
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.on('exit', resolve))
+    registry.clearFaults()
+    const result = await install(project)
+    expect(result.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'node_modules/lib/data.txt'), 'utf8')).toBe(big)
+    expect(readFileSync(join(project.dir, 'node_modules/app/index.js'), 'utf8')).toContain('app')
+  })
+})
+
+describe('tote ci', () => {
+  it('fails clearly when the lockfile does not match package.json, and changes nothing', async () => {
+    const project = scratch({ dependencies: { lib: '1.0.0' } })
+    await install(project, ['install', '--lockfile-only'])
+    writeFileSync(
+      join(project.dir, 'package.json'),
+      JSON.stringify({ dependencies: { lib: '1.0.0', tool: '1.0.0' } }),
+    )
+    const result = await install(project, ['ci'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('ELOCKOUTOFSYNC')
+    expect(result.stderr).toContain('tool')
+    expect(existsSync(join(project.dir, 'node_modules'))).toBe(false)
+  })
+
+  it('fails clearly without a lockfile', async () => {
+    const project = scratch({ dependencies: { lib: '1.0.0' } })
+    const result = await install(project, ['ci'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('ENOLOCK')
+  })
+
+  it('starts from an empty node_modules', async () => {
+    const project = scratch({ dependencies: { lib: '1.0.0' } })
+    await install(project)
+    writeFileSync(join(project.dir, 'node_modules/stray.txt'), 'x')
+    const result = await install(project, ['ci'])
+    expect(result.code).toBe(0)
+    expect(existsSync(join(project.dir, 'node_modules/stray.txt'))).toBe(false)
+    expect(readFileSync(join(project.dir, 'node_modules/lib/index.js'), 'utf8')).toContain('lib')
+  })
+})
