@@ -27,16 +27,25 @@ function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`
 }
 
-/** A sink that concatenates the chunks, allocating once when the size is known. */
+/**
+ * The default tarball sink: copies chunks into one buffer of `expectedSize` as they arrive (no list
+ * of chunks, one allocation), falling back to concatenating when the body is larger.
+ */
 function bufferSink(expectedSize: number | undefined): TarballSink<Buffer> {
+  let target = expectedSize !== undefined && expectedSize > 0 ? Buffer.allocUnsafe(expectedSize) : undefined
   const chunks: Uint8Array[] = []
   let size = 0
   return {
     push(chunk) {
-      chunks.push(chunk)
+      if (target && size + chunk.length <= target.length) target.set(chunk, size)
+      else {
+        if (target) chunks.push(target.subarray(0, size))
+        target = undefined
+        chunks.push(chunk)
+      }
       size += chunk.length
     },
-    finish: () => Buffer.concat(chunks, expectedSize === size ? expectedSize : size),
+    finish: () => (target ? target.subarray(0, size) : Buffer.concat(chunks, size)),
   }
 }
 
@@ -52,7 +61,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     maxTimeout: options.retryMaxTimeout ?? 60_000,
   }
   const settings: ConnectionSettings = {
-    connections: options.connections ?? 16,
+    connections: options.connections ?? 24,
     connectTimeout: options.connectTimeout ?? 10_000,
     readTimeout: options.readTimeout ?? 60_000,
     allowH2: options.allowH2 ?? false,
@@ -74,7 +83,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     { settings, policy, userAgent },
     workerEntry(options.workerScript),
   )
-  const acceptGzip = options.acceptGzip ?? false
+  const acceptGzip = options.acceptGzip ?? true
 
   const packuments = new Map<string, Promise<Packument>>()
   let inFlight = 0

@@ -1,24 +1,27 @@
 import type { LookupAddress } from 'node:dns'
 import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Packument } from '@tote/types'
 import Tinypool from 'tinypool'
 import type { ConnectionSettings } from './_dispatcher.js'
 import type { MemoisedLookup } from './_dns.js'
 import { deserialiseError, type SerialisedError } from './_errors.js'
+import { type PackumentText, packumentFromText } from './_lazy.js'
 import type { PackumentTask } from './_packument.js'
 import type { RetryPolicy } from './_retry.js'
 import type { RegistryEvent } from './types.js'
 
-/** Sent once to every worker. */
-export interface WorkerSetup {
-  settings: ConnectionSettings
-  policy: RetryPolicy
-  userAgent: string
+/** What every worker session starts with. */
+export interface WorkerSession {
+  setup: { settings: ConnectionSettings; policy: RetryPolicy; userAgent: string }
+  port: MessagePort
 }
 
 /** One packument to load in a worker. */
 export interface WorkerRequest {
+  id: number
   task: PackumentTask
   /** authHeaderFor(task.url), asked on the main thread (functions do not cross threads). */
   authorization: string | undefined
@@ -26,13 +29,13 @@ export interface WorkerRequest {
   addresses: LookupAddress[] | undefined
 }
 
+/** An event of a running load, or its outcome. */
 export interface WorkerReply {
-  /** Events of this load, replayed on the main thread. */
-  events: RegistryEvent[]
-  /** The reduced packument as JSON. */
-  packumentText?: string
-  /** The whole cache file, when one is to be written. */
-  cacheText?: string
+  id: number
+  event?: RegistryEvent
+  packumentText?: PackumentText
+  /** Cache file text before the packument's own JSON, when a cache file is to be written. */
+  cachePrefix?: string
   error?: SerialisedError
 }
 
@@ -42,19 +45,19 @@ export interface PackumentWorkers {
     authorization: string | undefined,
     emit: (event: RegistryEvent) => void,
     dns: MemoisedLookup,
-  ): Promise<{ packument: Packument; cacheText?: string | undefined }>
+  ): Promise<{ packument: Packument; cacheText?: (() => string) | undefined }>
   close(): Promise<void>
 }
 
-/** The default `workers` option, chosen by measurement (README, "Design and measurements"). */
+/**
+ * The default `workers` option, chosen by measurement (README, "Design and measurements"): two
+ * parsing threads when there are two cores for them, none on a single core.
+ */
 export function defaultWorkerCount(): number {
-  return 1
+  return availableParallelism() >= 2 ? 2 : 0
 }
 
-/**
- * The compiled worker entry next to this module. Running from TypeScript sources (tests), there is
- * none, and packuments load on the calling thread.
- */
+/** The compiled worker script, if it exists (it does not when running from TypeScript sources). */
 export function workerEntry(
   script: string | URL = new URL('./_worker.js', import.meta.url),
 ): string | undefined {
@@ -76,33 +79,68 @@ function workerExecArgv(): string[] {
   return args
 }
 
+interface Pending {
+  resolve: (reply: WorkerReply) => void
+  emit: (event: RegistryEvent) => void
+}
+
 export function createPackumentWorkers(
   count: number,
-  setup: WorkerSetup,
+  setup: WorkerSession['setup'],
   filename: string | undefined,
 ): PackumentWorkers | undefined {
   if (count <= 0 || filename === undefined) return undefined
-  const pool = new Tinypool({
-    filename,
-    minThreads: count,
-    maxThreads: count,
-    // Loads are mostly waiting on the network: each worker runs many at once.
-    concurrentTasksPerWorker: 1024,
-    isolateWorkers: false,
-    execArgv: workerExecArgv(),
-    workerData: setup,
+  const pool = new Tinypool({ filename, minThreads: count, maxThreads: count, execArgv: workerExecArgv() })
+  // `connections` is per origin: the workers share it.
+  const connections = Math.max(1, Math.ceil(setup.settings.connections / count))
+  const sessionSetup = { ...setup, settings: { ...setup.settings, connections } }
+  const pending = new Map<number, Pending>()
+  let nextId = 0
+  const ports = Array.from({ length: count }, () => {
+    const { port1, port2 } = new MessageChannel()
+    const session: WorkerSession = { setup: sessionSetup, port: port2 }
+    const done = pool.run(session, { transferList: [port2] })
+    port1.on('message', (reply: WorkerReply) => {
+      const waiting = pending.get(reply.id)
+      if (!waiting) return
+      if (reply.event) {
+        waiting.emit(reply.event)
+        return
+      }
+      pending.delete(reply.id)
+      if (pending.size === 0) for (const { port } of ports) port.unref()
+      waiting.resolve(reply)
+    })
+    // Idle sessions do not keep the process alive; a load in flight does.
+    port1.unref()
+    return { port: port1, done }
   })
+
   return {
     async load(task, authorization, emit, dns) {
-      const host = new URL(task.url).hostname
       // A failed lookup is left to the worker, whose connect then fails and is retried and reported.
+      const host = new URL(task.url).hostname
       const addresses = task.offline ? undefined : await dns.resolve(host).catch(() => undefined)
-      const request: WorkerRequest = { task, authorization, addresses }
-      const reply = (await pool.run(request)) as WorkerReply
-      for (const event of reply.events) emit(event)
+      const id = nextId++
+      const { port } = ports[id % ports.length]!
+      const reply = await new Promise<WorkerReply>((resolve) => {
+        pending.set(id, { resolve, emit })
+        for (const session of ports) session.port.ref()
+        port.postMessage({ id, task, authorization, addresses } satisfies WorkerRequest)
+      })
       if (reply.error) throw deserialiseError(reply.error)
-      return { packument: JSON.parse(reply.packumentText!) as Packument, cacheText: reply.cacheText }
+      const text = reply.packumentText!
+      const prefix = reply.cachePrefix
+      return {
+        packument: packumentFromText(text),
+        cacheText: prefix === undefined ? undefined : () => `${prefix}${text.text}}`,
+      }
     },
-    close: () => pool.destroy(),
+    async close() {
+      for (const { port } of ports) port.postMessage('close')
+      await Promise.all(ports.map(({ done }) => done))
+      for (const { port } of ports) port.close()
+      await pool.destroy()
+    },
   }
 }

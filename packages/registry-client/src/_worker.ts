@@ -1,46 +1,60 @@
-// Worker thread entry: fetches, parses and reduces packuments so that the main thread only receives
-// the small reduced documents (run by tinypool; see _pool.ts).
-
+// Worker thread entry: fetches, parses and reduces packuments so that the main thread receives only
+// the reduced documents, as text (see _lazy.ts). Tinypool starts the worker and runs one session
+// task in it; requests then go over the session's own MessagePort, which spares every packument
+// the per-task bookkeeping of a pool task.
 import type { ToteError } from '@tote/types'
 import { isToteError } from '@tote/types'
-import Tinypool from 'tinypool'
 import { createDispatcher } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
 import { serialiseError } from './_errors.js'
 import type { HttpContext } from './_http.js'
+import { packumentToText } from './_lazy.js'
 import { loadPackument } from './_packument.js'
-import type { WorkerReply, WorkerRequest, WorkerSetup } from './_pool.js'
-import type { RegistryEvent } from './types.js'
+import type { WorkerReply, WorkerRequest, WorkerSession } from './_pool.js'
 
-const setup = Tinypool.workerData as WorkerSetup
-const dns = createMemoisedLookup()
-const dispatcher = createDispatcher(setup.settings, dns.lookup)
+export default function session({ setup, port }: WorkerSession): Promise<void> {
+  const dns = createMemoisedLookup()
+  const dispatcher = createDispatcher(setup.settings, dns.lookup)
 
-export default async function loadInWorker(request: WorkerRequest): Promise<WorkerReply> {
-  const { task, authorization, addresses } = request
-  const target = new URL(task.url)
-  if (addresses) dns.seed(target.hostname, addresses)
-  const events: RegistryEvent[] = []
-  const context: HttpContext = {
-    dispatcher,
-    policy: setup.policy,
-    userAgent: setup.userAgent,
-    // The main thread asked authHeaderFor for this URL; a redirect elsewhere gets no credentials.
-    authHeaderFor: (url) => (new URL(url).origin === target.origin ? authorization : undefined),
-    emit: (event) => events.push(event),
+  async function load(request: WorkerRequest): Promise<WorkerReply> {
+    const { id, task, authorization, addresses } = request
+    const target = new URL(task.url)
+    if (addresses) dns.seed(target.hostname, addresses)
+    const context: HttpContext = {
+      dispatcher,
+      policy: setup.policy,
+      userAgent: setup.userAgent,
+      // The main thread asked authHeaderFor for this URL; a redirect elsewhere gets no credentials.
+      authHeaderFor: (url) => (new URL(url).origin === target.origin ? authorization : undefined),
+      emit: (event) => port.postMessage({ id, event } satisfies WorkerReply),
+    }
+    try {
+      const { packument, cacheEntry } = await loadPackument(context, task)
+      const packumentText = packumentToText(packument)
+      const cachePrefix =
+        cacheEntry && task.cacheFile !== undefined
+          ? `${JSON.stringify(cacheEntry).slice(0, -1)},"packument":`
+          : undefined
+      return { id, packumentText, ...(cachePrefix === undefined ? {} : { cachePrefix }) }
+    } catch (error) {
+      if (isToteError(error)) return { id, error: serialiseError(error as ToteError) }
+      return { id, error: { code: 'EINTERNAL', message: String(error), hint: undefined, details: {} } }
+    }
   }
-  try {
-    const { packument, cacheEntry } = await loadPackument(context, task)
-    // Text, not objects: the main thread's JSON.parse of it costs about a third of what
-    // deserialising the same structured clone does (README, "Design and measurements").
-    const packumentText = JSON.stringify(packument)
-    const cacheText =
-      cacheEntry && task.cacheFile !== undefined
-        ? `${JSON.stringify(cacheEntry).slice(0, -1)},"packument":${packumentText}}`
-        : undefined
-    return { events, packumentText, ...(cacheText === undefined ? {} : { cacheText }) }
-  } catch (error) {
-    if (isToteError(error)) return { events, error: serialiseError(error as ToteError) }
-    throw error
-  }
+
+  return new Promise((resolve) => {
+    port.on('message', (request: WorkerRequest | 'close') => {
+      if (request === 'close') {
+        port.close()
+        dispatcher.close().then(() => resolve())
+        return
+      }
+      load(request).then((reply) =>
+        port.postMessage(
+          reply,
+          reply.packumentText ? [reply.packumentText.offsets.buffer as ArrayBuffer] : [],
+        ),
+      )
+    })
+  })
 }

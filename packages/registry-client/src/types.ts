@@ -29,7 +29,10 @@ export interface RegistryClientOptions {
   connectTimeout?: number
   /** Longest wait for response headers, or between two chunks of a body, in ms. Default 60000. */
   readTimeout?: number
-  /** Connections per origin. Default 16. */
+  /**
+   * Connections per origin for packuments (shared by the workers), and as many again for tarballs.
+   * Default 24 (README, "Design and measurements").
+   */
   connections?: number
   /** Extra certificate authorities (PEM), like npm's `ca`. */
   ca?: string[]
@@ -47,7 +50,7 @@ export interface RegistryClientOptions {
   onEvent?: (event: RegistryEvent) => void
   /**
    * Worker threads that fetch, parse and reduce packuments off the main thread. 0 fetches and parses
-   * on the calling thread. Default: see README ("Design and measurements").
+   * on the calling thread. Default 2 (0 on a single core); see README ("Design and measurements").
    */
   workers?: number
   /**
@@ -57,7 +60,7 @@ export interface RegistryClientOptions {
    * load on the calling thread.
    */
   workerScript?: string | URL
-  /** Send `Accept-Encoding: gzip` for packuments (the body is then gunzipped here). Default: see README. */
+  /** Send `Accept-Encoding: gzip` for packuments (the body is then gunzipped here). Default true. */
   acceptGzip?: boolean
   /** Offer HTTP/2 when the registry is HTTPS. Default false (see README). */
   allowH2?: boolean
@@ -94,7 +97,7 @@ export interface FetchTarballOptions<T> {
   signal?: AbortSignal
   /** Called once per attempt. Default: a sink that concatenates the chunks into one Buffer. */
   createSink?: () => TarballSink<T>
-  /** Expected byte size, if known: lets the default sink allocate once. */
+  /** Expected byte size, if known: a hint for the default sink (the body's Content-Length is what is checked). */
   expectedSize?: number
 }
 

@@ -42,6 +42,14 @@ describe('fetchTarball', () => {
     )
   })
 
+  it('fills one buffer when the expected size is given, and copes with a wrong guess', async () => {
+    const url = registry.tarballUrl('a', '1.0.0')
+    const exact = await client.fetchTarball(url)
+    for (const expectedSize of [exact.length, 10, exact.length * 2]) {
+      expect(Buffer.compare(await client.fetchTarball(url, { expectedSize }), exact)).toBe(0)
+    }
+  })
+
   it('streams into a sink, and starts a fresh sink when a reset forces a retry', async () => {
     const path = registry.tarballPath('a', '1.0.0')
     registry.fault(path, { resetAfterBytes: 1000, times: 1 })

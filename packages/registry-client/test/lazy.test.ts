@@ -1,0 +1,52 @@
+import type { Packument } from '@tote/types'
+import { describe, expect, it } from 'vitest'
+import { packumentFromText, packumentToText } from '../src/_lazy.js'
+
+const packument: Packument = {
+  name: '@s/a',
+  'dist-tags': { latest: '2.0.0', next: '3.0.0-rc.1' },
+  modified: '2024-01-01T00:00:00.000Z',
+  versions: {
+    '1.0.0': { name: '@s/a', version: '1.0.0', dist: { tarball: 'http://127.0.0.1/t1.tgz' } },
+    '2.0.0': {
+      name: '@s/a',
+      version: '2.0.0',
+      dependencies: { ünïcode: '^1 || "quoted"' },
+      dist: { tarball: 'http://127.0.0.1/t2.tgz', integrity: 'sha512-x' },
+    },
+    '3.0.0-rc.1': {
+      name: '@s/a',
+      version: '3.0.0-rc.1',
+      deprecated: 'no',
+      dist: { tarball: 'http://127.0.0.1/t3.tgz' },
+    },
+  },
+}
+
+describe('packument text (worker → main thread)', () => {
+  it('round-trips: the text is the packument JSON, and each version parses back on access', () => {
+    const text = packumentToText(packument)
+    expect(JSON.parse(text.text)).toEqual(packument)
+    const back = packumentFromText(text)
+    expect(Object.keys(back.versions)).toEqual(['1.0.0', '2.0.0', '3.0.0-rc.1'])
+    expect(back.versions['2.0.0']).toEqual(packument.versions['2.0.0'])
+    expect(back).toEqual(packument)
+    expect(JSON.parse(JSON.stringify(back))).toEqual(packument)
+  })
+
+  it('parses a version once, keeps it, and lets callers replace it', () => {
+    const back = packumentFromText(packumentToText(packument))
+    const first = back.versions['1.0.0']
+    expect(back.versions['1.0.0']).toBe(first)
+    expect(Object.getOwnPropertyDescriptor(back.versions, '1.0.0')).toMatchObject({
+      value: first,
+      writable: true,
+    })
+    expect(Object.getOwnPropertyDescriptor(back.versions, '2.0.0')?.get).toBeTypeOf('function')
+    const replacement = { name: '@s/a', version: '2.0.0', dist: { tarball: 'x' } }
+    back.versions['2.0.0'] = replacement
+    expect(back.versions['2.0.0']).toBe(replacement)
+    expect('3.0.0-rc.1' in back.versions).toBe(true)
+    expect({ ...back.versions }['3.0.0-rc.1']?.deprecated).toBe('no')
+  })
+})
