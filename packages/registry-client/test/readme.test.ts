@@ -7,7 +7,9 @@ import { createRegistryClient, type RegistryEvent } from '../src/index.js'
 
 it('README example: a packument, a retried tarball hashed while it streams', async () => {
   const registry = await createTestRegistry({
-    packages: { 'left-pad': { versions: { '1.3.0': { bin: 'cli.js', scripts: { install: 'node build.js' } } } } },
+    packages: {
+      'left-pad': { versions: { '1.3.0': { bin: 'cli.js', scripts: { install: 'node build.js' } } } },
+    },
   })
   const events: RegistryEvent[] = []
   const client = createRegistryClient({
