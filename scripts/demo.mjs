@@ -1,5 +1,6 @@
 // The Quick start's first command: runs tote's main job on examples/hello.
 import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -13,4 +14,9 @@ function run(args, cwd = example) {
 }
 
 run([process.execPath, tote, '--version'])
-run([process.execPath, tote, '--help'])
+// A fresh install each time: no lockfile, no node_modules (the cache in ~/.cache/tote is reused).
+rmSync(join(example, 'node_modules'), { recursive: true, force: true })
+rmSync(join(example, 'package-lock.json'), { force: true })
+run([process.execPath, tote, 'install'])
+run([process.execPath, tote, 'ci'])
+run([process.execPath, 'index.js'])
