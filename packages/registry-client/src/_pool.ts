@@ -81,6 +81,7 @@ function workerExecArgv(): string[] {
 
 interface Pending {
   resolve: (reply: WorkerReply) => void
+  reject: (error: unknown) => void
   emit: (event: RegistryEvent) => void
 }
 
@@ -96,10 +97,17 @@ export function createPackumentWorkers(
   const sessionSetup = { ...setup, settings: { ...setup.settings, connections } }
   const pending = new Map<number, Pending>()
   let nextId = 0
+  // A worker that dies (out of memory, a bug) fails what it was doing and every later load.
+  let broken: unknown
+  const fail = (error: unknown) => {
+    broken ??= error
+    for (const waiting of pending.values()) waiting.reject(error)
+    pending.clear()
+  }
   const ports = Array.from({ length: count }, () => {
     const { port1, port2 } = new MessageChannel()
     const session: WorkerSession = { setup: sessionSetup, port: port2 }
-    const done = pool.run(session, { transferList: [port2] })
+    const done = pool.run(session, { transferList: [port2] }).catch(fail)
     port1.on('message', (reply: WorkerReply) => {
       const waiting = pending.get(reply.id)
       if (!waiting) return
@@ -121,10 +129,11 @@ export function createPackumentWorkers(
       // A failed lookup is left to the worker, whose connect then fails and is retried and reported.
       const host = new URL(task.url).hostname
       const addresses = task.offline ? undefined : await dns.resolve(host).catch(() => undefined)
+      if (broken !== undefined) throw broken
       const id = nextId++
       const { port } = ports[id % ports.length]!
-      const reply = await new Promise<WorkerReply>((resolve) => {
-        pending.set(id, { resolve, emit })
+      const reply = await new Promise<WorkerReply>((resolve, reject) => {
+        pending.set(id, { resolve, reject, emit })
         for (const session of ports) session.port.ref()
         port.postMessage({ id, task, authorization, addresses } satisfies WorkerRequest)
       })

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -61,6 +61,18 @@ describe('worker mode', () => {
       await Promise.all([inWorker.close(), onThread.close()])
     }
     expect((await readdir(join(cacheDir, 'metadata-v1'))).sort()).toHaveLength(2)
+  })
+
+  it('fails loads instead of hanging when a worker dies', async () => {
+    const dying = join(cacheDir, 'dying-worker.mjs')
+    await writeFile(dying, "export default async () => { throw new Error('worker died') }\n")
+    const client = createRegistryClient({ registry: registry.url, workers: 1, workerScript: dying })
+    try {
+      await expect(client.getPackument('a')).rejects.toThrow('worker died')
+      await expect(client.getPackument('@s/b')).rejects.toThrow('worker died')
+    } finally {
+      await client.close()
+    }
   })
 
   it('carries ToteErrors across the thread boundary with their code and details', async () => {
