@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Packument } from '@tote/types'
 
 /** One file of `<cacheDir>/metadata-v1/`. */
@@ -59,16 +59,21 @@ export function isFresh(entry: CacheEntry, now = Date.now()): boolean {
  * a file), a few at a time, serialising each entry only when its turn comes so that the caller's
  * result is not held up. `flush()` waits for everything queued.
  */
-export function createCacheWriter(cacheDir: string, onError: (error: unknown) => void) {
+export function createCacheWriter(onError: (error: unknown) => void) {
   const pending: { file: string; content: () => string }[] = []
   const idle: (() => void)[] = []
   let running = 0
-  let folderReady: Promise<unknown> | undefined
+  const folders = new Map<string, Promise<unknown>>()
   const limit = 4
 
   async function write(file: string, content: () => string): Promise<void> {
-    folderReady ??= mkdir(join(cacheDir, CACHE_FOLDER), { recursive: true })
-    await folderReady
+    const folder = dirname(file)
+    let ready = folders.get(folder)
+    if (ready === undefined) {
+      ready = mkdir(folder, { recursive: true })
+      folders.set(folder, ready)
+    }
+    await ready
     const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`
     try {
       await writeFile(temp, content())

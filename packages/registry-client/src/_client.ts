@@ -76,8 +76,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const dns = createMemoisedLookup()
   const dispatcher = createDispatcher(settings, dns.lookup)
   const context: HttpContext = { dispatcher, policy, userAgent, authHeaderFor, emit }
-  const cacheWriter =
-    options.cacheDir === undefined ? undefined : createCacheWriter(options.cacheDir, () => {})
+  // A cache that cannot be written is only slower next time: write errors are dropped.
+  const cacheWriter = options.cacheDir === undefined ? undefined : createCacheWriter(() => {})
   const workers = createPackumentWorkers(
     options.workers ?? defaultWorkerCount(),
     { settings, policy, userAgent },
@@ -112,9 +112,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       acceptGzip,
     }
     if (workers) {
-      const { packument, cacheText } = await counted(() => workers.load(task, authHeaderFor(url), emit, dns))
-      if (cacheText !== undefined && task.cacheFile !== undefined) cacheWriter?.add(task.cacheFile, cacheText)
-      return packument
+      // The worker writes the cache file itself.
+      return counted(() => workers.load(task, authHeaderFor(url), emit, dns))
     }
     const result = await counted(() => loadPackument(context, task))
     const { cacheEntry } = result

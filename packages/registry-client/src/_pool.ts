@@ -34,8 +34,6 @@ export interface WorkerReply {
   id: number
   event?: RegistryEvent
   packumentText?: PackumentText
-  /** Cache file text before the packument's own JSON, when a cache file is to be written. */
-  cachePrefix?: string
   error?: SerialisedError
 }
 
@@ -45,7 +43,7 @@ export interface PackumentWorkers {
     authorization: string | undefined,
     emit: (event: RegistryEvent) => void,
     dns: MemoisedLookup,
-  ): Promise<{ packument: Packument; cacheText?: (() => string) | undefined }>
+  ): Promise<Packument>
   close(): Promise<void>
 }
 
@@ -138,12 +136,7 @@ export function createPackumentWorkers(
         port.postMessage({ id, task, authorization, addresses } satisfies WorkerRequest)
       })
       if (reply.error) throw deserialiseError(reply.error)
-      const text = reply.packumentText!
-      const prefix = reply.cachePrefix
-      return {
-        packument: packumentFromText(text),
-        cacheText: prefix === undefined ? undefined : () => `${prefix}${text.text}}`,
-      }
+      return packumentFromText(reply.packumentText!)
     },
     async close() {
       for (const { port } of ports) port.postMessage('close')

@@ -4,6 +4,7 @@
 // the per-task bookkeeping of a pool task.
 import type { ToteError } from '@tote/types'
 import { isToteError } from '@tote/types'
+import { createCacheWriter } from './_cache.js'
 import { createDispatcher } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
 import { serialiseError } from './_errors.js'
@@ -15,6 +16,8 @@ import type { WorkerReply, WorkerRequest, WorkerSession } from './_pool.js'
 export default function session({ setup, port }: WorkerSession): Promise<void> {
   const dns = createMemoisedLookup()
   const dispatcher = createDispatcher(setup.settings, dns.lookup)
+  // Cache files are written here, after the answer has gone, and flushed when the session closes.
+  const cacheWriter = createCacheWriter(() => {})
 
   async function load(request: WorkerRequest): Promise<WorkerReply> {
     const { id, task, authorization, addresses } = request
@@ -31,11 +34,14 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
     try {
       const { packument, cacheEntry } = await loadPackument(context, task)
       const packumentText = packumentToText(packument)
-      const cachePrefix =
-        cacheEntry && task.cacheFile !== undefined
-          ? `${JSON.stringify(cacheEntry).slice(0, -1)},"packument":`
-          : undefined
-      return { id, packumentText, ...(cachePrefix === undefined ? {} : { cachePrefix }) }
+      if (cacheEntry && task.cacheFile !== undefined) {
+        const { text } = packumentText
+        cacheWriter.add(
+          task.cacheFile,
+          () => `${JSON.stringify(cacheEntry).slice(0, -1)},"packument":${text}}`,
+        )
+      }
+      return { id, packumentText }
     } catch (error) {
       if (isToteError(error)) return { id, error: serialiseError(error as ToteError) }
       return { id, error: { code: 'EINTERNAL', message: String(error), hint: undefined, details: {} } }
@@ -46,7 +52,7 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
     port.on('message', (request: WorkerRequest | 'close') => {
       if (request === 'close') {
         port.close()
-        dispatcher.close().then(() => resolve())
+        Promise.all([cacheWriter.flush(), dispatcher.close()]).then(() => resolve())
         return
       }
       load(request).then((reply) =>
