@@ -15,8 +15,5 @@ function run(command, args) {
   execFileSync(command, args, { cwd: root, stdio: 'inherit', env })
 }
 
-// Not --frozen-lockfile: with it, pnpm 12 insists on recording its own version in the lockfile,
-// which it cannot do against this registry mirror ("publishes no pnpm 12.21.0"), and stops. CI
-// checks instead that the install left pnpm-lock.yaml unchanged (.ci/run).
-run(npx, ['-y', packageManager, 'install', '--no-frozen-lockfile'])
+run(npx, ['-y', packageManager, 'install', '--frozen-lockfile'])
 run(join(root, 'node_modules', '.bin', 'turbo'), ['run', 'build', '--output-logs=errors-only'])
