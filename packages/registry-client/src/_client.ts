@@ -6,7 +6,7 @@ import { createDispatcher } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
 import { type HttpContext, httpGet } from './_http.js'
 import { loadPackument, type PackumentTask } from './_packument.js'
-import { createPackumentWorkers, defaultWorkerCount, workerEntry } from './_pool.js'
+import { createPackumentWorkers, defaultWorkerCount, type PackumentWorkers, workerEntry } from './_pool.js'
 import type { RetryPolicy } from './_retry.js'
 import type { FetchTarballOptions, RegistryClient, RegistryClientOptions, TarballSink } from './types.js'
 
@@ -78,11 +78,21 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const context: HttpContext = { dispatcher, policy, userAgent, authHeaderFor, emit }
   // A cache that cannot be written is only slower next time: write errors are dropped.
   const cacheWriter = options.cacheDir === undefined ? undefined : createCacheWriter(() => {})
-  const workers = createPackumentWorkers(
-    options.workers ?? defaultWorkerCount(),
-    { settings, policy, userAgent },
-    workerEntry(options.workerScript),
-  )
+  // Started with the first packument: a client that only fetches tarballs (an install from a
+  // lockfile) never pays for starting threads.
+  let workers: PackumentWorkers | undefined
+  let workersStarted = false
+  function packumentWorkers(): PackumentWorkers | undefined {
+    if (!workersStarted) {
+      workersStarted = true
+      workers = createPackumentWorkers(
+        options.workers ?? defaultWorkerCount(),
+        { settings, policy, userAgent },
+        workerEntry(options.workerScript),
+      )
+    }
+    return workers
+  }
   const acceptGzip = options.acceptGzip ?? true
 
   const packuments = new Map<string, Promise<Packument>>()
@@ -111,9 +121,10 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       preferOnline: options.preferOnline ?? false,
       acceptGzip,
     }
-    if (workers) {
+    const pool = packumentWorkers()
+    if (pool) {
       // The worker writes the cache file itself.
-      return counted(() => workers.load(task, authHeaderFor(url), emit, dns))
+      return counted(() => pool.load(task, authHeaderFor(url), emit, dns))
     }
     const result = await counted(() => loadPackument(context, task))
     const { cacheEntry } = result

@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls'
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import type { LookupFunction } from './_dns.js'
 
@@ -19,8 +20,10 @@ export interface ConnectionSettings {
  * through a memoised DNS lookup; through a proxy when one is configured (hosts in `noProxy` bypass it).
  */
 export function createDispatcher(settings: ConnectionSettings, lookup: LookupFunction): Dispatcher {
+  // One TLS context for every connection: built per connection, 140 CA certificates from a cafile
+  // cost ~70 ms each time (1.1 s of CPU for one install, measured).
   const tls = {
-    ...(settings.ca === undefined ? {} : { ca: settings.ca }),
+    ...(settings.ca === undefined ? {} : { secureContext: createSecureContext({ ca: settings.ca }) }),
     rejectUnauthorized: settings.strictSSL,
   }
   const agentOptions = {

@@ -51,10 +51,11 @@ export function normaliseBin(bin: unknown, packageName: string): Record<string, 
   return found ? clean : undefined
 }
 
-function licenseOf(value: unknown): string | undefined {
+/** npm's lockfile keeps a string, the `type` of an object, and a (rare, old) array as it is. */
+function licenseOf(value: unknown): string | string[] | undefined {
   if (typeof value === 'string') return value
   if (isObject(value) && typeof value.type === 'string') return value.type
-  return undefined
+  return Array.isArray(value) ? stringList(value) : undefined
 }
 
 function hasInstallScript(version: Json): boolean {
@@ -97,7 +98,8 @@ export function reduceManifest(version: Json, packageName: string, key: string):
   else if (Array.isArray(bundle)) manifest.bundleDependencies = stringList(bundle) ?? []
   const bin = normaliseBin(version.bin, name)
   if (bin) manifest.bin = bin
-  const engines = stringMap(version.engines)
+  // An array of strings is an old form npm keeps in the lockfile as it is.
+  const engines = Array.isArray(version.engines) ? stringList(version.engines) : stringMap(version.engines)
   if (engines) manifest.engines = engines
   const os = stringList(version.os)
   if (os) manifest.os = os
@@ -112,6 +114,9 @@ export function reduceManifest(version: Json, packageName: string, key: string):
   }
   if (version.funding !== undefined) manifest.funding = version.funding
   if (hasInstallScript(version)) manifest.hasInstallScript = true
+  const workspaces = version.workspaces
+  if (Array.isArray(workspaces)) manifest.workspaces = stringList(workspaces) ?? []
+  else if (isObject(workspaces)) manifest.workspaces = workspaces
   return manifest
 }
 

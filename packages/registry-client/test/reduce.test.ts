@@ -9,6 +9,31 @@ const dist = {
 }
 
 describe('reducePackument', () => {
+  it('keeps the old array forms of engines and license, and workspaces, as npm's lockfile does', () => {
+    const packument = reducePackument(
+      {
+        name: 'old',
+        'dist-tags': { latest: '1.0.0' },
+        versions: {
+          '1.0.0': {
+            name: 'old',
+            version: '1.0.0',
+            engines: ['node >= 0.8.0'],
+            license: ['MIT', 'Apache2'],
+            workspaces: ['packages/*'],
+            dist: { tarball: 'http://127.0.0.1/old.tgz' },
+          },
+        },
+      },
+      'old',
+    )
+    expect(packument?.versions['1.0.0']).toMatchObject({
+      engines: ['node >= 0.8.0'],
+      license: ['MIT', 'Apache2'],
+      workspaces: ['packages/*'],
+    })
+  })
+
   it('keeps the manifest fields and drops everything else', () => {
     const packument = reducePackument(
       {

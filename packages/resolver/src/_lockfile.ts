@@ -118,8 +118,7 @@ function manifestEntry(node: Node, manifest: PackageManifest, options: EntryOpti
       (entry as Record<string, unknown>)[field] = normalized(field, manifest[field])
   }
   // not a PackageManifest field, but npm copies it when a client passes it through
-  const workspaces = (manifest as unknown as Record<string, unknown>).workspaces
-  if (nonEmpty(workspaces)) entry.workspaces = workspaces
+  if (nonEmpty(manifest.workspaces)) entry.workspaces = manifest.workspaces
   return entry
 }
 
@@ -142,8 +141,9 @@ export function integrityOf(manifest: PackageManifest): string | undefined {
   return undefined
 }
 
-function licenseOf(license: unknown): string | undefined {
+function licenseOf(license: unknown): string | string[] | undefined {
   if (typeof license === 'string') return license || undefined
+  if (Array.isArray(license)) return license.length > 0 ? (license as string[]) : undefined
   if (license && typeof license === 'object' && typeof (license as { type?: unknown }).type === 'string') {
     return (license as { type: string }).type
   }

@@ -39,13 +39,17 @@ export interface PackageManifest {
   bundleDependencies?: string[] | boolean
   /** Command name → path inside the package, already normalised from the string form. */
   bin?: Record<string, string>
-  engines?: Record<string, string>
+  /** Usually a map; a few old packages have an array of strings, which npm keeps as is. */
+  engines?: Record<string, string> | string[]
   os?: string[]
   cpu?: string[]
   libc?: string[]
-  license?: string
+  /** An SPDX expression; an array for a few old packages, which npm keeps as is. */
+  license?: string | string[]
   deprecated?: string
   funding?: unknown
+  /** The package's own workspaces field, which npm copies into the lockfile. */
+  workspaces?: string[] | Record<string, unknown>
   /** True when the package has preinstall/install/postinstall scripts or a binding.gyp. */
   hasInstallScript?: boolean
   dist: PackageDist
@@ -83,18 +87,19 @@ export interface LockfilePackage {
   hasInstallScript?: boolean
   hasShrinkwrap?: boolean
   deprecated?: string
-  license?: string
+  license?: string | string[]
   dependencies?: DependencyMap
   devDependencies?: DependencyMap
   optionalDependencies?: DependencyMap
   peerDependencies?: DependencyMap
   peerDependenciesMeta?: Record<string, { optional?: boolean }>
   bin?: Record<string, string>
-  engines?: Record<string, string>
+  engines?: Record<string, string> | string[]
   os?: string[]
   cpu?: string[]
   libc?: string[]
   funding?: unknown
+  workspaces?: string[] | Record<string, unknown>
   /** Anything else npm wrote, kept so that a read-then-write does not lose it. */
   [field: string]: unknown
 }
