@@ -9,7 +9,7 @@ const dist = {
 }
 
 describe('reducePackument', () => {
-  it('keeps the old array forms of engines and license, and workspaces, as npm's lockfile does', () => {
+  it('keeps the old array forms of engines and license, and workspaces, as the npm lockfile does', () => {
     const packument = reducePackument(
       {
         name: 'old',
