@@ -43,6 +43,11 @@ function installOptions(): Record<string, OptionSpec> {
       type: 'boolean',
       description: 'Run no lifecycle scripts (tote does not run them yet)',
     },
+    trace: {
+      type: 'string',
+      arg: 'file',
+      description: 'Write a Chrome trace (Perfetto) of every job; with --verbose, a summary per stage',
+    },
     'linker-strategy': {
       type: 'string',
       arg: 'auto|hardlink|copy|reflink',

@@ -10,6 +10,7 @@ import { type CloneStrategy, createScheduler, type ScheduledPackage, type Schedu
 import { type Lockfile, ToteError } from '@tote/types'
 import { planInstall } from './_plan.js'
 import type { Reporter } from './_reporter.js'
+import { type Tracer, traced } from './_trace.js'
 import { workerFiles } from './_workers.js'
 
 export const CLONE_STRATEGIES: readonly CloneStrategy[] = ['auto', 'reflink', 'hardlink', 'copy']
@@ -28,6 +29,7 @@ export function createInstallScheduler(
   config: ToteConfig,
   reporter: Reporter,
   strategy: CloneStrategy,
+  tracer?: Tracer,
 ): Scheduler {
   const downloader = createDownloader(client)
   return createScheduler(
@@ -39,6 +41,16 @@ export function createInstallScheduler(
       onEvent(event) {
         if (event.type === 'warning') reporter.warn(event.warning)
         else if (event.type === 'job-end') {
+          if (tracer) {
+            const args = {
+              packages: event.packages,
+              ...(event.bytes ? { bytes: event.bytes } : {}),
+              ...(event.files ? { files: event.files } : {}),
+            }
+            if (event.thread === 0 && event.kind === 'download')
+              tracer.asyncSpan(event.kind, event.id, event.start, event.end, args)
+            else tracer.span(event.kind, event.id, event.start, event.end, event.thread, args)
+          }
           if (event.kind === 'download') reporter.progress.downloaded++
           reporter.progress.linked += event.packages
           reporter.update()
@@ -59,8 +71,9 @@ export async function installNodeModules(options: {
   config: ToteConfig
   scheduler: Scheduler
   reporter: Reporter
+  tracer?: Tracer | undefined
 }): Promise<NodeModulesResult> {
-  const { projectDir, lockfile, config, scheduler, reporter } = options
+  const { projectDir, lockfile, config, scheduler, reporter, tracer } = options
   const plan = planInstall(lockfile, { projectDir, omit: config.omit, registryFor: config.registryFor })
   const nodeModules = join(projectDir, 'node_modules')
   const hiddenPath = join(nodeModules, '.package-lock.json')
@@ -87,29 +100,33 @@ export async function installNodeModules(options: {
   reporter.progress.total = toPlace.length
   reporter.phase('installing')
   const failedOptional = new Set<string>()
-  const stats = await scheduler.install(toPlace, {
-    isOptional: (pkg) => plan.optional.has(pkg.path),
-    onOptionalFailure(pkg, error) {
-      failedOptional.add(pkg.path)
-      reporter.warn({
-        code: 'EOPTIONALFAILED',
-        message: `optional dependency ${pkg.name}@${pkg.version} failed to install and was skipped: ${(error as Error).message}`,
-      })
-    },
-  })
+  const stats = await traced(tracer, 'phase', 'place packages', () =>
+    scheduler.install(toPlace, {
+      isOptional: (pkg) => plan.optional.has(pkg.path),
+      onOptionalFailure(pkg, error) {
+        failedOptional.add(pkg.path)
+        reporter.warn({
+          code: 'EOPTIONALFAILED',
+          message: `optional dependency ${pkg.name}@${pkg.version} failed to install and was skipped: ${(error as Error).message}`,
+        })
+      },
+    }),
+  )
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
-  await linkBins({
-    projectDir,
-    packages: installed
-      .filter((pkg) => pkg.bin)
-      .map((pkg) => ({
-        path: pkg.path,
-        name: pkg.name,
-        version: pkg.version,
-        ...(pkg.bin ? { bin: pkg.bin } : {}),
-      })),
-    onWarning: (warning) => reporter.warn(warning),
-  })
+  await traced(tracer, 'phase', 'link bins', () =>
+    linkBins({
+      projectDir,
+      packages: installed
+        .filter((pkg) => pkg.bin)
+        .map((pkg) => ({
+          path: pkg.path,
+          name: pkg.name,
+          version: pkg.version,
+          ...(pkg.bin ? { bin: pkg.bin } : {}),
+        })),
+      onWarning: (warning) => reporter.warn(warning),
+    }),
+  )
   if (installed.length > 0) {
     const installedPaths = new Set(installed.map((pkg) => pkg.path))
     await writeLockfile(

@@ -9,6 +9,7 @@ import { configFlags, createReporterFor } from './_context.js'
 import { CLONE_STRATEGIES } from './_install.js'
 import type { Reporter } from './_reporter.js'
 import { registryClientOptions } from './_stages.js'
+import { createTracer, type Tracer } from './_trace.js'
 
 /** What every installing command starts from. */
 export interface Session {
@@ -19,6 +20,9 @@ export interface Session {
   lockPath: string
   client: RegistryClient
   cloneStrategy: CloneStrategy
+  /** Set with --trace FILE: every job's span, written at the end. */
+  tracer: Tracer | undefined
+  tracePath: string | undefined
 }
 
 export async function openSession(context: CommandContext): Promise<Session> {
@@ -27,11 +31,22 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context.values) })
   const project = await readProjectManifest(config.projectDir)
+  const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
+  const tracer = tracePath ? createTracer() : undefined
   const client = createRegistryClient(
     registryClientOptions(config, (event) => {
       if (event.type === 'request-start') reporter.progress.inFlight++
       else if (event.type === 'request-end') {
         reporter.progress.inFlight--
+        if (tracer) {
+          const end = performance.timeOrigin + performance.now()
+          const kind = event.url.endsWith('.tgz') ? 'http tarball' : 'http packument'
+          tracer.asyncSpan(kind, event.url.slice(event.url.lastIndexOf('/') + 1), end - event.ms, end, {
+            url: event.url,
+            status: event.status,
+            bytes: event.bytes,
+          })
+        }
         reporter.debug(`GET ${event.url} ${event.status} ${event.bytes} B ${Math.round(event.ms)} ms`)
       } else if (event.type === 'retry') {
         reporter.debug(`retry ${event.attempt} of ${event.url} in ${event.delay} ms: ${event.reason}`)
@@ -47,6 +62,22 @@ export async function openSession(context: CommandContext): Promise<Session> {
     lockPath: join(config.projectDir, 'package-lock.json'),
     client,
     cloneStrategy,
+    tracer,
+    tracePath,
+  }
+}
+
+/** Writes the --trace file, and with --verbose prints where the time went. */
+export async function finishTrace(session: Session): Promise<void> {
+  const { tracer, tracePath, reporter } = session
+  if (!tracer || !tracePath) return
+  await tracer.write(tracePath)
+  reporter.debug(`trace written to ${tracePath} (open it in https://ui.perfetto.dev)`)
+  const rows = tracer.summary().sort((a, b) => a.firstMs - b.firstMs)
+  for (const row of rows) {
+    reporter.debug(
+      `${row.category.padEnd(16)} ${String(row.jobs).padStart(6)} jobs, busy ${(row.busyMs / 1000).toFixed(2)}s, from ${(row.firstMs / 1000).toFixed(2)}s to ${(row.lastMs / 1000).toFixed(2)}s`,
+    )
   }
 }
 

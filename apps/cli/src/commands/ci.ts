@@ -5,7 +5,7 @@ import { isLockfileInSync, readLockfile } from '@tote/lockfile'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
 import { createInstallScheduler, installNodeModules } from '../_install.js'
-import { openSession, reportInstalled } from '../_session.js'
+import { finishTrace, openSession, reportInstalled } from '../_session.js'
 
 /**
  * `tote ci`: installs exactly what package-lock.json says, into an empty node_modules. Fails, and
@@ -34,7 +34,7 @@ export async function run(context: CommandContext): Promise<number> {
     }
     const nodeModules = join(config.projectDir, 'node_modules')
     if (existsSync(nodeModules)) await rm(nodeModules, { recursive: true, force: true })
-    const scheduler = createInstallScheduler(client, config, reporter, session.cloneStrategy)
+    const scheduler = createInstallScheduler(client, config, reporter, session.cloneStrategy, session.tracer)
     try {
       const result = await installNodeModules({
         projectDir: config.projectDir,
@@ -42,9 +42,11 @@ export async function run(context: CommandContext): Promise<number> {
         config,
         scheduler,
         reporter,
+        tracer: session.tracer,
       })
       reporter.stop()
       reportInstalled(session, result)
+      await finishTrace(session)
     } finally {
       await scheduler.close()
     }

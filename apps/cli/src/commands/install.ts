@@ -3,7 +3,8 @@ import { createResolver } from '@tote/resolver'
 import type { CommandContext } from '../_commands.js'
 import { createInstallScheduler, installNodeModules } from '../_install.js'
 import { currentPlatform, platformMatches } from '../_plan.js'
-import { elapsed, openSession, reportInstalled } from '../_session.js'
+import { elapsed, finishTrace, openSession, reportInstalled } from '../_session.js'
+import { traced } from '../_trace.js'
 
 /**
  * `tote install`: resolves (reusing an up-to-date lockfile as is), writes package-lock.json, then
@@ -17,7 +18,7 @@ export async function run(context: CommandContext): Promise<number> {
   const platform = currentPlatform()
   const scheduler = lockfileOnly
     ? undefined
-    : createInstallScheduler(client, config, reporter, session.cloneStrategy)
+    : createInstallScheduler(client, config, reporter, session.cloneStrategy, session.tracer)
   try {
     const existing = await readLockfile(session.lockPath)
     const before = existing === undefined ? undefined : stringifyLockfile(existing, project.format)
@@ -53,7 +54,9 @@ export async function run(context: CommandContext): Promise<number> {
       },
     )
     reporter.phase('resolving')
-    const { lockfile, stats } = await resolver.resolve(project.manifest, { lockfile: existing })
+    const { lockfile, stats } = await traced(session.tracer, 'phase', 'resolve', () =>
+      resolver.resolve(project.manifest, { lockfile: existing }),
+    )
     const lockChanged = stringifyLockfile(lockfile, project.format) !== before
     if (lockChanged) await writeLockfile(session.lockPath, lockfile, project.format)
     if (lockfileOnly || !scheduler) {
@@ -62,6 +65,7 @@ export async function run(context: CommandContext): Promise<number> {
       reporter.info(
         `resolved ${stats.packages} packages (${stats.packuments} packuments) in ${elapsed(session)}; ${what}`,
       )
+      await finishTrace(session)
       return 0
     }
     const result = await installNodeModules({
@@ -70,9 +74,11 @@ export async function run(context: CommandContext): Promise<number> {
       config,
       scheduler,
       reporter,
+      tracer: session.tracer,
     })
     reporter.stop()
     reportInstalled(session, result)
+    await finishTrace(session)
     return 0
   } finally {
     reporter.stop()
