@@ -2,9 +2,9 @@ import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { type CacheEntry, cacheFileFor, createCacheWriter } from './_cache.js'
 import type { ConnectionSettings } from './_dispatcher.js'
-import { createDispatcher } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
 import { type HttpContext, httpGet } from './_http.js'
+import { createLazyDispatcher } from './_lazy-dispatcher.js'
 import { loadPackument, type PackumentTask } from './_packument.js'
 import { createPackumentWorkers, defaultWorkerCount, type PackumentWorkers, workerEntry } from './_pool.js'
 import type { RetryPolicy } from './_retry.js'
@@ -74,7 +74,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const userAgent =
     options.userAgent ?? `tote/${VERSION} node/${process.version} ${process.platform} ${process.arch}`
   const dns = createMemoisedLookup()
-  const dispatcher = createDispatcher(settings, dns.lookup)
+  const dispatcher = createLazyDispatcher(settings, dns.lookup)
   const context: HttpContext = { dispatcher, policy, userAgent, authHeaderFor, emit }
   // A cache that cannot be written is only slower next time: write errors are dropped.
   const cacheWriter = options.cacheDir === undefined ? undefined : createCacheWriter(() => {})

@@ -1,5 +1,4 @@
 import { ToteError } from '@tote/types'
-import type { Dispatcher } from 'undici'
 import {
   httpError,
   type NetworkErrorKind,
@@ -7,12 +6,13 @@ import {
   networkErrorKind,
   type RequestSubject,
 } from './_errors.js'
+import type { RequestDispatcher } from './_lazy-dispatcher.js'
 import { backoffDelay, isRetryableStatus, type RetryPolicy, retryAfterDelay, sleep } from './_retry.js'
 import type { RegistryEvent } from './types.js'
 
 /** What a {@link httpGet} needs besides the request itself. */
 export interface HttpContext {
-  dispatcher: Dispatcher
+  dispatcher: RequestDispatcher
   policy: RetryPolicy
   userAgent: string
   /** Authorization header value for one URL (each redirect hop asks again). */

@@ -5,17 +5,17 @@
 import type { ToteError } from '@tote/types'
 import { isToteError } from '@tote/types'
 import { createCacheWriter } from './_cache.js'
-import { createDispatcher } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
 import { serialiseError } from './_errors.js'
 import type { HttpContext } from './_http.js'
 import { packumentToText } from './_lazy.js'
+import { createLazyDispatcher } from './_lazy-dispatcher.js'
 import { loadPackument } from './_packument.js'
 import type { WorkerReply, WorkerRequest, WorkerSession } from './_pool.js'
 
 export default function session({ setup, port }: WorkerSession): Promise<void> {
   const dns = createMemoisedLookup()
-  const dispatcher = createDispatcher(setup.settings, dns.lookup)
+  const dispatcher = createLazyDispatcher(setup.settings, dns.lookup)
   // Cache files are written here, after the answer has gone, and flushed when the session closes.
   const cacheWriter = createCacheWriter(() => {})
 
