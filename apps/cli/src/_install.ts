@@ -124,7 +124,9 @@ export async function installNodeModules(options: {
           version: pkg.version,
           ...(pkg.bin ? { bin: pkg.bin } : {}),
         })),
-      onWarning: (warning) => reporter.warn(warning),
+      // npm picks one bin silently when two packages at one level claim a name; tote too, unless --verbose.
+      onWarning: (warning) =>
+        warning.code === 'EBINCONFLICT' ? reporter.debug(warning.message) : reporter.warn(warning),
     }),
   )
   if (installed.length > 0) {
@@ -134,9 +136,9 @@ export async function installNodeModules(options: {
       hiddenLockfile(lockfile, { isInstalled: (path) => installedPaths.has(path) }),
     )
   }
-  const withScripts = installed
-    .filter((pkg) => pkg.hasInstallScript)
-    .map((pkg) => `${pkg.name}@${pkg.version}`)
+  const withScripts = [
+    ...new Set(installed.filter((pkg) => pkg.hasInstallScript).map((pkg) => `${pkg.name}@${pkg.version}`)),
+  ]
   return { added: stats.packages, kept, removed, downloaded: stats.downloaded, withScripts }
 }
 

@@ -150,6 +150,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     const { signal, isOptional = () => false } = installOptions
     // Threads cost more to start than a small install takes on this one.
     if (options.workers === undefined && !pool) inline = packages.length < INLINE_BELOW
+    else if (!inline) pool ??= startPool()
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
     interface Group {
       request: ScheduledPackage
@@ -239,6 +240,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   return {
     prefetch,
     install,
+    warmUp(expectedPackages) {
+      if (!inline && !pool && (options.workers !== undefined || expectedPackages >= INLINE_BELOW)) startPool()
+    },
     async close() {
       controller.abort(new Error('scheduler closed'))
       await pool?.destroy()

@@ -92,6 +92,11 @@ export interface Scheduler {
   /** Starts fetching a package into the cache now; once per integrity, however often asked. */
   prefetch(request: PrefetchRequest): void
   /**
+   * Starts the worker threads now when an install of this size will use them, so that their
+   * start-up (hundreds of ms) overlaps reading and planning the lockfile.
+   */
+  warmUp(expectedPackages: number): void
+  /**
    * Puts every package at its `destDir`: cache hits are cloned at once, misses are downloaded,
    * unpacked into the cache and cloned as each arrives. Rejects on the first fatal error, after
    * cancelling what has not started.

@@ -14,6 +14,7 @@ import { finishTrace, openSession, reportInstalled } from '../_session.js'
 export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context)
   const { reporter, config, project, client } = session
+  const scheduler = createInstallScheduler(client, config, reporter, session.cloneStrategy, session.tracer)
   try {
     const lockfile = await readLockfile(session.lockPath)
     if (!lockfile) {
@@ -21,6 +22,7 @@ export async function run(context: CommandContext): Promise<number> {
         hint: 'Run `tote install` first to write one, and commit it.',
       })
     }
+    scheduler.warmUp(Object.keys(lockfile.packages).length)
     const sync = isLockfileInSync(lockfile, project.manifest)
     if (!sync.inSync) {
       throw new ToteError(
@@ -34,25 +36,20 @@ export async function run(context: CommandContext): Promise<number> {
     }
     const nodeModules = join(config.projectDir, 'node_modules')
     if (existsSync(nodeModules)) await rm(nodeModules, { recursive: true, force: true })
-    const scheduler = createInstallScheduler(client, config, reporter, session.cloneStrategy, session.tracer)
-    try {
-      const result = await installNodeModules({
-        projectDir: config.projectDir,
-        lockfile,
-        config,
-        scheduler,
-        reporter,
-        tracer: session.tracer,
-      })
-      reporter.stop()
-      reportInstalled(session, result)
-      await finishTrace(session)
-    } finally {
-      await scheduler.close()
-    }
+    const result = await installNodeModules({
+      projectDir: config.projectDir,
+      lockfile,
+      config,
+      scheduler,
+      reporter,
+      tracer: session.tracer,
+    })
+    reporter.stop()
+    reportInstalled(session, result)
+    await finishTrace(session)
     return 0
   } finally {
     reporter.stop()
-    await client.close()
+    await Promise.all([scheduler.close(), client.close()])
   }
 }

@@ -21,6 +21,7 @@ export async function run(context: CommandContext): Promise<number> {
     : createInstallScheduler(client, config, reporter, session.cloneStrategy, session.tracer)
   try {
     const existing = await readLockfile(session.lockPath)
+    if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
     const before = existing === undefined ? undefined : stringifyLockfile(existing, project.format)
     const resolver = createResolver(
       { getPackument: client.getPackument },
