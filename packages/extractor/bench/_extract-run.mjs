@@ -4,14 +4,18 @@
 // TypeScript loader runs in the process or its workers while it is timed.
 // With `pipeline`, each tarball is also read from disk (async, 16 at a time, standing in for the
 // download) and its sha512 checked on the main thread before it is extracted, as the installer does.
-//   node bench/_extract-run.mjs <folder> <dest> <workers: 0 | 1 | 2 ...> [pipeline]
+// With a dist folder, runs that build instead of ../dist (the bench's "before" modes).
+//   node bench/_extract-run.mjs <folder> <dest> <workers: 0 | 1 | 2 ...> <all | pipeline> [dist]
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { createExtractor } from '../dist/index.js'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
-const [folder, dest, workersArgument, pipeline] = process.argv.slice(2)
+const [folder, dest, workersArgument, pipeline, dist] = process.argv.slice(2)
+const { createExtractor } = await import(
+  dist ? pathToFileURL(join(resolve(dist), 'index.js')).href : '../dist/index.js'
+)
 const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'))
 const tarballs = manifest.map((entry) => new Uint8Array(readFileSync(entry.file)))
 

@@ -1,5 +1,7 @@
 // Measures gunzip variants and whole extractions of the sample from fetch-tarballs.ts. Not a test.
-//   pnpm build && node --import tsx bench/extract.ts [folder] [rounds] [phases: gunzip,parse,extract,pipeline]
+//   pnpm build && node --import tsx bench/extract.ts [folder] [rounds] [phases: gunzip,parse,extract,pipeline] [before]
+// `before`: the dist/ folder of an earlier build (copied somewhere where it still resolves @tote/types
+// and tinypool, e.g. node_modules/.bench-before/dist); the extract and pipeline phases then run it too.
 // Wall and CPU (user + system of the whole process, worker threads included) per run; modes are
 // rotated between rounds so that a noisy neighbour does not always hit the same one.
 import { execFileSync } from 'node:child_process'
@@ -8,23 +10,24 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { gunzip } from 'node:zlib'
+import { gunzip, gunzipSync } from 'node:zlib'
 import { parseTar } from 'nanotar'
 import { extractTarballSync } from '../src/_extract.js'
-import { type GunzipStrategy, tarBytes } from '../src/_gunzip.js'
-import { readTar } from '../src/_tar.js'
+import { inflateTarball } from '../src/_inflate.js'
+import { readTar, TarReader } from '../src/_tar.js'
 import type { SampleTarball } from './fetch-tarballs.js'
 
 const [
   folder = '/tmp/tote-extractor-bench',
   roundsArgument = '3',
   phasesArgument = 'gunzip,parse,extract,pipeline',
+  before,
 ] = process.argv.slice(2)
 const rounds = Number(roundsArgument)
 const phases = new Set(phasesArgument.split(','))
 const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as SampleTarball[]
 const tarballs = manifest.map((entry) => new Uint8Array(readFileSync(entry.file)))
-const tars = tarballs.map((tarball) => tarBytes(tarball))
+const tars = tarballs.map((tarball) => gunzipSync(tarball))
 // A new output folder each time: deleting the last one here would slow file creation for minutes.
 const out = join(folder, `out-${Date.now()}`)
 mkdirSync(out)
@@ -77,8 +80,33 @@ async function compare(title: string, modes: Record<string, () => unknown>): Pro
   }
 }
 
-function gunzipAll(strategy: GunzipStrategy): void {
-  for (const tarball of tarballs) tarBytes(tarball, undefined, strategy)
+/** The gzip trailer's size, capped at 256 KiB: the chunk size the extractor gave gunzipSync before. */
+function cappedChunk(gzip: Uint8Array): number {
+  const n = gzip.length
+  const size = (gzip[n - 4]! | (gzip[n - 3]! << 8) | (gzip[n - 2]! << 16) | (gzip[n - 1]! << 24)) >>> 0
+  return Math.min(256 * 1024, Math.max(8 * 1024, size + 1))
+}
+
+function gunzipSyncAll(chunkSize?: number): void {
+  for (const tarball of tarballs) gunzipSync(tarball, { chunkSize: chunkSize ?? cappedChunk(tarball) })
+}
+
+function handleAll(outputSize: number): void {
+  for (const tarball of tarballs) inflateTarball(tarball, () => {}, { path: 'handle', outputSize })
+}
+
+const ignoreData = { entry: () => false, data: () => {}, entryEnd: () => {} }
+
+/** Gunzip and read every entry header, as an extraction does, writing nothing. */
+function gunzipAndRead(path: 'before' | 'handle'): void {
+  for (const tarball of tarballs) {
+    if (path === 'before') readTar(gunzipSync(tarball, { chunkSize: cappedChunk(tarball) }))
+    else {
+      const reader = new TarReader(ignoreData)
+      inflateTarball(tarball, (chunk, length) => reader.write(chunk, 0, length), { path: 'handle' })
+      reader.end()
+    }
+  }
 }
 
 async function decompressionStream(tarball: Uint8Array): Promise<ArrayBuffer> {
@@ -88,12 +116,24 @@ async function decompressionStream(tarball: Uint8Array): Promise<ArrayBuffer> {
 
 /** One whole extraction in a fresh process (cold code, a new pool), as an install runs it. */
 let runCount = 0
-function extractInProcess(workers: number, pipeline = false): Run {
+function extractInProcess(workers: number, pipeline = false, dist?: string): Run {
   const dest = join(out, String(runCount++))
   const script = fileURLToPath(new URL('./_extract-run.mjs', import.meta.url))
-  const args = [script, folder, dest, String(workers), ...(pipeline ? ['pipeline'] : [])]
+  const args = [script, folder, dest, String(workers), pipeline ? 'pipeline' : 'all', ...(dist ? [dist] : [])]
   const output = execFileSync(process.execPath, args, { encoding: 'utf8' })
   return JSON.parse(output) as Run
+}
+
+/** The modes of the extract and pipeline phases: this build, and the `before` build when given. */
+function extractModes(pipeline: boolean): Record<string, () => Run> {
+  const modes: Record<string, () => Run> = {
+    'main thread (workers: false)': () => extractInProcess(0, pipeline),
+    ...(before ? { 'main thread, before': () => extractInProcess(0, pipeline, before) } : {}),
+    'tinypool, 2 workers': () => extractInProcess(2, pipeline),
+    ...(before ? { 'tinypool, 2 workers, before': () => extractInProcess(2, pipeline, before) } : {}),
+  }
+  if (!before) modes['tinypool, 1 worker'] = () => extractInProcess(1, pipeline)
+  return modes
 }
 
 const compressed = tarballs.reduce((sum, tarball) => sum + tarball.length, 0)
@@ -109,13 +149,19 @@ process.stdout.write(
 
 if (phases.has('gunzip')) {
   await compare('gunzip only (all tarballs, in memory)', {
-    'gunzipSync, default 16 KiB chunks': () => gunzipAll('default'),
-    'gunzipSync, 256 KiB chunks': () => gunzipAll('chunk-256k'),
-    'gunzipSync, one chunk of the size in the gzip trailer': () => gunzipAll('whole-size'),
-    'gunzipSync, trailer size capped at 256 KiB (default)': () => gunzipAll('size-capped'),
+    'gunzipSync, trailer size capped at 256 KiB (before)': () => gunzipSyncAll(),
+    'gunzipSync, default 16 KiB chunks': () => gunzipSyncAll(16 * 1024),
+    'zlib handle, reused 16 KiB output': () => handleAll(16 * 1024),
+    'zlib handle, reused 64 KiB output (default)': () => handleAll(64 * 1024),
+    'zlib handle, reused 256 KiB output': () => handleAll(256 * 1024),
+    'zlib handle, reused 1 MiB output': () => handleAll(1024 * 1024),
     'zlib.gunzip async (libuv pool), all at once': () =>
       Promise.all(tarballs.map((t) => promisify(gunzip)(t))),
     'DecompressionStream (web streams), all at once': () => Promise.all(tarballs.map(decompressionStream)),
+  })
+  await compare('gunzip + read every header, no writes (all tarballs, in memory)', {
+    'gunzipSync (capped chunks) + whole-tar read (before)': () => gunzipAndRead('before'),
+    'zlib handle into a reused 64 KiB buffer + streaming read': () => gunzipAndRead('handle'),
   })
 }
 
@@ -133,22 +179,14 @@ if (phases.has('parse')) {
 if (phases.has('extract')) {
   await compare(
     'whole extraction into a fresh folder, each run in a new process (pool start and close included)',
-    {
-      'main thread (workers: false)': () => extractInProcess(0),
-      'tinypool, 1 worker': () => extractInProcess(1),
-      'tinypool, 2 workers': () => extractInProcess(2),
-    },
+    extractModes(false),
   )
 }
 
 if (phases.has('pipeline')) {
   await compare(
     'read (async, 16 at a time) + sha512 check on the main thread + extraction, each run in a new process',
-    {
-      'main thread (workers: false)': () => extractInProcess(0, true),
-      'tinypool, 1 worker': () => extractInProcess(1, true),
-      'tinypool, 2 workers': () => extractInProcess(2, true),
-    },
+    extractModes(true),
   )
 }
 process.stdout.write(`\nOutput left in ${out} (delete it when the machine is idle).\n`)

@@ -1,7 +1,8 @@
-// A tar reader for whole in-memory archives. nanotar (the library we meant to use) ignores the
-// ustar prefix field, breaks pax values that hold a space or '=', takes a GNU long *link* name for
-// the entry's name, rewrites `..` instead of reporting it, and checks no header checksum; see the
-// README for the full list. This reader handles exactly what npm tarballs use.
+// An incremental tar reader: it takes the tar in pieces of any size (as gunzip produces them) and
+// hands each entry's data on as it arrives, so the tar is never held whole. nanotar (the library we
+// meant to use) ignores the ustar prefix field, breaks pax values that hold a space or '=', takes a
+// GNU long *link* name for the entry's name, rewrites `..` instead of reporting it, and checks no
+// header checksum; see the README for the full list. This reader handles exactly what npm tarballs use.
 
 import { ToteError } from '@tote/types'
 
@@ -20,6 +21,15 @@ export interface TarEntry {
   linkName: string
 }
 
+/** What the reader calls, in tar order. */
+export interface TarHandler {
+  /** A new entry; returns whether it wants the entry's data (`data` calls, then `entryEnd`). */
+  entry(entry: TarEntry): boolean
+  /** The next piece of the entry's data: `chunk[start, end)`, valid only until this returns. */
+  data(chunk: Buffer, start: number, end: number): void
+  entryEnd(): void
+}
+
 export function damaged(reason: string, packageId: string | undefined, cause?: unknown): ToteError {
   return new ToteError('ETARBALL', `${packageId ?? 'tarball'}: ${reason}`, {
     hint: 'The download was damaged; it will be fetched again.',
@@ -30,8 +40,9 @@ export function damaged(reason: string, packageId: string | undefined, cause?: u
 
 /** A string field: its bytes up to the first NUL, as UTF-8. */
 function text(tar: Buffer, start: number, length: number): string {
-  const end = tar.indexOf(0, start)
-  return tar.toString('utf8', start, end === -1 || end > start + length ? start + length : end)
+  let end = start
+  while (end < start + length && tar[end] !== 0) end++
+  return tar.toString('utf8', start, end)
 }
 
 /** A numeric field: octal digits (spaces/NULs around them), or GNU base-256 when the high bit is set. */
@@ -57,8 +68,8 @@ function number(tar: Buffer, start: number, length: number): number {
   return digits === 0 ? 0 : value
 }
 
-function isZeroBlock(tar: Buffer, start: number): boolean {
-  for (let i = start; i < start + BLOCK; i++) if (tar[i] !== 0) return false
+function isZero(tar: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (tar[i] !== 0) return false
   return true
 }
 
@@ -92,55 +103,184 @@ function paxRecords(tar: Buffer, start: number, size: number, into: Map<string, 
   }
 }
 
+const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK
+
+// What the reader expects next.
+const HEADER = 0
+const DATA = 1 // an entry's data, handed on
+const META = 2 // a pax header's or GNU long name's data, collected
+const PADDING = 3
+const END = 4 // after the end-of-archive block: the rest is ignored
+
 /**
- * Lists the entries of an uncompressed tar. Throws ToteError `ETARBALL` for a bad header checksum,
- * a bad number, or data that runs past the end. Global pax headers (`g`) are skipped: their keys
- * would apply to every later entry, and none of them is one we use.
+ * Reads a tar fed in pieces (`write`, then `end`). Throws ToteError `ETARBALL` for a bad header
+ * checksum or number, and from `end` when the tar stops inside an entry, its padding or a header.
+ * Global pax headers (`g`) are skipped: their keys would apply to every later entry, and none of
+ * them is one we use.
  */
-export function readTar(tar: Buffer, packageId?: string): TarEntry[] {
-  const entries: TarEntry[] = []
-  const pax = new Map<string, string>()
-  let longName: string | undefined
-  let longLinkName: string | undefined
-  let at = 0
-  while (at + BLOCK <= tar.length) {
-    if (tar[at] === 0 && isZeroBlock(tar, at)) return entries // end-of-archive marker
-    if (!checksumMatches(tar, at)) throw damaged(`bad tar header checksum at byte ${at}`, packageId)
+export class TarReader {
+  readonly #handler: TarHandler
+  readonly #packageId: string | undefined
+  #state = HEADER
+  /** Tar bytes consumed before the current `write` piece. */
+  #position = 0
+  /** A header split between pieces is gathered here. */
+  readonly #header = Buffer.allocUnsafe(BLOCK)
+  #headerFill = 0
+  /** Bytes still to come of the current data (DATA, META) or padding (PADDING). */
+  #left = 0
+  #padding = 0
+  #wantsData = false
+  #metaType = ''
+  #meta: Buffer = Buffer.allocUnsafe(0)
+  #metaFill = 0
+  readonly #pax = new Map<string, string>()
+  #longName: string | undefined
+  #longLinkName: string | undefined
+
+  constructor(handler: TarHandler, packageId?: string) {
+    this.#handler = handler
+    this.#packageId = packageId
+  }
+
+  write(chunk: Buffer, start: number, end: number): void {
+    const base = this.#position - start // tar position of chunk[0]
+    this.#position += end - start
+    let at = start
+    while (at < end) {
+      if (this.#state === HEADER) {
+        if (this.#headerFill === 0 && end - at >= BLOCK) {
+          this.#readHeader(chunk, at, base + at)
+          at += BLOCK
+          continue
+        }
+        const n = Math.min(BLOCK - this.#headerFill, end - at)
+        chunk.copy(this.#header, this.#headerFill, at, at + n)
+        this.#headerFill += n
+        at += n
+        if (this.#headerFill === BLOCK) {
+          this.#headerFill = 0
+          this.#readHeader(this.#header, 0, base + at - BLOCK)
+        }
+      } else if (this.#state === DATA) {
+        const n = Math.min(this.#left, end - at)
+        if (this.#wantsData) this.#handler.data(chunk, at, at + n)
+        at += n
+        this.#left -= n
+        if (this.#left === 0) this.#endData()
+      } else if (this.#state === META) {
+        const n = Math.min(this.#left, end - at)
+        this.#growMeta(this.#metaFill + n)
+        chunk.copy(this.#meta, this.#metaFill, at, at + n)
+        this.#metaFill += n
+        at += n
+        this.#left -= n
+        if (this.#left === 0) this.#endMeta()
+      } else if (this.#state === PADDING) {
+        const n = Math.min(this.#left, end - at)
+        at += n
+        this.#left -= n
+        if (this.#left === 0) this.#state = HEADER
+      } else return // END
+    }
+  }
+
+  /** The tar is complete: throws when it stopped inside an entry, its padding, or a header. */
+  end(): void {
+    if (this.#state === END) return
+    if (this.#state === HEADER && isZero(this.#header, 0, this.#headerFill)) return // some writers omit the end blocks
+    throw damaged('truncated tar', this.#packageId)
+  }
+
+  #readHeader(tar: Buffer, at: number, position: number): void {
+    if (tar[at] === 0 && isZero(tar, at, at + BLOCK)) {
+      this.#state = END // end-of-archive marker
+      return
+    }
+    if (!checksumMatches(tar, at))
+      throw damaged(`bad tar header checksum at byte ${position}`, this.#packageId)
     let size = number(tar, at + 124, 12)
     const mode = number(tar, at + 100, 8)
-    if (Number.isNaN(size) || Number.isNaN(mode)) throw damaged(`bad tar header at byte ${at}`, packageId)
+    if (Number.isNaN(size) || Number.isNaN(mode)) {
+      throw damaged(`bad tar header at byte ${position}`, this.#packageId)
+    }
     const rawType = String.fromCharCode(tar[at + 156]!)
-    const dataStart = at + BLOCK
     if (rawType === 'x' || rawType === 'g' || rawType === 'L' || rawType === 'K') {
-      if (dataStart + size > tar.length) throw damaged('truncated tar', packageId)
-      if (rawType === 'x') paxRecords(tar, dataStart, size, pax)
-      else if (rawType === 'L') longName = text(tar, dataStart, size)
-      else if (rawType === 'K') longLinkName = text(tar, dataStart, size)
-      at = dataStart + Math.ceil(size / BLOCK) * BLOCK
-      continue
+      this.#metaType = rawType
+      this.#metaFill = 0
+      this.#left = size
+      this.#padding = padding(size)
+      this.#state = META
+      if (size === 0) this.#endMeta()
+      return
     }
     let name = text(tar, at, 100)
     // Only POSIX ustar has the prefix field; in GNU headers those bytes hold times.
     if (tar.toString('latin1', at + 257, at + 263) === 'ustar\0' && tar[at + 345] !== 0) {
       name = `${text(tar, at + 345, 155)}/${name}`
     }
-    name = pax.get('path') ?? longName ?? name
-    const linkName = pax.get('linkpath') ?? longLinkName ?? text(tar, at + 157, 100)
+    const pax = this.#pax
+    name = pax.get('path') ?? this.#longName ?? name
+    const linkName = pax.get('linkpath') ?? this.#longLinkName ?? text(tar, at + 157, 100)
     const paxSize = pax.get('size')
     if (paxSize !== undefined && /^\d+$/.test(paxSize)) size = Number(paxSize)
     let type = rawType === '\0' ? '0' : rawType
     if ((type === '0' || type === '7') && name.endsWith('/')) type = '5'
-    if (dataStart + size > tar.length) throw damaged('truncated tar', packageId)
-    entries.push({ name, type, mode, size, offset: dataStart, linkName })
     pax.clear()
-    longName = undefined
-    longLinkName = undefined
-    at = dataStart + Math.ceil(size / BLOCK) * BLOCK
+    this.#longName = undefined
+    this.#longLinkName = undefined
+    this.#left = size
+    this.#padding = padding(size)
+    this.#state = DATA
+    this.#wantsData = this.#handler.entry({ name, type, mode, size, offset: position + BLOCK, linkName })
+    if (size === 0) this.#endData()
   }
-  // No end-of-archive marker: fine when the archive stops at an entry boundary (some writers omit it).
-  // Cut inside the last entry's padding, or a partial header left: damaged.
-  if (at > tar.length || (at < tar.length && !tar.subarray(at).every((byte) => byte === 0))) {
-    throw damaged('truncated tar', packageId)
+
+  #endData(): void {
+    if (this.#wantsData) this.#handler.entryEnd()
+    this.#wantsData = false
+    this.#afterData()
   }
+
+  #endMeta(): void {
+    const size = this.#metaFill
+    if (this.#metaType === 'x') paxRecords(this.#meta, 0, size, this.#pax)
+    else if (this.#metaType === 'L') this.#longName = text(this.#meta, 0, size)
+    else if (this.#metaType === 'K') this.#longLinkName = text(this.#meta, 0, size)
+    if (this.#meta.length > 64 * 1024) this.#meta = Buffer.allocUnsafe(0) // keep no big one around
+    this.#afterData()
+  }
+
+  #afterData(): void {
+    this.#left = this.#padding
+    this.#state = this.#left > 0 ? PADDING : HEADER
+  }
+
+  /** Grows the meta buffer as its data arrives (never to a size a header merely claims). */
+  #growMeta(needed: number): void {
+    if (needed <= this.#meta.length) return
+    const total = this.#metaFill + this.#left // the size the header claims
+    const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(total, Math.max(this.#meta.length * 2, 1024))))
+    this.#meta.copy(grown, 0, 0, this.#metaFill)
+    this.#meta = grown
+  }
+}
+
+/** Lists the entries of a whole in-memory tar (tests and the bench; extraction streams instead). */
+export function readTar(tar: Buffer, packageId?: string): TarEntry[] {
+  const entries: TarEntry[] = []
+  const reader = new TarReader(
+    {
+      entry: (entry) => {
+        entries.push(entry)
+        return false
+      },
+      data: () => {},
+      entryEnd: () => {},
+    },
+    packageId,
+  )
+  reader.write(tar, 0, tar.length)
+  reader.end()
   return entries
 }

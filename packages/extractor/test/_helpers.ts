@@ -2,6 +2,8 @@ import { lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
 import { afterEach, expect } from 'vitest'
+import { extractTarball, extractTarballSync } from '../src/_extract.js'
+import type { ExtractOptions, ExtractResult } from '../src/types.js'
 
 const roots: string[] = []
 
@@ -61,3 +63,23 @@ export function writeHeaderField(
   for (let i = header; i < header + 512; i++) sum += tar[i]!
   tar.set(new TextEncoder().encode(`${sum.toString(8).padStart(6, '0')}\0 `), header + 148)
 }
+
+/** One way to run an extraction: the public function, and each inflater path forced. */
+export interface Extraction {
+  name: string
+  extract(tarball: Uint8Array, destDir: string, options?: ExtractOptions): ExtractResult
+}
+
+/**
+ * The suites run with each: the default (Node's zlib handle into a reused buffer, on this Node.js),
+ * the public gunzipSync fallback (the tar in one piece), and the handle with an output buffer of 700
+ * bytes, so that headers and data straddle output pieces everywhere.
+ */
+export const EXTRACTIONS: Extraction[] = [
+  { name: 'default inflater', extract: extractTarballSync },
+  { name: 'public zlib API', extract: (t, d, o) => extractTarball(t, d, o, { path: 'public' }) },
+  {
+    name: 'zlib handle, 700-byte output',
+    extract: (t, d, o) => extractTarball(t, d, o, { path: 'handle', outputSize: 700 }),
+  },
+]

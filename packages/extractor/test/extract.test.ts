@@ -3,19 +3,26 @@ import { join } from 'node:path'
 import { createTarball } from '@tote/test-registry'
 import type { StageWarning } from '@tote/types'
 import { describe, expect, it } from 'vitest'
-import { extractTarballSync } from '../src/index.js'
-import { expectNothingOutside, modeOf, tempRoot, walk, withUmask, writeHeaderField } from './_helpers.js'
+import {
+  EXTRACTIONS,
+  expectNothingOutside,
+  modeOf,
+  tempRoot,
+  walk,
+  withUmask,
+  writeHeaderField,
+} from './_helpers.js'
 
-function extract(tarball: Uint8Array, dest: string) {
-  const warnings: StageWarning[] = []
-  const result = extractTarballSync(tarball, dest, {
-    packageId: 'demo@1.0.0',
-    onWarning: (warning) => warnings.push(warning),
-  })
-  return { ...result, warnings }
-}
+describe.each(EXTRACTIONS)('extractTarballSync ($name)', ({ extract: run }) => {
+  function extract(tarball: Uint8Array, dest: string) {
+    const warnings: StageWarning[] = []
+    const result = run(tarball, dest, {
+      packageId: 'demo@1.0.0',
+      onWarning: (warning) => warnings.push(warning),
+    })
+    return { ...result, warnings }
+  }
 
-describe('extractTarballSync', () => {
   it('writes the files of a package, without its top folder, and lists them', () => {
     const { root, dest } = tempRoot()
     const tarball = createTarball([
