@@ -48,6 +48,16 @@ function installOptions(): Record<string, OptionSpec> {
       arg: 'file',
       description: 'Write a Chrome trace (Perfetto) of every job; with --verbose, a summary per stage',
     },
+    cloner: {
+      type: 'string',
+      arg: 'module',
+      description: 'Clone with another cloner module (exports createCloner), to compare stages',
+    },
+    workers: {
+      type: 'string',
+      arg: 'n',
+      description: 'Worker threads for unpacking and cloning (0: all on the main thread)',
+    },
     'linker-strategy': {
       type: 'string',
       arg: 'auto|hardlink|copy|reflink',

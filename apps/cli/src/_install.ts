@@ -28,7 +28,7 @@ export function createInstallScheduler(
   client: RegistryClient,
   config: ToteConfig,
   reporter: Reporter,
-  strategy: CloneStrategy,
+  stages: { cloneStrategy: CloneStrategy; clonerModule?: string | undefined; workers?: number | undefined },
   tracer?: Tracer,
 ): Scheduler {
   const downloader = createDownloader(client)
@@ -36,7 +36,9 @@ export function createInstallScheduler(
     { download: (request, { signal }) => downloader.download(request, { signal }) },
     {
       cacheDir: config.cacheDir,
-      cloneStrategy: strategy,
+      cloneStrategy: stages.cloneStrategy,
+      ...(stages.clonerModule ? { clonerModule: stages.clonerModule } : {}),
+      ...(stages.workers !== undefined ? { workers: stages.workers } : {}),
       ...(workerFiles.scheduler ? { workerFile: workerFiles.scheduler } : {}),
       onEvent(event) {
         if (event.type === 'warning') reporter.warn(event.warning)

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { loadConfig, type ToteConfig } from '@tote/config'
 import { type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
@@ -20,6 +20,10 @@ export interface Session {
   lockPath: string
   client: RegistryClient
   cloneStrategy: CloneStrategy
+  /** --cloner: a module to clone with instead of @tote/cloner (absolute path). */
+  clonerModule: string | undefined
+  /** --workers: worker threads for the scheduler; undefined lets it choose. */
+  workers: number | undefined
   /** Set with --trace FILE: every job's span, written at the end. */
   tracer: Tracer | undefined
   tracePath: string | undefined
@@ -29,6 +33,9 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const started = performance.now()
   const reporter = createReporterFor(context)
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
+  const workers = parseWorkers(context.values.workers)
+  const clonerModule =
+    typeof context.values.cloner === 'string' ? resolve(context.cwd, context.values.cloner) : undefined
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context.values) })
   const project = await readProjectManifest(config.projectDir)
   const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
@@ -62,6 +69,8 @@ export async function openSession(context: CommandContext): Promise<Session> {
     lockPath: join(config.projectDir, 'package-lock.json'),
     client,
     cloneStrategy,
+    clonerModule,
+    workers,
     tracer,
     tracePath,
   }
@@ -79,6 +88,20 @@ export async function finishTrace(session: Session): Promise<void> {
       `${row.category.padEnd(16)} ${String(row.jobs).padStart(6)} jobs, busy ${(row.busyMs / 1000).toFixed(2)}s, from ${(row.firstMs / 1000).toFixed(2)}s to ${(row.lastMs / 1000).toFixed(2)}s`,
     )
   }
+}
+
+function parseWorkers(value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  const count = Number(value)
+  if (typeof value === 'string' && Number.isInteger(count) && count >= 0 && count <= 64) return count
+  throw new ToteError(
+    'EUSAGE',
+    `--workers wants a whole number from 0 to 64, not ${JSON.stringify(value)}.`,
+    {
+      hint: 'Use --workers 0 to run everything on the main thread.',
+      details: { usage: true },
+    },
+  )
 }
 
 function parseCloneStrategy(value: unknown): CloneStrategy {

@@ -261,6 +261,52 @@ describe('tote install', () => {
   })
 })
 
+describe('tote install: stages and traces', () => {
+  it('writes a Chrome trace of every job with --trace', async () => {
+    const project = scratch({ dependencies: { app: '1.0.0' } })
+    const tracePath = join(project.dir, '..', 'trace.json')
+    const result = await install(project, ['install', '--trace', tracePath, '--verbose'])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain(`trace written to ${tracePath}`)
+    const trace = JSON.parse(readFileSync(tracePath, 'utf8'))
+    const spans = trace.traceEvents.filter((event: { ph: string }) => event.ph === 'X')
+    const categories = new Set(spans.map((event: { cat: string }) => event.cat))
+    for (const category of ['phase', 'http packument', 'download', 'unpack'])
+      expect(categories).toContain(category)
+    for (const span of spans) {
+      expect(span).toMatchObject({ ts: expect.any(Number), dur: expect.any(Number), pid: expect.any(Number) })
+      expect(span.dur).toBeGreaterThan(0)
+    }
+  })
+
+  it('swaps the cloner for a module named with --cloner, and runs on the main thread with --workers 0', async () => {
+    const project = scratch({ dependencies: { lib: '1.0.0' } })
+    const cloner = join(project.dir, 'my-cloner.mjs')
+    writeFileSync(
+      cloner,
+      [
+        "import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'",
+        "import { dirname, join } from 'node:path'",
+        'export function createCloner() {',
+        '  return { cloneSync(source, destDir) {',
+        '    for (const file of source.files) {',
+        '      mkdirSync(dirname(join(destDir, file.path)), { recursive: true })',
+        '      copyFileSync(join(source.dir, file.path), join(destDir, file.path))',
+        '    }',
+        "    writeFileSync(join(destDir, '.cloned-by'), 'mine')",
+        '  } }',
+        '}',
+      ].join('\n'),
+    )
+    const result = await install(project, ['install', '--cloner', './my-cloner.mjs', '--workers', '0'])
+    expect(result.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'node_modules/lib/.cloned-by'), 'utf8')).toBe('mine')
+    const bad = await install(project, ['ci', '--workers', 'many'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--workers')
+  })
+})
+
 describe('tote ci', () => {
   it('fails clearly when the lockfile does not match package.json, and changes nothing', async () => {
     const project = scratch({ dependencies: { lib: '1.0.0' } })

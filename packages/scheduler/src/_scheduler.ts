@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { strongestHash, ToteError } from '@tote/types'
 import Tinypool from 'tinypool'
 import { createLimiter } from './_limiter.js'
@@ -37,6 +38,11 @@ export function schedulerWorkerFile(): URL {
 export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions): Scheduler {
   const { cacheDir } = options
   const strategy = options.cloneStrategy ?? 'auto'
+  const stage = {
+    cacheDir,
+    strategy,
+    ...(options.clonerModule ? { clonerModule: clonerModuleUrl(options.clonerModule) } : {}),
+  }
   const emit = options.onEvent ?? (() => {})
   const maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024
   const workerFile = options.workerFile ?? schedulerWorkerFile()
@@ -124,8 +130,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     const tarball = ownedBuffer(downloaded.data)
     const task: UnpackTask = {
       kind: 'unpack',
-      cacheDir,
-      strategy,
+      ...stage,
       integrity: downloaded.integrity,
       packageId: `${request.name}@${request.version}`,
       tarball,
@@ -184,7 +189,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     let cloneBatch: CloneTask['items'] = []
     const flushClones = () => {
       if (cloneBatch.length === 0) return
-      const task: CloneTask = { kind: 'clone', cacheDir, strategy, items: cloneBatch }
+      const task: CloneTask = { kind: 'clone', ...stage, items: cloneBatch }
       cloneBatch = []
       work.push(
         runInWorker(task).then(async (result) => {
@@ -214,7 +219,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
         work.push(
           fill
             .then(
-              () => runInWorker({ kind: 'clone', cacheDir, strategy, items: [item] }).then(count),
+              () => runInWorker({ kind: 'clone', ...stage, items: [item] }).then(count),
               () => fetchAndUnpack(group.request, group.targets, 1).then(count),
             )
             .catch(tolerate(group)),
@@ -277,4 +282,11 @@ function ownedBuffer(data: Uint8Array): ArrayBuffer {
     return data.buffer
   }
   return new Uint8Array(data).buffer as ArrayBuffer
+}
+
+/** A module path or URL as a file URL string that a worker thread can import. */
+function clonerModuleUrl(module: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)
+    ? module
+    : pathToFileURL(module).href
 }

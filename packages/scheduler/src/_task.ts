@@ -12,6 +12,8 @@ export interface UnpackTask {
   kind: 'unpack'
   cacheDir: string
   strategy: CloneStrategy
+  /** A module to take the cloner from instead of @tote/cloner (file URL), see SchedulerOptions. */
+  clonerModule?: string
   integrity: string
   packageId: string
   tarball: ArrayBuffer
@@ -23,6 +25,7 @@ export interface CloneTask {
   kind: 'clone'
   cacheDir: string
   strategy: CloneStrategy
+  clonerModule?: string
   items: { integrity: string; packageId: string; targets: CloneTarget[] }[]
 }
 

@@ -7,10 +7,11 @@ import { type ContentCache, createContentCache } from '@tote/content-cache'
 import { extractTarballSync } from '@tote/extractor'
 import { isToteError, type StageWarning } from '@tote/types'
 import type { CloneTask, SerializedError, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
-import type { CloneStrategy } from './types.js'
 
 const caches = new Map<string, ContentCache>()
-const cloners = new Map<string, Cloner>()
+const cloners = new Map<string, Promise<Cloner>>()
+/** The task being run: stages report warnings into its result. */
+let current: WorkerResult | undefined
 
 function cacheFor(dir: string): ContentCache {
   let cache = caches.get(dir)
@@ -21,16 +22,27 @@ function cacheFor(dir: string): ContentCache {
   return cache
 }
 
-function clonerFor(cacheDir: string, strategy: CloneStrategy, warnings: StageWarning[]): Cloner {
-  const key = `${cacheDir}\0${strategy}`
+/** The cloner for a task: tote's own, or the module a contributor named (`--cloner`), created once. */
+function clonerFor(task: UnpackTask | CloneTask): Promise<Cloner> {
+  const key = `${task.cacheDir}\0${task.strategy}\0${task.clonerModule ?? ''}`
   let cloner = cloners.get(key)
   if (!cloner) {
-    cloner = createCloner({
-      strategy,
-      workers: false,
-      stateDir: cacheDir,
-      onWarning: (warning) => warnings.push(warning),
-    })
+    const factory: Promise<typeof createCloner> = task.clonerModule
+      ? import(task.clonerModule).then((module: { createCloner?: typeof createCloner }) => {
+          if (typeof module.createCloner !== 'function') {
+            throw new Error(`${task.clonerModule} does not export createCloner(options)`)
+          }
+          return module.createCloner
+        })
+      : Promise.resolve(createCloner)
+    cloner = factory.then((create) =>
+      create({
+        strategy: task.strategy,
+        workers: false,
+        stateDir: task.cacheDir,
+        onWarning: (warning: StageWarning) => current?.warnings.push(warning),
+      }),
+    )
     cloners.set(key, cloner)
   }
   return cloner
@@ -62,7 +74,7 @@ async function unpack(task: UnpackTask, result: WorkerResult): Promise<void> {
       onWarning: (warning) => result.warnings.push(warning),
     }),
   )
-  const cloner = clonerFor(task.cacheDir, task.strategy, result.warnings)
+  const cloner = await clonerFor(task)
   for (const target of task.targets) {
     cloner.cloneSync(entry, target.destDir, { privateCopy: target.privateCopy })
     result.files += entry.files.length
@@ -72,7 +84,7 @@ async function unpack(task: UnpackTask, result: WorkerResult): Promise<void> {
 
 async function clone(task: CloneTask, result: WorkerResult): Promise<void> {
   const cache = cacheFor(task.cacheDir)
-  const cloner = clonerFor(task.cacheDir, task.strategy, result.warnings)
+  const cloner = await clonerFor(task)
   for (const item of task.items) {
     const entry = cache.lookupSync(item.integrity)
     if (!entry) {
@@ -105,6 +117,7 @@ export default async function runTask(task: WorkerTask): Promise<WorkerResult> {
     end: 0,
     thread: threadId,
   }
+  current = result
   try {
     if (task.kind === 'unpack') await unpack(task, result)
     else await clone(task, result)

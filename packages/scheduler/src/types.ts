@@ -32,6 +32,12 @@ export interface SchedulerOptions {
   /** Cloner strategy. Default `auto`. */
   cloneStrategy?: CloneStrategy
   /**
+   * Another cloner, to compare it with tote's: a module (file URL or path) exporting
+   * `createCloner(options)` shaped like @tote/cloner's (`cloneSync(source, destDir, { privateCopy })`
+   * is what the scheduler calls). It runs wherever cloning runs, worker threads included.
+   */
+  clonerModule?: string
+  /**
    * Worker threads for unpacking and cloning; 0 runs them on the calling thread. Default: one per
    * core, started with the first install of 150 packages or more (smaller ones run here).
    */

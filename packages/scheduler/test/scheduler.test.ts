@@ -200,4 +200,21 @@ describe('createScheduler', () => {
       await scheduler.close()
     }
   })
+
+  it('clones with another cloner module when one is named, in worker threads too', async () => {
+    const { project, cacheDir } = scratch()
+    const clonerModule = new URL('./fixtures/marking-cloner.mjs', import.meta.url).href
+    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1, clonerModule })
+    try {
+      await scheduler.install([planned(project, 'a', '1.0.0')])
+      const second = join(project, '..', 'second')
+      await scheduler.install([{ ...planned(second, 'a', '1.0.0') }])
+      for (const root of [project, second]) {
+        expect(readFileSync(join(root, 'node_modules/a/.cloned-by'), 'utf8')).toBe('marking-cloner')
+        expect(statSync(join(root, 'node_modules/a/index.js')).nlink).toBe(1)
+      }
+    } finally {
+      await scheduler.close()
+    }
+  })
 })

@@ -14,7 +14,7 @@ import { finishTrace, openSession, reportInstalled } from '../_session.js'
 export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context)
   const { reporter, config, project, client } = session
-  const scheduler = createInstallScheduler(client, config, reporter, session.cloneStrategy, session.tracer)
+  const scheduler = createInstallScheduler(client, config, reporter, session, session.tracer)
   try {
     const lockfile = await readLockfile(session.lockPath)
     if (!lockfile) {

@@ -18,7 +18,7 @@ export async function run(context: CommandContext): Promise<number> {
   const platform = currentPlatform()
   const scheduler = lockfileOnly
     ? undefined
-    : createInstallScheduler(client, config, reporter, session.cloneStrategy, session.tracer)
+    : createInstallScheduler(client, config, reporter, session, session.tracer)
   try {
     const existing = await readLockfile(session.lockPath)
     if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
