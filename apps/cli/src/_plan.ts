@@ -21,8 +21,11 @@ export interface PlanOptions {
 /** What an install will put on disk, and what it leaves out. */
 export interface InstallPlan {
   packages: ScheduledPackage[]
-  /** Entries left out, with why: `--omit`, or an optional package for another platform. */
-  skipped: { path: string; reason: 'omit' | 'platform' | 'link' }[]
+  /**
+   * Entries left out, with why: `--omit`, an optional package for another platform, a workspace
+   * link, or a package only those need (`unreachable`).
+   */
+  skipped: { path: string; reason: 'omit' | 'platform' | 'link' | 'unreachable' }[]
   /** Install paths of the packages that are optional: a failure to install one is a warning. */
   optional: Set<string>
 }
@@ -71,15 +74,62 @@ function isOmitted(entry: LockfilePackage, omit: ReadonlySet<OmitType>): boolean
   return entry.peer === true && omit.has('peer')
 }
 
+/** Where `name` resolves from the package at `from`, as Node looks it up (nearest node_modules up). */
+function resolveInLockfile(packages: Lockfile['packages'], from: string, name: string): string | undefined {
+  let base = from
+  for (;;) {
+    const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`
+    if (packages[candidate]) return candidate
+    if (base === '') return undefined
+    const cut = base.lastIndexOf('/node_modules/')
+    base = cut === -1 ? '' : base.slice(0, cut)
+  }
+}
+
 /**
- * Turns a lockfile into the packages to place: every entry but the project, minus `--omit` types and
- * optional packages built for another platform (and whatever is nested under those).
+ * The install paths reachable from the project without going through a skipped package: what
+ * npm installs. A package only needed by another platform's optional binary (hoisted next to it
+ * rather than nested) is left out with it.
+ */
+function reachable(lockfile: Lockfile, isSkipped: (path: string) => boolean, omitDev: boolean): Set<string> {
+  const { packages } = lockfile
+  const seen = new Set<string>()
+  const root = packages[''] ?? {}
+  const queue: [string, Record<string, string> | undefined][] = [
+    ['', root.dependencies],
+    ['', root.optionalDependencies],
+    ['', root.peerDependencies],
+    ['', omitDev ? undefined : root.devDependencies],
+  ]
+  while (queue.length > 0) {
+    const [from, deps] = queue.pop()!
+    for (const name of Object.keys(deps ?? {})) {
+      const path = resolveInLockfile(packages, from, name)
+      if (path === undefined || seen.has(path) || isSkipped(path)) continue
+      seen.add(path)
+      const entry = packages[path]!
+      queue.push(
+        [path, entry.dependencies],
+        [path, entry.optionalDependencies],
+        [path, entry.peerDependencies],
+      )
+    }
+  }
+  return seen
+}
+
+/**
+ * Turns a lockfile into the packages to place: every entry but the project, minus `--omit` types,
+ * optional packages built for another platform, and whatever only those need (nested under them or
+ * hoisted beside them), as npm decides.
  */
 export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPlan {
   const platform = options.platform ?? currentPlatform()
   const omit = new Set(options.omit)
   const plan: InstallPlan = { packages: [], skipped: [], optional: new Set() }
   const skippedPrefixes: string[] = []
+  const skippedPaths = new Set<string>()
+  const candidates: string[] = []
   // Sorted so that a parent is seen before what is nested under it.
   for (const path of Object.keys(lockfile.packages).sort()) {
     const entry = lockfile.packages[path]!
@@ -88,6 +138,7 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
     const skip = (reason: InstallPlan['skipped'][number]['reason']) => {
       plan.skipped.push({ path, reason })
       skippedPrefixes.push(`${path}/`)
+      skippedPaths.add(path)
     }
     if (entry.link) {
       skip('link')
@@ -135,6 +186,19 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       destDir: join(options.projectDir, path),
     })
   }
+  if (skippedPaths.size === 0) return plan
+  const isSkipped = (path: string) =>
+    skippedPaths.has(path) || skippedPrefixes.some((prefix) => path.startsWith(prefix))
+  const wanted = reachable(lockfile, isSkipped, omit.has('dev'))
+  const kept: ScheduledPackage[] = []
+  for (const pkg of plan.packages) {
+    if (wanted.has(pkg.path)) kept.push(pkg)
+    else {
+      plan.skipped.push({ path: pkg.path, reason: 'unreachable' })
+      plan.optional.delete(pkg.path)
+    }
+  }
+  plan.packages = kept
   return plan
 }
 
