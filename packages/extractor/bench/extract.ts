@@ -1,7 +1,8 @@
 // Measures gunzip variants and whole extractions of the sample from fetch-tarballs.ts. Not a test.
-//   pnpm build && node --import tsx bench/extract.ts [folder] [rounds] [phases: gunzip,parse,extract,pipeline] [before]
-// `before`: the dist/ folder of an earlier build (copied somewhere where it still resolves @tote/types
-// and tinypool, e.g. node_modules/.bench-before/dist); the extract and pipeline phases then run it too.
+//   pnpm build && node --import tsx bench/extract.ts [folder] [rounds] [phases: gunzip,parse,extract,pipeline] [builds]
+// `builds`: other builds to compare, `label=dir,label=dir`: each dir a dist/ folder of another build,
+// copied where it still resolves @tote/types and tinypool (e.g. node_modules/.bench-before/dist); the
+// extract and pipeline phases then run each of them too, on the main thread and with 2 workers.
 // Wall and CPU (user + system of the whole process, worker threads included) per run; modes are
 // rotated between rounds so that a noisy neighbour does not always hit the same one.
 import { execFileSync } from 'node:child_process'
@@ -21,8 +22,12 @@ const [
   folder = '/tmp/tote-extractor-bench',
   roundsArgument = '3',
   phasesArgument = 'gunzip,parse,extract,pipeline',
-  before,
+  buildsArgument = '',
 ] = process.argv.slice(2)
+const builds = buildsArgument
+  .split(',')
+  .filter(Boolean)
+  .map((item) => item.split('=') as [string, string])
 const rounds = Number(roundsArgument)
 const phases = new Set(phasesArgument.split(','))
 const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as SampleTarball[]
@@ -124,15 +129,17 @@ function extractInProcess(workers: number, pipeline = false, dist?: string): Run
   return JSON.parse(output) as Run
 }
 
-/** The modes of the extract and pipeline phases: this build, and the `before` build when given. */
+/** The modes of the extract and pipeline phases: this build, and the other `builds` when given. */
 function extractModes(pipeline: boolean): Record<string, () => Run> {
   const modes: Record<string, () => Run> = {
     'main thread (workers: false)': () => extractInProcess(0, pipeline),
-    ...(before ? { 'main thread, before': () => extractInProcess(0, pipeline, before) } : {}),
     'tinypool, 2 workers': () => extractInProcess(2, pipeline),
-    ...(before ? { 'tinypool, 2 workers, before': () => extractInProcess(2, pipeline, before) } : {}),
   }
-  if (!before) modes['tinypool, 1 worker'] = () => extractInProcess(1, pipeline)
+  for (const [label, dist] of builds) {
+    modes[`main thread, ${label}`] = () => extractInProcess(0, pipeline, dist)
+    modes[`tinypool, 2 workers, ${label}`] = () => extractInProcess(2, pipeline, dist)
+  }
+  if (builds.length === 0) modes['tinypool, 1 worker'] = () => extractInProcess(1, pipeline)
   return modes
 }
 
