@@ -4,14 +4,18 @@
 //
 //   cd packages/registry-client && npx tsc -p tsconfig.build.json
 //   node bench/packuments.mjs /tmp/project/package-lock.json [--reps 3] [--configs name,name]
+//     [--builds before=/tmp/old/dist,after=dist]
 //
+// `--builds` compares builds of this package (a copy of an older `dist`, next to a `node_modules`
+// that links to this package's), interleaved with the configurations.
 // The lockfile gives the closure (npm install --package-lock-only --ignore-scripts on a copy of a
 // project). The registry is the one npm is configured with (`npm config get registry`).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
 
 // `connections` is per origin: with workers, they share it.
 const CONFIGS = {
@@ -54,9 +58,9 @@ function closureFromLockfile(lockfilePath) {
   return { edges: Object.fromEntries([...edges].map(([name, set]) => [name, [...set]])), roots }
 }
 
-async function child(configName, lockfilePath) {
+async function child(configName, lockfilePath, clientDist) {
   const config = CONFIGS[configName]
-  const { createRegistryClient } = await import('../dist/index.js')
+  const { createRegistryClient } = await import(pathToFileURL(join(clientDist, 'index.js')).href)
   const { edges, roots } = closureFromLockfile(lockfilePath)
   const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim()
   const cacheDir = config.cache ? mkdtempSync(join(tmpdir(), 'rc-bench-cache-')) : undefined
@@ -130,45 +134,60 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)]
 }
 
-function parent(lockfilePath, reps, names) {
-  const results = new Map(names.map((name) => [name, []]))
+function parent(lockfilePath, reps, names, builds) {
+  const results = new Map()
+  for (const name of names) for (const { label } of builds) results.set(`${name}\t${label}`, [])
   for (let rep = 0; rep < reps; rep++) {
     for (const name of names) {
-      const out = execFileSync(process.execPath, [import.meta.filename, '--child', name, lockfilePath], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      })
-      const run = JSON.parse(out)
-      results.get(name).push(run)
-      process.stderr.write(`${name} rep ${rep + 1}: ${Math.round(run.wallMs)} ms wall\n`)
+      for (const { label, dir } of builds) {
+        const out = execFileSync(
+          process.execPath,
+          [import.meta.filename, '--child', name, lockfilePath, dir],
+          { encoding: 'utf8', maxBuffer: 1 << 20 },
+        )
+        const run = JSON.parse(out)
+        results.get(`${name}\t${label}`).push(run)
+        process.stderr.write(`${name} ${label} rep ${rep + 1}: ${JSON.stringify(run)}\n`)
+      }
     }
   }
-  const first = results.get(names[0])[0]
+  const first = [...results.values()][0][0]
   console.log(
     `${first.packuments} packuments, ${first.versions} versions, ${Math.round(first.mb)} MB; median of ${reps}`,
   )
   console.log(
-    '| configuration | wall ms | process CPU ms | main thread CPU ms | main thread busy ms | close ms |',
+    '| configuration | build | wall ms | process CPU ms | main thread CPU ms | main thread busy ms | close ms |',
   )
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-  for (const [name, runs] of results) {
-    const cell = (key) => Math.round(median(runs.map((run) => run[key])))
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |')
+  for (const [key, runs] of results) {
+    const [name, label] = key.split('\t')
+    const cell = (field) => Math.round(median(runs.map((run) => run[field])))
     console.log(
-      `| ${name} | ${cell('wallMs')} | ${cell('cpuMs')} | ${cell('mainCpuMs')} | ${cell('mainBusyMs')} | ${cell('closeMs')} |`,
+      `| ${name} | ${label} | ${cell('wallMs')} | ${cell('cpuMs')} | ${cell('mainCpuMs')} | ${cell('mainBusyMs')} | ${cell('closeMs')} |`,
     )
   }
 }
 
 const args = process.argv.slice(2)
 if (args[0] === '--child') {
-  await child(args[1], args[2])
+  await child(args[1], args[2], args[3])
 } else {
   const lockfilePath = args[0]
   if (!lockfilePath)
-    throw new Error('usage: node bench/packuments.mjs <package-lock.json> [--reps N] [--configs a,b]')
-  const repsAt = args.indexOf('--reps')
-  const configsAt = args.indexOf('--configs')
-  const reps = repsAt === -1 ? 3 : Number(args[repsAt + 1])
-  const names = configsAt === -1 ? Object.keys(CONFIGS) : args[configsAt + 1].split(',')
-  parent(lockfilePath, reps, names)
+    throw new Error(
+      'usage: node bench/packuments.mjs <package-lock.json> [--reps N] [--configs a,b] [--builds a=dir,b=dir]',
+    )
+  const option = (name) => {
+    const at = args.indexOf(name)
+    return at === -1 ? undefined : args[at + 1]
+  }
+  const reps = Number(option('--reps') ?? 3)
+  const names = option('--configs')?.split(',') ?? Object.keys(CONFIGS)
+  const builds = (option('--builds') ?? `this=${join(import.meta.dirname, '../dist')}`)
+    .split(',')
+    .map((build) => {
+      const [label, dir] = build.split('=')
+      return { label, dir: resolve(dir) }
+    })
+  parent(lockfilePath, reps, names, builds)
 }

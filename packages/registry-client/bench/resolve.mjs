@@ -3,11 +3,15 @@
 //
 //   (cd packages/resolver && npx tsc -p tsconfig.build.json); (cd packages/registry-client && npx tsc -p tsconfig.build.json)
 //   node bench/resolve.mjs [/work/shared/fixtures/ant-design] [--reps 3] [--modes 0:24,2:24]
+//     [--builds before=/tmp/old/dist,after=dist] [--resolver /tmp/resolver/dist]
 //
-// A mode is workers:connections. Prints the median wall time, process CPU and main-thread CPU.
+// A mode is workers:connections. `--builds` compares builds of this package (a copy of an older
+// `dist`, next to a `node_modules` that links to this package's), interleaved with the modes;
+// `--resolver` pins the resolver build. Prints the median wall time, process CPU and main-thread CPU.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 const args = process.argv.slice(2)
 
@@ -17,9 +21,9 @@ function mainThreadCpuMs() {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-async function child(fixture, workers, connections) {
-  const { createRegistryClient } = await import('../dist/index.js')
-  const { createResolver } = await import('../../resolver/dist/index.js')
+async function child(fixture, workers, connections, clientDist, resolverDist) {
+  const { createRegistryClient } = await import(pathToFileURL(join(clientDist, 'index.js')).href)
+  const { createResolver } = await import(pathToFileURL(join(resolverDist, 'index.js')).href)
   const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim()
   const project = JSON.parse(readFileSync(join(fixture, 'package.json'), 'utf8'))
   const npmrc = join(fixture, '.npmrc')
@@ -49,37 +53,49 @@ function median(values) {
 }
 
 if (args[0] === '--child') {
-  await child(args[1], Number(args[2]), Number(args[3]))
+  await child(args[1], Number(args[2]), Number(args[3]), args[4], args[5])
 } else {
+  const option = (name) => {
+    const at = args.indexOf(name)
+    return at === -1 ? undefined : args[at + 1]
+  }
+  const values = new Set(['--reps', '--modes', '--builds', '--resolver'].map(option))
   const fixture =
-    args.find((arg) => !arg.startsWith('--') && !/^\d/.test(arg)) ?? '/work/shared/fixtures/ant-design'
-  const repsAt = args.indexOf('--reps')
-  const modesAt = args.indexOf('--modes')
-  const reps = repsAt === -1 ? 3 : Number(args[repsAt + 1])
-  const modes = (modesAt === -1 ? '0:16,0:24,1:24,2:16,2:24' : args[modesAt + 1]).split(',')
-  const runs = new Map(modes.map((mode) => [mode, []]))
+    args.find((arg) => !arg.startsWith('--') && !values.has(arg)) ?? '/work/shared/fixtures/ant-design'
+  const reps = Number(option('--reps') ?? 3)
+  const modes = (option('--modes') ?? '0:16,0:24,1:24,2:16,2:24').split(',')
+  const here = import.meta.dirname
+  const builds = (option('--builds') ?? `this=${join(here, '../dist')}`).split(',').map((build) => {
+    const [label, dir] = build.split('=')
+    return { label, dir: resolve(dir) }
+  })
+  const resolverDist = resolve(option('--resolver') ?? join(here, '../../resolver/dist'))
+  const runs = new Map()
+  for (const mode of modes) for (const { label } of builds) runs.set(`${mode} ${label}`, [])
   for (let rep = 0; rep < reps; rep++) {
     for (const mode of modes) {
-      const [workers, connections] = mode.split(':')
-      const out = execFileSync(
-        process.execPath,
-        [import.meta.filename, '--child', fixture, workers, connections],
-        {
-          encoding: 'utf8',
-        },
-      )
-      runs.get(mode).push(JSON.parse(out))
-      process.stderr.write(`${mode} rep ${rep + 1}: ${Math.round(JSON.parse(out).wallMs)} ms\n`)
+      for (const { label, dir } of builds) {
+        const [workers, connections] = mode.split(':')
+        const out = execFileSync(
+          process.execPath,
+          [import.meta.filename, '--child', fixture, workers, connections, dir, resolverDist],
+          { encoding: 'utf8' },
+        )
+        const run = JSON.parse(out)
+        runs.get(`${mode} ${label}`).push(run)
+        process.stderr.write(`${mode} ${label} rep ${rep + 1}: ${JSON.stringify(run)}\n`)
+      }
     }
   }
   console.log(`resolve ${fixture}, median of ${reps}`)
-  console.log('| workers | connections | wall ms | process CPU ms | main thread CPU ms |')
-  console.log('| ---: | ---: | ---: | ---: | ---: |')
-  for (const [mode, list] of runs) {
+  console.log('| build | workers | connections | wall ms | process CPU ms | main thread CPU ms |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
+  for (const [key, list] of runs) {
+    const [mode, label] = key.split(' ')
     const [workers, connections] = mode.split(':')
-    const cell = (key) => Math.round(median(list.map((run) => run[key])))
+    const cell = (name) => Math.round(median(list.map((run) => run[name])))
     console.log(
-      `| ${workers} | ${connections} | ${cell('wallMs')} | ${cell('cpuMs')} | ${cell('mainCpuMs')} |`,
+      `| ${label} | ${workers} | ${connections} | ${cell('wallMs')} | ${cell('cpuMs')} | ${cell('mainCpuMs')} |`,
     )
   }
 }

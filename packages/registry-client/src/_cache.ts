@@ -59,14 +59,17 @@ export function isFresh(entry: CacheEntry, now = Date.now()): boolean {
  * a file), a few at a time, serialising each entry only when its turn comes so that the caller's
  * result is not held up. `flush()` waits for everything queued.
  */
+/** A cache file's content: text, or pieces written one after the other. */
+export type CacheContent = string | Iterable<string | Uint8Array>
+
 export function createCacheWriter(onError: (error: unknown) => void) {
-  const pending: { file: string; content: () => string }[] = []
+  const pending: { file: string; content: () => CacheContent }[] = []
   const idle: (() => void)[] = []
   let running = 0
   const folders = new Map<string, Promise<unknown>>()
   const limit = 4
 
-  async function write(file: string, content: () => string): Promise<void> {
+  async function write(file: string, content: () => CacheContent): Promise<void> {
     const folder = dirname(file)
     let ready = folders.get(folder)
     if (ready === undefined) {
@@ -100,7 +103,7 @@ export function createCacheWriter(onError: (error: unknown) => void) {
 
   return {
     /** Queues a write; `content` runs later, off the caller's path. */
-    add(file: string, content: string | (() => string)): void {
+    add(file: string, content: string | (() => CacheContent)): void {
       pending.push({ file, content: typeof content === 'string' ? () => content : content })
       setImmediate(pump)
     },

@@ -1,59 +1,80 @@
+import { Buffer } from 'node:buffer'
 import type { PackageManifest, Packument } from '@tote/types'
 
 /**
- * A reduced packument as one JSON text plus where each version's manifest sits in it: what a worker
- * sends the main thread. Strings cost the receiver almost nothing (no objects for the garbage
- * collector to trace), and a resolver reads a few versions of each package, not all of them.
+ * A reduced packument as JSON bytes plus where each version's manifest sits in them: what a worker
+ * sends the main thread. The bytes are transferred, not copied, and cost the receiver almost nothing
+ * (no objects for the garbage collector to trace); a resolver reads a few versions of each package,
+ * and only those are decoded and parsed.
  */
 export interface PackumentText {
   name: string
   distTags: Record<string, string>
   modified: string | undefined
-  /** The whole packument as JSON (also what the disk cache stores). */
-  text: string
+  /** The whole packument as JSON (also what the disk cache stores), in its own ArrayBuffer. */
+  bytes: Uint8Array
+  /** `latin1` when the text is ASCII (decoding is then a plain copy), else `utf8`. */
+  encoding: 'latin1' | 'utf8'
   /** Version keys, in document order. */
   keys: string[]
-  /** `[start, end)` of each version's manifest JSON inside `text`, two entries per key. */
+  /** `[start, end)` of each version's manifest JSON inside `bytes`, two entries per key. */
   offsets: Int32Array
 }
 
-/** Serialises a packument so that each version's manifest can be cut out of the text later. */
+/** Serialises a packument so that each version's manifest can be cut out of the bytes later. */
 export function packumentToText(packument: Packument): PackumentText {
   const head = {
     name: packument.name,
     'dist-tags': packument['dist-tags'],
     ...(packument.modified === undefined ? {} : { modified: packument.modified }),
   }
+  // head, then a prefix (`,"key":`) and a manifest per version, then the closing braces.
   const parts = [`${JSON.stringify(head).slice(0, -1)},"versions":{`]
-  let length = parts[0]!.length
   const keys = Object.keys(packument.versions)
-  const offsets = new Int32Array(keys.length * 2)
   keys.forEach((key, index) => {
-    const prefix = `${index === 0 ? '' : ','}${JSON.stringify(key)}:`
-    const manifest = JSON.stringify(packument.versions[key])
-    offsets[index * 2] = length + prefix.length
-    offsets[index * 2 + 1] = length + prefix.length + manifest.length
-    parts.push(prefix, manifest)
-    length += prefix.length + manifest.length
+    parts.push(`${index === 0 ? '' : ','}${JSON.stringify(key)}:`, JSON.stringify(packument.versions[key]))
   })
   parts.push('}}')
+  // Written straight into one buffer: joining the parts into a string first would be another copy.
+  let size = 0
+  let characters = 0
+  for (const part of parts) {
+    size += Buffer.byteLength(part, 'utf8')
+    characters += part.length
+  }
+  const encoding = size === characters ? 'latin1' : 'utf8'
+  const bytes = Buffer.allocUnsafeSlow(size)
+  const offsets = new Int32Array(keys.length * 2)
+  let written = 0
+  parts.forEach((part, index) => {
+    const start = written
+    written += bytes.write(part, start, encoding)
+    // Manifests are the parts at 2, 4, 6…
+    if (index > 0 && index % 2 === 0) {
+      offsets[index - 2] = start
+      offsets[index - 1] = written
+    }
+  })
   return {
     name: packument.name,
     distTags: packument['dist-tags'],
     modified: packument.modified,
-    text: parts.join(''),
+    bytes,
+    encoding,
     keys,
     offsets,
   }
 }
 
 /**
- * The packument back, with each version parsed from the text on first access (then kept as a plain
+ * The packument back, with each version parsed from the bytes on first access (then kept as a plain
  * property). Enumeration, `in`, spreading and JSON.stringify behave as for a plain object.
  */
 export function packumentFromText(source: PackumentText): Packument {
   const versions: Record<string, PackageManifest> = {}
-  const { text, keys, offsets } = source
+  const { keys, offsets, encoding } = source
+  // A transferred Buffer arrives as a plain Uint8Array.
+  const bytes = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength)
   keys.forEach((key, index) => {
     const settle = (target: object, value: PackageManifest): PackageManifest => {
       Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
@@ -65,7 +86,7 @@ export function packumentFromText(source: PackumentText): Packument {
       get(this: object) {
         return settle(
           this,
-          JSON.parse(text.slice(offsets[index * 2], offsets[index * 2 + 1])) as PackageManifest,
+          JSON.parse(bytes.toString(encoding, offsets[index * 2], offsets[index * 2 + 1])) as PackageManifest,
         )
       },
       set(this: object, value: PackageManifest) {

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib'
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { type CacheEntry, isFresh, readCacheEntry } from './_cache.js'
+import { gatherBody, reduceDocumentBytes } from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
 import { reducePackument } from './_reduce.js'
 
@@ -34,7 +35,13 @@ function maxAgeOf(cacheControl: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined
 }
 
-/** Concatenates a body's chunks (gunzipping when the registry compressed it). */
+/** A body as it arrived: its chunks, gathered into one buffer only when it is parsed (see gatherBody). */
+interface ReceivedBody {
+  chunks: Uint8Array[]
+  size: number
+}
+
+/** Keeps a body's chunks (gunzipping when the registry compressed it). */
 function collectBody(headers: Record<string, string | string[] | undefined>) {
   const chunks: Uint8Array[] = []
   let size = 0
@@ -44,18 +51,28 @@ function collectBody(headers: Record<string, string | string[] | undefined>) {
       chunks.push(chunk)
       size += chunk.length
     },
-    finish(): Buffer {
-      const body = chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks, size)
-      if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body)
+    finish(): ReceivedBody {
+      if (encoding === 'gzip' || encoding === 'x-gzip') {
+        const body = gunzipSync(gatherBody(chunks, size))
+        return { chunks: [body], size: body.length }
+      }
       if (encoding !== undefined && encoding !== 'identity') {
         throw new ToteError('EHTTP', `Unsupported content-encoding '${encoding}'`, { details: { encoding } })
       }
-      return body
+      return { chunks, size }
     },
   }
 }
 
-function parseBody(body: Buffer, task: PackumentTask, status: number, tries: number): Packument {
+function parseBody(received: ReceivedBody, task: PackumentTask, status: number, tries: number): Packument {
+  // Synchronous from here on: the gathered body may live in a buffer the next body reuses.
+  const body = gatherBody(received.chunks, received.size)
+  try {
+    const packument = reduceDocumentBytes(body, task.name)
+    if (packument !== undefined) return packument
+  } catch {
+    // Parsed in one piece below, which reports what is wrong with the document.
+  }
   const details = { url: task.url, status, tries, packageName: task.name }
   let doc: unknown
   try {

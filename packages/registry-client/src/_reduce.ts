@@ -127,23 +127,49 @@ export function reduceManifest(version: Json, packageName: string, key: string):
  */
 export function reducePackument(doc: unknown, requestedName: string): Packument | undefined {
   if (!isObject(doc)) return undefined
-  const name = typeof doc.name === 'string' ? doc.name : requestedName
+  const name = packageNameOf(doc.name, requestedName)
   const versions: Record<string, PackageManifest> = {}
   if (isObject(doc.versions)) {
-    for (const key in doc.versions) {
-      const version = doc.versions[key]
-      if (!isObject(version)) continue
-      const manifest = reduceManifest(version, name, key)
-      if (manifest) versions[key] = manifest
-    }
+    for (const key in doc.versions) addManifest(versions, key, doc.versions[key], name)
   }
+  return assemblePackument(name, doc['dist-tags'], versions, doc.modified, doc.time)
+}
+
+// The steps of reducePackument, shared with reduceDocumentBytes (_document.ts), which feeds them
+// the same values cut out of the document's bytes: both paths give the same packument.
+
+/** The document's `name`, or the name it was asked for. */
+export function packageNameOf(name: unknown, requestedName: string): string {
+  return typeof name === 'string' ? name : requestedName
+}
+
+/** Adds one entry of `versions`, reduced, unless it is not a version with a tarball. */
+export function addManifest(
+  versions: Record<string, PackageManifest>,
+  key: string,
+  version: unknown,
+  packageName: string,
+): void {
+  if (!isObject(version)) return
+  const manifest = reduceManifest(version, packageName, key)
+  if (manifest) versions[key] = manifest
+}
+
+/** The packument from its parts; `modified` is the document's, or else `time.modified`. */
+export function assemblePackument(
+  name: string,
+  distTags: unknown,
+  versions: Record<string, PackageManifest>,
+  modified: unknown,
+  time: unknown,
+): Packument {
   const packument: Packument = {
     name,
-    'dist-tags': (stringMap(doc['dist-tags']) ?? {}) as Record<string, string>,
+    'dist-tags': (stringMap(distTags) ?? {}) as Record<string, string>,
     versions,
   }
-  const modified = typeof doc.modified === 'string' ? doc.modified : modifiedFromTime(doc.time)
-  if (modified !== undefined) packument.modified = modified
+  const modifiedAt = typeof modified === 'string' ? modified : modifiedFromTime(time)
+  if (modifiedAt !== undefined) packument.modified = modifiedAt
   return packument
 }
 

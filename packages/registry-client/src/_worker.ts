@@ -19,7 +19,7 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
   // Cache files are written here, after the answer has gone, and flushed when the session closes.
   const cacheWriter = createCacheWriter(() => {})
 
-  async function load(request: WorkerRequest): Promise<WorkerReply> {
+  async function load(request: WorkerRequest): Promise<WorkerReply & { transfer?: ArrayBuffer[] }> {
     const { id, task, authorization, addresses } = request
     const target = new URL(task.url)
     if (addresses) dns.seed(target.hostname, addresses)
@@ -35,13 +35,13 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
       const { packument, cacheEntry } = await loadPackument(context, task)
       const packumentText = packumentToText(packument)
       if (cacheEntry && task.cacheFile !== undefined) {
-        const { text } = packumentText
-        cacheWriter.add(
-          task.cacheFile,
-          () => `${JSON.stringify(cacheEntry).slice(0, -1)},"packument":${text}}`,
-        )
+        const { bytes } = packumentText
+        const head = `${JSON.stringify(cacheEntry).slice(0, -1)},"packument":`
+        cacheWriter.add(task.cacheFile, () => [head, bytes, '}'])
+        // The bytes stay here for the cache file: the answer carries a copy.
+        return { id, packumentText }
       }
-      return { id, packumentText }
+      return { id, packumentText, transfer: [packumentText.bytes.buffer as ArrayBuffer] }
     } catch (error) {
       if (isToteError(error)) return { id, error: serialiseError(error as ToteError) }
       return { id, error: { code: 'EINTERNAL', message: String(error), hint: undefined, details: {} } }
@@ -55,12 +55,10 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
         Promise.all([cacheWriter.flush(), dispatcher.close()]).then(() => resolve())
         return
       }
-      load(request).then((reply) =>
-        port.postMessage(
-          reply,
-          reply.packumentText ? [reply.packumentText.offsets.buffer as ArrayBuffer] : [],
-        ),
-      )
+      load(request).then(({ transfer = [], ...reply }) => {
+        const offsets = reply.packumentText?.offsets.buffer as ArrayBuffer | undefined
+        port.postMessage(reply, offsets ? [offsets, ...transfer] : transfer)
+      })
     })
   })
 }

@@ -159,6 +159,27 @@ describe('HTTP errors', () => {
     expect(error.message).toContain("'a'")
     expect(error.details).toMatchObject({ url: `${registry.url}a`, status: 200, tries: 1 })
   })
+
+  it('reports EBADJSON for a damaged version, trailing bytes, and a document that is not an object', async () => {
+    const version = '{"name":"a","version":"1.0.0","dist":{"tarball":"http://127.0.0.1:1/a.tgz"}}'
+    const cases = {
+      '/damaged': `{"name":"a","versions":{"1.0.0":{"dist":{"tarball":nope}}},"time":{}}`,
+      '/trailing': `{"name":"a","versions":{"1.0.0":${version}},"time":{}} x`,
+      '/unclosed': `{"name":"a","versions":{"1.0.0":${version}},"time":{"modified":"2020"`,
+    }
+    for (const [path, body] of Object.entries(cases)) registry.fault(path, { status: 200, body })
+    registry.fault('/array', { status: 200, body: `[${version}]` })
+    const c = open()
+    for (const path of Object.keys(cases)) {
+      const error = await failure(c.getPackument(path.slice(1)))
+      expect(error.code).toBe('EBADJSON')
+      expect(error.message).toContain('Invalid JSON')
+      expect(error.cause).toBeInstanceOf(SyntaxError)
+    }
+    const error = await failure(c.getPackument('array'))
+    expect(error.code).toBe('EBADJSON')
+    expect(error.message).toContain('not a package document')
+  })
 })
 
 describe('network errors', () => {

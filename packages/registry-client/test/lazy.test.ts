@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import type { Packument } from '@tote/types'
 import { describe, expect, it } from 'vitest'
 import { packumentFromText, packumentToText } from '../src/_lazy.js'
@@ -26,12 +27,27 @@ const packument: Packument = {
 describe('packument text (worker → main thread)', () => {
   it('round-trips: the text is the packument JSON, and each version parses back on access', () => {
     const text = packumentToText(packument)
-    expect(JSON.parse(text.text)).toEqual(packument)
+    expect(text.encoding).toBe('utf8')
+    expect(JSON.parse(Buffer.from(text.bytes).toString('utf8'))).toEqual(packument)
+    // Transferable: the bytes are the whole of their own ArrayBuffer.
+    expect(text.bytes.byteLength).toBe(text.bytes.buffer.byteLength)
     const back = packumentFromText(text)
     expect(Object.keys(back.versions)).toEqual(['1.0.0', '2.0.0', '3.0.0-rc.1'])
     expect(back.versions['2.0.0']).toEqual(packument.versions['2.0.0'])
     expect(back).toEqual(packument)
     expect(JSON.parse(JSON.stringify(back))).toEqual(packument)
+  })
+
+  it('writes ASCII text as latin1, and reads it back from a plain Uint8Array (as transferred)', () => {
+    const ascii: Packument = {
+      ...packument,
+      versions: { '1.0.0': packument.versions['1.0.0']!, '3.0.0-rc.1': packument.versions['3.0.0-rc.1']! },
+    }
+    const text = packumentToText(ascii)
+    expect(text.encoding).toBe('latin1')
+    const received = { ...text, bytes: new Uint8Array(text.bytes.buffer) }
+    expect(Buffer.isBuffer(received.bytes)).toBe(false)
+    expect(packumentFromText(received)).toEqual(ascii)
   })
 
   it('parses a version once, keeps it, and lets callers replace it', () => {

@@ -148,6 +148,46 @@ describe('getPackument', () => {
     })
   })
 
+  it('skips what it does not read: a readme before the versions, a version with its own time key', async () => {
+    const version = (number: string) => ({
+      name: 'doc',
+      version: number,
+      time: { modified: 'not the document time' },
+      description: 'a "}, "time": {" inside a string',
+      dependencies: { a: '^1.0.0' },
+      dist: { tarball: `${registry.url}doc/-/doc-${number}.tgz` },
+    })
+    const doc = {
+      name: 'doc',
+      readme: `# doc\n${'text '.repeat(20_000)}`,
+      'dist-tags': { latest: '1.1.0' },
+      versions: { '1.0.0': version('1.0.0'), '1.1.0': version('1.1.0') },
+      time: { '1.0.0': '2020-01-01T00:00:00.000Z', modified: '2020-02-02T00:00:00.000Z' },
+      maintainers: [{ name: 'someone' }],
+    }
+    registry.fault('/doc', { status: 200, body: JSON.stringify(doc, null, 1) })
+    const packument = await open().getPackument('doc')
+    expect(packument).toEqual({
+      name: 'doc',
+      'dist-tags': { latest: '1.1.0' },
+      modified: '2020-02-02T00:00:00.000Z',
+      versions: {
+        '1.0.0': {
+          name: 'doc',
+          version: '1.0.0',
+          dependencies: { a: '^1.0.0' },
+          dist: { tarball: `${registry.url}doc/-/doc-1.0.0.tgz` },
+        },
+        '1.1.0': {
+          name: 'doc',
+          version: '1.1.0',
+          dependencies: { a: '^1.0.0' },
+          dist: { tarball: `${registry.url}doc/-/doc-1.1.0.tgz` },
+        },
+      },
+    })
+  })
+
   it('sends one request for many concurrent callers, and reuses the result afterwards', async () => {
     registry.fault('/a', { delayMs: 50 })
     const c = open()

@@ -61,6 +61,14 @@ describe('worker mode', () => {
       await Promise.all([inWorker.close(), onThread.close()])
     }
     expect((await readdir(join(cacheDir, 'metadata-v1'))).sort()).toHaveLength(2)
+    // The files the worker wrote are whole entries: an offline client reads the same packuments.
+    const offline = createRegistryClient({ registry: registry.url, workers: 0, cacheDir, offline: true })
+    const fresh = createRegistryClient({ registry: registry.url, workers: 0 })
+    try {
+      expect(await offline.getPackument('@s/b')).toEqual(await fresh.getPackument('@s/b'))
+    } finally {
+      await Promise.all([offline.close(), fresh.close()])
+    }
   })
 
   it('fails loads instead of hanging when a worker dies', async () => {

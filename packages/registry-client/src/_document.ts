@@ -1,0 +1,113 @@
+// A registry document reduced straight from its bytes. Decoding a whole document into one string
+// and parsing it at once allocates two copies of it in fresh memory (slow on the machines measured,
+// see the README) and keeps the whole object tree alive until the reduction ends. Here each version
+// is decoded and parsed on its own, from a buffer that is reused, and the members that are never
+// read (readme, time, maintainers…) are skipped without being decoded.
+import { Buffer, isAscii } from 'node:buffer'
+import type { PackageManifest, Packument } from '@tote/types'
+import { addManifest, assemblePackument, packageNameOf } from './_reduce.js'
+import { skipSpace, valueEnd, walkMembers } from './_scan.js'
+
+// Bodies up to this size are gathered into one buffer per thread, allocated once and reused.
+const SCRATCH_LIMIT = 32 * 1024 * 1024
+let scratch: Buffer | undefined
+
+/**
+ * A body's chunks as one buffer. Several chunks are copied into this thread's scratch buffer: the
+ * result is only valid until the next call, so the caller must be done with it before it awaits.
+ */
+export function gatherBody(chunks: readonly Uint8Array[], size: number): Buffer {
+  if (chunks.length === 1) {
+    const chunk = chunks[0]!
+    return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  }
+  if (size > SCRATCH_LIMIT) return Buffer.concat(chunks, size)
+  if (scratch === undefined || scratch.length < size) {
+    // Power-of-two sizes: a few growth steps at most, then the buffer stays.
+    scratch = Buffer.allocUnsafeSlow(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(size))))
+  }
+  let offset = 0
+  for (const chunk of chunks) {
+    scratch.set(chunk, offset)
+    offset += chunk.length
+  }
+  return scratch.subarray(0, size)
+}
+
+interface Range {
+  start: number
+  end: number
+}
+
+/**
+ * The packument that `reducePackument(JSON.parse(text), requestedName)` gives for this document,
+ * or undefined when the bytes are not the object of members this scanner expects; the caller then
+ * parses the whole text, which also reports what is wrong with it.
+ */
+export function reduceDocumentBytes(bytes: Buffer, requestedName: string): Packument | undefined {
+  const end = bytes.length
+  // Only an ASCII document can be decoded as latin1 (a plain copy); JSON text outside the ranges
+  // cut here is ASCII anyway, so the cuts never split a UTF-8 sequence.
+  const encoding = isAscii(bytes) ? 'latin1' : 'utf8'
+  const parse = ({ start, end }: Range): unknown => JSON.parse(bytes.toString(encoding, start, end))
+  const keyOf = (start: number, end: number): string => {
+    for (let index = start + 1; index < end - 1; index++) {
+      if (bytes[index] === 0x5c) return JSON.parse(bytes.toString(encoding, start, end)) as string
+    }
+    return bytes.toString(encoding, start + 1, end - 1)
+  }
+
+  // Later members win over earlier ones with the same key, as in JSON.parse; a key keeps the
+  // position of its first appearance.
+  const read: Record<'name' | 'dist-tags' | 'modified' | 'time', Range | undefined> = {
+    name: undefined,
+    'dist-tags': undefined,
+    modified: undefined,
+    time: undefined,
+  }
+  let versions: Map<string, Range> | undefined
+  const walkVersions = (start: number): number => {
+    const found = new Map<string, Range>()
+    versions = found
+    return walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart) => {
+      const valueStop = valueEnd(bytes, valueStart, end)
+      if (valueStop !== -1) found.set(keyOf(keyStart, keyEnd), { start: valueStart, end: valueStop })
+      return valueStop
+    })
+  }
+  const start = skipSpace(bytes, 0, end)
+  const stop = walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart) => {
+    const key = keyOf(keyStart, keyEnd)
+    if (key === 'versions') {
+      if (bytes[valueStart] === 0x7b) return walkVersions(valueStart)
+      versions = undefined
+    }
+    const valueStop = valueEnd(bytes, valueStart, end)
+    if (key === 'name' || key === 'dist-tags' || key === 'modified' || key === 'time') {
+      read[key] = { start: valueStart, end: valueStop }
+    }
+    return valueStop
+  })
+  if (stop === -1 || skipSpace(bytes, stop, end) !== end) return undefined
+
+  const name = packageNameOf(read.name && parse(read.name), requestedName)
+  const manifests: Record<string, PackageManifest> = {}
+  for (const [key, range] of versions ?? []) addManifest(manifests, key, parse(range), name)
+  return assemblePackument(
+    name,
+    read['dist-tags'] && parse(read['dist-tags']),
+    manifests,
+    read.modified && parse(read.modified),
+    read.time && timeWithModified(bytes, read.time, parse),
+  )
+}
+
+/**
+ * The `time` object when it can hold a `modified` key, else undefined: it has one member per
+ * version, and `modified` is the only one read, so most documents skip parsing it.
+ */
+function timeWithModified(bytes: Buffer, range: Range, parse: (range: Range) => unknown): unknown {
+  const time = bytes.subarray(range.start, range.end)
+  // A key spelled with escapes has a backslash.
+  return time.includes('"modified"') || time.includes(0x5c) ? parse(range) : undefined
+}

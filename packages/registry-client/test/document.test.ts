@@ -1,0 +1,170 @@
+import { Buffer } from 'node:buffer'
+import { describe, expect, it } from 'vitest'
+import { gatherBody, reduceDocumentBytes } from '../src/_document.js'
+import { reducePackument } from '../src/_reduce.js'
+
+const dist = (version: string) => ({
+  tarball: `http://127.0.0.1:1/a/-/a-${version}.tgz`,
+  integrity: 'sha512-x',
+  shasum: 'ab',
+})
+
+/** Both ways of reducing one document text: they must agree, down to key order. */
+function reduceBothWays(text: string, name = 'a') {
+  const expected = reducePackument(JSON.parse(text), name)
+  const actual = reduceDocumentBytes(Buffer.from(text), name)
+  expect(actual).toEqual(expected)
+  expect(JSON.stringify(actual)).toBe(JSON.stringify(expected))
+  return actual
+}
+
+const fullDocument = {
+  _id: 'a',
+  _rev: '3-abc',
+  name: 'a',
+  // Some registries put the readme before the versions.
+  readme: '# a\n\n```json\n{ "versions": {}, "time": { "modified": "no" } }\n```\n',
+  'dist-tags': { latest: '2.0.0' },
+  versions: {
+    '1.0.0': {
+      name: 'a',
+      version: '1.0.0',
+      description: 'braces { and } and quotes " and a backslash at the end \\',
+      // A key named time inside a version: not the document's time.
+      time: { modified: '1999-01-01T00:00:00.000Z' },
+      config: { versions: { x: 1 }, '"time": {': '}' },
+      scripts: { test: 'echo "}, \\"time\\": {" && exit 1' },
+      dependencies: { b: '^1.0.0' },
+      dist: dist('1.0.0'),
+    },
+    '2.0.0': {
+      name: 'a',
+      version: '2.0.0',
+      bin: { a: './cli.js' },
+      keywords: ['x', [], {}, null, true, 1.5e3, -2],
+      dist: dist('2.0.0'),
+    },
+  },
+  time: { created: '2020-01-01T00:00:00.000Z', modified: '2021-02-03T04:05:06.000Z', '1.0.0': 'x' },
+  maintainers: [{ name: 'someone', email: 'someone@127.0.0.1' }],
+  users: { someone: true },
+  readmeFilename: 'README.md',
+}
+
+describe('reduceDocumentBytes', () => {
+  it('gives what JSON.parse and reducePackument give, for compact and indented documents', () => {
+    for (const text of [JSON.stringify(fullDocument), JSON.stringify(fullDocument, null, 2)]) {
+      const packument = reduceBothWays(text)
+      expect(Object.keys(packument!.versions)).toEqual(['1.0.0', '2.0.0'])
+      expect(packument!.modified).toBe('2021-02-03T04:05:06.000Z')
+      expect(packument!.versions['1.0.0']!.dependencies).toEqual({ b: '^1.0.0' })
+    }
+  })
+
+  it('reads the separators some mirrors write (", " and ": "), and whitespace around the document', () => {
+    const text = JSON.stringify(fullDocument).replaceAll('","', '", "').replaceAll('":{', '": {')
+    expect(text).toContain('"time": {')
+    const packument = reduceBothWays(`\n ${text} \r\n`)
+    expect(packument!.versions['2.0.0']!.bin).toEqual({ a: 'cli.js' })
+  })
+
+  it('handles a document without time, and a top-level modified (abbreviated documents)', () => {
+    const { time: _time, ...withoutTime } = fullDocument
+    expect(reduceBothWays(JSON.stringify(withoutTime))).not.toHaveProperty('modified')
+    const abbreviated = { ...withoutTime, modified: '2022-01-01T00:00:00.000Z', time: fullDocument.time }
+    expect(reduceBothWays(JSON.stringify(abbreviated))!.modified).toBe('2022-01-01T00:00:00.000Z')
+  })
+
+  it('reads time.modified wherever it sits in time, and keys written with escapes', () => {
+    const text = JSON.stringify({ ...fullDocument, time: { '1.0.0': 'x' } }).replace(
+      '"time":{"1.0.0":"x"}',
+      '"time":{"1.0.0":"x","\\u006dodified":"2023-01-01T00:00:00.000Z"}',
+    )
+    expect(text).toContain('\\u006dodified')
+    expect(reduceBothWays(text)!.modified).toBe('2023-01-01T00:00:00.000Z')
+    const escapedVersion = JSON.stringify(fullDocument).replace('"2.0.0":{', '"\\u0032.0.0":{')
+    expect(Object.keys(reduceBothWays(escapedVersion)!.versions)).toEqual(['1.0.0', '2.0.0'])
+  })
+
+  it('decodes UTF-8 documents', () => {
+    const text = JSON.stringify({
+      ...fullDocument,
+      readme: 'Grüße 🦀',
+      versions: {
+        '1.0.0-ü': { ...fullDocument.versions['1.0.0'], funding: 'https://127.0.0.1/Jürgen' },
+        '2.0.0': fullDocument.versions['2.0.0'],
+      },
+    })
+    const packument = reduceBothWays(text)
+    expect(packument!.versions['1.0.0-ü']!.funding).toBe('https://127.0.0.1/Jürgen')
+  })
+
+  it('keeps JSON.parse semantics: later duplicates win, integer-like keys first, odd values skipped', () => {
+    const v = fullDocument.versions['2.0.0']
+    const text =
+      '{"name":"a","versions":{"9":' +
+      JSON.stringify(v) +
+      '},"versions":{"2.0.0":' +
+      JSON.stringify(v) +
+      ',"1":' +
+      JSON.stringify({ ...v, version: '1' }) +
+      ',"2.0.0":{"name":"a"},"3.0.0":null,"4.0.0":[1],"0":' +
+      JSON.stringify({ ...v, version: '0' }) +
+      '},"dist-tags":{"latest":"2.0.0"},"dist-tags":{"latest":"1"},"name":"b"}'
+    const packument = reduceBothWays(text)
+    expect(Object.keys(packument!.versions)).toEqual(['0', '1'])
+    expect(packument!.name).toBe('b')
+    expect(reduceBothWays('{"name":"a","versions":{"1.0.0":{}},"versions":null}')!.versions).toEqual({})
+    expect(reduceBothWays('{"versions":[],"dist-tags":[]}', 'x')).toEqual({
+      name: 'x',
+      'dist-tags': {},
+      versions: {},
+    })
+  })
+
+  it('gives up on bytes that are not one object (the caller then parses the whole text)', () => {
+    const text = JSON.stringify(fullDocument)
+    for (const bytes of [
+      '[1]',
+      '"a"',
+      '',
+      `${text} {}`,
+      `${text}}`,
+      text.slice(0, -1),
+      text.slice(0, text.indexOf('"time"')),
+      '{"name" "a"}',
+      '{"name":"a",}',
+      '{"name":"a" "versions":{}}',
+      '{"name":"a","versions":{"1.0.0":{"dist":{}}}',
+    ]) {
+      expect(reduceDocumentBytes(Buffer.from(bytes), 'a')).toBeUndefined()
+    }
+  })
+
+  it('throws when a member it reads is not valid JSON', () => {
+    expect(() =>
+      reduceDocumentBytes(Buffer.from('{"name":"a","versions":{"1.0.0":{"x":nope}}}'), 'a'),
+    ).toThrow(SyntaxError)
+    expect(() => reduceDocumentBytes(Buffer.from('{"name":"a","dist-tags":{"latest":1,}}'), 'a')).toThrow(
+      SyntaxError,
+    )
+  })
+})
+
+describe('gatherBody', () => {
+  it('joins chunks of any size, growing its buffer as needed', () => {
+    for (const sizes of [[3], [1, 2, 3], [700_000, 900_000, 5]]) {
+      const chunks = sizes.map((size, index) => Buffer.alloc(size, 97 + index))
+      const expected = Buffer.concat(chunks)
+      const body = gatherBody(chunks, expected.length)
+      expect(body.equals(expected)).toBe(true)
+    }
+  })
+
+  it('returns a single chunk without copying it', () => {
+    const chunk = Buffer.from('{"name":"a"}')
+    expect(gatherBody([chunk], chunk.length)).toBe(chunk)
+    const view = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    expect(gatherBody([view], view.length).buffer).toBe(chunk.buffer)
+  })
+})
