@@ -1,6 +1,7 @@
 // Wall time of one resolve against the registry from npm configuration (cold: nothing cached), then of
 // a second resolve over the packuments the first one fetched (the resolver's own CPU time).
-// Run: pnpm --filter @tote/resolver bench [fixture] [--fetch] [--concurrency=N]   (after `pnpm build`)
+// Run: pnpm --filter @tote/resolver bench [fixture] [--fetch] [--concurrency=N] [--skip-absent-optional-peers]
+// (after `pnpm build`)
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Packument, type ProjectManifest, ToteError } from '@tote/types'
@@ -25,31 +26,39 @@ const recording = {
     return promise
   },
 }
+const skipAbsentOptionalPeers = args.includes('--skip-absent-optional-peers')
 let firstPick = 0
 const started = performance.now()
+const cpuStart = process.cpuUsage()
 const concurrencyArg = args.find((arg) => arg.startsWith('--concurrency='))
 const concurrency = concurrencyArg ? Number(concurrencyArg.split('=')[1]) : undefined
 const cold = await createResolver(recording, {
   legacyPeerDeps,
+  skipAbsentOptionalPeers,
   ...(concurrency ? { concurrency } : {}),
   onEvent: (event) => {
     if (event.type === 'version-picked' && firstPick === 0) firstPick = performance.now() - started
   },
 }).resolve(project)
 const coldMs = performance.now() - started
+const coldCpu = process.cpuUsage(cpuStart)
 await client.close()
 
 const warmStart = performance.now()
+const warmCpuStart = process.cpuUsage()
 // names the cold run never asked for can only be speculative ones: refuse them
 const missing = (name: string) => Promise.reject(new ToteError('E404', `${name} was not fetched`))
 await createResolver(
   { getPackument: (name) => fetched.get(name) ?? missing(name) },
-  { legacyPeerDeps },
+  { legacyPeerDeps, skipAbsentOptionalPeers },
 ).resolve(project)
 const warmMs = performance.now() - warmStart
+const warmCpu = process.cpuUsage(warmCpuStart)
+const cpuText = (usage: NodeJS.CpuUsage) => `CPU ${((usage.user + usage.system) / 1e6).toFixed(2)} s`
 
 console.log(
-  `${fixture}: cold resolve ${(coldMs / 1000).toFixed(2)} s (${cold.stats.packuments} packuments, ` +
+  `${fixture}: cold resolve ${(coldMs / 1000).toFixed(2)} s (${cpuText(coldCpu)}, ${cold.stats.packuments} packuments, ` +
     `${cold.stats.packages} entries, first version-picked after ${firstPick.toFixed(0)} ms, ` +
-    `${(client.bytes() / 1e6).toFixed(0)} MB); resolve over fetched packuments ${(warmMs / 1000).toFixed(2)} s`,
+    `${(client.bytes() / 1e6).toFixed(0)} MB); resolve over fetched packuments ${(warmMs / 1000).toFixed(2)} s ` +
+    `(${cpuText(warmCpu)})`,
 )

@@ -1,7 +1,8 @@
 // Resolves the shared fixtures against the registry from npm configuration and compares the result
 // with npm's own lockfile (`npm install --package-lock-only --ignore-scripts` in a /tmp copy):
 // entry counts, share of equal (path, version) pairs, differences, and tote's wall time.
-// Run: pnpm --filter @tote/resolver compare [fixture…] [--fetch]   (after `pnpm build`)
+// Run: pnpm --filter @tote/resolver compare [fixture…] [--fetch] [--skip-absent-optional-peers]
+// (after `pnpm build`)
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -64,13 +65,17 @@ async function compare(fixture: string): Promise<void> {
   const registry = client.registry
   const npmVersion = execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim()
   const started = performance.now()
+  const cpuStart = process.cpuUsage()
   const { lockfile, warnings, stats } = await createResolver(client, {
     legacyPeerDeps,
+    skipAbsentOptionalPeers: args.includes('--skip-absent-optional-peers'),
     omitLockfileRegistryResolved: true,
     registryFor: () => registry,
     npmVersion,
   }).resolve(project)
   const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuStart)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
   await client.close()
   mkdirSync(join(workDir, label(fixture)), { recursive: true })
   writeFileSync(join(workDir, label(fixture), 'tote-lock.json'), `${JSON.stringify(lockfile, null, 2)}\n`)
@@ -101,7 +106,8 @@ async function compare(fixture: string): Promise<void> {
   const identical = text === readFileSync(join(workDir, label(fixture), 'npm', 'package-lock.json'), 'utf8')
   console.log(
     `${fixture}: npm ${theirs.size} entries, tote ${ours.size}; equal (path, version) ${equal} = ${share.toFixed(2)}%;` +
-      ` flag differences ${flagDiffs}; resolve ${seconds.toFixed(2)} s, ${stats.packuments} packuments,` +
+      ` flag differences ${flagDiffs}; resolve ${seconds.toFixed(2)} s (CPU ${cpuSeconds.toFixed(2)} s),` +
+      ` ${stats.packuments} packuments,` +
       ` ${(client.bytes() / 1e6).toFixed(0)} MB; ${warnings.length} warnings;` +
       ` written by @tote/lockfile: ${identical ? 'byte-identical to' : 'differs from'} npm's file`,
   )

@@ -14,6 +14,11 @@ export interface BuildOptions {
   engines: EngineVersions
   compare: (a: string, b: string) => number
   signal: AbortSignal | undefined
+  /**
+   * npm's peer sets: every optional peer is loaded beside its dependant (with its own peers), even one
+   * the tree neither has nor wants. Off: such a peer is left out (it is never placed either way).
+   */
+  optionalPeerSets: boolean
   onPeerConflict: (edge: Edge, dep: Node) => void
 }
 
@@ -56,6 +61,7 @@ export class TreeBuilder {
   readonly #queue: DepsQueue
   readonly #seen = new Set<Node>()
   readonly #virtualRoots = new Map<Node, Node>()
+  readonly #skippedPeers = new WeakMap<Node, Map<string, Edge>>()
 
   constructor(
     readonly root: Node,
@@ -101,7 +107,7 @@ export class TreeBuilder {
       const vrDep = vrEdge?.valid ? vrEdge.to : null
       const dep = vrDep?.satisfies(edge)
         ? vrDep
-        : await this.#nodeFromEdge(edge, edge.peer ? virtualRoot : null, null)
+        : await this.#nodeFromEdge(edge, edge.peer ? virtualRoot : null, null, true)
       tasks.push({ edge, dep })
     }
     tasks.sort((a, b) => this.options.compare(a.edge.name, b.edge.name))
@@ -126,9 +132,12 @@ export class TreeBuilder {
         this.#queue.push(edgeIn.from)
       }
       this.#queue.push(placed)
+      const { source, optionalPeerSets } = this.options
+      if (placed.manifest) source.picked(placed.manifest)
       // discovery for what the placed node will need (a no-op when it is known already)
       for (const edge of placed.edgesOut.values()) {
-        this.options.source.want(edge.name, edge.spec, edge.type === 'peerOptional')
+        if (edge.type !== 'peerOptional') source.want(edge.name, edge.spec, 'install')
+        else if (optionalPeerSets) source.want(edge.name, edge.spec, 'peers')
       }
       for (const node of pd.needEvaluation) {
         this.#seen.delete(node)
@@ -153,9 +162,14 @@ export class TreeBuilder {
   }
 
   /** A node for `edge` in a virtual root, with its peer set loaded beside it. */
-  async #nodeFromEdge(edge: Edge, parentOrNull: Node | null, secondEdge: Edge | null): Promise<Node> {
+  async #nodeFromEdge(
+    edge: Edge,
+    parentOrNull: Node | null,
+    secondEdge: Edge | null,
+    placing = false,
+  ): Promise<Node> {
     const parent = parentOrNull ?? this.#virtualRoot(edge.from, false)
-    const first = await this.#nodeFromSpec(edge, parent)
+    const first = await this.#nodeFromSpec(edge, parent, edge.name, placing)
     // a broad spec of the dependant (>=1) should not beat a narrower one of the peer (1.x)
     const second =
       secondEdge && !secondEdge.valid ? await this.#nodeFromSpec(secondEdge, parent, edge.name) : null
@@ -164,14 +178,19 @@ export class TreeBuilder {
     return this.#loadPeerSet(node)
   }
 
-  async #nodeFromSpec(edge: Edge, parent: Node, name = edge.name): Promise<Node> {
-    const node = await this.#load(edge, name)
+  async #nodeFromSpec(edge: Edge, parent: Node, name = edge.name, placing = false): Promise<Node> {
+    const node = await this.#load(edge, name, placing)
     node.placedBy = edge
     node.attach(parent)
     return node
   }
 
-  async #load(edge: Edge, name: string): Promise<Node> {
+  /**
+   * A node for `edge` from its packument. `placing`: it is the dependency being placed; otherwise a
+   * member of a peer set, which is placed only if a placed node's peer edge needs it (and then its
+   * dependencies are asked for by #afterPlace), so discovery fetches only its peers.
+   */
+  async #load(edge: Edge, name: string, placing: boolean): Promise<Node> {
     const { source, engines, signal } = this.options
     const ctx = edge.from.ctx
     const parsed = edge.parsed
@@ -189,7 +208,7 @@ export class TreeBuilder {
         ),
       )
     }
-    source.want(name, edge.spec, edge.type === 'peerOptional')
+    source.want(name, edge.spec, placing ? 'install' : 'peers')
     let packument: Awaited<ReturnType<PackumentSource['get']>>
     try {
       packument = await source.get(parsed.name)
@@ -225,7 +244,7 @@ export class TreeBuilder {
         ),
       )
     }
-    source.picked(manifest)
+    if (placing) source.picked(manifest)
     return new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
   }
 
@@ -238,22 +257,66 @@ export class TreeBuilder {
       const parent = node.parent
       if (!parent) break
       if (edge.valid && edge.to) continue
-      const parentEdge = parent.edgesOut.get(edge.name)
-      const current = edge.to
-      if (!current) {
-        if (!parentEdge) {
-          await this.#nodeFromEdge(edge, parent, null)
-        } else {
-          await this.#nodeFromEdge(parentEdge, parent, edge)
-          // npm fails here for the project's own peers (ERESOLVE); tote notes the conflict and goes on
-          if (!edge.valid) edge.peerConflicted = true
+      if (!edge.to && edge.type === 'peerOptional' && !this.options.optionalPeerSets) {
+        // npm weighs it (and its peers) here only to find conflicts; a missing optional peer is
+        // valid and never placed, so while the tree neither has nor wants the name it is left out
+        if (!this.#inPlay(edge.name)) {
+          this.#skippedIn(parent).set(edge.name, edge)
+          continue
         }
-        continue
       }
-      const dep = await this.#nodeFromEdge(edge, null, null)
-      if (dep.canReplace(current)) await this.#nodeFromEdge(edge, parent, null)
+      if (!edge.to && edge.type !== 'peerOptional') {
+        // a later member of the set needs a peer skipped as optional: load it as npm had, from the
+        // optional edge, then see whether it serves
+        const skipped = this.#skippedIn(parent).get(edge.name)
+        if (skipped?.from.parent === parent) {
+          this.#skippedIn(parent).delete(edge.name)
+          await this.#loadPeer(skipped, parent)
+          if (edge.valid && edge.to) continue
+        }
+      }
+      await this.#loadPeer(edge, parent)
     }
     return node
+  }
+
+  /** One peer of a peer set, into `parent` (the virtual root) unless what is there already serves. */
+  async #loadPeer(edge: Edge, parent: Node): Promise<void> {
+    const parentEdge = parent.edgesOut.get(edge.name)
+    const current = edge.to
+    if (!current) {
+      if (!parentEdge) {
+        await this.#nodeFromEdge(edge, parent, null)
+      } else {
+        await this.#nodeFromEdge(parentEdge, parent, edge)
+        // npm fails here for the project's own peers (ERESOLVE); tote notes the conflict and goes on
+        if (!edge.valid) edge.peerConflicted = true
+      }
+      return
+    }
+    const dep = await this.#nodeFromEdge(edge, null, null)
+    if (dep.canReplace(current)) await this.#nodeFromEdge(edge, parent, null)
+  }
+
+  /** Optional peers left out of a virtual root's peer set, by name. */
+  #skippedIn(virtualRoot: Node): Map<string, Edge> {
+    let skipped = this.#skippedPeers.get(virtualRoot)
+    if (!skipped) {
+      skipped = new Map()
+      this.#skippedPeers.set(virtualRoot, skipped)
+    }
+    return skipped
+  }
+
+  /** Whether the tree has a node named `name`, or an edge that will place one (any but an optional peer's). */
+  #inPlay(name: string): boolean {
+    const { nodesByName, edgesByName } = this.root.inventory
+    for (const node of nodesByName.get(name) ?? []) if (node.root === this.root) return true
+    if (this.root.edgesOut.has(name)) return true
+    for (const edge of edgesByName.get(name) ?? []) {
+      if (edge.type !== 'peerOptional' && edge.from.root === this.root) return true
+    }
+    return false
   }
 }
 

@@ -51,6 +51,7 @@ async function resolve(
     deps,
     engines: { nodeVersion: options.nodeVersion ?? process.version, npmVersion: options.npmVersion },
     legacyPeerDeps: ctx.legacyPeerDeps,
+    optionalPeerSets: !options.skipAbsentOptionalPeers,
     signal,
     emit,
     overrideSpecs: overrideSpecs(overrides, project),
@@ -63,14 +64,14 @@ async function resolve(
     engines: { nodeVersion: options.nodeVersion ?? process.version, npmVersion: options.npmVersion },
     compare,
     signal,
+    optionalPeerSets: !options.skipAbsentOptionalPeers,
     onPeerConflict: (edge) => {
       edge.peerConflicted = true
     },
   })
   // discovery starts from every edge that needs work, before placement asks for anything
   for (const node of start) {
-    for (const edge of builder.problemEdges(node))
-      source.want(edge.name, edge.spec, edge.type === 'peerOptional')
+    for (const edge of builder.problemEdges(node)) source.want(edge.name, edge.spec, 'install')
   }
   try {
     await builder.build(start)
@@ -85,6 +86,9 @@ async function resolve(
     emit({ type: 'warning', ...warning })
   }
   calcDepFlags(root, descendants(root))
+  // npm keeps what a fresh build left unreachable (a node only an optional peer edge reaches, which
+  // it flags extraneous); it prunes only a tree that came from a lockfile
+  const keep = lockfile ? new Set<Node>() : new Set(descendants(root).filter((node) => node.extraneous))
   for (const failed of builder.loadFailures) {
     if (failed.root !== root) continue
     const error = failed.error ?? new Error(`could not load ${failed.name}`)
@@ -93,7 +97,7 @@ async function resolve(
     warn({ code: 'EOPTIONALFAILED', message: `Skipped optional dependency: ${error.message}`, chain })
     failed.detach()
   }
-  pruneExtraneous(root)
+  pruneExtraneous(root, keep)
   peerWarnings(root, warn)
 
   const result = toLockfile(
@@ -131,11 +135,11 @@ function nodesWithProblems(root: Node): Node[] {
 }
 
 /** Removes nodes nothing reaches (left over by replacements or a removed dependency), then sets flags. */
-function pruneExtraneous(root: Node): void {
+function pruneExtraneous(root: Node, keep: Set<Node>): void {
   for (;;) {
     const nodes = descendants(root)
     calcDepFlags(root, nodes)
-    const extraneous = nodes.filter((node) => node.extraneous && node.root === root)
+    const extraneous = nodes.filter((node) => node.extraneous && node.root === root && !keep.has(node))
     if (extraneous.length === 0) return
     for (const node of extraneous) node.detach()
   }

@@ -7,6 +7,8 @@ export interface SourceOptions {
   deps: ResolverDeps
   engines: EngineVersions
   legacyPeerDeps: boolean
+  /** Optional peers are fetched (with their peers) as npm's peer sets load them; else never speculatively. */
+  optionalPeerSets: boolean
   signal: AbortSignal | undefined
   emit: (event: ResolverEvent) => void
   /** Extra specs a name may be asked for (override values), fetched along with the declared ones. */
@@ -30,6 +32,7 @@ export class PackumentSource {
   #inFlight = 0
   readonly #wanted = new Set<string>()
   readonly #picked = new Set<string>()
+  #started = 0
   #received = 0
   #pending = 0
   #stopped = false
@@ -38,9 +41,9 @@ export class PackumentSource {
     this.#options = options
   }
 
-  /** Distinct packuments asked for. */
+  /** Distinct packuments asked of the client (queued speculative requests never sent are not counted). */
   get requested(): number {
-    return this.#packuments.size
+    return this.#started
   }
 
   /**
@@ -63,6 +66,7 @@ export class PackumentSource {
   #start(name: string, entry: Deferred<Packument>): void {
     const { deps, signal, emit } = this.#options
     entry.started = true
+    this.#started++
     this.#inFlight++
     let promise: Promise<Packument>
     try {
@@ -108,19 +112,20 @@ export class PackumentSource {
   }
 
   /**
-   * Starts fetching what `name@spec` will need, transitively. With `peersOnly` (an optional peer,
-   * which npm weighs but does not install), only its packument and its own peers are fetched.
-   * Failures are left for placement to meet.
+   * Starts fetching what `name@spec` will need, transitively. `install`: it is to be placed, so its
+   * dependencies are fetched too. `peers`: it is only weighed in a peer set (npm loads a package's
+   * peers beside it to check that they fit, and places only those the tree then lacks), so only its
+   * packument and its peers' are. Failures are left for placement to meet.
    */
-  want(name: string, spec: string, peersOnly = false): void {
-    this.#want(name, spec, peersOnly)
-    for (const extra of this.#options.overrideSpecs.get(name) ?? []) this.#want(name, extra, peersOnly)
+  want(name: string, spec: string, need: Need = 'install'): void {
+    this.#want(name, spec, need)
+    for (const extra of this.#options.overrideSpecs.get(name) ?? []) this.#want(name, extra, need)
   }
 
-  #want(name: string, spec: string, peersOnly: boolean): void {
+  #want(name: string, spec: string, need: Need): void {
     const parsed = parseSpec(name, spec)
     if (parsed.type === 'unsupported') return
-    const key = `${peersOnly ? 'peer:' : ''}${parsed.name}@${spec}`
+    const key = `${need}:${parsed.name}@${spec}`
     if (this.#stopped || this.#wanted.has(key) || this.#options.signal?.aborted) return
     this.#wanted.add(key)
     this.get(parsed.name, false).then(
@@ -128,30 +133,38 @@ export class PackumentSource {
         if (this.#stopped) return
         const manifest = pickManifest(packument, parsed, this.#options.engines)
         if (!manifest) return
-        if (!peersOnly) this.picked(manifest)
-        this.#wantDependencies(manifest, peersOnly)
+        if (need === 'install') this.picked(manifest)
+        this.#wantDependencies(manifest, need)
       },
       () => {},
     )
   }
 
-  #wantDependencies(manifest: PackageManifest, peersOnly: boolean): void {
-    const { legacyPeerDeps, alreadyServed } = this.#options
-    const wantAll = (map: Record<string, string> | undefined, asPeers: (name: string) => boolean) => {
+  #wantDependencies(manifest: PackageManifest, need: Need): void {
+    const { legacyPeerDeps, optionalPeerSets, alreadyServed } = this.#options
+    const wantAll = (map: Record<string, string> | undefined, needOf: (name: string) => Need | null) => {
       for (const [dep, spec] of Object.entries(map ?? {})) {
-        if (typeof spec === 'string' && !alreadyServed(dep, spec)) this.want(dep, spec, asPeers(dep))
+        const depNeed = needOf(dep)
+        if (depNeed && typeof spec === 'string' && !alreadyServed(dep, spec)) this.want(dep, spec, depNeed)
       }
     }
-    if (!peersOnly) {
-      wantAll(manifest.dependencies, () => false)
-      wantAll(manifest.optionalDependencies, () => false)
+    if (need === 'install') {
+      wantAll(manifest.dependencies, () => 'install')
+      wantAll(manifest.optionalDependencies, () => 'install')
     }
     if (!legacyPeerDeps) {
       const meta = manifest.peerDependenciesMeta ?? {}
-      wantAll(manifest.peerDependencies, (dep) => peersOnly || meta[dep]?.optional === true)
+      // a non-optional peer of a package being installed is installed too; an optional one only
+      // when something else brings it in, which fetches it then
+      wantAll(manifest.peerDependencies, (dep) =>
+        meta[dep]?.optional === true ? (optionalPeerSets ? 'peers' : null) : need,
+      )
     }
   }
 }
+
+/** What discovery fetches for a wanted `name@spec`: all it depends on, or only its peers. */
+export type Need = 'install' | 'peers'
 
 interface Deferred<T> {
   promise: Promise<T>

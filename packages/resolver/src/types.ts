@@ -23,6 +23,14 @@ export interface ResolverOptions {
    * the rest and sends the newest first; requests placement waits for are sent at once regardless.
    */
   concurrency?: number
+  /**
+   * Leave out of peer sets an optional peer that no node of the tree has or depends on (default
+   * `false`). Such a peer is never placed, but npm loads it with its own peers beside its dependant to
+   * check that they fit, which fetches their packuments. On, they are not fetched, and the tree differs
+   * from npm's where they would not have fit: e.g. `@types/react-dom@19` (optional peer of many React
+   * packages) wants `@types/react@^19`, and with `@types/react@18` in the tree npm nests the dependant.
+   */
+  skipAbsentOptionalPeers?: boolean
   /** Called for each {@link ResolverEvent}; stages never print. */
   onEvent?: (event: ResolverEvent) => void
 }
