@@ -100,6 +100,11 @@ export const commands: CommandSpec[] = [
     options: {
       'lockfile-only': { type: 'boolean', description: 'Resolve and write package-lock.json only' },
       'package-lock-only': { type: 'boolean', description: 'Same as --lockfile-only (npm spelling)' },
+      'npm-peer-sets': {
+        type: 'boolean',
+        description:
+          "Weigh optional peers nothing installs, with their peers, as npm does (more requests; the tree then matches npm's even where such a peer would conflict)",
+      },
       ...installOptions(),
       ...configOptions(),
     },

@@ -50,8 +50,8 @@ export function createInstallScheduler(
               ...(event.files ? { files: event.files } : {}),
             }
             if (event.thread === 0 && event.kind === 'download')
-              tracer.asyncSpan(event.kind, event.id, event.start, event.end, args)
-            else tracer.span(event.kind, event.id, event.start, event.end, event.thread, args)
+              tracer.asyncSpan(event.kind, event.label, event.start, event.end, args)
+            else tracer.span(event.kind, event.label, event.start, event.end, event.thread, args)
           }
           if (event.kind === 'download') reporter.progress.downloaded++
           reporter.progress.linked += event.packages

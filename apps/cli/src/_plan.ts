@@ -129,7 +129,6 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
   const plan: InstallPlan = { packages: [], skipped: [], optional: new Set() }
   const skippedPrefixes: string[] = []
   const skippedPaths = new Set<string>()
-  const candidates: string[] = []
   // Sorted so that a parent is seen before what is nested under it.
   for (const path of Object.keys(lockfile.packages).sort()) {
     const entry = lockfile.packages[path]!

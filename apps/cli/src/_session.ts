@@ -82,12 +82,15 @@ export async function finishTrace(session: Session): Promise<void> {
   if (!tracer || !tracePath) return
   await tracer.write(tracePath)
   reporter.debug(`trace written to ${tracePath} (open it in https://ui.perfetto.dev)`)
+  reporter.debug('time per stage (busy: summed over threads and lanes):')
   const rows = tracer.summary().sort((a, b) => a.firstMs - b.firstMs)
   for (const row of rows) {
     reporter.debug(
       `${row.category.padEnd(16)} ${String(row.jobs).padStart(6)} jobs, busy ${(row.busyMs / 1000).toFixed(2)}s, from ${(row.firstMs / 1000).toFixed(2)}s to ${(row.lastMs / 1000).toFixed(2)}s`,
     )
   }
+  reporter.debug('critical path:')
+  for (const line of tracer.criticalPath()) reporter.debug(`  ${line}`)
 }
 
 function parseWorkers(value: unknown): number | undefined {

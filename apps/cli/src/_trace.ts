@@ -28,6 +28,11 @@ export interface Tracer {
   asyncSpan(category: string, name: string, start: number, end: number, args?: Record<string, unknown>): void
   /** Per category: jobs, summed duration, and the wall time between the first start and the last end. */
   summary(): { category: string; jobs: number; busyMs: number; firstMs: number; lastMs: number }[]
+  /**
+   * The chain of spans that decided when the install ended: the last phase, the job that finished
+   * last before it, and (for an unpack) the download it waited on, with the gaps between them.
+   */
+  criticalPath(): string[]
   write(path: string): Promise<void>
 }
 
@@ -70,6 +75,31 @@ export function createTracer(): Tracer {
         byCategory.set(event.cat, entry)
       }
       return [...byCategory].map(([category, entry]) => ({ category, ...entry }))
+    },
+    criticalPath() {
+      const seconds = (us: number) => `${(us / 1e6).toFixed(2)}s`
+      const end = (event: TraceEvent) => event.ts + (event.dur ?? 0)
+      const describe = (event: TraceEvent) =>
+        `${event.cat} ${event.name} ${seconds(event.ts)}–${seconds(end(event))}`
+      const phases = events.filter((event) => event.cat === 'phase').sort((a, b) => a.ts - b.ts)
+      const jobs = events.filter((event) => event.cat === 'unpack' || event.cat === 'clone')
+      const lines = phases.map(describe)
+      const last = jobs.reduce<TraceEvent | undefined>(
+        (latest, job) => (!latest || end(job) > end(latest) ? job : latest),
+        undefined,
+      )
+      if (last) {
+        const download = events.find((event) => event.cat === 'download' && event.name === last.name)
+        if (download) {
+          lines.push(
+            `last package: ${describe(download)}, waited ${seconds(last.ts - end(download))} for a worker`,
+          )
+        }
+        lines.push(
+          `last job to finish: ${describe(last)} on ${last.tid === 0 ? 'the main thread' : `worker ${last.tid}`}`,
+        )
+      }
+      return lines
     },
     async write(path) {
       const names: TraceEvent[] = [...threads].map((tid) => ({

@@ -12,6 +12,18 @@ beforeAll(async () => {
       app: { versions: { '1.0.0': { dependencies: { lib: '^1.0.0', util: '^2.0.0' } } } },
       lib: { versions: { '1.0.0': {}, '1.2.0': { dependencies: { util: '^1.0.0' } }, '2.0.0': {} } },
       util: { versions: { '1.0.0': {}, '1.5.0': {}, '2.0.0': {}, '2.1.0': {} } },
+      // arrow's optional peer types-dom is absent, and it would not fit beside types@18
+      popper: { versions: { '1.0.0': { dependencies: { arrow: '^1.0.0' } } } },
+      arrow: {
+        versions: {
+          '1.0.0': {
+            peerDependencies: { types: '*', 'types-dom': '*' },
+            peerDependenciesMeta: { types: { optional: true }, 'types-dom': { optional: true } },
+          },
+        },
+      },
+      types: { versions: { '18.0.0': {}, '19.0.0': {} } },
+      'types-dom': { versions: { '19.0.0': { peerDependencies: { types: '^19.0.0' } } } },
       wants_missing: { versions: { '1.0.0': { dependencies: { 'no-such-package': '^1.0.0' } } } },
     },
   })
@@ -50,6 +62,28 @@ describe('tote install --lockfile-only', () => {
     })
     expect(second.code).toBe(0)
     expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(text)
+  })
+
+  it('leaves absent optional peers unweighed, unless --npm-peer-sets asks for the tree npm builds', async () => {
+    const manifest = { name: 'p', version: '1.0.0', dependencies: { popper: '^1.0.0', types: '^18.0.0' } }
+    const paths = async (flags: string[]) => {
+      const project = scratch(manifest)
+      const result = await tote(['install', '--lockfile-only', ...flags], {
+        ...project,
+        cwd: project.dir,
+        registry: registry.url,
+      })
+      expect(result.code).toBe(0)
+      return Object.keys(JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).packages)
+    }
+    // npm weighs types-dom beside arrow at the top, finds types@18 there and nests arrow
+    expect(await paths(['--npm-peer-sets'])).toEqual([
+      '',
+      'node_modules/popper',
+      'node_modules/popper/node_modules/arrow',
+      'node_modules/types',
+    ])
+    expect(await paths([])).toEqual(['', 'node_modules/arrow', 'node_modules/popper', 'node_modules/types'])
   })
 
   it('fails clearly without a package.json', async () => {

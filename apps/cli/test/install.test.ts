@@ -268,6 +268,9 @@ describe('tote install: stages and traces', () => {
     const result = await install(project, ['install', '--trace', tracePath, '--verbose'])
     expect(result.code).toBe(0)
     expect(result.stderr).toContain(`trace written to ${tracePath}`)
+    // the --verbose summary: time per stage, then the chain that decided the end
+    expect(result.stderr).toMatch(/unpack +\d+ jobs, busy/)
+    expect(result.stderr).toMatch(/critical path:\n(.*\n)*.*last job to finish: (unpack|clone) /)
     const trace = JSON.parse(readFileSync(tracePath, 'utf8'))
     const spans = trace.traceEvents.filter((event: { ph: string }) => event.ph === 'X')
     const categories = new Set(spans.map((event: { cat: string }) => event.cat))

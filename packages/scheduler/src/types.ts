@@ -65,6 +65,8 @@ export type SchedulerEvent =
       type: 'job-end'
       kind: JobKind
       id: string
+      /** What the job was about: `name@version` for a download or an unpack, a count for a clone batch. */
+      label: string
       /** Start and end of the work itself (in a worker: the worker's clock, same origin). */
       start: number
       end: number

@@ -27,6 +27,9 @@ export async function run(context: CommandContext): Promise<number> {
       { getPackument: client.getPackument },
       {
         legacyPeerDeps: config.legacyPeerDeps,
+        // npm fetches every optional peer's packument (and its peers') only to check it would fit;
+        // it is never installed, and on both fixtures the tree is the same without them
+        skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
         registryFor: config.registryFor,
         omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
         onEvent(event) {
