@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Packument } from '@tote/types'
+import { readDocumentLazily } from './_document.js'
 
 /** One file of `<cacheDir>/metadata-v1/`. */
 export interface CacheEntry {
@@ -15,10 +16,10 @@ export interface CacheEntry {
   packument: Packument
 }
 
-export const CACHE_FOLDER = 'metadata-v1'
+export const CACHE_FOLDER = 'metadata-v2'
 
 /**
- * `<cacheDir>/metadata-v1/<name>-<hash of url>.json`: readable, safe on case-insensitive file
+ * `<cacheDir>/metadata-v2/<name>-<hash of url>.json`: readable, safe on case-insensitive file
  * systems (the hash tells `JSONStream` from `jsonstream`, and one registry's copy from another's).
  */
 export function cacheFileFor(cacheDir: string, url: string, name: string): string {
@@ -30,20 +31,37 @@ export function cacheFileFor(cacheDir: string, url: string, name: string): strin
   return join(cacheDir, CACHE_FOLDER, `${readable}-${hash}.json`)
 }
 
+/**
+ * A cache file's content: the entry without its packument as one JSON line, then the document as
+ * the registry sent it, so that reading it back is as lazy as reading the response (_document.ts).
+ */
+export function cacheFileContent(
+  header: Omit<CacheEntry, 'packument'>,
+  document: readonly Uint8Array[],
+): CacheContent {
+  return [`${JSON.stringify(header)}\n`, ...document]
+}
+
 /** The cached entry for `url`, or undefined when missing, unreadable, corrupt or for another URL. */
-export async function readCacheEntry(file: string, url: string): Promise<CacheEntry | undefined> {
-  let text: string
+export async function readCacheEntry(
+  file: string,
+  url: string,
+  name: string,
+): Promise<CacheEntry | undefined> {
+  let bytes: Buffer
   try {
-    text = await readFile(file, 'utf8')
+    bytes = await readFile(file)
   } catch {
     return undefined
   }
+  const newline = bytes.indexOf(0x0a)
+  if (newline === -1) return undefined
   try {
-    const entry = JSON.parse(text) as CacheEntry
-    const packument = entry?.packument
-    if (entry.url !== url || typeof entry.fetchedAt !== 'number') return undefined
-    if (typeof packument?.name !== 'string' || typeof packument.versions !== 'object') return undefined
-    return entry
+    const header = JSON.parse(bytes.toString('utf8', 0, newline)) as Omit<CacheEntry, 'packument'>
+    if (header?.url !== url || typeof header.fetchedAt !== 'number') return undefined
+    const document = bytes.subarray(newline + 1)
+    const packument = readDocumentLazily([document], document.length, name)
+    return packument === undefined ? undefined : { ...header, packument }
   } catch {
     return undefined
   }

@@ -1,6 +1,6 @@
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
-import { type CacheEntry, cacheFileFor, createCacheWriter } from './_cache.js'
+import { cacheFileContent, cacheFileFor, createCacheWriter } from './_cache.js'
 import type { ConnectionSettings } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
 import { type HttpContext, httpGet } from './_http.js'
@@ -127,10 +127,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       return counted(() => pool.load(task, authHeaderFor(url), emit, dns))
     }
     const result = await counted(() => loadPackument(context, task))
-    const { cacheEntry } = result
-    if (cacheEntry && task.cacheFile !== undefined && cacheWriter) {
-      const entry: CacheEntry = { ...cacheEntry, packument: result.packument }
-      cacheWriter.add(task.cacheFile, () => JSON.stringify(entry))
+    const { cacheEntry, document } = result
+    if (cacheEntry && document && task.cacheFile !== undefined && cacheWriter) {
+      cacheWriter.add(task.cacheFile, () => cacheFileContent(cacheEntry, document))
     }
     return result.packument
   }

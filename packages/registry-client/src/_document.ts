@@ -5,7 +5,9 @@
 // read (readme, time, maintainers…) are skipped without being decoded.
 import { Buffer, isAscii } from 'node:buffer'
 import type { PackageManifest, Packument } from '@tote/types'
-import { addManifest, assemblePackument, packageNameOf } from './_reduce.js'
+import { ToteError } from '@tote/types'
+import { lazyVersions } from './_lazy.js'
+import { addManifest, assemblePackument, isObject, packageNameOf, reduceManifest } from './_reduce.js'
 import { skipSpace, valueEnd, walkMembers } from './_scan.js'
 
 // Bodies up to this size are gathered into one buffer per thread, allocated once and reused.
@@ -39,12 +41,122 @@ interface Range {
   end: number
 }
 
+/** Where the members a packument is made of sit in a document's bytes, and how to read them. */
+interface DocumentLayout {
+  bytes: Buffer
+  encoding: BufferEncoding
+  parse: (range: Range) => unknown
+  name: Range | undefined
+  distTags: Range | undefined
+  modified: Range | undefined
+  time: Range | undefined
+  /** Each version's manifest, in document order. */
+  versions: Map<string, Range>
+}
+
 /**
  * The packument that `reducePackument(JSON.parse(text), requestedName)` gives for this document,
  * or undefined when the bytes are not the object of members this scanner expects; the caller then
  * parses the whole text, which also reports what is wrong with it.
  */
 export function reduceDocumentBytes(bytes: Buffer, requestedName: string): Packument | undefined {
+  const layout = scanDocument(bytes)
+  if (layout === undefined) return undefined
+  const name = packageNameOf(layout.name && layout.parse(layout.name), requestedName)
+  const manifests: Record<string, PackageManifest> = {}
+  for (const [key, range] of layout.versions) addManifest(manifests, key, layout.parse(range), name)
+  return assembleFrom(layout, name, manifests)
+}
+
+/**
+ * The same packument as {@link reduceDocumentBytes}, from a body's chunks, except that each version
+ * is parsed and reduced only when it is first read: a resolver reads two or three versions of a
+ * package that has thousands. The chunks are scanned in this thread's scratch buffer, and versions
+ * are later decoded straight from the chunks, which the packument keeps: the only copy made is into
+ * memory already in use (fresh memory costs a page fault per 4 KiB, slow on the machines measured).
+ * A version that is not a manifest with a tarball reads as undefined (the eager form leaves it out).
+ */
+export function readDocumentLazily(
+  chunks: readonly Uint8Array[],
+  size: number,
+  requestedName: string,
+): Packument | undefined {
+  const layout = scanDocument(gatherBody(chunks, size))
+  if (layout === undefined) return undefined
+  const name = packageNameOf(layout.name && layout.parse(layout.name), requestedName)
+  const ranges = [...layout.versions]
+  const textOf = rangeReader(chunks, layout.encoding)
+  const manifests = lazyVersions(
+    ranges.map(([key]) => key),
+    (index) => {
+      const [key, range] = ranges[index]!
+      let version: unknown
+      try {
+        version = JSON.parse(textOf(range))
+      } catch (cause) {
+        throw new ToteError('EBADJSON', `Invalid JSON in version ${key} of '${name}'`, {
+          hint: 'The document was damaged on its way or in the cache; run again with --prefer-online.',
+          cause,
+          details: { packageName: name, version: key },
+        })
+      }
+      return isObject(version) ? reduceManifest(version, name, key) : undefined
+    },
+  )
+  return assembleFrom(layout, name, manifests)
+}
+
+/** Decodes `[start, end)` of the bytes that `chunks` hold one after the other. */
+function rangeReader(chunks: readonly Uint8Array[], encoding: BufferEncoding): (range: Range) => string {
+  const buffers = chunks.map((chunk) =>
+    Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+  )
+  const starts: number[] = []
+  let offset = 0
+  for (const buffer of buffers) {
+    starts.push(offset)
+    offset += buffer.length
+  }
+  return ({ start, end }) => {
+    // The last chunk that starts at or before `start`.
+    let low = 0
+    let high = starts.length - 1
+    while (low < high) {
+      const middle = (low + high + 1) >> 1
+      if (starts[middle]! <= start) low = middle
+      else high = middle - 1
+    }
+    const first = buffers[low]!
+    const from = start - starts[low]!
+    if (end - starts[low]! <= first.length) return first.toString(encoding, from, end - starts[low]!)
+    // Across chunks: join just this range.
+    const pieces: Buffer[] = []
+    for (let index = low; index < buffers.length && starts[index]! < end; index++) {
+      const buffer = buffers[index]!
+      pieces.push(
+        buffer.subarray(Math.max(0, start - starts[index]!), Math.min(buffer.length, end - starts[index]!)),
+      )
+    }
+    return Buffer.concat(pieces).toString(encoding)
+  }
+}
+
+function assembleFrom(
+  layout: DocumentLayout,
+  name: string,
+  manifests: Record<string, PackageManifest>,
+): Packument {
+  const { parse, bytes } = layout
+  return assemblePackument(
+    name,
+    layout.distTags && parse(layout.distTags),
+    manifests,
+    layout.modified && parse(layout.modified),
+    layout.time && timeWithModified(bytes, layout.time, parse),
+  )
+}
+
+function scanDocument(bytes: Buffer): DocumentLayout | undefined {
   const end = bytes.length
   // Only an ASCII document can be decoded as latin1 (a plain copy); JSON text outside the ranges
   // cut here is ASCII anyway, so the cuts never split a UTF-8 sequence.
@@ -89,17 +201,16 @@ export function reduceDocumentBytes(bytes: Buffer, requestedName: string): Packu
     return valueStop
   })
   if (stop === -1 || skipSpace(bytes, stop, end) !== end) return undefined
-
-  const name = packageNameOf(read.name && parse(read.name), requestedName)
-  const manifests: Record<string, PackageManifest> = {}
-  for (const [key, range] of versions ?? []) addManifest(manifests, key, parse(range), name)
-  return assemblePackument(
-    name,
-    read['dist-tags'] && parse(read['dist-tags']),
-    manifests,
-    read.modified && parse(read.modified),
-    read.time && timeWithModified(bytes, read.time, parse),
-  )
+  return {
+    bytes,
+    encoding,
+    parse,
+    name: read.name,
+    distTags: read['dist-tags'],
+    modified: read.modified,
+    time: read.time,
+    versions: versions ?? new Map(),
+  }
 }
 
 /**

@@ -71,12 +71,30 @@ export function packumentToText(packument: Packument): PackumentText {
  * property). Enumeration, `in`, spreading and JSON.stringify behave as for a plain object.
  */
 export function packumentFromText(source: PackumentText): Packument {
-  const versions: Record<string, PackageManifest> = {}
   const { keys, offsets, encoding } = source
   // A transferred Buffer arrives as a plain Uint8Array.
   const bytes = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength)
+  const versions = lazyVersions(
+    keys,
+    (index) =>
+      JSON.parse(bytes.toString(encoding, offsets[index * 2], offsets[index * 2 + 1])) as PackageManifest,
+  )
+  const packument: Packument = { name: source.name, 'dist-tags': source.distTags, versions }
+  if (source.modified !== undefined) packument.modified = source.modified
+  return packument
+}
+
+/**
+ * A `versions` object whose entries are made by `read(index of the key)` on first access, then kept
+ * as plain properties. Enumeration, `in`, spreading and JSON.stringify behave as for a plain object.
+ */
+export function lazyVersions(
+  keys: readonly string[],
+  read: (index: number) => PackageManifest | undefined,
+): Record<string, PackageManifest> {
+  const versions: Record<string, PackageManifest> = {}
   keys.forEach((key, index) => {
-    const settle = (target: object, value: PackageManifest): PackageManifest => {
+    const settle = (target: object, value: PackageManifest | undefined) => {
       Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
       return value
     }
@@ -84,17 +102,12 @@ export function packumentFromText(source: PackumentText): Packument {
       enumerable: true,
       configurable: true,
       get(this: object) {
-        return settle(
-          this,
-          JSON.parse(bytes.toString(encoding, offsets[index * 2], offsets[index * 2 + 1])) as PackageManifest,
-        )
+        return settle(this, read(index))
       },
       set(this: object, value: PackageManifest) {
         settle(this, value)
       },
     })
   })
-  const packument: Packument = { name: source.name, 'dist-tags': source.distTags, versions }
-  if (source.modified !== undefined) packument.modified = source.modified
-  return packument
+  return versions
 }

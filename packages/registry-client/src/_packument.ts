@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib'
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { type CacheEntry, isFresh, readCacheEntry } from './_cache.js'
-import { gatherBody, reduceDocumentBytes } from './_document.js'
+import { gatherBody, readDocumentLazily } from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
 import { reducePackument } from './_reduce.js'
 
@@ -23,6 +23,8 @@ export interface PackumentResult {
   packument: Packument
   /** Set when the registry sent a new document: the cache entry to write (without its packument). */
   cacheEntry?: Omit<CacheEntry, 'packument'>
+  /** The new document's bytes (the chunks it arrived in), for the cache file. */
+  document?: readonly Uint8Array[]
 }
 
 // Full documents are accepted too: mirrors often ignore the abbreviated type.
@@ -64,15 +66,21 @@ function collectBody(headers: Record<string, string | string[] | undefined>) {
   }
 }
 
-function parseBody(received: ReceivedBody, task: PackumentTask, status: number, tries: number): Packument {
-  // Synchronous from here on: the gathered body may live in a buffer the next body reuses.
-  const body = gatherBody(received.chunks, received.size)
+function parseBody(
+  received: ReceivedBody,
+  task: PackumentTask,
+  status: number,
+  tries: number,
+): { packument: Packument; document: readonly Uint8Array[] } {
+  const { chunks, size } = received
   try {
-    const packument = reduceDocumentBytes(body, task.name)
-    if (packument !== undefined) return packument
+    // The packument keeps the chunks: its versions are parsed from them when they are read.
+    const packument = readDocumentLazily(chunks, size, task.name)
+    if (packument !== undefined) return { packument, document: chunks }
   } catch {
     // Parsed in one piece below, which reports what is wrong with the document.
   }
+  const body = Buffer.concat(chunks, size)
   const details = { url: task.url, status, tries, packageName: task.name }
   let doc: unknown
   try {
@@ -89,13 +97,11 @@ function parseBody(received: ReceivedBody, task: PackumentTask, status: number, 
     )
   }
   const packument = reducePackument(doc, task.name)
-  if (packument === undefined) {
-    throw new ToteError('EBADJSON', `The registry's answer for '${task.name}' is not a package document`, {
-      hint: 'Check that the registry URL points at an npm-compatible registry.',
-      details,
-    })
-  }
-  return packument
+  if (packument !== undefined) return { packument, document: [body] }
+  throw new ToteError('EBADJSON', `The registry's answer for '${task.name}' is not a package document`, {
+    hint: 'Check that the registry URL points at an npm-compatible registry.',
+    details,
+  })
 }
 
 /**
@@ -108,7 +114,8 @@ export async function loadPackument(
   task: PackumentTask,
   signal?: AbortSignal,
 ): Promise<PackumentResult> {
-  const cached = task.cacheFile === undefined ? undefined : await readCacheEntry(task.cacheFile, task.url)
+  const cached =
+    task.cacheFile === undefined ? undefined : await readCacheEntry(task.cacheFile, task.url, task.name)
   const hit = (): PackumentResult => {
     context.emit({ type: 'cache-hit', name: task.name, url: task.url })
     return { packument: cached!.packument }
@@ -141,7 +148,7 @@ export async function loadPackument(
     context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })
     return { packument: cached.packument }
   }
-  const packument = parseBody(response.body!, task, response.status, response.tries)
+  const { packument, document } = parseBody(response.body!, task, response.status, response.tries)
   const cacheEntry: Omit<CacheEntry, 'packument'> = { fetchedAt: Date.now(), url: task.url }
   const etag = headerValue(response.headers, 'etag')
   const lastModified = headerValue(response.headers, 'last-modified')
@@ -149,5 +156,5 @@ export async function loadPackument(
   if (etag !== undefined) cacheEntry.etag = etag
   if (lastModified !== undefined) cacheEntry.lastModified = lastModified
   if (maxAge !== undefined) cacheEntry.maxAge = maxAge
-  return { packument, cacheEntry }
+  return { packument, cacheEntry, document }
 }

@@ -1,6 +1,5 @@
 import type { LookupAddress } from 'node:dns'
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Packument } from '@tote/types'
@@ -48,11 +47,11 @@ export interface PackumentWorkers {
 }
 
 /**
- * The default `workers` option, chosen by measurement (README, "Design and measurements"): two
- * parsing threads when there are two cores for them, none on a single core.
+ * The default `workers` option, chosen by measurement (README, "Design and measurements"): none,
+ * since documents are read lazily on the calling thread.
  */
 export function defaultWorkerCount(): number {
-  return availableParallelism() >= 2 ? 2 : 0
+  return 0
 }
 
 /** The compiled worker script, if it exists (it does not when running from TypeScript sources). */

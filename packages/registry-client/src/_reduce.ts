@@ -5,7 +5,7 @@ type Json = Record<string, unknown>
 
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 

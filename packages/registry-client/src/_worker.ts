@@ -4,7 +4,7 @@
 // the per-task bookkeeping of a pool task.
 import type { ToteError } from '@tote/types'
 import { isToteError } from '@tote/types'
-import { createCacheWriter } from './_cache.js'
+import { cacheFileContent, createCacheWriter } from './_cache.js'
 import { createMemoisedLookup } from './_dns.js'
 import { serialiseError } from './_errors.js'
 import type { HttpContext } from './_http.js'
@@ -32,14 +32,10 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
       emit: (event) => port.postMessage({ id, event } satisfies WorkerReply),
     }
     try {
-      const { packument, cacheEntry } = await loadPackument(context, task)
+      const { packument, cacheEntry, document } = await loadPackument(context, task)
       const packumentText = packumentToText(packument)
-      if (cacheEntry && task.cacheFile !== undefined) {
-        const { bytes } = packumentText
-        const head = `${JSON.stringify(cacheEntry).slice(0, -1)},"packument":`
-        cacheWriter.add(task.cacheFile, () => [head, bytes, '}'])
-        // The bytes stay here for the cache file: the answer carries a copy.
-        return { id, packumentText }
+      if (cacheEntry && document && task.cacheFile !== undefined) {
+        cacheWriter.add(task.cacheFile, () => cacheFileContent(cacheEntry, document))
       }
       return { id, packumentText, transfer: [packumentText.bytes.buffer as ArrayBuffer] }
     } catch (error) {

@@ -41,15 +41,24 @@ async function withClient<T>(
   }
 }
 
-const cacheFiles = async () => readdir(join(cacheDir, 'metadata-v1'))
+const cacheFiles = async () => readdir(join(cacheDir, 'metadata-v2'))
+
+/** A cache file: its header line, and the registry's document after it. */
+async function readEntry(file: string) {
+  const text = await readFile(join(cacheDir, 'metadata-v2', file), 'utf8')
+  const newline = text.indexOf('\n')
+  return { ...JSON.parse(text.slice(0, newline)), document: JSON.parse(text.slice(newline + 1)) }
+}
 
 describe('metadata cache', () => {
   it('writes an entry with validators, and revalidates it with If-None-Match (304 → cached copy)', async () => {
     const first = await withClient({}, (client) => client.getPackument('a'))
     const files = await cacheFiles()
     expect(files).toHaveLength(1)
-    const entry = JSON.parse(await readFile(join(cacheDir, 'metadata-v1', files[0]!), 'utf8'))
-    expect(entry).toMatchObject({ url: `${registry.url}a`, etag: expect.any(String), packument: first })
+    const entry = await readEntry(files[0]!)
+    expect(entry).toMatchObject({ url: `${registry.url}a`, etag: expect.any(String) })
+    // the document as the registry sent it
+    expect(entry.document).toMatchObject({ name: 'a', versions: { '1.0.0': { version: '1.0.0' } } })
     expect(typeof entry.fetchedAt).toBe('number')
 
     events = []
@@ -102,14 +111,14 @@ describe('metadata cache', () => {
   it('ignores a corrupt cache file and fetches the document again', async () => {
     await withClient({}, (client) => client.getPackument('a'))
     const [file] = await cacheFiles()
-    await writeFile(join(cacheDir, 'metadata-v1', file!), '{"url": "trunc')
+    await writeFile(join(cacheDir, 'metadata-v2', file!), '{"url": "trunc')
     const packument = await withClient({ preferOffline: true }, (client) => client.getPackument('a'))
     expect(packument.name).toBe('a')
     expect(registry.requests).toHaveLength(2)
     expect(registry.requests[1]!.headers['if-none-match']).toBeUndefined()
     // The refetch repaired the entry.
-    const repaired = JSON.parse(await readFile(join(cacheDir, 'metadata-v1', file!), 'utf8'))
-    expect(repaired.packument.name).toBe('a')
+    const repaired = await readEntry(file!)
+    expect(repaired.document.name).toBe('a')
   })
 
   it('uses a copy the registry declared fresh (max-age) without asking, unless preferOnline', async () => {

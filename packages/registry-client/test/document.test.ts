@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
-import { gatherBody, reduceDocumentBytes } from '../src/_document.js'
+import { gatherBody, readDocumentLazily, reduceDocumentBytes } from '../src/_document.js'
 import { reducePackument } from '../src/_reduce.js'
 
 const dist = (version: string) => ({
@@ -148,6 +148,40 @@ describe('reduceDocumentBytes', () => {
     expect(() => reduceDocumentBytes(Buffer.from('{"name":"a","dist-tags":{"latest":1,}}'), 'a')).toThrow(
       SyntaxError,
     )
+  })
+})
+
+/** `text` cut into chunks of `size` bytes, as a body arrives. */
+function chunksOf(text: string, size: number): Buffer[] {
+  const bytes = Buffer.from(text)
+  const chunks: Buffer[] = []
+  for (let start = 0; start < bytes.length; start += size) chunks.push(bytes.subarray(start, start + size))
+  return chunks
+}
+
+describe('readDocumentLazily', () => {
+  it('gives the same packument as the eager reduction, once its versions are read', () => {
+    const accented = { ...fullDocument, description: 'déjà vu — 🎉' }
+    accented.versions['2.0.0'] = { ...accented.versions['2.0.0'], description: 'naïve ünïcödé 🎉' } as never
+    for (const text of [JSON.stringify(fullDocument), JSON.stringify(accented, null, 2)]) {
+      // chunks of 7 bytes: versions and multi-byte characters fall across chunk boundaries
+      const lazy = readDocumentLazily(chunksOf(text, 7), Buffer.byteLength(text), 'a')
+      expect(lazy).toEqual(reducePackument(JSON.parse(text), 'a'))
+      expect(JSON.stringify(lazy)).toBe(JSON.stringify(reduceDocumentBytes(Buffer.from(text), 'a')))
+    }
+  })
+
+  it('parses a version only when it is read: a damaged one fails then, an unusable one reads as undefined', () => {
+    const text =
+      '{"name":"a","versions":{"1.0.0":{"x":nope},"1.1.0":{"version":"1.1.0"},' +
+      '"2.0.0":{"version":"2.0.0","dist":{"tarball":"t"}}},"dist-tags":{"latest":"2.0.0"}}'
+    const packument = readDocumentLazily([Buffer.from(text)], text.length, 'a')!
+    expect(packument['dist-tags']).toEqual({ latest: '2.0.0' })
+    expect(Object.keys(packument.versions)).toEqual(['1.0.0', '1.1.0', '2.0.0'])
+    expect(packument.versions['2.0.0']).toMatchObject({ name: 'a', version: '2.0.0', dist: { tarball: 't' } })
+    // no tarball: not a version anything can install
+    expect(packument.versions['1.1.0']).toBeUndefined()
+    expect(() => packument.versions['1.0.0']).toThrow("Invalid JSON in version 1.0.0 of 'a'")
   })
 })
 

@@ -162,8 +162,25 @@ describe('HTTP errors', () => {
 
   it('reports EBADJSON for a damaged version, trailing bytes, and a document that is not an object', async () => {
     const version = '{"name":"a","version":"1.0.0","dist":{"tarball":"http://127.0.0.1:1/a.tgz"}}'
+    // Versions are parsed when first read: a damaged one fails then, naming itself.
+    registry.fault('/damaged', {
+      status: 200,
+      body: `{"name":"damaged","versions":{"1.0.0":{"dist":{"tarball":nope}},"2.0.0":${version}},"time":{}}`,
+    })
+    const damaged = await open().getPackument('damaged')
+    expect(damaged.versions['2.0.0']?.version).toBe('1.0.0')
+    const versionError = (() => {
+      try {
+        return damaged.versions['1.0.0']
+      } catch (caught) {
+        return caught as ToteError
+      }
+    })() as ToteError
+    expect(versionError.code).toBe('EBADJSON')
+    expect(versionError.message).toBe("Invalid JSON in version 1.0.0 of 'damaged'")
+    expect(versionError.cause).toBeInstanceOf(SyntaxError)
     const cases = {
-      '/damaged': `{"name":"a","versions":{"1.0.0":{"dist":{"tarball":nope}}},"time":{}}`,
+      '/unterminated': `{"name":"a","versions":{"1.0.0":{"dist":{"tarball":"x}}},"time":{}}`,
       '/trailing': `{"name":"a","versions":{"1.0.0":${version}},"time":{}} x`,
       '/unclosed': `{"name":"a","versions":{"1.0.0":${version}},"time":{"modified":"2020"`,
     }

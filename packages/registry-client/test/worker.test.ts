@@ -60,7 +60,7 @@ describe('worker mode', () => {
     } finally {
       await Promise.all([inWorker.close(), onThread.close()])
     }
-    expect((await readdir(join(cacheDir, 'metadata-v1'))).sort()).toHaveLength(2)
+    expect((await readdir(join(cacheDir, 'metadata-v2'))).sort()).toHaveLength(2)
     // The files the worker wrote are whole entries: an offline client reads the same packuments.
     const offline = createRegistryClient({ registry: registry.url, workers: 0, cacheDir, offline: true })
     const fresh = createRegistryClient({ registry: registry.url, workers: 0 })
