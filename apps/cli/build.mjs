@@ -35,6 +35,8 @@ await build({
   banner: {
     js: "import { createRequire as __toteCreateRequire } from 'node:module'; const require = __toteCreateRequire(import.meta.url);",
   },
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
