@@ -2,11 +2,11 @@ import { join, resolve } from 'node:path'
 import { loadConfig, type ToteConfig } from '@tote/config'
 import { type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
-import type { CloneStrategy } from '@tote/scheduler'
-import { ToteError } from '@tote/types'
+import type { CloneStrategy, Scheduler } from '@tote/scheduler'
+import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import { configFlags, createReporterFor } from './_context.js'
-import { CLONE_STRATEGIES } from './_install.js'
+import { CLONE_STRATEGIES, installNodeModules } from './_install.js'
 import type { Reporter } from './_reporter.js'
 import { registryClientOptions } from './_stages.js'
 import { createTracer, type Tracer } from './_trace.js'
@@ -122,8 +122,29 @@ export function elapsed(session: Session): string {
   return `${((performance.now() - session.started) / 1000).toFixed(2)}s`
 }
 
+/** The end of `tote install` and `tote ci`: node_modules as the lockfile says, the closing lines, the trace. */
+export async function installAndReport(
+  session: Session,
+  lockfile: Lockfile,
+  scheduler: Scheduler,
+): Promise<number> {
+  const { config, reporter, tracer } = session
+  const result = await installNodeModules({
+    projectDir: config.projectDir,
+    lockfile,
+    config,
+    scheduler,
+    reporter,
+    tracer,
+  })
+  reporter.stop()
+  reportInstalled(session, result)
+  await finishTrace(session)
+  return 0
+}
+
 /** The closing lines of an install: what was added, and the install scripts that did not run. */
-export function reportInstalled(
+function reportInstalled(
   session: Session,
   result: { added: number; kept: number; removed: number; downloaded: number; withScripts: string[] },
 ): void {

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { isLockfileInSync, readLockfile } from '@tote/lockfile'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
-import { createInstallScheduler, installNodeModules } from '../_install.js'
-import { finishTrace, openSession, reportInstalled } from '../_session.js'
+import { createInstallScheduler } from '../_install.js'
+import { installAndReport, openSession } from '../_session.js'
 
 /**
  * `tote ci`: installs exactly what package-lock.json says, into an empty node_modules. Fails, and
@@ -36,18 +36,7 @@ export async function run(context: CommandContext): Promise<number> {
     }
     const nodeModules = join(config.projectDir, 'node_modules')
     if (existsSync(nodeModules)) await rm(nodeModules, { recursive: true, force: true })
-    const result = await installNodeModules({
-      projectDir: config.projectDir,
-      lockfile,
-      config,
-      scheduler,
-      reporter,
-      tracer: session.tracer,
-    })
-    reporter.stop()
-    reportInstalled(session, result)
-    await finishTrace(session)
-    return 0
+    return await installAndReport(session, lockfile, scheduler)
   } finally {
     reporter.stop()
     await Promise.all([scheduler.close(), client.close()])

@@ -1,9 +1,9 @@
 import { readLockfile, stringifyLockfile, writeLockfile } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
 import type { CommandContext } from '../_commands.js'
-import { createInstallScheduler, installNodeModules } from '../_install.js'
+import { createInstallScheduler } from '../_install.js'
 import { currentPlatform, platformMatches } from '../_plan.js'
-import { elapsed, finishTrace, openSession, reportInstalled } from '../_session.js'
+import { elapsed, finishTrace, installAndReport, openSession } from '../_session.js'
 import { traced } from '../_trace.js'
 
 /**
@@ -72,18 +72,7 @@ export async function run(context: CommandContext): Promise<number> {
       await finishTrace(session)
       return 0
     }
-    const result = await installNodeModules({
-      projectDir: config.projectDir,
-      lockfile,
-      config,
-      scheduler,
-      reporter,
-      tracer: session.tracer,
-    })
-    reporter.stop()
-    reportInstalled(session, result)
-    await finishTrace(session)
-    return 0
+    return await installAndReport(session, lockfile, scheduler)
   } finally {
     reporter.stop()
     await Promise.all([scheduler?.close(), client.close()])
