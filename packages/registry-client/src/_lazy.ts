@@ -30,7 +30,8 @@ export function packumentToText(packument: Packument): PackumentText {
   }
   // head, then a prefix (`,"key":`) and a manifest per version, then the closing braces.
   const parts = [`${JSON.stringify(head).slice(0, -1)},"versions":{`]
-  const keys = Object.keys(packument.versions)
+  // A lazily read packument lists versions that turn out unusable (undefined): they are left out.
+  const keys = Object.keys(packument.versions).filter((key) => packument.versions[key] !== undefined)
   keys.forEach((key, index) => {
     parts.push(`${index === 0 ? '' : ','}${JSON.stringify(key)}:`, JSON.stringify(packument.versions[key]))
   })

@@ -71,6 +71,22 @@ describe('worker mode', () => {
     }
   })
 
+  it('leaves out a version without a tarball, as on the calling thread', async () => {
+    const body =
+      '{"name":"c","dist-tags":{"latest":"1.0.0"},"versions":{"0.1.0":{"version":"0.1.0"},' +
+      `"1.0.0":{"name":"c","version":"1.0.0","dist":{"tarball":"${registry.url}c.tgz"}}}}`
+    registry.fault('/c', { status: 200, body })
+    const client = createRegistryClient({ registry: registry.url, workers: 1, workerScript })
+    try {
+      const packument = await client.getPackument('c')
+      expect(Object.keys(packument.versions)).toEqual(['1.0.0'])
+      expect(packument.versions['1.0.0']?.dist.tarball).toBe(`${registry.url}c.tgz`)
+    } finally {
+      registry.clearFaults()
+      await client.close()
+    }
+  })
+
   it('fails loads instead of hanging when a worker dies', async () => {
     const dying = join(cacheDir, 'dying-worker.mjs')
     await writeFile(dying, "export default async () => { throw new Error('worker died') }\n")

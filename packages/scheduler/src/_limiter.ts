@@ -1,8 +1,10 @@
 /**
  * Runs async jobs with at most `concurrency` at once, highest priority first (then first come).
- * `canStart` lets the owner hold the queue back (backpressure) and `poke()` re-checks it.
+ * `canStart` lets the owner hold the queue back (backpressure) and `poke()` re-checks it;
+ * `setConcurrency` changes the bound.
  */
-export function createLimiter(concurrency: number, canStart: () => boolean = () => true) {
+export function createLimiter(initialConcurrency: number, canStart: () => boolean = () => true) {
+  let concurrency = initialConcurrency
   interface Waiting {
     priority: number
     order: number
@@ -45,6 +47,10 @@ export function createLimiter(concurrency: number, canStart: () => boolean = () 
       })
     },
     poke: next,
+    setConcurrency(value: number): void {
+      concurrency = value
+      next()
+    },
     get pending() {
       return queue.length
     },

@@ -62,7 +62,13 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   }
   /** Bytes downloaded and not yet handed to a worker's unpack: the backpressure measure. */
   let pendingBytes = 0
-  const downloads = createLimiter(options.downloadConcurrency ?? 16, () => pendingBytes < maxPendingBytes)
+  const downloadConcurrency = options.downloadConcurrency ?? 16
+  // Until the first install() only prefetches run, announced by a resolver that is still fetching
+  // packuments over the same connections: they take a few, the resolver (the critical path) the rest.
+  const downloads = createLimiter(
+    Math.min(downloadConcurrency, options.prefetchConcurrency ?? 6),
+    () => pendingBytes < maxPendingBytes,
+  )
   /** Cache fills started by prefetch or install, by integrity: one per key however many ask. */
   const fills = new Map<string, Promise<void>>()
   const controller = new AbortController()
@@ -155,6 +161,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
 
   async function install(packages: ScheduledPackage[], installOptions: InstallOptions = {}) {
     const { signal, isOptional = () => false } = installOptions
+    downloads.setConcurrency(downloadConcurrency)
     // Threads cost more to start than a small install takes on this one.
     if (options.workers === undefined && !pool) inline = packages.length < INLINE_BELOW
     else if (!inline) pool ??= startPool()

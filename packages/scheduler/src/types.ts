@@ -45,6 +45,11 @@ export interface SchedulerOptions {
   /** Downloads in flight at once. Default 16. */
   downloadConcurrency?: number
   /**
+   * Downloads in flight at once before the first `install()`, when only prefetches run (while a
+   * resolver that shares the connections is still at work). Default 6.
+   */
+  prefetchConcurrency?: number
+  /**
    * Downloaded bytes waiting to be unpacked, above which no new download starts (memory stays flat
    * when the network outruns the disk). Default 256 MiB.
    */

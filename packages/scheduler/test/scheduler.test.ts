@@ -139,6 +139,46 @@ describe('createScheduler', () => {
     }
   })
 
+  it('runs prefetches a few at a time until install() needs the packages, then more', async () => {
+    const { project, cacheDir } = scratch()
+    let running = 0
+    let mostAtOnce = 0
+    const gates: (() => void)[] = []
+    const downloader = createDownloader(client)
+    const download: typeof downloader.download = async (request, options) => {
+      running++
+      mostAtOnce = Math.max(mostAtOnce, running)
+      await new Promise<void>((resolve) => gates.push(resolve))
+      try {
+        return await downloader.download(request, options)
+      } finally {
+        running--
+      }
+    }
+    const scheduler = createScheduler(
+      { download },
+      { cacheDir, workers: 0, prefetchConcurrency: 1, downloadConcurrency: 3 },
+    )
+    try {
+      const packages = [
+        planned(project, 'a', '1.0.0'),
+        planned(project, 'b', '2.0.0'),
+        planned(project, 'c', '3.0.0'),
+      ]
+      for (const pkg of packages) scheduler.prefetch(pkg)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(running).toBe(1)
+      const installed = scheduler.install(packages)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(running).toBe(3)
+      for (const open of gates.splice(0)) open()
+      expect((await installed).packages).toBe(3)
+      expect(mostAtOnce).toBe(3)
+    } finally {
+      await scheduler.close()
+    }
+  })
+
   it('reports a hostile tarball entry as a warning and writes nothing outside the package', async () => {
     const { project, cacheDir } = scratch()
     const { createTarball } = await import('@tote/test-registry')
