@@ -64,9 +64,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   let pendingBytes = 0
   const downloadConcurrency = options.downloadConcurrency ?? 16
   // Until the first install() only prefetches run, announced by a resolver that is still fetching
-  // packuments over the same connections: they take a few, the resolver (the critical path) the rest.
+  // packuments over the same connections. Holding them to fewer did not pay (see README).
   const downloads = createLimiter(
-    Math.min(downloadConcurrency, options.prefetchConcurrency ?? 6),
+    Math.min(downloadConcurrency, options.prefetchConcurrency ?? downloadConcurrency),
     () => pendingBytes < maxPendingBytes,
   )
   /** Cache fills started by prefetch or install, by integrity: one per key however many ask. */

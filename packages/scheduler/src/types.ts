@@ -46,7 +46,7 @@ export interface SchedulerOptions {
   downloadConcurrency?: number
   /**
    * Downloads in flight at once before the first `install()`, when only prefetches run (while a
-   * resolver that shares the connections is still at work). Default 6.
+   * resolver that shares the connections is still at work). Default: `downloadConcurrency`.
    */
   prefetchConcurrency?: number
   /**
