@@ -7,7 +7,7 @@ import { Buffer, isAscii } from 'node:buffer'
 import type { PackageManifest, Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { lazyVersions } from './_lazy.js'
-import { addManifest, assemblePackument, isObject, packageNameOf, reduceManifest } from './_reduce.js'
+import { assemblePackument, isObject, packageNameOf, reduceManifest } from './_reduce.js'
 import { skipSpace, valueEnd, walkMembers } from './_scan.js'
 
 // Bodies up to this size are gathered into one buffer per thread, allocated once and reused.
@@ -55,22 +55,10 @@ interface DocumentLayout {
 }
 
 /**
- * The packument that `reducePackument(JSON.parse(text), requestedName)` gives for this document,
- * or undefined when the bytes are not the object of members this scanner expects; the caller then
- * parses the whole text, which also reports what is wrong with it.
- */
-export function reduceDocumentBytes(bytes: Buffer, requestedName: string): Packument | undefined {
-  const layout = scanDocument(bytes)
-  if (layout === undefined) return undefined
-  const name = packageNameOf(layout.name && layout.parse(layout.name), requestedName)
-  const manifests: Record<string, PackageManifest> = {}
-  for (const [key, range] of layout.versions) addManifest(manifests, key, layout.parse(range), name)
-  return assembleFrom(layout, name, manifests)
-}
-
-/**
- * The same packument as {@link reduceDocumentBytes}, from a body's chunks, except that each version
- * is parsed and reduced only when it is first read: a resolver reads two or three versions of a
+ * The packument that `reducePackument(JSON.parse(text), requestedName)` gives for a body's chunks,
+ * or undefined when they are not the object of members the scanner expects (the caller then parses
+ * the whole text, which also reports what is wrong with it). Each version is parsed and reduced only
+ * when it is first read: a resolver reads two or three versions of a
  * package that has thousands. The chunks are scanned in this thread's scratch buffer, and versions
  * are later decoded straight from the chunks, which the packument keeps: the only copy made is into
  * memory already in use (fresh memory costs a page fault per 4 KiB, slow on the machines measured).

@@ -135,7 +135,7 @@ export function reducePackument(doc: unknown, requestedName: string): Packument 
   return assemblePackument(name, doc['dist-tags'], versions, doc.modified, doc.time)
 }
 
-// The steps of reducePackument, shared with reduceDocumentBytes (_document.ts), which feeds them
+// The steps of reducePackument, shared with readDocumentLazily (_document.ts), which feeds them
 // the same values cut out of the document's bytes: both paths give the same packument.
 
 /** The document's `name`, or the name it was asked for. */
@@ -144,7 +144,7 @@ export function packageNameOf(name: unknown, requestedName: string): string {
 }
 
 /** Adds one entry of `versions`, reduced, unless it is not a version with a tarball. */
-export function addManifest(
+function addManifest(
   versions: Record<string, PackageManifest>,
   key: string,
   version: unknown,

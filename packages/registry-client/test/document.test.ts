@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
-import { gatherBody, readDocumentLazily, reduceDocumentBytes } from '../src/_document.js'
+import { gatherBody, readDocumentLazily } from '../src/_document.js'
 import { reducePackument } from '../src/_reduce.js'
 
 const dist = (version: string) => ({
@@ -9,10 +9,19 @@ const dist = (version: string) => ({
   shasum: 'ab',
 })
 
+/** A document read from its bytes with every version read, unusable ones left out (as reducePackument does). */
+function readEagerly(text: string, name = 'a') {
+  const bytes = Buffer.from(text)
+  const packument = readDocumentLazily([bytes], bytes.length, name)
+  if (packument === undefined) return undefined
+  const versions = Object.fromEntries(Object.entries(packument.versions).filter(([, manifest]) => manifest))
+  return { ...packument, versions }
+}
+
 /** Both ways of reducing one document text: they must agree, down to key order. */
 function reduceBothWays(text: string, name = 'a') {
   const expected = reducePackument(JSON.parse(text), name)
-  const actual = reduceDocumentBytes(Buffer.from(text), name)
+  const actual = readEagerly(text, name)
   expect(actual).toEqual(expected)
   expect(JSON.stringify(actual)).toBe(JSON.stringify(expected))
   return actual
@@ -51,7 +60,7 @@ const fullDocument = {
   readmeFilename: 'README.md',
 }
 
-describe('reduceDocumentBytes', () => {
+describe('reading a document from its bytes', () => {
   it('gives what JSON.parse and reducePackument give, for compact and indented documents', () => {
     for (const text of [JSON.stringify(fullDocument), JSON.stringify(fullDocument, null, 2)]) {
       const packument = reduceBothWays(text)
@@ -137,17 +146,15 @@ describe('reduceDocumentBytes', () => {
       '{"name":"a" "versions":{}}',
       '{"name":"a","versions":{"1.0.0":{"dist":{}}}',
     ]) {
-      expect(reduceDocumentBytes(Buffer.from(bytes), 'a')).toBeUndefined()
+      expect(readEagerly(bytes)).toBeUndefined()
     }
   })
 
   it('throws when a member it reads is not valid JSON', () => {
-    expect(() =>
-      reduceDocumentBytes(Buffer.from('{"name":"a","versions":{"1.0.0":{"x":nope}}}'), 'a'),
-    ).toThrow(SyntaxError)
-    expect(() => reduceDocumentBytes(Buffer.from('{"name":"a","dist-tags":{"latest":1,}}'), 'a')).toThrow(
-      SyntaxError,
+    expect(() => readEagerly('{"name":"a","versions":{"1.0.0":{"x":nope}}}')).toThrow(
+      "Invalid JSON in version 1.0.0 of 'a'",
     )
+    expect(() => readEagerly('{"name":"a","dist-tags":{"latest":1,}}')).toThrow(SyntaxError)
   })
 })
 
@@ -167,7 +174,7 @@ describe('readDocumentLazily', () => {
       // chunks of 7 bytes: versions and multi-byte characters fall across chunk boundaries
       const lazy = readDocumentLazily(chunksOf(text, 7), Buffer.byteLength(text), 'a')
       expect(lazy).toEqual(reducePackument(JSON.parse(text), 'a'))
-      expect(JSON.stringify(lazy)).toBe(JSON.stringify(reduceDocumentBytes(Buffer.from(text), 'a')))
+      expect(JSON.stringify(lazy)).toBe(JSON.stringify(reducePackument(JSON.parse(text), 'a')))
     }
   })
 
