@@ -58,6 +58,11 @@ function installOptions(): Record<string, OptionSpec> {
       arg: 'n',
       description: 'Worker threads for unpacking and cloning (0: all on the main thread)',
     },
+    'fetch-workers': {
+      type: 'string',
+      arg: 'n',
+      description: 'Worker threads that fetch and scan packuments (0: on the main thread)',
+    },
     'linker-strategy': {
       type: 'string',
       arg: 'auto|hardlink|copy|reflink',

@@ -34,6 +34,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const reporter = createReporterFor(context)
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const workers = parseWorkers(context.values.workers)
+  const fetchWorkers = parseWorkers(context.values['fetch-workers'], '--fetch-workers')
   const clonerModule =
     typeof context.values.cloner === 'string' ? resolve(context.cwd, context.values.cloner) : undefined
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context.values) })
@@ -41,7 +42,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
   const tracer = tracePath ? createTracer() : undefined
   const client = createRegistryClient(
-    registryClientOptions(config, (event) => {
+    registryClientOptions(config, fetchWorkers, (event) => {
       if (event.type === 'request-start') reporter.progress.inFlight++
       else if (event.type === 'request-end') {
         reporter.progress.inFlight--
@@ -93,18 +94,14 @@ export async function finishTrace(session: Session): Promise<void> {
   for (const line of tracer.criticalPath()) reporter.debug(`  ${line}`)
 }
 
-function parseWorkers(value: unknown): number | undefined {
+function parseWorkers(value: unknown, flag = '--workers'): number | undefined {
   if (value === undefined) return undefined
   const count = Number(value)
   if (typeof value === 'string' && Number.isInteger(count) && count >= 0 && count <= 64) return count
-  throw new ToteError(
-    'EUSAGE',
-    `--workers wants a whole number from 0 to 64, not ${JSON.stringify(value)}.`,
-    {
-      hint: 'Use --workers 0 to run everything on the main thread.',
-      details: { usage: true },
-    },
-  )
+  throw new ToteError('EUSAGE', `${flag} wants a whole number from 0 to 64, not ${JSON.stringify(value)}.`, {
+    hint: `Use ${flag} 0 to run everything on the main thread.`,
+    details: { usage: true },
+  })
 }
 
 function parseCloneStrategy(value: unknown): CloneStrategy {

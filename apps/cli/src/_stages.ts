@@ -7,6 +7,8 @@ declare const TOTE_VERSION: string
 /** Registry client options from npm configuration. */
 export function registryClientOptions(
   config: ToteConfig,
+  /** --fetch-workers; undefined lets the client choose. */
+  fetchWorkers: number | undefined,
   onEvent: (event: RegistryEvent) => void,
 ): RegistryClientOptions {
   return {
@@ -29,6 +31,7 @@ export function registryClientOptions(
     userAgent:
       config.userAgent ?? `tote/${TOTE_VERSION} node/${process.version} ${process.platform} ${process.arch}`,
     ...(workerFiles.registry ? { workerScript: workerFiles.registry } : {}),
+    ...(fetchWorkers === undefined ? {} : { workers: fetchWorkers }),
     onEvent,
   }
 }

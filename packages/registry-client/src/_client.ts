@@ -1,11 +1,11 @@
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
-import { cacheFileContent, cacheFileFor, createCacheWriter } from './_cache.js'
+import { cacheFileContent, cacheFileFor, createCacheListing, createCacheWriter } from './_cache.js'
 import type { ConnectionSettings } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
 import { type HttpContext, httpGet } from './_http.js'
 import { createLazyDispatcher } from './_lazy-dispatcher.js'
-import { loadPackument, type PackumentTask } from './_packument.js'
+import { lazyPackumentReader, loadPackument, type PackumentTask } from './_packument.js'
 import { createPackumentWorkers, defaultWorkerCount, type PackumentWorkers, workerEntry } from './_pool.js'
 import type { RetryPolicy } from './_retry.js'
 import type { FetchTarballOptions, RegistryClient, RegistryClientOptions, TarballSink } from './types.js'
@@ -94,6 +94,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     return workers
   }
   const acceptGzip = options.acceptGzip ?? true
+  const listing = createCacheListing()
 
   const packuments = new Map<string, Promise<Packument>>()
   let inFlight = 0
@@ -122,11 +123,11 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       acceptGzip,
     }
     const pool = packumentWorkers()
-    if (pool) {
-      // The worker writes the cache file itself.
-      return counted(() => pool.load(task, authHeaderFor(url), emit, dns))
-    }
-    const result = await counted(() => loadPackument(context, task))
+    const result = await counted(() =>
+      pool
+        ? pool.load(task, authHeaderFor(url), emit, dns)
+        : loadPackument(context, task, { reader: lazyPackumentReader, listing }),
+    )
     const { cacheEntry, document } = result
     if (cacheEntry && document && task.cacheFile !== undefined && cacheWriter) {
       cacheWriter.add(task.cacheFile, () => cacheFileContent(cacheEntry, document))

@@ -5,9 +5,8 @@
 // read (readme, time, maintainers…) are skipped without being decoded.
 import { Buffer, isAscii } from 'node:buffer'
 import type { PackageManifest, Packument } from '@tote/types'
-import { ToteError } from '@tote/types'
 import { lazyVersions } from './_lazy.js'
-import { assemblePackument, isObject, packageNameOf, reduceManifest } from './_reduce.js'
+import { assemblePackument, packageNameOf, readVersion } from './_reduce.js'
 import { skipSpace, valueEnd, walkMembers } from './_scan.js'
 
 // Bodies up to this size are gathered into one buffer per thread, allocated once and reused.
@@ -69,29 +68,68 @@ export function readDocumentLazily(
   size: number,
   requestedName: string,
 ): Packument | undefined {
+  const index = indexDocument(chunks, size, requestedName)
+  return index && packumentFromIndex(index)
+}
+
+/**
+ * A document's chunks with what a scan found in them: the packument's head, and where each version
+ * sits. Plain data: a worker makes it and transfers it (the chunks are moved, not copied), and the
+ * thread that reads the versions turns it into a packument with `packumentFromIndex`.
+ */
+export interface DocumentIndex {
+  name: string
+  distTags: Record<string, string>
+  modified: string | undefined
+  /** The document's bytes, in the chunks they arrived in. */
+  chunks: readonly Uint8Array[]
+  /** `latin1` when the document is ASCII (decoding is then a plain copy), else `utf8`. */
+  encoding: 'latin1' | 'utf8'
+  /** Version keys, in document order. */
+  keys: string[]
+  /** `[start, end)` of each version's manifest inside the chunks' bytes, two entries per key. */
+  offsets: Int32Array
+}
+
+/** Scans a body's chunks (see readDocumentLazily); undefined when they are not a packument's JSON. */
+export function indexDocument(
+  chunks: readonly Uint8Array[],
+  size: number,
+  requestedName: string,
+): DocumentIndex | undefined {
   const layout = scanDocument(gatherBody(chunks, size))
   if (layout === undefined) return undefined
   const name = packageNameOf(layout.name && layout.parse(layout.name), requestedName)
-  const ranges = [...layout.versions]
-  const textOf = rangeReader(chunks, layout.encoding)
-  const manifests = lazyVersions(
-    ranges.map(([key]) => key),
-    (index) => {
-      const [key, range] = ranges[index]!
-      let version: unknown
-      try {
-        version = JSON.parse(textOf(range))
-      } catch (cause) {
-        throw new ToteError('EBADJSON', `Invalid JSON in version ${key} of '${name}'`, {
-          hint: 'The document was damaged on its way or in the cache; run again with --prefer-online.',
-          cause,
-          details: { packageName: name, version: key },
-        })
-      }
-      return isObject(version) ? reduceManifest(version, name, key) : undefined
-    },
+  const head = assembleFrom(layout, name, {})
+  const keys: string[] = []
+  const offsets = new Int32Array(layout.versions.size * 2)
+  for (const [key, range] of layout.versions) {
+    offsets[keys.length * 2] = range.start
+    offsets[keys.length * 2 + 1] = range.end
+    keys.push(key)
+  }
+  const index: DocumentIndex = {
+    name,
+    distTags: head['dist-tags'],
+    modified: head.modified,
+    chunks,
+    encoding: layout.encoding === 'latin1' ? 'latin1' : 'utf8',
+    keys,
+    offsets,
+  }
+  return index
+}
+
+/** The packument an index describes, each version parsed and reduced on first access. */
+export function packumentFromIndex(index: DocumentIndex): Packument {
+  const { name, keys, offsets } = index
+  const textOf = rangeReader(index.chunks, index.encoding)
+  const versions = lazyVersions(keys, (at) =>
+    readVersion(textOf({ start: offsets[at * 2]!, end: offsets[at * 2 + 1]! }), name, keys[at]!),
   )
-  return assembleFrom(layout, name, manifests)
+  const packument: Packument = { name, 'dist-tags': index.distTags, versions }
+  if (index.modified !== undefined) packument.modified = index.modified
+  return packument
 }
 
 /** Decodes `[start, end)` of the bytes that `chunks` hold one after the other. */

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib'
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
-import { type CacheEntry, isFresh, readCacheEntry } from './_cache.js'
+import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from './_cache.js'
 import { gatherBody, readDocumentLazily } from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
 import { reducePackument } from './_reduce.js'
@@ -19,8 +19,24 @@ export interface PackumentTask {
   acceptGzip: boolean
 }
 
-export interface PackumentResult {
-  packument: Packument
+/**
+ * How a document's bytes become what the caller keeps: on the calling thread a lazily read
+ * packument; in a worker, text to transfer to the main thread (_lazy.ts).
+ */
+export interface DocumentReader<T> {
+  /** Undefined when the bytes are not the document the scanner expects (then parsed in one piece). */
+  read(chunks: readonly Uint8Array[], size: number, requestedName: string): T | undefined
+  /** The same for a packument parsed in one piece. */
+  fromPackument(packument: Packument): T
+}
+
+export const lazyPackumentReader: DocumentReader<Packument> = {
+  read: readDocumentLazily,
+  fromPackument: (packument) => packument,
+}
+
+export interface PackumentResult<T = Packument> {
+  packument: T
   /** Set when the registry sent a new document: the cache entry to write (without its packument). */
   cacheEntry?: Omit<CacheEntry, 'packument'>
   /** The new document's bytes (the chunks it arrived in), for the cache file. */
@@ -66,16 +82,17 @@ function collectBody(headers: Record<string, string | string[] | undefined>) {
   }
 }
 
-function parseBody(
+function parseBody<T>(
   received: ReceivedBody,
   task: PackumentTask,
   status: number,
   tries: number,
-): { packument: Packument; document: readonly Uint8Array[] } {
+  reader: DocumentReader<T>,
+): { packument: T; document: readonly Uint8Array[] } {
   const { chunks, size } = received
   try {
-    // The packument keeps the chunks: its versions are parsed from them when they are read.
-    const packument = readDocumentLazily(chunks, size, task.name)
+    // A lazily read packument keeps the chunks: its versions are parsed from them when read.
+    const packument = reader.read(chunks, size, task.name)
     if (packument !== undefined) return { packument, document: chunks }
   } catch {
     // Parsed in one piece below, which reports what is wrong with the document.
@@ -97,7 +114,7 @@ function parseBody(
     )
   }
   const packument = reducePackument(doc, task.name)
-  if (packument !== undefined) return { packument, document: [body] }
+  if (packument !== undefined) return { packument: reader.fromPackument(packument), document: [body] }
   throw new ToteError('EBADJSON', `The registry's answer for '${task.name}' is not a package document`, {
     hint: 'Check that the registry URL points at an npm-compatible registry.',
     details,
@@ -109,14 +126,23 @@ function parseBody(
  * (conditionally when a cached copy exists), parsed and reduced. Runs on the main thread or in a
  * worker; the caller writes the returned cache entry.
  */
-export async function loadPackument(
+export interface LoadOptions<T> {
+  reader: DocumentReader<T>
+  /** Lists the cache folder once, so that a cold cache costs no failed open per name. */
+  listing?: CacheListing | undefined
+  signal?: AbortSignal | undefined
+}
+
+export async function loadPackument<T>(
   context: HttpContext,
   task: PackumentTask,
-  signal?: AbortSignal,
-): Promise<PackumentResult> {
+  { reader, listing, signal }: LoadOptions<T>,
+): Promise<PackumentResult<T>> {
   const cached =
-    task.cacheFile === undefined ? undefined : await readCacheEntry(task.cacheFile, task.url, task.name)
-  const hit = (): PackumentResult => {
+    task.cacheFile === undefined
+      ? undefined
+      : await readCacheEntry(task.cacheFile, task.url, task.name, reader.read, listing)
+  const hit = (): PackumentResult<T> => {
     context.emit({ type: 'cache-hit', name: task.name, url: task.url })
     return { packument: cached!.packument }
   }
@@ -148,7 +174,7 @@ export async function loadPackument(
     context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })
     return { packument: cached.packument }
   }
-  const { packument, document } = parseBody(response.body!, task, response.status, response.tries)
+  const { packument, document } = parseBody(response.body!, task, response.status, response.tries, reader)
   const cacheEntry: Omit<CacheEntry, 'packument'> = { fetchedAt: Date.now(), url: task.url }
   const etag = headerValue(response.headers, 'etag')
   const lastModified = headerValue(response.headers, 'last-modified')

@@ -2,13 +2,14 @@ import type { LookupAddress } from 'node:dns'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import type { Packument } from '@tote/types'
 import Tinypool from 'tinypool'
+import type { CacheEntry } from './_cache.js'
 import type { ConnectionSettings } from './_dispatcher.js'
 import type { MemoisedLookup } from './_dns.js'
+import { type DocumentIndex, packumentFromIndex } from './_document.js'
 import { deserialiseError, type SerialisedError } from './_errors.js'
 import { type PackumentText, packumentFromText } from './_lazy.js'
-import type { PackumentTask } from './_packument.js'
+import type { PackumentResult, PackumentTask } from './_packument.js'
 import type { RetryPolicy } from './_retry.js'
 import type { RegistryEvent } from './types.js'
 
@@ -28,11 +29,20 @@ export interface WorkerRequest {
   addresses: LookupAddress[] | undefined
 }
 
+/**
+ * A packument as a worker sends it: a scanned document (most of them), or the reduced text of one
+ * that had to be parsed in one piece.
+ */
+export type WorkerPackument = { index: DocumentIndex } | { text: PackumentText }
+
 /** An event of a running load, or its outcome. */
 export interface WorkerReply {
   id: number
   event?: RegistryEvent
-  packumentText?: PackumentText
+  packument?: WorkerPackument
+  /** Set when the registry sent a new document: what the main thread writes to the cache. */
+  cacheEntry?: Omit<CacheEntry, 'packument'>
+  document?: readonly Uint8Array[]
   error?: SerialisedError
 }
 
@@ -42,7 +52,7 @@ export interface PackumentWorkers {
     authorization: string | undefined,
     emit: (event: RegistryEvent) => void,
     dns: MemoisedLookup,
-  ): Promise<Packument>
+  ): Promise<PackumentResult>
   close(): Promise<void>
 }
 
@@ -135,7 +145,11 @@ export function createPackumentWorkers(
         port.postMessage({ id, task, authorization, addresses } satisfies WorkerRequest)
       })
       if (reply.error) throw deserialiseError(reply.error)
-      return packumentFromText(reply.packumentText!)
+      const received = reply.packument!
+      const packument =
+        'index' in received ? packumentFromIndex(received.index) : packumentFromText(received.text)
+      const { cacheEntry, document } = reply
+      return cacheEntry && document ? { packument, cacheEntry, document } : { packument }
     },
     async close() {
       for (const { port } of ports) port.postMessage('close')

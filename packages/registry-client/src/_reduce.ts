@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import type { DependencyMap, PackageDist, PackageManifest, Packument } from '@tote/types'
+import { ToteError } from '@tote/types'
 
 type Json = Record<string, unknown>
 
@@ -175,4 +176,19 @@ export function assemblePackument(
 
 function modifiedFromTime(time: unknown): string | undefined {
   return isObject(time) && typeof time.modified === 'string' ? time.modified : undefined
+}
+
+/** One version's manifest from its JSON text, reduced; undefined when it is not an object. */
+export function readVersion(text: string, name: string, key: string): PackageManifest | undefined {
+  let version: unknown
+  try {
+    version = JSON.parse(text)
+  } catch (cause) {
+    throw new ToteError('EBADJSON', `Invalid JSON in version ${key} of '${name}'`, {
+      hint: 'The document was damaged on its way or in the cache; run again with --prefer-online.',
+      cause,
+      details: { packageName: name, version: key },
+    })
+  }
+  return isObject(version) ? reduceManifest(version, name, key) : undefined
 }

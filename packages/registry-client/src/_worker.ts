@@ -1,25 +1,52 @@
-// Worker thread entry: fetches, parses and reduces packuments so that the main thread receives only
-// the reduced documents, as text (see _lazy.ts). Tinypool starts the worker and runs one session
+// Worker thread entry: fetches and scans packuments, so that the main thread receives each document's
+// chunks (transferred, not copied) with where its versions sit, and parses only the versions it reads. Tinypool starts the worker and runs one session
 // task in it; requests then go over the session's own MessagePort, which spares every packument
 // the per-task bookkeeping of a pool task.
 import type { ToteError } from '@tote/types'
 import { isToteError } from '@tote/types'
-import { cacheFileContent, createCacheWriter } from './_cache.js'
+import { createCacheListing, writeCacheFileSync } from './_cache.js'
 import { createMemoisedLookup } from './_dns.js'
+import { indexDocument } from './_document.js'
 import { serialiseError } from './_errors.js'
 import type { HttpContext } from './_http.js'
 import { packumentToText } from './_lazy.js'
 import { createLazyDispatcher } from './_lazy-dispatcher.js'
-import { loadPackument } from './_packument.js'
-import type { WorkerReply, WorkerRequest, WorkerSession } from './_pool.js'
+import { type DocumentReader, loadPackument } from './_packument.js'
+import type { WorkerPackument, WorkerReply, WorkerRequest, WorkerSession } from './_pool.js'
+
+// Versions stay unparsed here: the main thread reads and reduces the few it needs.
+const workerReader: DocumentReader<WorkerPackument> = {
+  read(chunks, size, name) {
+    const index = indexDocument(chunks, size, name)
+    return index && { index }
+  },
+  fromPackument: (packument) => ({ text: packumentToText(packument) }),
+}
+
+/** The buffers a reply can move instead of copying: each once, and only whole ones of their own. */
+function transferable(reply: WorkerReply): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>()
+  const add = (view: Uint8Array | Int32Array) => {
+    if (view.buffer instanceof ArrayBuffer) buffers.add(view.buffer)
+  }
+  const { packument, document } = reply
+  if (packument && 'index' in packument) {
+    for (const chunk of packument.index.chunks) add(chunk)
+    add(packument.index.offsets)
+  }
+  if (packument && 'text' in packument) {
+    add(packument.text.bytes)
+    add(packument.text.offsets)
+  }
+  for (const chunk of document ?? []) add(chunk)
+  return [...buffers]
+}
 
 export default function session({ setup, port }: WorkerSession): Promise<void> {
   const dns = createMemoisedLookup()
   const dispatcher = createLazyDispatcher(setup.settings, dns.lookup)
-  // Cache files are written here, after the answer has gone, and flushed when the session closes.
-  const cacheWriter = createCacheWriter(() => {})
-
-  async function load(request: WorkerRequest): Promise<WorkerReply & { transfer?: ArrayBuffer[] }> {
+  const listing = createCacheListing()
+  async function load(request: WorkerRequest): Promise<WorkerReply> {
     const { id, task, authorization, addresses } = request
     const target = new URL(task.url)
     if (addresses) dns.seed(target.hostname, addresses)
@@ -32,12 +59,15 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
       emit: (event) => port.postMessage({ id, event } satisfies WorkerReply),
     }
     try {
-      const { packument, cacheEntry, document } = await loadPackument(context, task)
-      const packumentText = packumentToText(packument)
+      const { packument, cacheEntry, document } = await loadPackument(context, task, {
+        reader: workerReader,
+        listing,
+      })
+      // Written before the chunks are handed over; this thread has time to spare, the main one not.
       if (cacheEntry && document && task.cacheFile !== undefined) {
-        cacheWriter.add(task.cacheFile, () => cacheFileContent(cacheEntry, document))
+        writeCacheFileSync(task.cacheFile, cacheEntry, document)
       }
-      return { id, packumentText, transfer: [packumentText.bytes.buffer as ArrayBuffer] }
+      return { id, packument }
     } catch (error) {
       if (isToteError(error)) return { id, error: serialiseError(error as ToteError) }
       return { id, error: { code: 'EINTERNAL', message: String(error), hint: undefined, details: {} } }
@@ -48,12 +78,16 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
     port.on('message', (request: WorkerRequest | 'close') => {
       if (request === 'close') {
         port.close()
-        Promise.all([cacheWriter.flush(), dispatcher.close()]).then(() => resolve())
+        dispatcher.close().then(() => resolve())
         return
       }
-      load(request).then(({ transfer = [], ...reply }) => {
-        const offsets = reply.packumentText?.offsets.buffer as ArrayBuffer | undefined
-        port.postMessage(reply, offsets ? [offsets, ...transfer] : transfer)
+      load(request).then((reply) => {
+        try {
+          port.postMessage(reply, transferable(reply))
+        } catch {
+          // A buffer that cannot be moved (one of Node's pooled ones) is copied instead.
+          port.postMessage(reply)
+        }
       })
     })
   })

@@ -71,19 +71,63 @@ describe('worker mode', () => {
     }
   })
 
-  it('leaves out a version without a tarball, as on the calling thread', async () => {
+  it('reads a version without a tarball as unusable, as on the calling thread', async () => {
     const body =
       '{"name":"c","dist-tags":{"latest":"1.0.0"},"versions":{"0.1.0":{"version":"0.1.0"},' +
       `"1.0.0":{"name":"c","version":"1.0.0","dist":{"tarball":"${registry.url}c.tgz"}}}}`
     registry.fault('/c', { status: 200, body })
     const client = createRegistryClient({ registry: registry.url, workers: 1, workerScript })
+    const onThread = createRegistryClient({ registry: registry.url, workers: 0 })
     try {
       const packument = await client.getPackument('c')
-      expect(Object.keys(packument.versions)).toEqual(['1.0.0'])
+      expect(packument.versions['0.1.0']).toBeUndefined()
       expect(packument.versions['1.0.0']?.dist.tarball).toBe(`${registry.url}c.tgz`)
+      expect(packument).toEqual(await onThread.getPackument('c'))
+    } finally {
+      registry.clearFaults()
+      await Promise.all([client.close(), onThread.close()])
+    }
+  })
+
+  it('reports a damaged version when it is read, naming the package and version', async () => {
+    const body =
+      '{"name":"d","dist-tags":{"latest":"1.0.0"},"versions":{"0.1.0":{"version":0.1.0.0},' +
+      `"1.0.0":{"name":"d","version":"1.0.0","dist":{"tarball":"${registry.url}d.tgz"}}}}`
+    registry.fault('/d', { status: 200, body })
+    const client = createRegistryClient({ registry: registry.url, workers: 1, workerScript })
+    try {
+      const packument = await client.getPackument('d')
+      expect(packument.versions['1.0.0']?.version).toBe('1.0.0')
+      expect(() => packument.versions['0.1.0']).toThrow("Invalid JSON in version 0.1.0 of 'd'")
     } finally {
       registry.clearFaults()
       await client.close()
+    }
+  })
+
+  it('serves a warm cache from the worker without asking the registry', async () => {
+    const warmCache = await mkdtemp(join(tmpdir(), 'tote-registry-worker-warm-'))
+    const filling = createRegistryClient({
+      registry: registry.url,
+      workers: 1,
+      workerScript,
+      cacheDir: warmCache,
+    })
+    const expected = await filling.getPackument('@s/b').finally(() => filling.close())
+    const asked = registry.requests.length
+    const reading = createRegistryClient({
+      registry: registry.url,
+      workers: 1,
+      workerScript,
+      cacheDir: warmCache,
+      preferOffline: true,
+    })
+    try {
+      expect(await reading.getPackument('@s/b')).toEqual(expected)
+      expect(registry.requests.length).toBe(asked)
+    } finally {
+      await reading.close()
+      await rm(warmCache, { recursive: true, force: true })
     }
   })
 
