@@ -19,7 +19,8 @@ Options:
   --fixture <path>         Project folder or its package.json (default: ../shared/fixtures/vite-react-ts from the repo root)
   --phases <list>          Phases, comma-separated (default: ${ALL_PHASES.join(',')})
   --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
-  --variant <NAME=flags>   Also run tote with these extra flags, shown as tote[NAME]; repeatable
+  --variant <NAME=flags>   Also run tote with these extra flags (and leading VAR=value words as its
+                           environment), shown as tote[NAME]; repeatable
   --out <dir>              Results folder (default: <repo>/bench-results)
   --tools <dir>            Where peers get installed (default: $TOTE_BENCH_TOOLS or ~/.cache/tote-bench/tools)
   --min-free-gb <n>        Free disk space below which finished runs' folders are deleted (default: ${DEFAULT_MIN_FREE_GB})
@@ -123,7 +124,10 @@ function parsePositiveInteger(given: string | undefined, fallback: number, flag:
   return Number(given)
 }
 
-/** `NAME=--flag value` → `{ name, args }`; the flags are split like a shell would (quotes group words). */
+/**
+ * `NAME=--flag value` → `{ name, args, env }`; the flags are split like a shell would (quotes group
+ * words), and leading `VAR=value` words set environment variables, as before a shell command.
+ */
 export function parseVariants(given: string[]): Variant[] {
   const variants: Variant[] = []
   for (const item of given) {
@@ -136,8 +140,15 @@ export function parseVariants(given: string[]): Variant[] {
       throw usageError(`Variant "${name}" is given twice.`)
     }
     const args = splitWords(item.slice(equals + 1))
-    if (args.length === 0) throw usageError(`Variant "${name}" has no flags.`)
-    variants.push({ name, args })
+    const env: Record<string, string> = {}
+    while (args.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(args[0]!)) {
+      const assignment = args.shift()!
+      const at = assignment.indexOf('=')
+      env[assignment.slice(0, at)] = assignment.slice(at + 1)
+    }
+    if (args.length === 0 && Object.keys(env).length === 0)
+      throw usageError(`Variant "${name}" has no flags.`)
+    variants.push({ name, args, env })
   }
   return variants
 }

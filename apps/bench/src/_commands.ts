@@ -63,7 +63,7 @@ export function phaseArgs(pm: PmName, phase: Phase, toteFrozenCommand: 'ci' | 'i
 export function pmCommand(contender: Contender, phase: Phase, context: CommandContext): PmCommand {
   const { tool, registry, cacheDir } = context
   const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand)
-  const env: Record<string, string> = { ...tool.env }
+  const env: Record<string, string> = { ...tool.env, ...contender.variant?.env }
   let flags: string[]
   switch (contender.pm) {
     case 'npm':

@@ -14,6 +14,8 @@ export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm
 export interface Variant {
   name: string
   args: string[]
+  /** Environment variables set for this variant's runs. */
+  env: Record<string, string>
 }
 
 /** One row of a table: a package manager, or tote with a variant's flags. */

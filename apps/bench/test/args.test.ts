@@ -106,8 +106,15 @@ describe('variants', () => {
     expect(
       parseVariants(['fast=--network-concurrency 32 --prefer-offline', "q=--label 'two words'"]),
     ).toEqual([
-      { name: 'fast', args: ['--network-concurrency', '32', '--prefer-offline'] },
-      { name: 'q', args: ['--label', 'two words'] },
+      { name: 'fast', args: ['--network-concurrency', '32', '--prefer-offline'], env: {} },
+      { name: 'q', args: ['--label', 'two words'], env: {} },
+    ])
+  })
+
+  it('takes leading VAR=value words as the environment, as a shell does', () => {
+    expect(parseVariants(['plain=TOTE_HUGE_PAGES=0', 'both=A_1=x B=y=z --flag C=d'])).toEqual([
+      { name: 'plain', args: [], env: { TOTE_HUGE_PAGES: '0' } },
+      { name: 'both', args: ['--flag', 'C=d'], env: { A_1: 'x', B: 'y=z' } },
     ])
   })
 

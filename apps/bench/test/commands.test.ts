@@ -117,11 +117,11 @@ describe('full command lines', () => {
     ])
   })
 
-  it('tote: --cache-dir and TOTE_CACHE_DIR, and a variant appends its flags', () => {
+  it('tote: --cache-dir and TOTE_CACHE_DIR, and a variant appends its flags and sets its environment', () => {
     const variant = {
       key: 'tote[fast]',
       pm: 'tote' as const,
-      variant: { name: 'fast', args: ['--jobs', '32'] },
+      variant: { name: 'fast', args: ['--jobs', '32'], env: { TOTE_HUGE_PAGES: '0' } },
     }
     expect(commandLine('tote', 'p3_cold_install', variant)).toEqual({
       command: '/tools/tote',
@@ -136,7 +136,7 @@ describe('full command lines', () => {
         '--jobs',
         '32',
       ],
-      env: { TOTE_CACHE_DIR: cacheDir },
+      env: { TOTE_CACHE_DIR: cacheDir, TOTE_HUGE_PAGES: '0' },
     })
   })
 })

@@ -3,13 +3,19 @@ import { buildContenders, buildSchedule } from '../src/_schedule.js'
 
 describe('buildContenders', () => {
   it('puts each variant right after tote', () => {
-    const contenders = buildContenders(['npm', 'tote', 'bun'], [{ name: 'fast', args: ['--x'] }])
+    const contenders = buildContenders(['npm', 'tote', 'bun'], [{ name: 'fast', args: ['--x'], env: {} }])
     expect(contenders.map((contender) => contender.key)).toEqual(['npm', 'tote', 'tote[fast]', 'bun'])
-    expect(contenders[2]).toEqual({ key: 'tote[fast]', pm: 'tote', variant: { name: 'fast', args: ['--x'] } })
+    expect(contenders[2]).toEqual({
+      key: 'tote[fast]',
+      pm: 'tote',
+      variant: { name: 'fast', args: ['--x'], env: {} },
+    })
   })
 
   it('ignores variants without tote', () => {
-    expect(buildContenders(['npm'], [{ name: 'fast', args: ['--x'] }]).map((c) => c.key)).toEqual(['npm'])
+    expect(buildContenders(['npm'], [{ name: 'fast', args: ['--x'], env: {} }]).map((c) => c.key)).toEqual([
+      'npm',
+    ])
   })
 })
 
