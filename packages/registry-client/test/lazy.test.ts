@@ -65,4 +65,19 @@ describe('packument text (worker → main thread)', () => {
     expect('3.0.0-rc.1' in back.versions).toBe(true)
     expect({ ...back.versions }['3.0.0-rc.1']?.deprecated).toBe('no')
   })
+
+  it('adds, deletes and lists keys as a plain object does', () => {
+    const back = packumentFromText(packumentToText(packument))
+    const extra = { name: '@s/a', version: '4.0.0', dist: { tarball: 'y' } }
+    back.versions['4.0.0'] = extra
+    delete back.versions['1.0.0']
+    expect(Object.keys(back.versions)).toEqual(['2.0.0', '3.0.0-rc.1', '4.0.0'])
+    expect('1.0.0' in back.versions).toBe(false)
+    expect(back.versions['1.0.0']).toBeUndefined()
+    expect(JSON.parse(JSON.stringify(back.versions))).toEqual({
+      '2.0.0': packument.versions['2.0.0'],
+      '3.0.0-rc.1': packument.versions['3.0.0-rc.1'],
+      '4.0.0': extra,
+    })
+  })
 })
