@@ -97,8 +97,7 @@ export function lazyVersions(
   read: (index: number) => PackageManifest | undefined,
 ): Record<string, PackageManifest> {
   // Keys not read yet; a key leaves when it is read, assigned, defined or deleted.
-  const unread = new Map<string, number>()
-  keys.forEach((key, index) => unread.set(key, index))
+  const unread = new Map<string, number>(keys.map((key, index) => [key, index]))
   // Own keys in order: the document's, then any added later (as a plain object would list them).
   const order: string[] = [...keys]
   const target: Record<string, PackageManifest | undefined> = {}
