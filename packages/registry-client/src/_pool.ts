@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import Tinypool from 'tinypool'
-import type { CacheEntry } from './_cache.js'
 import type { ConnectionSettings } from './_dispatcher.js'
 import type { MemoisedLookup } from './_dns.js'
 import { type DocumentIndex, packumentFromIndex } from './_document.js'
@@ -40,9 +39,6 @@ export interface WorkerReply {
   id: number
   event?: RegistryEvent
   packument?: WorkerPackument
-  /** Set when the registry sent a new document: what the main thread writes to the cache. */
-  cacheEntry?: Omit<CacheEntry, 'packument'>
-  document?: readonly Uint8Array[]
   error?: SerialisedError
 }
 
@@ -148,8 +144,8 @@ export function createPackumentWorkers(
       const received = reply.packument!
       const packument =
         'index' in received ? packumentFromIndex(received.index) : packumentFromText(received.text)
-      const { cacheEntry, document } = reply
-      return cacheEntry && document ? { packument, cacheEntry, document } : { packument }
+      // The worker wrote the cache file itself.
+      return { packument }
     },
     async close() {
       for (const { port } of ports) port.postMessage('close')

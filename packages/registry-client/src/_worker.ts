@@ -29,7 +29,7 @@ function transferable(reply: WorkerReply): ArrayBuffer[] {
   const add = (view: Uint8Array | Int32Array) => {
     if (view.buffer instanceof ArrayBuffer) buffers.add(view.buffer)
   }
-  const { packument, document } = reply
+  const { packument } = reply
   if (packument && 'index' in packument) {
     for (const chunk of packument.index.chunks) add(chunk)
     add(packument.index.offsets)
@@ -38,7 +38,6 @@ function transferable(reply: WorkerReply): ArrayBuffer[] {
     add(packument.text.bytes)
     add(packument.text.offsets)
   }
-  for (const chunk of document ?? []) add(chunk)
   return [...buffers]
 }
 
