@@ -21,7 +21,7 @@ export interface PackumentTask {
 
 /**
  * How a document's bytes become what the caller keeps: on the calling thread a lazily read
- * packument; in a worker, text to transfer to the main thread (_lazy.ts).
+ * packument; in a worker, the scanned document to transfer to the main thread (_pool.ts).
  */
 export interface DocumentReader<T> {
   /** Undefined when the bytes are not the document the scanner expects (then parsed in one piece). */
@@ -121,11 +121,6 @@ function parseBody<T>(
   })
 }
 
-/**
- * Loads one packument: from the disk cache when the mode allows it, otherwise from the registry
- * (conditionally when a cached copy exists), parsed and reduced. Runs on the main thread or in a
- * worker; the caller writes the returned cache entry.
- */
 export interface LoadOptions<T> {
   reader: DocumentReader<T>
   /** Lists the cache folder once, so that a cold cache costs no failed open per name. */
@@ -133,6 +128,11 @@ export interface LoadOptions<T> {
   signal?: AbortSignal | undefined
 }
 
+/**
+ * Loads one packument: from the disk cache when the mode allows it, otherwise from the registry
+ * (conditionally when a cached copy exists), parsed and reduced. Runs on the main thread or in a
+ * worker; the caller writes the returned cache entry.
+ */
 export async function loadPackument<T>(
   context: HttpContext,
   task: PackumentTask,
