@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writevSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Packument } from '@tote/types'
 import { readDocumentLazily } from './_document.js'
@@ -126,14 +126,37 @@ export function isFresh(entry: Pick<CacheEntry, 'maxAge' | 'fetchedAt'>, now = D
   return entry.maxAge !== undefined && now - entry.fetchedAt < entry.maxAge * 1000
 }
 
+/** A cache file's content: text, or pieces written one after the other. */
+export type CacheContent = string | Iterable<string | Uint8Array>
+
+/**
+ * Writes `content` in one `writev`: a document arrives in a few thousand chunks, and a write per
+ * chunk cost the main thread ~17 µs each (47 ms for vite-react-ts's 44 MB).
+ */
+async function writeAll(file: string, content: CacheContent): Promise<void> {
+  const pieces = typeof content === 'string' ? [content] : content
+  const buffers: Uint8Array[] = []
+  let size = 0
+  for (const piece of pieces) {
+    const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece
+    buffers.push(buffer)
+    size += buffer.length
+  }
+  const handle = await open(file, 'w')
+  try {
+    const { bytesWritten } = await handle.writev(buffers)
+    // A short write (a full disk, say) is finished by hand, so that a failure shows as an error.
+    if (bytesWritten < size) await handle.write(Buffer.concat(buffers, size).subarray(bytesWritten))
+  } finally {
+    await handle.close()
+  }
+}
+
 /**
  * Writes cache files in the background: atomically (temp file + rename, so a reader never sees half
  * a file), a few at a time, serialising each entry only when its turn comes so that the caller's
  * result is not held up. `flush()` waits for everything queued.
  */
-/** A cache file's content: text, or pieces written one after the other. */
-export type CacheContent = string | Iterable<string | Uint8Array>
-
 export function createCacheWriter(onError: (error: unknown) => void) {
   const pending: { file: string; content: () => CacheContent }[] = []
   const idle: (() => void)[] = []
@@ -151,7 +174,7 @@ export function createCacheWriter(onError: (error: unknown) => void) {
     await ready
     const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`
     try {
-      await writeFile(temp, content())
+      await writeAll(temp, content())
       await rename(temp, file)
     } catch (error) {
       await rm(temp, { force: true })

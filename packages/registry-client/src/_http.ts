@@ -129,10 +129,20 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
       if (status >= 200 && status < 300) {
         const sink = request.createSink(response.headers)
         const expected = Number(headerValue(response.headers, 'content-length') ?? Number.NaN)
-        for await (const chunk of response.body as AsyncIterable<Buffer>) {
-          bytes += chunk.length
-          sink.push(chunk)
-        }
+        // Listened to rather than iterated: an async iterator costs a promise per chunk.
+        const body = response.body
+        await new Promise<void>((resolve, reject) => {
+          body.on('data', (chunk: Buffer) => {
+            bytes += chunk.length
+            try {
+              sink.push(chunk)
+            } catch (error) {
+              body.destroy(error as Error)
+            }
+          })
+          body.once('end', resolve)
+          body.once('error', reject)
+        })
         if (!Number.isNaN(expected) && bytes !== expected) throw truncatedError(bytes, expected)
         return { result: { status, headers: response.headers, body: sink.finish() } }
       }
