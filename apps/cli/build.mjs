@@ -1,7 +1,8 @@
-// Bundles the CLI: one small entry (argument parsing, help, the command table) and one chunk per
-// command, loaded only when that command runs, so `tote --version` parses almost nothing. Worker
-// threads need files of their own: the stages' workers go to dist/workers/, and tinypool's thread
-// entry goes where tinypool (bundled into a chunk) looks for it, dist/chunks/entry/worker.js.
+// Bundles the CLI into one CommonJS file, dist/tote.cjs, which bin/tote.js compiles with a V8 code
+// cache (see bin/_load.js): loading undici, npm's config loader and the stages costs ~180 ms of
+// compilation on every start without one. Worker threads need files of their own, built as ES
+// modules: the stages' workers go to dist/workers/, and tinypool's thread entry goes where tinypool
+// (bundled into dist/tote.cjs) looks for it, next to it: dist/entry/worker.js.
 import { readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -14,30 +15,49 @@ const tinypoolDir = dirname(
   createRequire(join(schedulerDir, 'package.json')).resolve('tinypool/package.json'),
 )
 
-rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true })
-await build({
-  entryPoints: {
-    tote: 'src/main.ts',
-    'workers/scheduler': '@tote/scheduler/worker',
-    'workers/registry': '@tote/registry-client/worker',
-    'chunks/entry/worker': join(tinypoolDir, 'dist/entry/worker.js'),
-  },
-  outdir: 'dist',
+const shared = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20.18',
   conditions: ['source'],
-  chunkNames: 'chunks/[name]-[hash]',
   define: { TOTE_VERSION: JSON.stringify(version), TOTE_BUNDLED: 'true' },
-  // Bundled CommonJS dependencies call require(); give ESM chunks one.
-  banner: {
-    js: "import { createRequire as __toteCreateRequire } from 'node:module'; const require = __toteCreateRequire(import.meta.url);",
-  },
+  // ASCII only (esbuild escapes the rest), so that the loader can read the bundle as latin1.
+  charset: 'ascii',
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
+}
+
+rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true })
+await build({
+  ...shared,
+  entryPoints: { tote: 'src/main.ts' },
+  outfile: 'dist/tote.cjs',
+  format: 'cjs',
+  // Module URLs the sources compute their workers' paths from: the bundle's own.
+  define: { ...shared.define, 'import.meta.url': '__toteModuleUrl' },
+  banner: { js: "const __toteModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 })
+await build({
+  ...shared,
+  entryPoints: {
+    'workers/scheduler': '@tote/scheduler/worker',
+    'workers/registry': '@tote/registry-client/worker',
+    'entry/worker': join(tinypoolDir, 'dist/entry/worker.js'),
+  },
+  outdir: 'dist',
+  splitting: true,
+  format: 'esm',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Bundled CommonJS dependencies call require(); give ESM chunks one.
+  banner: {
+    js: "import { createRequire as __toteCreateRequire } from 'node:module'; const require = __toteCreateRequire(import.meta.url);",
+  },
+})
+
+// The loader reads the bundle as latin1: make sure that reads what esbuild wrote.
+const bundle = readFileSync(new URL('./dist/tote.cjs', import.meta.url))
+const outside = bundle.findIndex((byte) => byte > 0x7f)
+if (outside !== -1) throw new Error(`dist/tote.cjs has a non-ASCII byte at offset ${outside}`)

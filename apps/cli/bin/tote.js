@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The one entry point: the bundled CLI, built by `pnpm build` (see apps/cli/README.md).
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import vm from 'node:vm'
 
 // Resolving keeps every registry document it reads in memory (hundreds of MB for a large project),
 // and on Linux every fresh 4 KiB page costs a fault; glibc's malloc takes transparent huge pages
@@ -61,15 +64,77 @@ if (
 ) {
   await restartWithHugePages(args)
 } else {
-  import('../dist/tote.js').then(
-    (cli) => cli.main(args),
-    (error) => {
-      if (error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/tote.js')) {
-        process.stderr.write('tote: the CLI is not built yet. Run `npm run setup` in the tote repository.\n')
-        process.exitCode = 1
-        return
-      }
-      throw error
+  let bundle
+  try {
+    bundle = loadBundle(args.find((arg) => !arg.startsWith('-')) ?? 'none')
+  } catch (error) {
+    if (error?.code !== 'ENOENT' || !String(error.path).endsWith('tote.cjs')) throw error
+    process.stderr.write('tote: the CLI is not built yet. Run `npm run setup` in the tote repository.\n')
+    process.exitCode = 1
+  }
+  if (bundle) {
+    // import() inside code compiled through node:vm with a code cache fails on Node 20 (the cached
+    // script loses its import callback); this module's own import() serves instead.
+    await bundle.cli.main(args, { importModule: (specifier) => import(specifier) })
+    if (!process.exitCode) bundle.saveCodeCache()
+  }
+}
+
+/**
+ * Loads dist/tote.cjs with a V8 code cache: compiling the bundle (undici, npm's config loader, the
+ * stages) costs ~180 ms of a start-up without one. The cache is written after a run that had none
+ * (or whose cache V8 turned down: another Node.js, another build) and succeeded, so it also holds
+ * the functions that the command compiled; one cache per command, since each runs different code.
+ * It sits next to the bundle, or in the temp folder when that is read-only. Its name carries the
+ * bundle's size and time, so that a rebuilt bundle never meets an old cache.
+ */
+function loadBundle(command) {
+  const file = fileURLToPath(new URL('../dist/tote.cjs', import.meta.url))
+  // ASCII only (build.mjs checks), and latin1 decodes faster than UTF-8.
+  const source = readFileSync(file, 'latin1')
+  const { size, mtimeMs } = statSync(file)
+  const known = ['install', 'i', 'ci'].includes(command) ? command : 'other'
+  const name = `${known}-${size}-${Math.trunc(mtimeMs)}-${process.version}-${process.arch}.bin`
+  const folders =
+    process.env.TOTE_CODE_CACHE === '0'
+      ? []
+      : [
+          join(dirname(file), '.code-cache'),
+          join(tmpdir(), `tote-code-cache-${process.getuid?.() ?? 'user'}`),
+        ]
+  let cachedData
+  for (const folder of folders) {
+    try {
+      cachedData = readFileSync(join(folder, name))
+      break
+    } catch {}
+  }
+  // The wrapper sits on a line of its own (lineOffset -1), so that positions in stack traces and
+  // in the source map stay those of the file.
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {\n${source}\n})`,
+    {
+      filename: file,
+      lineOffset: -1,
+      cachedData,
     },
   )
+  const module = { exports: {} }
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
+  return {
+    cli: module.exports,
+    saveCodeCache() {
+      if (script.cachedDataRejected === false) return
+      const data = script.createCachedData()
+      for (const folder of folders) {
+        const temp = join(folder, `${name}.${process.pid}.tmp`)
+        try {
+          mkdirSync(folder, { recursive: true })
+          writeFileSync(temp, data)
+          renameSync(temp, join(folder, name))
+          return
+        } catch {}
+      }
+    },
+  }
 }

@@ -10,6 +10,8 @@ export interface CommandContext {
   values: Record<string, string | boolean | (string | boolean)[] | undefined>
   positionals: string[]
   cwd: string
+  /** Loads a contributor's module (--cloner); see Host in main.ts. */
+  importModule?: ((specifier: string) => Promise<unknown>) | undefined
 }
 
 export interface OptionSpec {

@@ -28,7 +28,12 @@ export function createInstallScheduler(
   client: RegistryClient,
   config: ToteConfig,
   reporter: Reporter,
-  stages: { cloneStrategy: CloneStrategy; clonerModule?: string | undefined; workers?: number | undefined },
+  stages: {
+    cloneStrategy: CloneStrategy
+    clonerModule?: string | undefined
+    importModule?: ((specifier: string) => Promise<unknown>) | undefined
+    workers?: number | undefined
+  },
   tracer?: Tracer,
 ): Scheduler {
   const downloader = createDownloader(client)
@@ -38,6 +43,7 @@ export function createInstallScheduler(
       cacheDir: config.cacheDir,
       cloneStrategy: stages.cloneStrategy,
       ...(stages.clonerModule ? { clonerModule: stages.clonerModule } : {}),
+      ...(stages.importModule ? { importModule: stages.importModule } : {}),
       ...(stages.workers !== undefined ? { workers: stages.workers } : {}),
       ...(workerFiles.scheduler ? { workerFile: workerFiles.scheduler } : {}),
       onEvent(event) {

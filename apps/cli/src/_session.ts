@@ -22,6 +22,8 @@ export interface Session {
   cloneStrategy: CloneStrategy
   /** --cloner: a module to clone with instead of @tote/cloner (absolute path). */
   clonerModule: string | undefined
+  /** How clonerModule is loaded on the main thread (see Host in main.ts). */
+  importModule: ((specifier: string) => Promise<unknown>) | undefined
   /** --workers: worker threads for the scheduler; undefined lets it choose. */
   workers: number | undefined
   /** Set with --trace FILE: every job's span, written at the end. */
@@ -71,6 +73,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
     client,
     cloneStrategy,
     clonerModule,
+    importModule: context.importModule,
     workers,
     tracer,
     tracePath,

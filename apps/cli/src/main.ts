@@ -5,16 +5,22 @@ import { commandHelp, mainHelp } from './_help.js'
 
 declare const TOTE_VERSION: string
 
+/** What the program that runs the CLI provides (bin/tote.js). */
+export interface Host {
+  /** `import()` from a real module: code compiled through node:vm cannot use its own (see bin/tote.js). */
+  importModule?: (specifier: string) => Promise<unknown>
+}
+
 /** Runs the CLI with `argv` (without node and the script) and sets `process.exitCode`. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], host: Host = {}): Promise<void> {
   try {
-    process.exitCode = (await dispatch(argv)) ?? 0
+    process.exitCode = (await dispatch(argv, host)) ?? 0
   } catch (error) {
     process.exitCode = reportError(error, argv.includes('--verbose'))
   }
 }
 
-async function dispatch(argv: string[]): Promise<number | undefined> {
+async function dispatch(argv: string[], host: Host): Promise<number | undefined> {
   const first = argv[0]
   if (first === undefined || first.startsWith('-')) {
     const { values } = parse(argv, globalOptions, false)
@@ -53,7 +59,7 @@ async function dispatch(argv: string[]): Promise<number | undefined> {
   }
   const module = await command.load()
   const cwd = typeof values.cwd === 'string' ? values.cwd : process.cwd()
-  return module.run({ values, positionals, cwd })
+  return module.run({ values, positionals, cwd, importModule: host.importModule })
 }
 
 function parse(argv: string[], options: typeof globalOptions, allowPositionals: boolean) {

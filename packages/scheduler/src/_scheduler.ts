@@ -85,7 +85,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     const id = `${task.kind}#${++jobIds}`
     emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
     const result = inline
-      ? await runTask(task)
+      ? await runTask(task, options.importModule)
       : ((await (pool ?? startPool()).run(task, { transferList: transfer })) as WorkerResult)
     for (const warning of result.warnings) emit({ type: 'warning', warning })
     emit({

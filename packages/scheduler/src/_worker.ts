@@ -22,13 +22,19 @@ function cacheFor(dir: string): ContentCache {
   return cache
 }
 
+/** Loads a module by URL or path; `import()` unless the host gives another way (SchedulerOptions.importModule). */
+export type ImportModule = (specifier: string) => Promise<unknown>
+
+const importModule: ImportModule = (specifier) => import(specifier)
+
 /** The cloner for a task: tote's own, or the module a contributor named (`--cloner`), created once. */
-function clonerFor(task: UnpackTask | CloneTask): Promise<Cloner> {
+function clonerFor(task: UnpackTask | CloneTask, load: ImportModule): Promise<Cloner> {
   const key = `${task.cacheDir}\0${task.strategy}\0${task.clonerModule ?? ''}`
   let cloner = cloners.get(key)
   if (!cloner) {
     const factory: Promise<typeof createCloner> = task.clonerModule
-      ? import(task.clonerModule).then((module: { createCloner?: typeof createCloner }) => {
+      ? load(task.clonerModule).then((loaded) => {
+          const module = loaded as { createCloner?: typeof createCloner }
           if (typeof module.createCloner !== 'function') {
             throw new Error(`${task.clonerModule} does not export createCloner(options)`)
           }
@@ -65,7 +71,7 @@ function serialize(error: unknown): SerializedError {
   }
 }
 
-async function unpack(task: UnpackTask, result: WorkerResult): Promise<void> {
+async function unpack(task: UnpackTask, result: WorkerResult, load: ImportModule): Promise<void> {
   const tarball = new Uint8Array(task.tarball)
   const cache = cacheFor(task.cacheDir)
   const entry = await cache.add(task.integrity, (dir) =>
@@ -74,7 +80,7 @@ async function unpack(task: UnpackTask, result: WorkerResult): Promise<void> {
       onWarning: (warning) => result.warnings.push(warning),
     }),
   )
-  const cloner = await clonerFor(task)
+  const cloner = await clonerFor(task, load)
   for (const target of task.targets) {
     cloner.cloneSync(entry, target.destDir, { privateCopy: target.privateCopy })
     result.files += entry.files.length
@@ -82,9 +88,9 @@ async function unpack(task: UnpackTask, result: WorkerResult): Promise<void> {
   }
 }
 
-async function clone(task: CloneTask, result: WorkerResult): Promise<void> {
+async function clone(task: CloneTask, result: WorkerResult, load: ImportModule): Promise<void> {
   const cache = cacheFor(task.cacheDir)
-  const cloner = await clonerFor(task)
+  const cloner = await clonerFor(task, load)
   for (const item of task.items) {
     const entry = cache.lookupSync(item.integrity)
     if (!entry) {
@@ -107,7 +113,7 @@ async function clone(task: CloneTask, result: WorkerResult): Promise<void> {
   }
 }
 
-export default async function runTask(task: WorkerTask): Promise<WorkerResult> {
+export default async function runTask(task: WorkerTask, load = importModule): Promise<WorkerResult> {
   const result: WorkerResult = {
     missing: [],
     files: 0,
@@ -119,8 +125,8 @@ export default async function runTask(task: WorkerTask): Promise<WorkerResult> {
   }
   current = result
   try {
-    if (task.kind === 'unpack') await unpack(task, result)
-    else await clone(task, result)
+    if (task.kind === 'unpack') await unpack(task, result, load)
+    else await clone(task, result, load)
   } catch (error) {
     result.error = serialize(error)
   }

@@ -38,6 +38,12 @@ export interface SchedulerOptions {
    */
   clonerModule?: string
   /**
+   * How `clonerModule` is loaded on the calling thread (worker threads use `import()`). Default
+   * `import()`; a host that compiles this code through node:vm, where `import()` is unavailable,
+   * passes one from a real module.
+   */
+  importModule?: (specifier: string) => Promise<unknown>
+  /**
    * Worker threads for unpacking and cloning; 0 runs them on the calling thread. Default: one per
    * core, started with the first install of 150 packages or more (smaller ones run here).
    */
