@@ -33,8 +33,8 @@ export function cacheFileFor(cacheDir: string, url: string, name: string): strin
 }
 
 /**
- * A cache file's content: the entry without its packument as one JSON line, then the document as
- * the registry sent it, so that reading it back is as lazy as reading the response (_document.ts).
+ * A cache file's content: the entry without its packument as one JSON line, then the document (its
+ * compact form, see _compact.ts), so that reading it back is as lazy as reading the response.
  */
 export function cacheFileContent(
   header: Omit<CacheEntry, 'packument'>,
@@ -87,6 +87,11 @@ export function writeCacheFileSync(
   }
 }
 
+function readLazily(chunks: readonly Uint8Array[], size: number, name: string) {
+  const packument = readDocumentLazily(chunks, size, name)
+  return packument && { packument }
+}
+
 /** The cached entry for `url`, or undefined when missing, unreadable, corrupt or for another URL. */
 export async function readCacheEntry<T = Packument>(
   file: string,
@@ -96,7 +101,7 @@ export async function readCacheEntry<T = Packument>(
     chunks: readonly Uint8Array[],
     size: number,
     name: string,
-  ) => T | undefined = readDocumentLazily as never,
+  ) => { packument: T } | undefined = readLazily as never,
   listing?: CacheListing,
 ): Promise<CacheEntry<T> | undefined> {
   // A cold cache answers every name from one listing instead of a failed open per name (~0.1 ms
@@ -114,7 +119,7 @@ export async function readCacheEntry<T = Packument>(
     const header = JSON.parse(bytes.toString('utf8', 0, newline)) as Omit<CacheEntry, 'packument'>
     if (header?.url !== url || typeof header.fetchedAt !== 'number') return undefined
     const document = bytes.subarray(newline + 1)
-    const packument = read([document], document.length, name)
+    const packument = read([document], document.length, name)?.packument
     return packument === undefined ? undefined : { ...header, packument }
   } catch {
     return undefined

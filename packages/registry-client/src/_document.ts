@@ -3,11 +3,11 @@
 // see the README) and keeps the whole object tree alive until the reduction ends. Here each version
 // is decoded and parsed on its own, from a buffer that is reused, and the members that are never
 // read (readme, time, maintainers…) are skipped without being decoded.
-import { Buffer, isAscii } from 'node:buffer'
-import type { PackageManifest, Packument } from '@tote/types'
+import { Buffer } from 'node:buffer'
+import type { Packument } from '@tote/types'
+import { type CompactDocument, compactDocument, type Range } from './_compact.js'
 import { lazyVersions } from './_lazy.js'
 import { assemblePackument, packageNameOf, readVersion } from './_reduce.js'
-import { skipSpace, valueEnd, walkMembers } from './_scan.js'
 
 // Bodies up to this size are gathered into one buffer per thread, allocated once and reused.
 const SCRATCH_LIMIT = 32 * 1024 * 1024
@@ -35,33 +35,14 @@ export function gatherBody(chunks: readonly Uint8Array[], size: number): Buffer 
   return scratch.subarray(0, size)
 }
 
-interface Range {
-  start: number
-  end: number
-}
-
-/** Where the members a packument is made of sit in a document's bytes, and how to read them. */
-interface DocumentLayout {
-  bytes: Buffer
-  encoding: BufferEncoding
-  parse: (range: Range) => unknown
-  name: Range | undefined
-  distTags: Range | undefined
-  modified: Range | undefined
-  time: Range | undefined
-  /** Each version's manifest, in document order. */
-  versions: Map<string, Range>
-}
-
 /**
  * The packument that `reducePackument(JSON.parse(text), requestedName)` gives for a body's chunks,
  * or undefined when they are not the object of members the scanner expects (the caller then parses
- * the whole text, which also reports what is wrong with it). Each version is parsed and reduced only
- * when it is first read: a resolver reads two or three versions of a
- * package that has thousands. The chunks are scanned in this thread's scratch buffer, and versions
- * are later decoded straight from the chunks, which the packument keeps: the only copy made is into
- * memory already in use (fresh memory costs a page fault per 4 KiB, slow on the machines measured).
- * A version that is not a manifest with a tarball reads as undefined (the eager form leaves it out).
+ * the whole text, which also reports what is wrong with it). The chunks are gathered in this
+ * thread's scratch buffer and cut down to the members tote reads (see _compact.ts); each version
+ * of that compact copy is parsed and reduced only when it is first read: a resolver reads two or
+ * three versions of a package that has thousands. A version that is not a manifest with a tarball
+ * reads as undefined (the eager form leaves it out).
  */
 export function readDocumentLazily(
   chunks: readonly Uint8Array[],
@@ -73,15 +54,15 @@ export function readDocumentLazily(
 }
 
 /**
- * A document's chunks with what a scan found in them: the packument's head, and where each version
- * sits. Plain data: a worker makes it and transfers it (the chunks are moved, not copied), and the
- * thread that reads the versions turns it into a packument with `packumentFromIndex`.
+ * A document's compact bytes with what a scan found in them: the packument's head, and where each
+ * version sits. Plain data: a worker makes it and transfers it (the bytes are moved, not copied),
+ * and the thread that reads the versions turns it into a packument with `packumentFromIndex`.
  */
 export interface DocumentIndex {
   name: string
   distTags: Record<string, string>
   modified: string | undefined
-  /** The document's bytes, in the chunks they arrived in. */
+  /** The compact document's bytes (see _compact.ts), which the metadata cache stores too. */
   chunks: readonly Uint8Array[]
   /** `latin1` when the document is ASCII (decoding is then a plain copy), else `utf8`. */
   encoding: 'latin1' | 'utf8'
@@ -97,27 +78,25 @@ export function indexDocument(
   size: number,
   requestedName: string,
 ): DocumentIndex | undefined {
-  const layout = scanDocument(gatherBody(chunks, size))
-  if (layout === undefined) return undefined
-  const name = packageNameOf(layout.name && layout.parse(layout.name), requestedName)
-  const head = assembleFrom(layout, name, {})
+  const compact = compactDocument(gatherBody(chunks, size))
+  if (compact === undefined) return undefined
+  const head = headOf(compact, requestedName)
   const keys: string[] = []
-  const offsets = new Int32Array(layout.versions.size * 2)
-  for (const [key, range] of layout.versions) {
+  const offsets = new Int32Array(compact.versions.size * 2)
+  for (const [key, range] of compact.versions) {
     offsets[keys.length * 2] = range.start
     offsets[keys.length * 2 + 1] = range.end
     keys.push(key)
   }
-  const index: DocumentIndex = {
-    name,
+  return {
+    name: head.name,
     distTags: head['dist-tags'],
     modified: head.modified,
-    chunks,
-    encoding: layout.encoding === 'latin1' ? 'latin1' : 'utf8',
+    chunks: [compact.bytes],
+    encoding: compact.encoding,
     keys,
     offsets,
   }
-  return index
 }
 
 /** The packument an index describes, each version parsed and reduced on first access. */
@@ -167,76 +146,18 @@ function rangeReader(chunks: readonly Uint8Array[], encoding: BufferEncoding): (
   }
 }
 
-function assembleFrom(
-  layout: DocumentLayout,
-  name: string,
-  manifests: Record<string, PackageManifest>,
-): Packument {
-  const { parse, bytes } = layout
+/** The packument's head (name, dist-tags, modified) from a compact document. */
+function headOf(compact: CompactDocument, requestedName: string): Packument {
+  const { bytes, encoding } = compact
+  const parse = ({ start, end }: Range): unknown => JSON.parse(bytes.toString(encoding, start, end))
+  const name = packageNameOf(compact.name && parse(compact.name), requestedName)
   return assemblePackument(
     name,
-    layout.distTags && parse(layout.distTags),
-    manifests,
-    layout.modified && parse(layout.modified),
-    layout.time && timeWithModified(bytes, layout.time, parse),
+    compact.distTags && parse(compact.distTags),
+    {},
+    compact.modified && parse(compact.modified),
+    compact.time && timeWithModified(bytes, compact.time, parse),
   )
-}
-
-function scanDocument(bytes: Buffer): DocumentLayout | undefined {
-  const end = bytes.length
-  // Only an ASCII document can be decoded as latin1 (a plain copy); JSON text outside the ranges
-  // cut here is ASCII anyway, so the cuts never split a UTF-8 sequence.
-  const encoding = isAscii(bytes) ? 'latin1' : 'utf8'
-  const parse = ({ start, end }: Range): unknown => JSON.parse(bytes.toString(encoding, start, end))
-  const keyOf = (start: number, end: number): string => {
-    for (let index = start + 1; index < end - 1; index++) {
-      if (bytes[index] === 0x5c) return JSON.parse(bytes.toString(encoding, start, end)) as string
-    }
-    return bytes.toString(encoding, start + 1, end - 1)
-  }
-
-  // Later members win over earlier ones with the same key, as in JSON.parse; a key keeps the
-  // position of its first appearance.
-  const read: Record<'name' | 'dist-tags' | 'modified' | 'time', Range | undefined> = {
-    name: undefined,
-    'dist-tags': undefined,
-    modified: undefined,
-    time: undefined,
-  }
-  let versions: Map<string, Range> | undefined
-  const walkVersions = (start: number): number => {
-    const found = new Map<string, Range>()
-    versions = found
-    return walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart) => {
-      const valueStop = valueEnd(bytes, valueStart, end)
-      if (valueStop !== -1) found.set(keyOf(keyStart, keyEnd), { start: valueStart, end: valueStop })
-      return valueStop
-    })
-  }
-  const start = skipSpace(bytes, 0, end)
-  const stop = walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart) => {
-    const key = keyOf(keyStart, keyEnd)
-    if (key === 'versions') {
-      if (bytes[valueStart] === 0x7b) return walkVersions(valueStart)
-      versions = undefined
-    }
-    const valueStop = valueEnd(bytes, valueStart, end)
-    if (key === 'name' || key === 'dist-tags' || key === 'modified' || key === 'time') {
-      read[key] = { start: valueStart, end: valueStop }
-    }
-    return valueStop
-  })
-  if (stop === -1 || skipSpace(bytes, stop, end) !== end) return undefined
-  return {
-    bytes,
-    encoding,
-    parse,
-    name: read.name,
-    distTags: read['dist-tags'],
-    modified: read.modified,
-    time: read.time,
-    versions: versions ?? new Map(),
-  }
 }
 
 /**

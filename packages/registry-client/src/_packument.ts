@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib'
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from './_cache.js'
-import { gatherBody, readDocumentLazily } from './_document.js'
+import { gatherBody, indexDocument, packumentFromIndex } from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
 import { reducePackument } from './_reduce.js'
 
@@ -23,15 +23,24 @@ export interface PackumentTask {
  * How a document's bytes become what the caller keeps: on the calling thread a lazily read
  * packument; in a worker, the scanned document to transfer to the main thread (_pool.ts).
  */
+/** What a reader makes of a document: the packument, and the bytes the metadata cache stores for it. */
+export interface ReadDocument<T> {
+  packument: T
+  document: readonly Uint8Array[]
+}
+
 export interface DocumentReader<T> {
   /** Undefined when the bytes are not the document the scanner expects (then parsed in one piece). */
-  read(chunks: readonly Uint8Array[], size: number, requestedName: string): T | undefined
+  read(chunks: readonly Uint8Array[], size: number, requestedName: string): ReadDocument<T> | undefined
   /** The same for a packument parsed in one piece. */
   fromPackument(packument: Packument): T
 }
 
 export const lazyPackumentReader: DocumentReader<Packument> = {
-  read: readDocumentLazily,
+  read(chunks, size, requestedName) {
+    const index = indexDocument(chunks, size, requestedName)
+    return index && { packument: packumentFromIndex(index), document: index.chunks }
+  },
   fromPackument: (packument) => packument,
 }
 
@@ -91,9 +100,9 @@ function parseBody<T>(
 ): { packument: T; document: readonly Uint8Array[] } {
   const { chunks, size } = received
   try {
-    // A lazily read packument keeps the chunks: its versions are parsed from them when read.
-    const packument = reader.read(chunks, size, task.name)
-    if (packument !== undefined) return { packument, document: chunks }
+    // A lazily read packument keeps its compact bytes: its versions are parsed from them when read.
+    const read = reader.read(chunks, size, task.name)
+    if (read !== undefined) return read
   } catch {
     // Parsed in one piece below, which reports what is wrong with the document.
   }

@@ -18,7 +18,7 @@ import type { WorkerPackument, WorkerReply, WorkerRequest, WorkerSession } from 
 const workerReader: DocumentReader<WorkerPackument> = {
   read(chunks, size, name) {
     const index = indexDocument(chunks, size, name)
-    return index && { index }
+    return index && { packument: { index }, document: index.chunks }
   },
   fromPackument: (packument) => ({ text: packumentToText(packument) }),
 }

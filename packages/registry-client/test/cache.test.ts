@@ -57,7 +57,7 @@ describe('metadata cache', () => {
     expect(files).toHaveLength(1)
     const entry = await readEntry(files[0]!)
     expect(entry).toMatchObject({ url: `${registry.url}a`, etag: expect.any(String) })
-    // the document as the registry sent it
+    // the document, cut down to what tote reads
     expect(entry.document).toMatchObject({ name: 'a', versions: { '1.0.0': { version: '1.0.0' } } })
     expect(typeof entry.fetchedAt).toBe('number')
 
@@ -69,6 +69,59 @@ describe('metadata cache', () => {
     expect(revalidation.headers['if-modified-since']).toBe(entry.lastModified)
     expect(events.map((event) => event.type)).toEqual(['request-start', 'request-end', 'cache-revalidated'])
     expect(events[1]).toMatchObject({ status: 304, fromCache: true })
+  })
+
+  it('stores a full document cut down to the members tote reads, and reads the same packument back', async () => {
+    const full = await createTestRegistry({
+      fullOnly: true,
+      packages: {
+        a: {
+          versions: {
+            '1.0.0': {
+              license: 'MIT',
+              scripts: { test: 'vitest', postinstall: 'node setup.js' },
+              dependencies: { b: '^1.0.0' },
+              devDependencies: { vitest: '^4.0.0' },
+              engines: { node: '>=20' },
+            },
+          },
+        },
+      },
+    })
+    try {
+      const fetched = await withClient({ registry: full.url }, (client) => client.getPackument('a'))
+      const [file] = await cacheFiles()
+      const { document } = await readEntry(file!)
+      // the time of each version, devDependencies, other scripts, dist's extra members: dropped
+      expect(document).toEqual({
+        name: 'a',
+        'dist-tags': { latest: '1.0.0' },
+        time: { modified: expect.any(String) },
+        modified: expect.any(String),
+        versions: {
+          '1.0.0': {
+            name: 'a',
+            version: '1.0.0',
+            license: 'MIT',
+            scripts: { postinstall: 'node setup.js' },
+            dependencies: { b: '^1.0.0' },
+            engines: { node: '>=20' },
+            dist: { tarball: expect.any(String), integrity: expect.any(String), shasum: expect.any(String) },
+          },
+        },
+      })
+      const cached = await withClient({ registry: full.url, preferOffline: true }, (client) =>
+        client.getPackument('a'),
+      )
+      expect(full.requests).toHaveLength(1)
+      expect(cached).toEqual(fetched)
+      expect(cached.versions['1.0.0']).toMatchObject({
+        hasInstallScript: true,
+        dependencies: { b: '^1.0.0' },
+      })
+    } finally {
+      await full.close()
+    }
   })
 
   it('refetches when the package changed since it was cached', async () => {

@@ -151,7 +151,7 @@ describe('reading a document from its bytes', () => {
   })
 
   it('throws when a member it reads is not valid JSON', () => {
-    expect(() => readEagerly('{"name":"a","versions":{"1.0.0":{"x":nope}}}')).toThrow(
+    expect(() => readEagerly('{"name":"a","versions":{"1.0.0":{"dependencies":nope}}}')).toThrow(
       "Invalid JSON in version 1.0.0 of 'a'",
     )
     expect(() => readEagerly('{"name":"a","dist-tags":{"latest":1,}}')).toThrow(SyntaxError)
@@ -180,7 +180,7 @@ describe('readDocumentLazily', () => {
 
   it('parses a version only when it is read: a damaged one fails then, an unusable one reads as undefined', () => {
     const text =
-      '{"name":"a","versions":{"1.0.0":{"x":nope},"1.1.0":{"version":"1.1.0"},' +
+      '{"name":"a","versions":{"1.0.0":{"dependencies":nope},"1.1.0":{"version":"1.1.0"},' +
       '"2.0.0":{"version":"2.0.0","dist":{"tarball":"t"}}},"dist-tags":{"latest":"2.0.0"}}'
     const packument = readDocumentLazily([Buffer.from(text)], text.length, 'a')!
     expect(packument['dist-tags']).toEqual({ latest: '2.0.0' })
