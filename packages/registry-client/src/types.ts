@@ -49,8 +49,8 @@ export interface RegistryClientOptions {
   /** Receives typed events (requests, retries, cache use), e.g. for progress or `--verbose`. */
   onEvent?: (event: RegistryEvent) => void
   /**
-   * Worker threads that fetch, parse and reduce packuments off the main thread. 0 fetches and parses
-   * on the calling thread. Default 2 (0 on a single core); see README ("Design and measurements").
+   * Worker threads that fetch, scan and compact packuments off the main thread. 0 (the default)
+   * fetches on the calling thread; see README ("Design and measurements").
    */
   workers?: number
   /**
