@@ -1,6 +1,13 @@
 import type { PackageManifest, Packument } from '@tote/types'
 import semver from 'semver'
-import { parseRange, parseVersion, satisfies, sortVersionsDescending } from './_semver.js'
+import {
+  mayMatch,
+  parseRange,
+  parseVersion,
+  satisfies,
+  sortVersionsDescending,
+  type VersionKey,
+} from './_semver.js'
 import type { ParsedSpec } from './_spec.js'
 
 /** What npm's engines preference compares against. */
@@ -14,7 +21,7 @@ interface ParsedVersions {
    * Versions of the packument, highest first (invalid version strings left out); sorted only when
    * a range is not met by the `latest` tag, which spares most packuments (typescript: 3,400 versions).
    */
-  sorted: string[] | undefined
+  sorted: VersionKey[] | undefined
   picks: Map<string, PackageManifest | null>
 }
 
@@ -30,7 +37,7 @@ function parsedVersions(packument: Packument): ParsedVersions {
   return parsed
 }
 
-function sortedVersions(packument: Packument): string[] {
+function sortedVersions(packument: Packument): VersionKey[] {
   const parsed = parsedVersions(packument)
   parsed.sorted ??= sortVersionsDescending(Object.keys(packument.versions ?? {}))
   return parsed.sorted
@@ -112,10 +119,11 @@ function pickFromRange(
   let best: PackageManifest | null = null
   let bestScore = -1
   // Highest first, so the first one with the best score wins the tie on version.
-  for (const version of sortedVersions(packument)) {
-    const parsed = parseVersion(version)
+  for (const key of sortedVersions(packument)) {
+    if (!mayMatch(range, key)) continue
+    const parsed = parseVersion(key.raw)
     if (!parsed || !range.test(parsed)) continue
-    const manifest = versions[version]
+    const manifest = versions[key.raw]
     if (!manifest) continue
     const notDeprecated = !manifest.deprecated
     const engine = engineOk(manifest, engines)
@@ -132,7 +140,7 @@ function pickFromRange(
 /** Versions near what `spec` asks for, for an ETARGET message: a few below and above where it would sit. */
 export function nearestVersions(packument: Packument, spec: ParsedSpec, count = 3): string[] {
   const sorted = sortedVersions(packument)
-    .map((v) => parseVersion(v))
+    .map((key) => parseVersion(key.raw))
     .filter((v): v is semver.SemVer => v !== null)
     .reverse()
   if (sorted.length === 0) return []

@@ -49,16 +49,18 @@ export function gte(a: string, b: string): boolean {
 
 const simple = /^[v=\s]*(\d{1,15})\.(\d{1,15})\.(\d{1,15})(?:-?([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\s*$/
 
-interface Key {
+/** A version string with its numbers, read without building a SemVer. */
+export interface VersionKey {
   raw: string
   major: number
   minor: number
   patch: number
   pre: string[] | undefined
 }
+type Key = VersionKey
 
 /** The versions of a packument, highest first, sorted without building SemVer objects. */
-export function sortVersionsDescending(list: string[]): string[] {
+export function sortVersionsDescending(list: string[]): VersionKey[] {
   const keys: Key[] = []
   for (const raw of list) {
     const m = simple.exec(raw)
@@ -69,7 +71,94 @@ export function sortVersionsDescending(list: string[]): string[] {
     }
   }
   keys.sort((a, b) => compareKeys(b, a))
-  return keys.map((k) => k.raw)
+  return keys
+}
+
+/**
+ * A quick test of `key` against `range` that never says no where semver would say yes: false rules
+ * the version out; true means it may match (the caller then asks semver). Picking walks the
+ * versions of a packument highest first until one satisfies, and building a SemVer for each of the
+ * thousands passed over was a tenth of a second for ant-design.
+ */
+export function mayMatch(range: semver.Range, key: VersionKey): boolean {
+  const sets = comparatorSets(range)
+  if (sets === undefined) return true
+  if (key.pre?.length) {
+    // semver's rule: a prerelease matches only a set that names a prerelease of the same numbers.
+    const numbers = `${key.major}.${key.minor}.${key.patch}`
+    return sets.some((set) => set.prereleases.includes(numbers))
+  }
+  return sets.some((set) => set.comparators.every((comparator) => releaseMeets(key, comparator)))
+}
+
+interface QuickComparator {
+  operator: '' | '=' | '<' | '<=' | '>' | '>='
+  major: number
+  minor: number
+  patch: number
+  /** The comparator's version is a prerelease (a release of the same numbers is above it). */
+  pre: boolean
+}
+
+interface QuickSet {
+  comparators: QuickComparator[]
+  /** `major.minor.patch` of the set's prerelease comparators. */
+  prereleases: string[]
+}
+
+const quickSets = new WeakMap<semver.Range, QuickSet[] | null>()
+/** The version of a `*` comparator (semver's types do not declare it). */
+const ANY = (semver.Comparator as unknown as { ANY: unknown }).ANY
+const OPERATORS = new Set(['', '=', '<', '<=', '>', '>='])
+
+/** The range's comparator sets in a form `mayMatch` reads; undefined for an operator it does not know. */
+function comparatorSets(range: semver.Range): QuickSet[] | undefined {
+  let sets = quickSets.get(range)
+  if (sets === undefined) {
+    sets = []
+    for (const set of range.set) {
+      const comparators: QuickComparator[] = []
+      const prereleases: string[] = []
+      for (const comparator of set) {
+        if (comparator.semver === ANY) continue
+        if (!OPERATORS.has(comparator.operator)) {
+          sets = null
+          break
+        }
+        const { major, minor, patch, prerelease: pre } = comparator.semver
+        if (pre.length > 0) prereleases.push(`${major}.${minor}.${patch}`)
+        comparators.push({
+          operator: comparator.operator as QuickComparator['operator'],
+          major,
+          minor,
+          patch,
+          pre: pre.length > 0,
+        })
+      }
+      if (sets === null) break
+      sets.push({ comparators, prereleases })
+    }
+    quickSets.set(range, sets)
+  }
+  return sets ?? undefined
+}
+
+function releaseMeets(key: VersionKey, comparator: QuickComparator): boolean {
+  let order = key.major - comparator.major || key.minor - comparator.minor || key.patch - comparator.patch
+  if (order === 0 && comparator.pre) order = 1
+  switch (comparator.operator) {
+    case '':
+    case '=':
+      return order === 0
+    case '<':
+      return order < 0
+    case '<=':
+      return order <= 0
+    case '>':
+      return order > 0
+    case '>=':
+      return order >= 0
+  }
 }
 
 function compareKeys(a: Key, b: Key): number {
