@@ -60,43 +60,43 @@ const INNER_KEYS: Record<string, string[]> = {
   scripts: ['preinstall', 'install', 'postinstall'],
 }
 
-const BACKSLASH = 0x5c
 const OPEN_OBJECT = 0x7b
 
-/** Tells which of `names` a key is, from its bytes (quotes included), without making a string. */
+/**
+ * Tells which of `names` a key is (its index, or -1), from its bytes (quotes included), without
+ * making a string: every member of every version is asked about (ant-design: millions).
+ */
 function keyMatcher(
   names: readonly string[],
-): (bytes: Buffer, start: number, end: number) => string | undefined {
-  const byLength = new Map<number, { name: string; bytes: Buffer }[]>()
-  for (const name of names) {
-    const list = byLength.get(name.length) ?? []
-    list.push({ name, bytes: Buffer.from(name, 'latin1') })
-    byLength.set(name.length, list)
-  }
-  return (bytes, start, end) => {
+): (bytes: Buffer, start: number, end: number, escaped: boolean) => number {
+  const byLength: { index: number; bytes: Buffer }[][] = []
+  names.forEach((name, index) => {
+    byLength[name.length] ??= []
+    byLength[name.length]!.push({ index, bytes: Buffer.from(name, 'latin1') })
+  })
+  return (bytes, start, end, escaped) => {
+    // A key spelled with escapes is decoded (rare).
+    if (escaped) return names.indexOf(JSON.parse(bytes.toString('utf8', start, end)) as string)
     const length = end - start - 2
-    for (let index = start + 1; index < end - 1; index++) {
-      // A key spelled with escapes is decoded (rare).
-      if (bytes[index] === BACKSLASH) {
-        const key = JSON.parse(bytes.toString('utf8', start, end)) as string
-        return names.includes(key) ? key : undefined
-      }
-    }
-    const candidates = byLength.get(length)
-    if (candidates === undefined) return undefined
+    const candidates = byLength[length]
+    if (candidates === undefined) return -1
     outer: for (const candidate of candidates) {
       for (let index = 0; index < length; index++) {
         if (bytes[start + 1 + index] !== candidate.bytes[index]) continue outer
       }
-      return candidate.name
+      return candidate.index
     }
-    return undefined
+    return -1
   }
 }
 
-const topLevelKey = keyMatcher(['name', 'dist-tags', 'modified', 'time', 'versions'])
+const TOP_LEVEL_KEYS = ['name', 'dist-tags', 'modified', 'time', 'versions'] as const
+const topLevelKey = keyMatcher(TOP_LEVEL_KEYS)
 const versionKey = keyMatcher(VERSION_KEYS)
-const innerKey = { dist: keyMatcher(INNER_KEYS.dist!), scripts: keyMatcher(INNER_KEYS.scripts!) }
+const DIST = VERSION_KEYS.indexOf('dist')
+const SCRIPTS = VERSION_KEYS.indexOf('scripts')
+const distKey = keyMatcher(INNER_KEYS.dist!)
+const scriptsKey = keyMatcher(INNER_KEYS.scripts!)
 const timeKey = keyMatcher(['modified'])
 
 // The compact document is written here first (one buffer per thread, reused), then copied into
@@ -117,40 +117,34 @@ export function compactDocument(bytes: Buffer): CompactDocument | undefined {
     else at += bytes.copy(out, at, start, stop)
   }
   const encoding = isAscii(bytes) ? 'latin1' : 'utf8'
-  const keyOf = (start: number, stop: number): string => {
-    for (let index = start + 1; index < stop - 1; index++) {
-      if (bytes[index] === BACKSLASH) return JSON.parse(bytes.toString('utf8', start, stop)) as string
-    }
-    return bytes.toString(encoding, start + 1, stop - 1)
-  }
+  const keyOf = (start: number, stop: number, escaped: boolean): string =>
+    escaped
+      ? (JSON.parse(bytes.toString('utf8', start, stop)) as string)
+      : bytes.toString(encoding, start + 1, stop - 1)
 
-  /** Copies the object at `start` with only the members `keep` names; returns the index after it in `bytes`. */
-  const filtered = (
-    start: number,
-    keep: (bytes: Buffer, start: number, end: number) => string | undefined,
-    inner?: (key: string, valueStart: number) => number | undefined,
-  ): number => {
+  /**
+   * Copies the object at `start` with only the members `keep` knows; in a version, `dist` and
+   * `scripts` are cut further. Returns the index after the object in `bytes`.
+   */
+  const filtered = (start: number, keep: typeof versionKey, version: boolean): number => {
     put(OPEN_OBJECT)
     let first = true
-    const stop = walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart) => {
-      const key = keep(bytes, keyStart, keyEnd)
-      if (key === undefined) return valueEnd(bytes, valueStart, end)
+    const stop = walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart, escaped) => {
+      const key = keep(bytes, keyStart, keyEnd, escaped)
+      if (key === -1) return valueEnd(bytes, valueStart, end)
       if (!first) put(0x2c)
       first = false
       copy(keyStart, keyEnd)
       put(0x3a)
-      const nested = inner?.(key, valueStart)
-      if (nested !== undefined) return nested
+      if (version && (key === DIST || key === SCRIPTS) && bytes[valueStart] === OPEN_OBJECT) {
+        return filtered(valueStart, key === DIST ? distKey : scriptsKey, false)
+      }
       const valueStop = valueEnd(bytes, valueStart, end)
       if (valueStop !== -1) copy(valueStart, valueStop)
       return valueStop
     })
     put(0x7d)
     return stop
-  }
-  const versionInner = (key: string, valueStart: number): number | undefined => {
-    const matcher = key === 'dist' ? innerKey.dist : key === 'scripts' ? innerKey.scripts : undefined
-    return matcher && bytes[valueStart] === OPEN_OBJECT ? filtered(valueStart, matcher) : undefined
   }
 
   const read: Record<'name' | 'dist-tags' | 'modified' | 'time', Range | undefined> = {
@@ -169,8 +163,8 @@ export function compactDocument(bytes: Buffer): CompactDocument | undefined {
   }
   const start = skipSpace(bytes, 0, end)
   put(OPEN_OBJECT)
-  const stop = walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart) => {
-    const key = topLevelKey(bytes, keyStart, keyEnd)
+  const stop = walkMembers(bytes, start, end, (keyStart, keyEnd, valueStart, escaped) => {
+    const key = TOP_LEVEL_KEYS[topLevelKey(bytes, keyStart, keyEnd, escaped)]
     if (key === undefined) return valueEnd(bytes, valueStart, end)
     if (key === 'versions') {
       if (bytes[valueStart] !== OPEN_OBJECT) {
@@ -182,22 +176,27 @@ export function compactDocument(bytes: Buffer): CompactDocument | undefined {
       member(keyStart, keyEnd)
       put(OPEN_OBJECT)
       let firstVersion = true
-      const versionsStop = walkMembers(bytes, valueStart, end, (versionStart, versionEnd, manifestStart) => {
-        if (!firstVersion) put(0x2c)
-        firstVersion = false
-        copy(versionStart, versionEnd)
-        put(0x3a)
-        const from = at
-        let manifestStop: number
-        if (bytes[manifestStart] === OPEN_OBJECT)
-          manifestStop = filtered(manifestStart, versionKey, versionInner)
-        else {
-          manifestStop = valueEnd(bytes, manifestStart, end)
-          if (manifestStop !== -1) copy(manifestStart, manifestStop)
-        }
-        if (manifestStop !== -1) found.set(keyOf(versionStart, versionEnd), { start: from, end: at })
-        return manifestStop
-      })
+      const versionsStop = walkMembers(
+        bytes,
+        valueStart,
+        end,
+        (versionStart, versionEnd, manifestStart, escaped) => {
+          if (!firstVersion) put(0x2c)
+          firstVersion = false
+          copy(versionStart, versionEnd)
+          put(0x3a)
+          const from = at
+          let manifestStop: number
+          if (bytes[manifestStart] === OPEN_OBJECT) manifestStop = filtered(manifestStart, versionKey, true)
+          else {
+            manifestStop = valueEnd(bytes, manifestStart, end)
+            if (manifestStop !== -1) copy(manifestStart, manifestStop)
+          }
+          if (manifestStop !== -1)
+            found.set(keyOf(versionStart, versionEnd, escaped), { start: from, end: at })
+          return manifestStop
+        },
+      )
       put(0x7d)
       return versionsStop
     }
@@ -205,7 +204,7 @@ export function compactDocument(bytes: Buffer): CompactDocument | undefined {
     const from = at
     let valueStop: number
     // Of `time` (a member per version), only `modified` is read.
-    if (key === 'time' && bytes[valueStart] === OPEN_OBJECT) valueStop = filtered(valueStart, timeKey)
+    if (key === 'time' && bytes[valueStart] === OPEN_OBJECT) valueStop = filtered(valueStart, timeKey, false)
     else {
       valueStop = valueEnd(bytes, valueStart, end)
       if (valueStop !== -1) copy(valueStart, valueStop)

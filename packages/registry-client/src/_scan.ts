@@ -67,28 +67,39 @@ export function valueEnd(bytes: Uint8Array, start: number, end: number): number 
 
 /**
  * Walks the members of the object that starts at `start`. For each member, `visit` gets the range
- * of its key (quotes included) and the start of its value, and returns the index after the value
- * (it may skip it with {@link valueEnd} or walk into it), or -1 to give up. Returns the index after
- * the closing brace, or -1 when the bytes are not an object of that shape.
+ * of its key (quotes included), the start of its value, and whether the key has an escape (so it
+ * must be decoded to be read), and returns the index after the value (it may skip it with
+ * {@link valueEnd} or walk into it), or -1 to give up. Returns the index after the closing brace,
+ * or -1 when the bytes are not an object of that shape.
  */
 export function walkMembers(
   bytes: Uint8Array,
   start: number,
   end: number,
-  visit: (keyStart: number, keyEnd: number, valueStart: number) => number,
+  visit: (keyStart: number, keyEnd: number, valueStart: number, keyEscaped: boolean) => number,
 ): number {
   if (bytes[start] !== OPEN_OBJECT) return -1
   let index = skipSpace(bytes, start + 1, end)
   if (bytes[index] === CLOSE_OBJECT) return index + 1
   for (;;) {
     if (bytes[index] !== QUOTE) return -1
-    const keyEnd = stringEnd(bytes, index, end)
-    if (keyEnd === -1) return -1
+    // The key's end, noting an escape on the way (stringEnd, with one more thing to tell).
+    let keyEnd = index + 1
+    let keyEscaped = false
+    for (;;) {
+      if (keyEnd >= end) return -1
+      const byte = bytes[keyEnd++]
+      if (byte === QUOTE) break
+      if (byte === BACKSLASH) {
+        keyEscaped = true
+        keyEnd++
+      }
+    }
     const colon = skipSpace(bytes, keyEnd, end)
     if (bytes[colon] !== COLON) return -1
     const valueStart = skipSpace(bytes, colon + 1, end)
     if (valueStart >= end) return -1
-    const after = visit(index, keyEnd, valueStart)
+    const after = visit(index, keyEnd, valueStart, keyEscaped)
     if (after === -1) return -1
     index = skipSpace(bytes, after, end)
     const next = bytes[index]

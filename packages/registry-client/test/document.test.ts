@@ -93,6 +93,13 @@ describe('reading a document from its bytes', () => {
     expect(reduceBothWays(text)!.modified).toBe('2023-01-01T00:00:00.000Z')
     const escapedVersion = JSON.stringify(fullDocument).replace('"2.0.0":{', '"\\u0032.0.0":{')
     expect(Object.keys(reduceBothWays(escapedVersion)!.versions)).toEqual(['1.0.0', '2.0.0'])
+    // members of a version, and of its dist, written with escapes are still the ones tote reads
+    const escapedMembers = JSON.stringify(fullDocument)
+      .replaceAll('"dependencies":', '"\\u0064ependencies":')
+      .replaceAll('"tarball":', '"t\\u0061rball":')
+    expect(escapedMembers).toContain('\\u0064ependencies')
+    const versions = reduceBothWays(escapedMembers)!.versions
+    expect(versions['2.0.0']!.dist.tarball).toBe(fullDocument.versions['2.0.0'].dist.tarball)
   })
 
   it('decodes UTF-8 documents', () => {
