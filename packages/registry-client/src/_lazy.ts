@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer'
-import type { PackageManifest, Packument } from '@tote/types'
+import { type PackageManifest, type Packument, VERSION_KEYS } from '@tote/types'
 
 /**
  * A reduced packument as JSON bytes plus where each version's manifest sits in them: what a worker
@@ -101,6 +101,7 @@ export function lazyVersions(
   // Own keys in order: the document's, then any added later (as a plain object would list them).
   const order: string[] = [...keys]
   const target: Record<string, PackageManifest | undefined> = {}
+  const listKeys = () => [...order]
   const settle = (key: string): PackageManifest | undefined => {
     const index = unread.get(key)!
     const value = read(index)
@@ -111,6 +112,7 @@ export function lazyVersions(
   const handler: ProxyHandler<Record<string, PackageManifest | undefined>> = {
     get(object, key, receiver) {
       if (typeof key === 'string' && unread.has(key)) return settle(key)
+      if (key === VERSION_KEYS) return listKeys
       return Reflect.get(object, key, receiver)
     },
     has(object, key) {

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer'
-import type { Packument } from '@tote/types'
+import { type Packument, versionKeysOf } from '@tote/types'
 import { describe, expect, it } from 'vitest'
 import { packumentFromText, packumentToText } from '../src/_lazy.js'
 
@@ -72,6 +72,12 @@ describe('packument text (worker → main thread)', () => {
     back.versions['4.0.0'] = extra
     delete back.versions['1.0.0']
     expect(Object.keys(back.versions)).toEqual(['2.0.0', '3.0.0-rc.1', '4.0.0'])
+    // the quick way to the keys gives the same list, and a copy of it
+    const keys = versionKeysOf(back.versions)
+    expect(keys).toEqual(['2.0.0', '3.0.0-rc.1', '4.0.0'])
+    keys.pop()
+    expect(versionKeysOf(back.versions)).toHaveLength(3)
+    expect(versionKeysOf({ a: 1, b: 2 })).toEqual(['a', 'b'])
     expect('1.0.0' in back.versions).toBe(false)
     expect(back.versions['1.0.0']).toBeUndefined()
     expect(JSON.parse(JSON.stringify(back.versions))).toEqual({

@@ -1,4 +1,4 @@
-import type { PackageManifest, Packument } from '@tote/types'
+import { type PackageManifest, type Packument, versionKeysOf } from '@tote/types'
 import semver from 'semver'
 import {
   mayMatch,
@@ -39,7 +39,7 @@ function parsedVersions(packument: Packument): ParsedVersions {
 
 function sortedVersions(packument: Packument): VersionKey[] {
   const parsed = parsedVersions(packument)
-  parsed.sorted ??= sortVersionsDescending(Object.keys(packument.versions ?? {}))
+  parsed.sorted ??= sortVersionsDescending(versionKeysOf(packument.versions ?? {}))
   return parsed.sorted
 }
 
