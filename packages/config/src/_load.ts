@@ -75,6 +75,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ToteConfig
     fetchRetryMaxTimeout: readCount(npm, 'fetch-retry-maxtimeout'),
     fetchTimeout: readCount(npm, 'fetch-timeout'),
     maxSockets: readCount(npm, 'maxsockets'),
+    maxSocketsSet: npm.layerOf('maxsockets') !== 'default',
     userAgent:
       npm.layerOf('user-agent') !== 'default' && typeof userAgent === 'string' && userAgent !== ''
         ? userAgent

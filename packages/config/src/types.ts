@@ -94,8 +94,10 @@ export interface ToteConfig {
   fetchRetryMaxTimeout: number
   /** `fetch-timeout` in ms. */
   fetchTimeout: number
-  /** `maxsockets`: most connections at once. */
+  /** `maxsockets`: most connections at once (npm's default, 15, when nobody set it). */
   maxSockets: number
+  /** True when `maxsockets` was set (in a file, the environment or a flag), not npm's default. */
+  maxSocketsSet: boolean
   /**
    * `user-agent` when the user configured one (npm's template, placeholders such as `{node-version}`
    * left as written); undefined when not configured, so that tote sends its own.
