@@ -61,7 +61,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     maxTimeout: options.retryMaxTimeout ?? 60_000,
   }
   const settings: ConnectionSettings = {
-    connections: options.connections ?? 64,
+    connections: options.connections ?? 96,
     connectTimeout: options.connectTimeout ?? 10_000,
     readTimeout: options.readTimeout ?? 60_000,
     allowH2: options.allowH2 ?? false,
