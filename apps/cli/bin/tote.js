@@ -103,12 +103,6 @@ if (
  * It sits next to the bundle, or in the temp folder when that is read-only. Its name carries the
  * bundle's size and time, so that a rebuilt bundle never meets an old cache.
  */
-function hash(text) {
-  let value = 0
-  for (let i = 0; i < text.length; i++) value = (Math.imul(value, 31) + text.charCodeAt(i)) | 0
-  return (value >>> 0).toString(36)
-}
-
 function loadBundle(command) {
   const file = fileURLToPath(new URL('../dist/tote.cjs', import.meta.url))
   // ASCII only (build.mjs checks), and latin1 decodes faster than UTF-8.
@@ -160,4 +154,11 @@ function loadBundle(command) {
       }
     },
   }
+}
+
+/** A short, stable name for a string (the V8 flags in a cache file's name). */
+function hash(text) {
+  let value = 0
+  for (let i = 0; i < text.length; i++) value = (Math.imul(value, 31) + text.charCodeAt(i)) | 0
+  return (value >>> 0).toString(36)
 }
