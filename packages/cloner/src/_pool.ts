@@ -108,9 +108,28 @@ export function createClonePool(workerFile: string | URL, threads: number): Clon
       const running = pool
       pool = undefined
       broken = false
-      await running?.destroy()
+      if (!running) return
+      for (const worker of running.threads) givesListenersBack(worker)
+      // A worker that failed while starting rejects destroy() with the error already reported.
+      await running.destroy().catch(() => {})
     },
   }
+}
+
+/**
+ * tinypool's destroy() waits with `events.once(worker, 'exit')` on its own worker wrapper, which
+ * has `once` but no `removeListener`. When a worker that is failing to start emits 'error' during
+ * that wait, Node calls `removeListener` and throws an uncaught TypeError (tinypool 2.2.0).
+ */
+function givesListenersBack(worker: unknown): void {
+  const wrapper = worker as {
+    thread?: { off(event: string, listener: (...args: unknown[]) => void): unknown }
+    removeListener?: unknown
+  }
+  const thread = wrapper.thread
+  if (typeof wrapper.removeListener === 'function' || !thread) return
+  wrapper.removeListener = (event: string, listener: (...args: unknown[]) => void) =>
+    thread.off(event, listener)
 }
 
 /** Splits jobs, in order, into chunks of about `filesPerChunk` files (a package is never split). */

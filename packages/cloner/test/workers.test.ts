@@ -215,6 +215,32 @@ describe('cloneMany on worker threads', () => {
     expect(String(workerFailures[0])).toMatch(/cannot start/)
   })
 
+  it('closes a pool whose workers fail to start without an uncaught error', async () => {
+    // A CommonJS module fails sooner than an ES one: that makes the race below come up more often.
+    writeFileSync(join(built, 'broken-worker.cjs'), "throw new Error('this worker cannot start')\n")
+    // The failure raced close(): a worker's start-up error arriving while the pool was being
+    // destroyed crashed the process. Many short-lived pools make the race come up.
+    const script = [
+      `import { createClonePool } from ${JSON.stringify(join(built, '_pool.js'))}`,
+      'const uncaught = []',
+      "process.on('uncaughtException', (error) => uncaught.push(String(error)))",
+      'const failures = []',
+      'for (let i = 0; i < 30; i++) {',
+      `  const pool = createClonePool(${JSON.stringify(join(built, 'broken-worker.cjs'))}, 2)`,
+      "  await pool.run({ strategy: 'copy', state: { reflink: 'fails', hardlink: 'fails' }, jobs: [] }).catch((e) => failures.push(String(e)))",
+      '  await pool.close()',
+      '}',
+      'await new Promise((resolve) => setTimeout(resolve, 300))',
+      'process.stdout.write(JSON.stringify({ uncaught, failures: failures.length, cannotStart: failures.every((f) => /cannot start/.test(f)) }))',
+    ].join('\n')
+    const scriptFile = join(scratch(), 'close-broken.mjs')
+    writeFileSync(scriptFile, script)
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [scriptFile], (error, out) => (error ? reject(error) : resolve(out))),
+    )
+    expect(JSON.parse(stdout)).toEqual({ uncaught: [], failures: 30, cannotStart: true })
+  })
+
   it('finds its worker next to the built module in plain Node', async () => {
     const project = scratch()
     const jobs = manyJobs(scratch(), project)
