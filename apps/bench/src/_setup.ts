@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { ToteError } from '@tote/types'
 import { runCaptured } from './_process.js'
 import type { RunMeta } from './_report.js'
@@ -71,9 +71,16 @@ export async function pinRegistryHost(
   }
 }
 
-/** tote as the benchmark runs it: `node <repo>/apps/cli/bin/tote.js`. */
-export function toteTool(repoRoot: string): ToolCommand {
-  return { command: process.execPath, args: [join(repoRoot, 'apps', 'cli', 'bin', 'tote.js')], env: {} }
+/**
+ * tote as the `tote` command runs it: the bin file itself, whose `#!/bin/sh` launcher starts the
+ * `node` found on PATH (with glibc's malloc tunables; apps/cli/README.md), so the Node running
+ * pm-bench goes first on PATH. Windows has no `#!`: there it is `node <repo>/apps/cli/bin/tote.js`.
+ */
+export function toteTool(repoRoot: string, path = process.env.PATH): ToolCommand {
+  const bin = join(repoRoot, 'apps', 'cli', 'bin', 'tote.js')
+  if (process.platform === 'win32') return { command: process.execPath, args: [bin], env: {} }
+  const nodeFirst = [dirname(process.execPath), path].filter(Boolean).join(delimiter)
+  return { command: bin, args: [], env: { PATH: nodeFirst } }
 }
 
 export interface ToteSupport {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const bin = fileURLToPath(new URL('../bin/tote.js', import.meta.url))
@@ -29,13 +29,26 @@ export function scratch(packageJson?: unknown): { dir: string; home: string; cac
   return { dir, home, cache }
 }
 
+/**
+ * The command line that runs the built CLI the way the `tote` command does: the bin file itself
+ * (its `#!/bin/sh` launcher starts Node), with this Node first on PATH. Windows has no `#!`.
+ */
+export function toteCommand(args: string[]): { file: string; args: string[] } {
+  return process.platform === 'win32' ? { file: process.execPath, args: [bin, ...args] } : { file: bin, args }
+}
+
+/** PATH with the directory of the Node running the tests first, for the launcher's `node`. */
+export function pathWithThisNode(path = process.env.PATH): string {
+  return [dirname(process.execPath), path].filter(Boolean).join(delimiter)
+}
+
 /** Runs the built CLI as a user would, against `registry`, with an isolated HOME and cache. */
 export function tote(
   args: string[],
   options: { cwd: string; home: string; cache: string; registry?: string; env?: Record<string, string> },
 ): Promise<ToteRun> {
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    PATH: pathWithThisNode(),
     HOME: options.home,
     TOTE_CACHE_DIR: options.cache,
     npm_config_userconfig: join(options.home, '.npmrc'),
@@ -45,7 +58,8 @@ export function tote(
     ...options.env,
   }
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: options.cwd, env }, (error, stdout, stderr) => {
+    const command = toteCommand(args)
+    execFile(command.file, command.args, { cwd: options.cwd, env }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr })
     })
   })

@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { pathWithThisNode, toteCommand } from './_tote.js'
 
-const bin = fileURLToPath(new URL('../bin/tote.js', import.meta.url))
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 
 async function tote(...args: string[]) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args])
+    const command = toteCommand(args)
+    const env = { ...process.env, PATH: pathWithThisNode() }
+    const { stdout, stderr } = await promisify(execFile)(command.file, command.args, { env })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string }

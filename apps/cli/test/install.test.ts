@@ -2,16 +2,18 @@ import { spawn } from 'node:child_process'
 import {
   existsSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { createTarball, createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { scratch, tote } from './_tote.js'
+import { pathWithThisNode, scratch, tote } from './_tote.js'
 
 let registry: TestRegistry
 
@@ -308,6 +310,70 @@ describe('tote install: stages and traces', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--workers')
   })
+})
+
+describe('the tote command', () => {
+  it.runIf(process.platform === 'linux')(
+    "starts Node with glibc's malloc tunables and gives the code it runs the user's environment back",
+    async () => {
+      const project = scratch({ dependencies: { lib: '1.0.0' } })
+      // The `node` the launcher finds first on PATH notes the GLIBC_TUNABLES it was started with
+      // (glibc rewrites the variable in the started process), then runs this Node.
+      const fakeNodeDir = join(project.home, 'fake-node')
+      mkdirSync(fakeNodeDir)
+      writeFileSync(
+        join(fakeNodeDir, 'node'),
+        `#!/bin/sh\nprintf '%s' "\${GLIBC_TUNABLES-unset}" > started.txt\nexec '${process.execPath}' "$@"\n`,
+        { mode: 0o755 },
+      )
+      // A cloner module runs inside the CLI's process: it notes the environment the install's code sees.
+      writeFileSync(
+        join(project.dir, 'env-probe.mjs'),
+        [
+          "import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'",
+          "import { dirname, join } from 'node:path'",
+          "const { GLIBC_TUNABLES = 'unset', TOTE_SET_GLIBC_TUNABLES = 'unset' } = process.env",
+          "writeFileSync('seen.json', JSON.stringify({ GLIBC_TUNABLES, TOTE_SET_GLIBC_TUNABLES }))",
+          'export function createCloner() {',
+          '  return { cloneSync(source, destDir) {',
+          '    for (const file of source.files) {',
+          '      mkdirSync(dirname(join(destDir, file.path)), { recursive: true })',
+          '      copyFileSync(join(source.dir, file.path), join(destDir, file.path))',
+          '    }',
+          '  } }',
+          '}',
+        ].join('\n'),
+      )
+      const run = async (extra: Record<string, string>) => {
+        // Nothing to clone in an installed project: the probe would not load.
+        rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true })
+        const env = { PATH: `${fakeNodeDir}${delimiter}${pathWithThisNode()}`, ...extra }
+        const args = ['install', '--cloner', './env-probe.mjs', '--workers', '0']
+        const result = await tote(args, { ...project, cwd: project.dir, registry: registry.url, env })
+        expect(result).toMatchObject({ code: 0, stderr: '' })
+        return {
+          started: readFileSync(join(project.dir, 'started.txt'), 'utf8'),
+          seen: JSON.parse(readFileSync(join(project.dir, 'seen.json'), 'utf8')),
+        }
+      }
+      const tunables =
+        'glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=33554432:glibc.malloc.top_pad=67108864'
+
+      expect(await run({})).toEqual({
+        started: tunables,
+        seen: { GLIBC_TUNABLES: 'unset', TOTE_SET_GLIBC_TUNABLES: 'unset' },
+      })
+      // The user's own tunables come last, so they win, and are what the install's code sees.
+      expect(await run({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).toEqual({
+        started: `${tunables}:glibc.malloc.hugetlb=0`,
+        seen: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0', TOTE_SET_GLIBC_TUNABLES: 'unset' },
+      })
+      expect(await run({ TOTE_HUGE_PAGES: '0' })).toEqual({
+        started: 'unset',
+        seen: { GLIBC_TUNABLES: 'unset', TOTE_SET_GLIBC_TUNABLES: 'unset' },
+      })
+    },
+  )
 })
 
 describe('tote ci', () => {
