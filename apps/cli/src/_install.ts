@@ -13,8 +13,6 @@ import type { Reporter } from './_reporter.js'
 import { type Tracer, traced } from './_trace.js'
 import { workerFiles } from './_workers.js'
 
-export const CLONE_STRATEGIES: readonly CloneStrategy[] = ['auto', 'reflink', 'hardlink', 'copy']
-
 export interface NodeModulesResult {
   added: number
   kept: number

@@ -6,7 +6,6 @@ import type { CloneStrategy, Scheduler } from '@tote/scheduler'
 import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import { configFlags, createReporterFor } from './_context.js'
-import { CLONE_STRATEGIES, installNodeModules } from './_install.js'
 import type { Reporter } from './_reporter.js'
 import { registryClientOptions } from './_stages.js'
 import { createTracer, type Tracer } from './_trace.js'
@@ -107,6 +106,8 @@ function parseWorkers(value: unknown, flag = '--workers'): number | undefined {
   })
 }
 
+export const CLONE_STRATEGIES: readonly CloneStrategy[] = ['auto', 'reflink', 'hardlink', 'copy']
+
 function parseCloneStrategy(value: unknown): CloneStrategy {
   if (value === undefined) return 'auto'
   if (typeof value === 'string' && (CLONE_STRATEGIES as readonly string[]).includes(value)) {
@@ -129,6 +130,8 @@ export async function installAndReport(
   scheduler: Scheduler,
 ): Promise<number> {
   const { config, reporter, tracer } = session
+  // Loaded when needed: the install stages (and tinypool) are no part of `--lockfile-only`'s start-up.
+  const { installNodeModules } = await import('./_install.js')
   const result = await installNodeModules({
     projectDir: config.projectDir,
     lockfile,

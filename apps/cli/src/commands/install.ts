@@ -1,7 +1,6 @@
 import { readLockfile, stringifyLockfile, writeLockfile } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
 import type { CommandContext } from '../_commands.js'
-import { createInstallScheduler } from '../_install.js'
 import { currentPlatform, platformMatches } from '../_plan.js'
 import { elapsed, finishTrace, installAndReport, openSession } from '../_session.js'
 import { traced } from '../_trace.js'
@@ -16,9 +15,16 @@ export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context)
   const { reporter, config, project, client } = session
   const platform = currentPlatform()
+  // The install stages load only for an install: `--lockfile-only` starts without them.
   const scheduler = lockfileOnly
     ? undefined
-    : createInstallScheduler(client, config, reporter, session, session.tracer)
+    : (await import('../_install.js')).createInstallScheduler(
+        client,
+        config,
+        reporter,
+        session,
+        session.tracer,
+      )
   try {
     const existing = await readLockfile(session.lockPath)
     if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
