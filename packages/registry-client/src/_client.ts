@@ -3,6 +3,7 @@ import { ToteError } from '@tote/types'
 import { cacheFileContent, cacheFileFor, createCacheListing, createCacheWriter } from './_cache.js'
 import type { ConnectionSettings } from './_dispatcher.js'
 import { createMemoisedLookup } from './_dns.js'
+import { createBodyGate } from './_gate.js'
 import { type HttpContext, httpGet } from './_http.js'
 import { createLazyDispatcher } from './_lazy-dispatcher.js'
 import { lazyPackumentReader, loadPackument, type PackumentTask } from './_packument.js'
@@ -75,7 +76,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     options.userAgent ?? `tote/${VERSION} node/${process.version} ${process.platform} ${process.arch}`
   const dns = createMemoisedLookup()
   const dispatcher = createLazyDispatcher(settings, dns.lookup)
-  const context: HttpContext = { dispatcher, policy, userAgent, authHeaderFor, emit }
+  const gate = createBodyGate()
+  const context: HttpContext = { dispatcher, policy, userAgent, authHeaderFor, emit, gate }
   // A cache that cannot be written is only slower next time: write errors are dropped.
   const cacheWriter = options.cacheDir === undefined ? undefined : createCacheWriter(() => {})
   // Started with the first packument: a client that only fetches tarballs (an install from a

@@ -6,6 +6,7 @@ import {
   networkErrorKind,
   type RequestSubject,
 } from './_errors.js'
+import type { BodyGate, GatePass } from './_gate.js'
 import type { RequestDispatcher } from './_lazy-dispatcher.js'
 import { backoffDelay, isRetryableStatus, type RetryPolicy, retryAfterDelay, sleep } from './_retry.js'
 import type { RegistryEvent } from './types.js'
@@ -18,6 +19,8 @@ export interface HttpContext {
   /** Authorization header value for one URL (each redirect hop asks again). */
   authHeaderFor: (url: string) => string | undefined
   emit: (event: RegistryEvent) => void
+  /** Large bodies of gated requests take turns (see createBodyGate). */
+  gate?: BodyGate | undefined
 }
 
 /** Receives one attempt's body; a retry gets a new one. */
@@ -34,6 +37,8 @@ export interface HttpGetRequest<T> {
   createSink: (headers: Record<string, string | string[] | undefined>) => BodySink<T>
   /** Statuses returned as they are (e.g. 304 for a conditional request). */
   passStatuses?: readonly number[]
+  /** Whether the body waits its turn at the context's gate when it is large. */
+  gated?: boolean
 }
 
 export interface HttpGetResult<T> {
@@ -131,18 +136,25 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
         const expected = Number(headerValue(response.headers, 'content-length') ?? Number.NaN)
         // Listened to rather than iterated: an async iterator costs a promise per chunk.
         const body = response.body
-        await new Promise<void>((resolve, reject) => {
-          body.on('data', (chunk: Buffer) => {
-            bytes += chunk.length
-            try {
-              sink.push(chunk)
-            } catch (error) {
-              body.destroy(error as Error)
-            }
+        let pass: GatePass | undefined
+        try {
+          await new Promise<void>((resolve, reject) => {
+            body.on('data', (chunk: Buffer) => {
+              bytes += chunk.length
+              pass?.received(chunk.length)
+              try {
+                sink.push(chunk)
+              } catch (error) {
+                body.destroy(error as Error)
+              }
+            })
+            body.once('end', resolve)
+            body.once('error', reject)
+            if (request.gated) pass = context.gate?.enter(body, expected)
           })
-          body.once('end', resolve)
-          body.once('error', reject)
-        })
+        } finally {
+          pass?.leave()
+        }
         if (!Number.isNaN(expected) && bytes !== expected) throw truncatedError(bytes, expected)
         return { result: { status, headers: response.headers, body: sink.finish() } }
       }

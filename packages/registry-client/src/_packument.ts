@@ -178,6 +178,7 @@ export async function loadPackument<T>(
     signal,
     createSink: collectBody,
     passStatuses: cached ? [304] : [],
+    gated: true,
   })
   if (response.status === 304 && cached) {
     context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })

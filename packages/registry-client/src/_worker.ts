@@ -8,6 +8,7 @@ import { createCacheListing, writeCacheFileSync } from './_cache.js'
 import { createMemoisedLookup } from './_dns.js'
 import { indexDocument } from './_document.js'
 import { serialiseError } from './_errors.js'
+import { createBodyGate } from './_gate.js'
 import type { HttpContext } from './_http.js'
 import { packumentToText } from './_lazy.js'
 import { createLazyDispatcher } from './_lazy-dispatcher.js'
@@ -45,6 +46,8 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
   const dns = createMemoisedLookup()
   const dispatcher = createLazyDispatcher(setup.settings, dns.lookup)
   const listing = createCacheListing()
+  // This thread's CPU is what its bodies share: they take turns here as on the calling thread.
+  const gate = createBodyGate()
   async function load(request: WorkerRequest): Promise<WorkerReply> {
     const { id, task, authorization, addresses } = request
     const target = new URL(task.url)
@@ -56,6 +59,7 @@ export default function session({ setup, port }: WorkerSession): Promise<void> {
       // The main thread asked authHeaderFor for this URL; a redirect elsewhere gets no credentials.
       authHeaderFor: (url) => (new URL(url).origin === target.origin ? authorization : undefined),
       emit: (event) => port.postMessage({ id, event } satisfies WorkerReply),
+      gate,
     }
     try {
       const { packument, cacheEntry, document } = await loadPackument(context, task, {

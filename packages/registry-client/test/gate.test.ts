@@ -1,0 +1,94 @@
+import { createTestRegistry } from '@tote/test-registry'
+import { describe, expect, it } from 'vitest'
+import { createBodyGate } from '../src/_gate.js'
+import { createRegistryClient } from '../src/index.js'
+
+/** A body that records whether it flows. */
+function body(name: string, log: string[]) {
+  let flowing = true
+  return {
+    pause() {
+      flowing = false
+      log.push(`pause ${name}`)
+    },
+    resume() {
+      flowing = true
+      log.push(`resume ${name}`)
+    },
+    get flowing() {
+      return flowing
+    },
+  }
+}
+
+describe('body gate', () => {
+  it('lets small bodies and bodies of unknown size through, whatever else flows', () => {
+    const log: string[] = []
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000 })
+    gate.enter(body('big', log), 5000)
+    gate.enter(body('small', log), 999).leave()
+    gate.enter(body('unknown', log), Number.NaN).leave()
+    expect(log).toEqual([])
+  })
+
+  it('runs large bodies one at a time, the one with the fewest bytes left first', () => {
+    const log: string[] = []
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000 })
+    const a = body('a', log)
+    const passA = gate.enter(a, 10_000)
+    passA.received(4000) // a has 6,000 left
+    const b = body('b', log)
+    const passB = gate.enter(b, 8000) // more left than a: waits
+    const c = body('c', log)
+    const passC = gate.enter(c, 2000) // fewer left than a: takes a's turn
+    expect(log).toEqual(['pause b', 'pause a'])
+    expect([a.flowing, b.flowing, c.flowing]).toEqual([false, false, true])
+    passC.received(2000)
+    passC.leave()
+    // a (6,000 left) before b (8,000).
+    expect(log.slice(2)).toEqual(['resume a'])
+    passA.received(6000)
+    passA.leave()
+    expect(log.slice(3)).toEqual(['resume b'])
+    passB.leave()
+    expect([a.flowing, b.flowing, c.flowing]).toEqual([true, true, true])
+  })
+
+  it('frees the turn of a body that fails while it waits', () => {
+    const log: string[] = []
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000 })
+    const first = gate.enter(body('first', log), 3000)
+    gate.enter(body('failed', log), 5000).leave()
+    const third = body('third', log)
+    gate.enter(third, 4000)
+    first.leave()
+    expect(log).toEqual(['pause failed', 'pause third', 'resume third'])
+    expect(third.flowing).toBe(true)
+  })
+})
+
+describe('large documents through the client', () => {
+  it('all arrive whole when several large ones are fetched at once', async () => {
+    // ~1.2 MB documents: long descriptions in many versions.
+    const description = 'x'.repeat(4000)
+    const big = (major: number) => ({
+      versions: Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [`${major}.0.${i}`, { description }]),
+      ),
+    })
+    const registry = await createTestRegistry({
+      packages: { one: big(1), two: big(2), three: big(3), small: { versions: { '1.0.0': {} } } },
+    })
+    const client = createRegistryClient({ registry: registry.url, workers: 0 })
+    try {
+      const names = ['one', 'two', 'three', 'small']
+      const packuments = await Promise.all(names.map((name) => client.getPackument(name)))
+      expect(packuments.map((p) => Object.keys(p.versions).length)).toEqual([300, 300, 300, 1])
+      expect(packuments.map((p) => p['dist-tags'].latest)).toEqual(['1.0.299', '2.0.299', '3.0.299', '1.0.0'])
+      expect(packuments[1]!.versions['2.0.7']?.version).toBe('2.0.7')
+    } finally {
+      await client.close()
+      await registry.close()
+    }
+  })
+})
