@@ -20,7 +20,7 @@ export interface Range {
 export interface CompactDocument {
   /** The compact document, in memory of its own. */
   bytes: Buffer
-  /** `latin1` when the received document is ASCII (decoding is then a plain copy), else `utf8`. */
+  /** `latin1` when the compact document is ASCII (decoding is then a plain copy), else `utf8`. */
   encoding: 'latin1' | 'utf8'
   name: Range | undefined
   distTags: Range | undefined
@@ -116,11 +116,14 @@ export function compactDocument(bytes: Buffer): CompactDocument | undefined {
     if (stop - start < 48) for (let index = start; index < stop; index++) out[at++] = bytes[index]!
     else at += bytes.copy(out, at, start, stop)
   }
-  const encoding = isAscii(bytes) ? 'latin1' : 'utf8'
-  const keyOf = (start: number, stop: number, escaped: boolean): string =>
-    escaped
-      ? (JSON.parse(bytes.toString('utf8', start, stop)) as string)
-      : bytes.toString(encoding, start + 1, stop - 1)
+  // Version keys are short: latin1 (a plain copy) when they are ASCII, as nearly all are.
+  const keyOf = (start: number, stop: number, escaped: boolean): string => {
+    if (escaped) return JSON.parse(bytes.toString('utf8', start, stop)) as string
+    for (let index = start + 1; index < stop - 1; index++) {
+      if (bytes[index]! > 0x7f) return bytes.toString('utf8', start + 1, stop - 1)
+    }
+    return bytes.toString('latin1', start + 1, stop - 1)
+  }
 
   /**
    * Copies the object at `start` with only the members `keep` knows; in a version, `dist` and
@@ -218,7 +221,8 @@ export function compactDocument(bytes: Buffer): CompactDocument | undefined {
   out.copy(compact, 0, 0, at)
   return {
     bytes: compact,
-    encoding,
+    // Asked of the kept bytes only: a quarter of the document or less.
+    encoding: isAscii(compact) ? 'latin1' : 'utf8',
     name: read.name,
     distTags: read['dist-tags'],
     modified: read.modified,
