@@ -78,6 +78,7 @@ await build({
   entryPoints: {
     'workers/scheduler': '@tote/scheduler/worker',
     'workers/registry': '@tote/registry-client/worker',
+    'workers/registry-scan': '@tote/registry-client/scan-worker',
     'entry/worker': join(tinypoolDir, 'dist/entry/worker.js'),
   },
   outdir: 'dist',

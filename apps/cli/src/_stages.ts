@@ -33,6 +33,8 @@ export function registryClientOptions(
     userAgent:
       config.userAgent ?? `tote/${TOTE_VERSION} node/${process.version} ${process.platform} ${process.arch}`,
     ...(workerFiles.registry ? { workerScript: workerFiles.registry } : {}),
+    ...(workerFiles.registryScan ? { scannerScript: workerFiles.registryScan } : {}),
+    ...(process.env.TOTE_SCAN_WORKER === '0' ? { scanWorker: false } : {}),
     ...(fetchWorkers === undefined ? {} : { workers: fetchWorkers }),
     onEvent,
   }

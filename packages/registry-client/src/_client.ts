@@ -9,6 +9,7 @@ import { createLazyDispatcher } from './_lazy-dispatcher.js'
 import { lazyPackumentReader, loadPackument, type PackumentTask } from './_packument.js'
 import { createPackumentWorkers, defaultWorkerCount, type PackumentWorkers, workerEntry } from './_pool.js'
 import type { RetryPolicy } from './_retry.js'
+import { createDocumentScanner, type DocumentScanner, scannerEntry } from './_scanner.js'
 import type { FetchTarballOptions, RegistryClient, RegistryClientOptions, TarballSink } from './types.js'
 
 const VERSION = '0.1.0'
@@ -95,6 +96,17 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
     return workers
   }
+  // Started with the first packument loaded on this thread, like the workers above.
+  let scanner: DocumentScanner | undefined
+  let scannerStarted = false
+  function documentScanner(): DocumentScanner | undefined {
+    if (!scannerStarted) {
+      scannerStarted = true
+      const script = options.scanWorker === false ? undefined : scannerEntry(options.scannerScript)
+      if (script !== undefined) scanner = createDocumentScanner(script)
+    }
+    return scanner
+  }
   const acceptGzip = options.acceptGzip ?? true
   const listing = createCacheListing()
 
@@ -128,7 +140,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const result = await counted(() =>
       pool
         ? pool.load(task, authHeaderFor(url), emit, dns)
-        : loadPackument(context, task, { reader: lazyPackumentReader, listing }),
+        : loadPackument(context, task, { reader: lazyPackumentReader, listing, scanner: documentScanner() }),
     )
     const { cacheEntry, document } = result
     if (cacheEntry && document && task.cacheFile !== undefined && cacheWriter) {
@@ -196,7 +208,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       closed = true
       await Promise.allSettled([...packuments.values()])
       await cacheWriter?.flush()
-      await Promise.all([dispatcher.close(), workers?.close()])
+      await Promise.all([dispatcher.close(), workers?.close(), scanner?.close()])
     },
   }
 }

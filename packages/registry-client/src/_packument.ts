@@ -2,9 +2,10 @@ import { gunzipSync } from 'node:zlib'
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from './_cache.js'
-import { gatherBody, indexDocument, packumentFromIndex } from './_document.js'
+import { type DocumentIndex, gatherBody, indexDocument, packumentFromIndex } from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
 import { reducePackument } from './_reduce.js'
+import type { DocumentScanner } from './_scanner.js'
 
 /** Everything needed to load one packument; plain data so it can be sent to a worker. */
 export interface PackumentTask {
@@ -32,6 +33,8 @@ export interface ReadDocument<T> {
 export interface DocumentReader<T> {
   /** Undefined when the bytes are not the document the scanner expects (then parsed in one piece). */
   read(chunks: readonly Uint8Array[], size: number, requestedName: string): ReadDocument<T> | undefined
+  /** The same for a document another thread scanned. */
+  fromIndex(index: DocumentIndex): ReadDocument<T>
   /** The same for a packument parsed in one piece. */
   fromPackument(packument: Packument): T
 }
@@ -39,8 +42,9 @@ export interface DocumentReader<T> {
 export const lazyPackumentReader: DocumentReader<Packument> = {
   read(chunks, size, requestedName) {
     const index = indexDocument(chunks, size, requestedName)
-    return index && { packument: packumentFromIndex(index), document: index.chunks }
+    return index && lazyPackumentReader.fromIndex(index)
   },
+  fromIndex: (index) => ({ packument: packumentFromIndex(index), document: index.chunks }),
   fromPackument: (packument) => packument,
 }
 
@@ -135,7 +139,12 @@ export interface LoadOptions<T> {
   /** Lists the cache folder once, so that a cold cache costs no failed open per name. */
   listing?: CacheListing | undefined
   signal?: AbortSignal | undefined
+  /** Scans large documents on another thread (see _scanner.ts). */
+  scanner?: DocumentScanner | undefined
 }
+
+/** Bodies from this size go to the scanner thread, when there is one. */
+const SCAN_ELSEWHERE_BYTES = 1 << 20
 
 /**
  * Loads one packument: from the disk cache when the mode allows it, otherwise from the registry
@@ -145,7 +154,7 @@ export interface LoadOptions<T> {
 export async function loadPackument<T>(
   context: HttpContext,
   task: PackumentTask,
-  { reader, listing, signal }: LoadOptions<T>,
+  { reader, listing, signal, scanner }: LoadOptions<T>,
 ): Promise<PackumentResult<T>> {
   const cached =
     task.cacheFile === undefined
@@ -184,7 +193,15 @@ export async function loadPackument<T>(
     context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })
     return { packument: cached.packument }
   }
-  const { packument, document } = parseBody(response.body!, task, response.status, response.tries, reader)
+  let body = response.body!
+  let read: ReadDocument<T> | undefined
+  if (scanner && body.size >= SCAN_ELSEWHERE_BYTES) {
+    const scanned = await scanner.scan(body.chunks, body.size, task.name)
+    if (scanned && 'index' in scanned) read = reader.fromIndex(scanned.index)
+    // Not a packument's JSON: parsed here, which says what is wrong with it.
+    else if (scanned) body = { chunks: scanned.chunks, size: body.size }
+  }
+  const { packument, document } = read ?? parseBody(body, task, response.status, response.tries, reader)
   const cacheEntry: Omit<CacheEntry, 'packument'> = { fetchedAt: Date.now(), url: task.url }
   const etag = headerValue(response.headers, 'etag')
   const lastModified = headerValue(response.headers, 'last-modified')

@@ -19,8 +19,9 @@ import type { WorkerPackument, WorkerReply, WorkerRequest, WorkerSession } from 
 const workerReader: DocumentReader<WorkerPackument> = {
   read(chunks, size, name) {
     const index = indexDocument(chunks, size, name)
-    return index && { packument: { index }, document: index.chunks }
+    return index && workerReader.fromIndex(index)
   },
+  fromIndex: (index) => ({ packument: { index }, document: index.chunks }),
   fromPackument: (packument) => ({ text: packumentToText(packument) }),
 }
 

@@ -60,6 +60,17 @@ export interface RegistryClientOptions {
    * load on the calling thread.
    */
   workerScript?: string | URL
+  /**
+   * Scan and compact documents of 1 MiB or more on a thread of their own when packuments load on
+   * the calling thread (`workers: 0`). Default true; see README ("Design and measurements").
+   */
+  scanWorker?: boolean
+  /**
+   * The scanner thread's script: the compiled `_scan-worker.js`, also exported as
+   * `@tote/registry-client/scan-worker`. Default: the one next to this module. When the file is
+   * missing (running from TypeScript sources), documents are scanned on the calling thread.
+   */
+  scannerScript?: string | URL
   /** Send `Accept-Encoding: gzip` for packuments (the body is then gunzipped here). Default true. */
   acceptGzip?: boolean
   /** Offer HTTP/2 when the registry is HTTPS. Default false (see README). */

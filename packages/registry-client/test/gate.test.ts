@@ -69,11 +69,11 @@ describe('body gate', () => {
 
 describe('large documents through the client', () => {
   it('all arrive whole when several large ones are fetched at once', async () => {
-    // ~1.2 MB documents: long descriptions in many versions.
+    // ~1.3 MB documents: long deprecation messages in many versions.
     const description = 'x'.repeat(4000)
     const big = (major: number) => ({
       versions: Object.fromEntries(
-        Array.from({ length: 300 }, (_, i) => [`${major}.0.${i}`, { description }]),
+        Array.from({ length: 300 }, (_, i) => [`${major}.0.${i}`, { deprecated: description }]),
       ),
     })
     const registry = await createTestRegistry({
