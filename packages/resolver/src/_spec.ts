@@ -46,6 +46,11 @@ function classify(name: string, spec: string): ParsedSpec {
 }
 
 function unsupportedKind(raw: string): string | undefined {
+  // Ranges, versions and tags (nearly every spec) contain no '/' or ':', and without one only the two
+  // suffix patterns can match. Each pattern compiles on first use, which shows in a short resolve.
+  if (!raw.includes('/') && !raw.includes(':')) {
+    return /\.git(#.*)?$/.test(raw) ? 'git' : tarballSuffix.test(raw) ? 'file' : undefined
+  }
   if (raw.startsWith('workspace:')) return 'workspace'
   if (raw.startsWith('link:')) return 'link'
   if (raw.startsWith('file:')) return 'file'

@@ -54,6 +54,8 @@ describe('dependency specs', () => {
     ['tarball', 'http://127.0.0.1:1/a-1.0.0.tgz'],
     ['file', 'file:../a'],
     ['file', './vendor/a'],
+    ['file', 'a-1.0.0.tgz'],
+    ['git', 'repo.git#v1'],
     ['link', 'link:../a'],
     ['workspace', 'workspace:*'],
   ])('%s spec %s: EUNSUPPORTEDSPEC naming the dependency and who wanted it', async (kind, spec) => {
