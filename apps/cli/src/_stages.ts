@@ -34,7 +34,7 @@ export function registryClientOptions(
       config.userAgent ?? `tote/${TOTE_VERSION} node/${process.version} ${process.platform} ${process.arch}`,
     ...(workerFiles.registry ? { workerScript: workerFiles.registry } : {}),
     ...(workerFiles.registryScan ? { scannerScript: workerFiles.registryScan } : {}),
-    ...(process.env.TOTE_SCAN_WORKER === '0' ? { scanWorker: false } : {}),
+    ...(process.env.TOTE_SCAN_WORKER === '1' ? { scanWorker: true } : {}),
     ...(fetchWorkers === undefined ? {} : { workers: fetchWorkers }),
     onEvent,
   }

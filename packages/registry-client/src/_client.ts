@@ -102,7 +102,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   function documentScanner(): DocumentScanner | undefined {
     if (!scannerStarted) {
       scannerStarted = true
-      const script = options.scanWorker === false ? undefined : scannerEntry(options.scannerScript)
+      const script = options.scanWorker === true ? scannerEntry(options.scannerScript) : undefined
       if (script !== undefined) scanner = createDocumentScanner(script)
     }
     return scanner

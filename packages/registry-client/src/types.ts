@@ -62,7 +62,8 @@ export interface RegistryClientOptions {
   workerScript?: string | URL
   /**
    * Scan and compact documents of 1 MiB or more on a thread of their own when packuments load on
-   * the calling thread (`workers: 0`). Default true; see README ("Design and measurements").
+   * the calling thread (`workers: 0`). Default false: it measured no faster (README, "Design and
+   * measurements").
    */
   scanWorker?: boolean
   /**

@@ -41,10 +41,14 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true })
 })
 
-/** Large documents answered late, so that the scanner thread (started with the first load) is up. */
+/**
+ * Large documents answered late, so that the scanner thread (started with the first load) is up,
+ * and one after the other (a document that arrives while the thread is busy is scanned in place).
+ */
 function delayLargeDocuments(): void {
   registry.clearFaults()
-  registry.fault(/^\/(one|two)$/, { delayMs: 400 })
+  registry.fault('/one', { delayMs: 400 })
+  registry.fault('/two', { delayMs: 900 })
 }
 
 async function withClient<T>(
@@ -91,7 +95,10 @@ describe('scanner thread', () => {
     const load = (client: RegistryClient) => Promise.all(names.map((name) => client.getPackument(name)))
     const scannedCache = join(scratch, 'scanned-cache')
     const hereCache = join(scratch, 'here-cache')
-    const scanned = await withClient({ scannerScript: recorder, cacheDir: scannedCache }, load)
+    const scanned = await withClient(
+      { scanWorker: true, scannerScript: recorder, cacheDir: scannedCache },
+      load,
+    )
     const here = await withClient({ scanWorker: false, cacheDir: hereCache }, load)
 
     expect((await readFile(seen, 'utf8')).split('\n').filter(Boolean).sort()).toEqual(['one', 'two'])
@@ -111,7 +118,7 @@ describe('scanner thread', () => {
   it('reports a large body that is not JSON as EBADJSON, naming the package', async () => {
     registry.clearFaults()
     registry.fault('/one', { delayMs: 400, status: 200, body: `{"name": "one", ${'x'.repeat(1_200_000)}` })
-    const failure = await withClient({ scannerScript }, async (client) => {
+    const failure = await withClient({ scanWorker: true, scannerScript }, async (client) => {
       await client.getPackument('small')
       return client.getPackument('one').catch((error: unknown) => error)
     })
@@ -125,7 +132,7 @@ describe('scanner thread', () => {
       dying,
       "import { parentPort } from 'node:worker_threads'\nparentPort.on('message', () => process.exit(3))\n",
     )
-    const failure = await withClient({ scannerScript: dying }, async (client) => {
+    const failure = await withClient({ scanWorker: true, scannerScript: dying }, async (client) => {
       await client.getPackument('small')
       return client.getPackument('one').catch((error: unknown) => error)
     })
