@@ -46,7 +46,7 @@ export interface LockfileWriteFs {
 
 /** Options for {@link writeLockfile}. */
 export interface WriteLockfileOptions extends StringifyLockfileOptions {
-  /** File operations, default `node:fs/promises`. */
+  /** File operations; default: `node:fs`, called synchronously (see _fs.ts for why). */
   fs?: LockfileWriteFs
 }
 
