@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,13 +43,42 @@ afterAll(async () => {
 })
 
 /**
- * Large documents answered late, so that the scanner thread (started with the first load) is up,
- * and one after the other (a document that arrives while the thread is busy is scanned in place).
+ * A scanner script that runs `body` (after the real scanner, unless `body` replaces it) and then
+ * leaves a file saying it is up.
  */
-function delayLargeDocuments(): void {
-  registry.clearFaults()
-  registry.fault('/one', { delayMs: 400 })
-  registry.fault('/two', { delayMs: 900 })
+async function scannerWrapper(
+  name: string,
+  lines: string[],
+  real = true,
+): Promise<{ script: string; ready: string }> {
+  const script = join(scratch, `${name}.mjs`)
+  const ready = join(scratch, `${name}.ready`)
+  await rm(ready, { force: true })
+  await writeFile(
+    script,
+    [
+      "import { writeFileSync } from 'node:fs'",
+      "import { parentPort } from 'node:worker_threads'",
+      ...lines,
+      ...(real ? [`await import(${JSON.stringify(pathToFileURL(scannerScript).href)})`] : []),
+      `writeFileSync(${JSON.stringify(ready)}, '')`,
+    ].join('\n'),
+  )
+  return { script, ready }
+}
+
+/**
+ * Loads a small document, which starts the scanner thread, and waits until the thread is up: only
+ * then are large documents sent to it (before, the calling thread scans them itself).
+ */
+async function startScanner(client: RegistryClient, ready: string): Promise<void> {
+  await client.getPackument('small')
+  for (let waited = 0; !existsSync(ready); waited += 20) {
+    if (waited > 60_000) throw new Error('the scanner thread did not start')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  // Its 'online' message left before the file was written; let this thread take it in.
+  await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
 async function withClient<T>(
@@ -78,30 +108,30 @@ async function files(dir: string): Promise<Record<string, string>> {
 
 describe('scanner thread', () => {
   it('scans large documents on its own thread, with the same packuments and cache files as this one', async () => {
-    delayLargeDocuments()
-    // Wraps the real scanner to leave a trace of the documents it was sent.
-    const recorder = join(scratch, 'recording-scanner.mjs')
+    registry.clearFaults()
+    // Leaves a trace of the documents the thread was sent.
     const seen = join(scratch, 'seen.txt')
-    await writeFile(
-      recorder,
-      [
-        "import { appendFileSync } from 'node:fs'",
-        "import { parentPort } from 'node:worker_threads'",
-        `parentPort.on('message', (request) => appendFileSync(${JSON.stringify(seen)}, request.name + '\\n'))`,
-        `await import(${JSON.stringify(pathToFileURL(scannerScript).href)})`,
-      ].join('\n'),
-    )
-    const names = ['small', 'one', 'two']
-    const load = (client: RegistryClient) => Promise.all(names.map((name) => client.getPackument(name)))
+    const { script, ready } = await scannerWrapper('recording-scanner', [
+      `parentPort.on('message', (request) => writeFileSync(${JSON.stringify(seen)}, request.name + '\\n', { flag: 'a' }))`,
+    ])
+    // One after the other: a document that arrives while the thread is busy is scanned in place.
+    const load = async (client: RegistryClient) => [
+      await client.getPackument('small'),
+      await client.getPackument('one'),
+      await client.getPackument('two'),
+    ]
     const scannedCache = join(scratch, 'scanned-cache')
     const hereCache = join(scratch, 'here-cache')
     const scanned = await withClient(
-      { scanWorker: true, scannerScript: recorder, cacheDir: scannedCache },
-      load,
+      { scanWorker: true, scannerScript: script, cacheDir: scannedCache },
+      async (client) => {
+        await startScanner(client, ready)
+        return load(client)
+      },
     )
     const here = await withClient({ scanWorker: false, cacheDir: hereCache }, load)
 
-    expect((await readFile(seen, 'utf8')).split('\n').filter(Boolean).sort()).toEqual(['one', 'two'])
+    expect((await readFile(seen, 'utf8')).split('\n').filter(Boolean)).toEqual(['one', 'two'])
     for (const [index, packument] of scanned.entries()) {
       const other = here[index]!
       expect(packument['dist-tags']).toEqual(other['dist-tags'])
@@ -117,23 +147,29 @@ describe('scanner thread', () => {
 
   it('reports a large body that is not JSON as EBADJSON, naming the package', async () => {
     registry.clearFaults()
-    registry.fault('/one', { delayMs: 400, status: 200, body: `{"name": "one", ${'x'.repeat(1_200_000)}` })
-    const failure = await withClient({ scanWorker: true, scannerScript }, async (client) => {
-      await client.getPackument('small')
+    registry.fault('/one', { status: 200, body: `{"name": "one", ${'x'.repeat(1_200_000)}` })
+    const seen = join(scratch, 'seen-bad.txt')
+    const { script, ready } = await scannerWrapper('recording-scanner-2', [
+      `parentPort.on('message', (request) => writeFileSync(${JSON.stringify(seen)}, request.name))`,
+    ])
+    const failure = await withClient({ scanWorker: true, scannerScript: script }, async (client) => {
+      await startScanner(client, ready)
       return client.getPackument('one').catch((error: unknown) => error)
     })
+    // The thread gave the bytes back, and this thread's parse said what is wrong with them.
+    expect(await readFile(seen, 'utf8')).toBe('one')
     expect(failure).toMatchObject({ code: 'EBADJSON', details: { packageName: 'one' } })
   })
 
   it('fails the loads it was scanning, instead of hanging, when its thread dies', async () => {
-    delayLargeDocuments()
-    const dying = join(scratch, 'dying-scanner.mjs')
-    await writeFile(
-      dying,
-      "import { parentPort } from 'node:worker_threads'\nparentPort.on('message', () => process.exit(3))\n",
+    registry.clearFaults()
+    const { script, ready } = await scannerWrapper(
+      'dying-scanner',
+      ["parentPort.on('message', () => process.exit(3))"],
+      false,
     )
-    const failure = await withClient({ scanWorker: true, scannerScript: dying }, async (client) => {
-      await client.getPackument('small')
+    const failure = await withClient({ scanWorker: true, scannerScript: script }, async (client) => {
+      await startScanner(client, ready)
       return client.getPackument('one').catch((error: unknown) => error)
     })
     expect(failure).toMatchObject({ code: 'EWORKER' })
