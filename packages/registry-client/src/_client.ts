@@ -9,7 +9,7 @@ import { createLazyDispatcher } from './_lazy-dispatcher.js'
 import { lazyPackumentReader, loadPackument, type PackumentTask } from './_packument.js'
 import { createPackumentWorkers, defaultWorkerCount, type PackumentWorkers, workerEntry } from './_pool.js'
 import type { RetryPolicy } from './_retry.js'
-import { createDocumentScanner, type DocumentScanner, scannerEntry } from './_scanner.js'
+import { createDocumentScanner, type DocumentScanner } from './_scanner.js'
 import type { FetchTarballOptions, RegistryClient, RegistryClientOptions, TarballSink } from './types.js'
 
 const VERSION = '0.1.0'
@@ -102,7 +102,10 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   function documentScanner(): DocumentScanner | undefined {
     if (!scannerStarted) {
       scannerStarted = true
-      const script = options.scanWorker === true ? scannerEntry(options.scannerScript) : undefined
+      const script =
+        options.scanWorker === true
+          ? workerEntry(options.scannerScript ?? new URL('./_scan-worker.js', import.meta.url))
+          : undefined
       if (script !== undefined) scanner = createDocumentScanner(script)
     }
     return scanner

@@ -60,7 +60,10 @@ export function defaultWorkerCount(): number {
   return 0
 }
 
-/** The compiled worker script, if it exists (it does not when running from TypeScript sources). */
+/**
+ * A compiled worker script (default: the packument worker), if it exists (it does not when
+ * running from TypeScript sources).
+ */
 export function workerEntry(
   script: string | URL = new URL('./_worker.js', import.meta.url),
 ): string | undefined {

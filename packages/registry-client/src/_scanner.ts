@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { ToteError } from '@tote/types'
 import type { DocumentIndex } from './_document.js'
@@ -16,29 +14,23 @@ export interface ScanRequest {
 export type ScanReply = { id: number; index: DocumentIndex } | { id: number; chunks: Uint8Array[] }
 
 /**
- * Scans large documents (see _document.ts) on a thread of their own. The calling thread reads
- * every body, runs the resolver and sends the requests: on vite-react-ts it is busy the whole
- * resolve, and compacting the 1 MB+ documents was most of its work (scan, copy, page faults).
+ * Scans large documents (see _document.ts) on a thread of their own, so that the calling thread,
+ * which reads every body, runs the resolver and sends the requests, does not. Opt-in
+ * (`scanWorker`): it measured no faster (README, "Design and measurements").
  */
 export interface DocumentScanner {
   /**
    * The index of a body, scanned by the worker; `undefined` when the worker is not running yet or
-   * is busy with another document (the caller scans on its own thread). The chunks are moved to the worker either way, unless
-   * undefined is returned; `{ chunks }` gives them back when they are not a packument's JSON.
+   * is busy with another document (the caller then scans it itself). Otherwise the chunks are moved
+   * to the worker; `{ chunks }` gives them back when they are not a packument's JSON.
    */
   scan(chunks: readonly Uint8Array[], size: number, name: string): Promise<ScanReply> | undefined
   close(): Promise<void>
 }
 
-/** The compiled scanner module, if it exists (it does not when running from TypeScript sources). */
-export function scannerEntry(
-  script: string | URL = new URL('./_scan-worker.js', import.meta.url),
-): string | undefined {
-  const file = script instanceof URL || script.startsWith('file:') ? fileURLToPath(script) : script
-  return existsSync(file) ? file : undefined
-}
-
 export function createDocumentScanner(script: string): DocumentScanner {
+  // Compiled JavaScript: none of the host's flags (a test runner's `--conditions source` would
+  // point its imports at TypeScript files).
   const worker = new Worker(script, { execArgv: [] })
   // Never what keeps the process alive: a pending scan is awaited by someone who holds a request.
   worker.unref()
