@@ -86,6 +86,24 @@ async function install(project: ReturnType<typeof scratch>, args: string[] = ['i
   return tote(args, { ...project, cwd: project.dir, registry: registry.url })
 }
 
+/** A `--cloner` module that copies each file, with extra lines when it loads and after each package. */
+function copyingCloner(extra: { atLoad?: string[]; afterEach?: string }): string {
+  return [
+    "import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'",
+    "import { dirname, join } from 'node:path'",
+    ...(extra.atLoad ?? []),
+    'export function createCloner() {',
+    '  return { cloneSync(source, destDir) {',
+    '    for (const file of source.files) {',
+    '      mkdirSync(dirname(join(destDir, file.path)), { recursive: true })',
+    '      copyFileSync(join(source.dir, file.path), join(destDir, file.path))',
+    '    }',
+    ...(extra.afterEach ? [`    ${extra.afterEach}`] : []),
+    '  } }',
+    '}',
+  ].join('\n')
+}
+
 describe('tote install', () => {
   it('installs a tree, links bins, writes both lockfiles, and installs again from the warm cache', async () => {
     const project = scratch({ name: 'p', version: '1.0.0', dependencies: { app: '^1.0.0' } })
@@ -287,22 +305,7 @@ describe('tote install: stages and traces', () => {
   it('swaps the cloner for a module named with --cloner, and runs on the main thread with --workers 0', async () => {
     const project = scratch({ dependencies: { lib: '1.0.0' } })
     const cloner = join(project.dir, 'my-cloner.mjs')
-    writeFileSync(
-      cloner,
-      [
-        "import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'",
-        "import { dirname, join } from 'node:path'",
-        'export function createCloner() {',
-        '  return { cloneSync(source, destDir) {',
-        '    for (const file of source.files) {',
-        '      mkdirSync(dirname(join(destDir, file.path)), { recursive: true })',
-        '      copyFileSync(join(source.dir, file.path), join(destDir, file.path))',
-        '    }',
-        "    writeFileSync(join(destDir, '.cloned-by'), 'mine')",
-        '  } }',
-        '}',
-      ].join('\n'),
-    )
+    writeFileSync(cloner, copyingCloner({ afterEach: "writeFileSync(join(destDir, '.cloned-by'), 'mine')" }))
     const result = await install(project, ['install', '--cloner', './my-cloner.mjs', '--workers', '0'])
     expect(result.code).toBe(0)
     expect(readFileSync(join(project.dir, 'node_modules/lib/.cloned-by'), 'utf8')).toBe('mine')
@@ -329,20 +332,12 @@ describe('the tote command', () => {
       // A cloner module runs inside the CLI's process: it notes the environment the install's code sees.
       writeFileSync(
         join(project.dir, 'env-probe.mjs'),
-        [
-          "import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'",
-          "import { dirname, join } from 'node:path'",
-          "const { GLIBC_TUNABLES = 'unset', TOTE_SET_GLIBC_TUNABLES = 'unset' } = process.env",
-          "writeFileSync('seen.json', JSON.stringify({ GLIBC_TUNABLES, TOTE_SET_GLIBC_TUNABLES }))",
-          'export function createCloner() {',
-          '  return { cloneSync(source, destDir) {',
-          '    for (const file of source.files) {',
-          '      mkdirSync(dirname(join(destDir, file.path)), { recursive: true })',
-          '      copyFileSync(join(source.dir, file.path), join(destDir, file.path))',
-          '    }',
-          '  } }',
-          '}',
-        ].join('\n'),
+        copyingCloner({
+          atLoad: [
+            "const { GLIBC_TUNABLES = 'unset', TOTE_SET_GLIBC_TUNABLES = 'unset' } = process.env",
+            "writeFileSync('seen.json', JSON.stringify({ GLIBC_TUNABLES, TOTE_SET_GLIBC_TUNABLES }))",
+          ],
+        }),
       )
       const run = async (extra: Record<string, string>) => {
         // Nothing to clone in an installed project: the probe would not load.
