@@ -126,12 +126,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
   }
 
-  async function load(name: string): Promise<Packument> {
+  async function load(name: string, selector?: string): Promise<Packument> {
     const packumentRegistry = withTrailingSlash(registryFor(name))
-    const url = packumentRegistry + escapePackageName(name)
+    const packumentUrl = packumentRegistry + escapePackageName(name)
+    const url = selector === undefined ? packumentUrl : `${packumentUrl}/${encodeURIComponent(selector)}`
     const task: PackumentTask = {
       name,
       url,
+      selector,
       registry: packumentRegistry,
       cacheFile: options.cacheDir === undefined ? undefined : cacheFileFor(options.cacheDir, url, name),
       offline: options.offline ?? false,
@@ -166,19 +168,26 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (closed) throw new Error('registry client is closed')
   }
 
+  /** One request in flight per document however many callers ask; a loaded one is kept. */
+  function shared(key: string, name: string, selector: string | undefined, signal: AbortSignal | undefined) {
+    assertOpen()
+    let packument = packuments.get(key)
+    if (packument === undefined) {
+      packument = load(name, selector)
+      packuments.set(key, packument)
+      // Failures are not remembered: the next caller tries again.
+      packument.catch(() => packuments.delete(key))
+    }
+    // One caller giving up does not cancel the shared request of the others.
+    return abortable(packument, signal)
+  }
+
   return {
-    getPackument(name, requestOptions) {
-      assertOpen()
-      let packument = packuments.get(name)
-      if (packument === undefined) {
-        packument = load(name)
-        packuments.set(name, packument)
-        // Failures are not remembered: the next caller tries again.
-        packument.catch(() => packuments.delete(name))
-      }
-      // One caller giving up does not cancel the shared request of the others.
-      return abortable(packument, requestOptions?.signal)
-    },
+    getPackument: (name, requestOptions) => shared(name, name, undefined, requestOptions?.signal),
+
+    getVersion: (name, selector, requestOptions) =>
+      // A name never holds a space, so this key is never a packument's.
+      shared(`${name} ${selector}`, name, selector, requestOptions?.signal),
 
     async fetchTarball<T = Buffer>(url: string, tarballOptions: FetchTarballOptions<T> = {}): Promise<T> {
       assertOpen()

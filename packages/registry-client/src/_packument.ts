@@ -4,7 +4,7 @@ import { ToteError } from '@tote/types'
 import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from './_cache.js'
 import { type DocumentIndex, gatherBody, indexDocument, packumentFromIndex } from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
-import { reducePackument } from './_reduce.js'
+import { isObject, reducePackument } from './_reduce.js'
 import type { DocumentScanner } from './_scanner.js'
 
 /** Everything needed to load one packument; plain data so it can be sent to a worker. */
@@ -18,6 +18,11 @@ export interface PackumentTask {
   preferOffline: boolean
   preferOnline: boolean
   acceptGzip: boolean
+  /**
+   * Set for one version's document (`<registry>/<name>/<selector>`, a dist-tag or an exact version),
+   * which is read as a packument holding only that version.
+   */
+  selector?: string | undefined
 }
 
 /**
@@ -134,6 +139,40 @@ function parseBody<T>(
   })
 }
 
+/**
+ * A version document (what `<name>/<selector>` answers) as the packument that holds only it, so
+ * that it is reduced, cached and read back exactly as packuments are. A dist-tag selector becomes
+ * that packument's only dist-tag.
+ */
+function versionAsPackument(
+  received: ReceivedBody,
+  task: PackumentTask,
+  status: number,
+  tries: number,
+): ReceivedBody {
+  let doc: unknown
+  try {
+    doc = JSON.parse(gatherBody(received.chunks, received.size).toString('utf8'))
+  } catch {
+    doc = undefined
+  }
+  if (!isObject(doc) || typeof doc.version !== 'string') {
+    throw new ToteError(
+      'EBADJSON',
+      `The registry's answer for '${task.name}@${task.selector}' is not a version document`,
+      {
+        hint: 'The registry or a proxy sent a damaged document; try again, or check the registry URL.',
+        details: { url: task.url, status, tries, packageName: task.name },
+      },
+    )
+  }
+  const distTags = task.selector === doc.version ? {} : { [task.selector!]: doc.version }
+  const bytes = Buffer.from(
+    JSON.stringify({ name: task.name, 'dist-tags': distTags, versions: { [doc.version]: doc } }),
+  )
+  return { chunks: [bytes], size: bytes.length }
+}
+
 export interface LoadOptions<T> {
   reader: DocumentReader<T>
   /** Lists the cache folder once, so that a cold cache costs no failed open per name. */
@@ -194,6 +233,7 @@ export async function loadPackument<T>(
     return { packument: cached.packument }
   }
   let body = response.body!
+  if (task.selector !== undefined) body = versionAsPackument(body, task, response.status, response.tries)
   let read: ReadDocument<T> | undefined
   if (scanner && body.size >= SCAN_ELSEWHERE_BYTES) {
     const scanned = await scanner.scan(body.chunks, body.size, task.name)

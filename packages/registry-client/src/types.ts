@@ -121,6 +121,12 @@ export interface RegistryClient {
    */
   getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument>
   /**
+   * One version's document (`<registry>/<name>/<selector>`), where `selector` is a dist-tag or an
+   * exact version: a packument holding only that version, and the tag (when `selector` is one) as
+   * its only dist-tag. A few KB where the packument may be MBs. Cached like packuments.
+   */
+  getVersion(name: string, selector: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  /**
    * A tarball's bytes. `createSink` is called once per attempt (a retry starts a fresh sink) and gets
    * every chunk as it arrives, so callers can hash while the body streams.
    */

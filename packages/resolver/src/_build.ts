@@ -1,6 +1,6 @@
-import { isToteError, ToteError } from '@tote/types'
+import { isToteError, type PackageManifest, ToteError } from '@tote/types'
 import type { Edge } from './_edge.js'
-import { type EngineVersions, nearestVersions, pickManifest } from './_pick.js'
+import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
 import type { PackumentSource } from './_source.js'
 import { Node } from './_tree.js'
@@ -11,7 +11,6 @@ import { Node } from './_tree.js'
 
 export interface BuildOptions {
   source: PackumentSource
-  engines: EngineVersions
   compare: (a: string, b: string) => number
   signal: AbortSignal | undefined
   /**
@@ -191,7 +190,7 @@ export class TreeBuilder {
    * dependencies are asked for by #afterPlace), so discovery fetches only its peers.
    */
   async #load(edge: Edge, name: string, placing: boolean): Promise<Node> {
-    const { source, engines, signal } = this.options
+    const { source, signal } = this.options
     const ctx = edge.from.ctx
     const parsed = edge.parsed
     const fail = (error: Error) =>
@@ -209,9 +208,9 @@ export class TreeBuilder {
       )
     }
     source.want(name, edge.spec, placing ? 'install' : 'peers')
-    let packument: Awaited<ReturnType<PackumentSource['get']>>
+    let manifest: PackageManifest | null
     try {
-      packument = await source.get(parsed.name)
+      manifest = await source.pick(parsed)
     } catch (error) {
       signal?.throwIfAborted()
       if (!isToteError(error)) return fail(error instanceof Error ? error : new Error(String(error)))
@@ -223,8 +222,9 @@ export class TreeBuilder {
         }),
       )
     }
-    const manifest = pickManifest(packument, parsed, engines)
     if (!manifest) {
+      // Only the packument says no version matches: it is here already.
+      const packument = await source.get(parsed.name)
       const nearest = nearestVersions(packument, parsed)
       const latest = packument['dist-tags']?.latest
       return fail(

@@ -103,6 +103,45 @@ function engineSatisfies(version: string, range: string, options: semver.RangeOp
   return ok
 }
 
+/** npm's first choice for a range: the `latest` version, when it satisfies and is neither deprecated nor ruled out by engines. */
+function preferredLatest(
+  packument: Packument,
+  rangeText: string,
+  engines: EngineVersions,
+): PackageManifest | undefined {
+  const latest = packument['dist-tags']?.latest
+  if (latest === undefined || !(rangeText === '*' || satisfies(latest, rangeText))) return undefined
+  const manifest = packument.versions?.[latest]
+  return manifest && !manifest.deprecated && engineOk(manifest, engines) ? manifest : undefined
+}
+
+/**
+ * The one version's document that may settle `spec` without its packument: the exact version, the
+ * tag, or for a range the `latest` tag (npm's first choice). Undefined for specs it cannot settle.
+ */
+export function versionSelector(spec: ParsedSpec): string | undefined {
+  if (spec.type === 'version') return spec.version
+  if (spec.type === 'tag') return spec.tag
+  return spec.type === 'range' ? 'latest' : undefined
+}
+
+/**
+ * npm's pick for `spec` from a document holding only the version {@link versionSelector} names,
+ * when that document settles it: the same manifest {@link pickManifest} would pick from the whole
+ * packument. Undefined when only the packument can tell (a range `latest` does not satisfy, or
+ * npm would pass over: deprecated, or ruled out by engines).
+ */
+export function pickFromVersionDocument(
+  document: Packument,
+  spec: ParsedSpec,
+  engines: EngineVersions,
+): PackageManifest | undefined {
+  if (spec.type === 'version' || spec.type === 'tag')
+    return pickManifest(document, spec, engines) ?? undefined
+  if (spec.type !== 'range' || !parseRange(spec.range)) return undefined
+  return preferredLatest(document, spec.range, engines)
+}
+
 function pickFromRange(
   packument: Packument,
   rangeText: string,
@@ -111,11 +150,8 @@ function pickFromRange(
   const versions = packument.versions
   const range = parseRange(rangeText)
   if (!range) return null
-  const latest = packument['dist-tags']?.latest
-  if (latest !== undefined && (rangeText === '*' || satisfies(latest, rangeText))) {
-    const manifest = versions[latest]
-    if (manifest && !manifest.deprecated && engineOk(manifest, engines)) return manifest
-  }
+  const preferred = preferredLatest(packument, rangeText, engines)
+  if (preferred) return preferred
   let best: PackageManifest | null = null
   let bestScore = -1
   // Highest first, so the first one with the best score wins the tie on version.

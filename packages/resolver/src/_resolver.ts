@@ -61,7 +61,6 @@ async function resolve(
   })
   const builder = new TreeBuilder(root, {
     source,
-    engines: { nodeVersion: options.nodeVersion ?? process.version, npmVersion: options.npmVersion },
     compare,
     signal,
     optionalPeerSets: !options.skipAbsentOptionalPeers,
@@ -71,7 +70,7 @@ async function resolve(
   })
   // discovery starts from every edge that needs work, before placement asks for anything
   for (const node of start) {
-    for (const edge of builder.problemEdges(node)) source.want(edge.name, edge.spec, 'install')
+    for (const edge of builder.problemEdges(node)) source.want(edge.name, edge.spec, 'install', true)
   }
   try {
     await builder.build(start)

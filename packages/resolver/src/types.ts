@@ -4,6 +4,14 @@ import type { Lockfile, PackageManifest, Packument, ProjectManifest } from '@tot
 export interface ResolverDeps {
   /** The packument of `name`. Throws a `ToteError` with code `E404` for an unknown package. */
   getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  /**
+   * Optional: one version's document, as a packument holding only the version `selector` (a
+   * dist-tag or an exact version) names, the tag being its only dist-tag. When given, a dependency
+   * such a document settles (an exact version, a tag, or a range npm's first choice, `latest`,
+   * satisfies) is resolved from it, and the packument, often MBs, is fetched only for the others.
+   * The tree is the same either way.
+   */
+  getVersion?(name: string, selector: string, options?: { signal?: AbortSignal }): Promise<Packument>
 }
 
 /** Options of {@link createResolver}. Names and meaning follow npm's configuration. */

@@ -26,7 +26,12 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
   const tarballUrl = (name: string, version: string) => url + tarballPath(name, version).slice(1)
   const store = createStore(tarballUrl)
   if (options.packages) store.add(options.packages)
-  const context = { store, fullOnly: options.fullOnly ?? false, compress: options.compress ?? false }
+  const context = {
+    store,
+    fullOnly: options.fullOnly ?? false,
+    compress: options.compress ?? false,
+    versionDocuments: options.versionDocuments ?? true,
+  }
   let closed = false
 
   /** setTimeout that close() cancels. */

@@ -8,11 +8,14 @@ export const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json'
 const TARBALL = /^\/((?:@[^/]+\/)?[^/@][^/]*)\/-\/([^/]+)\.tgz$/
 // `/a`, `/@s/x` (decoded from `/@s%2fx` too).
 const PACKUMENT = /^\/((?:@[^/]+\/)?[^/]+)$/
+// `/a/latest`, `/a/1.0.0`, `/@s/x/latest` (decoded from `/@s%2fx/latest` too).
+const VERSION = /^\/((?:@[^/]+\/)?[^/@][^/]*)\/([^/]+)$/
 
 export interface RouteContext {
   store: Store
   fullOnly: boolean
   compress: boolean
+  versionDocuments: boolean
 }
 
 function notFound(): Reply {
@@ -64,6 +67,25 @@ function packument(
   return validated(req, { status: 200, headers, body }, rendered.etag, rendered.modified)
 }
 
+/** One version's document, as the full packument has it: `selector` is a dist-tag or a version. */
+function versionDocument(
+  context: RouteContext,
+  name: string,
+  selector: string,
+  wrongIntegrity: boolean,
+): Reply {
+  const rendered = context.store.packument(name, false, wrongIntegrity)
+  if (!rendered) return notFound()
+  const packument = JSON.parse(rendered.body.toString('utf8')) as {
+    'dist-tags': Record<string, string>
+    versions: Record<string, unknown>
+  }
+  const version = Object.hasOwn(packument['dist-tags'], selector)
+    ? packument['dist-tags'][selector]!
+    : selector
+  return Object.hasOwn(packument.versions, version) ? jsonReply(200, packument.versions[version]) : notFound()
+}
+
 function tarball(context: RouteContext, req: IncomingMessage, name: string, file: string): Reply {
   const unscoped = name.replace(/^@[^/]+\//, '')
   if (!file.startsWith(`${unscoped}-`)) return notFound()
@@ -89,5 +111,9 @@ export function route(
   if (tarballMatch) return tarball(context, req, tarballMatch[1]!, tarballMatch[2]!)
   const packumentMatch = PACKUMENT.exec(decodedPath)
   if (packumentMatch) return packument(context, req, packumentMatch[1]!, wrongIntegrity)
+  const versionMatch = VERSION.exec(decodedPath)
+  if (versionMatch && context.versionDocuments) {
+    return versionDocument(context, versionMatch[1]!, versionMatch[2]!, wrongIntegrity)
+  }
   return notFound()
 }

@@ -11,6 +11,8 @@ export interface TestRegistryOptions {
   token?: string
   /** gzip-encode packument responses when the client sends Accept-Encoding: gzip. Default false. */
   compress?: boolean
+  /** Serve one version's document at `/<name>/<version or tag>`, as npm's registry does. Default true. */
+  versionDocuments?: boolean
 }
 
 /** Package name (scoped allowed: `@s/x`) → its versions and dist-tags. */

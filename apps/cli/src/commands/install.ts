@@ -30,7 +30,7 @@ export async function run(context: CommandContext): Promise<number> {
     if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
     const before = existing === undefined ? undefined : stringifyLockfile(existing, project.format)
     const resolver = createResolver(
-      { getPackument: client.getPackument },
+      { getPackument: client.getPackument, getVersion: client.getVersion },
       {
         legacyPeerDeps: config.legacyPeerDeps,
         // npm fetches every optional peer's packument (and its peers') only to check it would fit;
