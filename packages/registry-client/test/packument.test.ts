@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRegistryClient, type RegistryClient, type RegistryEvent } from '../src/index.js'
@@ -233,5 +236,41 @@ describe('getPackument', () => {
     controller.abort(new Error('stop'))
     await expect(aborted).rejects.toThrow('stop')
     expect((await other).name).toBe('a')
+  })
+})
+
+describe('getVersion', () => {
+  it('reads one version’s document as a packument holding that version, reduced like the packument’s', async () => {
+    const client = open()
+    const latest = await client.getVersion('a', 'latest')
+    const full = await client.getPackument('a')
+    expect(latest).toEqual({
+      name: 'a',
+      'dist-tags': { latest: '1.1.0' },
+      versions: { '1.1.0': full.versions['1.1.0'] },
+    })
+    const exact = await client.getVersion('@scope/tool', '2.0.0')
+    expect(exact['dist-tags']).toEqual({})
+    expect(exact.versions['2.0.0']).toMatchObject({ deprecated: 'use other', bin: { tool: 'bin/tool.js' } })
+    const paths = registry.requests.map((request) => request.path)
+    expect(paths).toContain('/a/latest')
+    expect(paths).toContain('/@scope%2ftool/2.0.0')
+  })
+
+  it('an unknown version is E404', async () => {
+    await expect(open().getVersion('a', '9.9.9')).rejects.toMatchObject({ code: 'E404' })
+  })
+
+  it('is cached apart from the packument, and read back offline', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'tote-version-'))
+    try {
+      const first = await open({ cacheDir }).getVersion('a', 'latest')
+      await client?.close()
+      const offline = open({ cacheDir, offline: true })
+      expect(await offline.getVersion('a', 'latest')).toEqual(first)
+      await expect(offline.getPackument('a')).rejects.toMatchObject({ code: 'EOFFLINE' })
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true })
+    }
   })
 })

@@ -67,6 +67,35 @@ export function fakeSource(desc: Record<string, PackageDesc>, delay?: (name: str
   }
 }
 
+export interface FakeVersionDocuments {
+  getVersion(name: string, selector: string): Promise<Packument>
+  /** `name selector` asked for, in order. */
+  calls: string[]
+}
+
+/**
+ * Version documents of the same packages, as a registry serves `<name>/<version or tag>`: a
+ * packument holding only that version (the tag as its only dist-tag). `served: false` answers
+ * every one with E404, like a registry without them.
+ */
+export function fakeVersionDocuments(desc: Record<string, PackageDesc>, served = true): FakeVersionDocuments {
+  const docs = packuments(desc)
+  const calls: string[] = []
+  return {
+    calls,
+    async getVersion(name: string, selector: string) {
+      calls.push(`${name} ${selector}`)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      const doc = docs.get(name)
+      const version = doc?.['dist-tags'][selector] ?? selector
+      const manifest = doc?.versions[version]
+      if (!served || !manifest) throw new ToteError('E404', `${name}@${selector} is not in the registry`)
+      const distTags: Record<string, string> = version === selector ? {} : { [selector]: version }
+      return structuredClone({ name, 'dist-tags': distTags, versions: { [version]: manifest } })
+    },
+  }
+}
+
 /** `path → version` of a lockfile's entries (the project left out). */
 export function placed(lockfile: {
   packages: Record<string, { version?: string }>

@@ -176,6 +176,30 @@ describe('packuments', () => {
     }
   })
 
+  it('serves one version’s document by version or dist-tag, as the packument has it', async () => {
+    registry = await createTestRegistry({ packages })
+    const { body: packument } = await getJson('/full')
+    for (const [path, version] of [
+      ['/full/latest', '2.0.0'],
+      ['/full/1.0.0', '1.0.0'],
+      ['/@s%2fx/latest', '1.0.0'],
+      ['/@s/x/1.0.0', '1.0.0'],
+    ] as const) {
+      const response = await fetch(registry.url + path.slice(1))
+      expect(response.status).toBe(200)
+      const document = (await response.json()) as { version: string }
+      expect(document.version).toBe(version)
+      if (path.startsWith('/full')) expect(document).toEqual(packument.versions[version])
+    }
+    for (const path of ['/full/9.9.9', '/full/beta', '/nope/latest']) {
+      expect((await fetch(registry.url + path.slice(1))).status).toBe(404)
+    }
+    await registry.close()
+    registry = await createTestRegistry({ packages, versionDocuments: false })
+    expect((await fetch(`${registry.url}full/latest`)).status).toBe(404)
+    expect((await fetch(`${registry.url}full`)).status).toBe(200)
+  })
+
   it('sends etag and last-modified, and answers If-None-Match / If-Modified-Since with 304', async () => {
     registry = await createTestRegistry({ packages })
     const first = await fetch(registry.url + 'full')

@@ -1,0 +1,94 @@
+import { isToteError } from '@tote/types'
+import { describe, expect, it } from 'vitest'
+import { createResolver } from '../src/index.js'
+import { fakeSource, fakeVersionDocuments, type PackageDesc, placed } from './_registry.js'
+
+// The project's ranges, exact versions and tags are settled from `<name>/<selector>` documents
+// where one can settle them; the packument is fetched for the others. The tree is npm's either way.
+const registry: Record<string, PackageDesc> = {
+  // latest satisfies ^1: settled by `a latest`
+  a: { '1.0.0': {}, '1.2.0': { dependencies: { g: '^1.0.0', h: '2.0.0' } } },
+  // latest (2.0.0) is outside ^1: the packument picks 1.5.0
+  b: { '1.0.0': {}, '1.5.0': {}, '2.0.0': {} },
+  // latest is deprecated: npm passes over it, so the packument picks 1.0.0
+  c: { '1.0.0': {}, '1.1.0': { deprecated: 'do not use' } },
+  // an exact version that is not latest
+  d: { '1.0.0': {}, '3.0.0': {} },
+  // a tag
+  e: { versions: { '1.0.0': {}, '2.0.0-beta.1': {} }, tags: { latest: '1.0.0', next: '2.0.0-beta.1' } },
+  // latest wants another Node.js: npm prefers 1.0.0
+  f: { '1.0.0': {}, '1.1.0': { engines: { node: '>=99' } } },
+  // a dependency's range: from the packument (deeper ranges are not tried on version documents)
+  g: { '1.0.0': {}, '1.3.0': {} },
+  // a dependency's exact version: from its version document
+  h: { '2.0.0': {}, '2.1.0': {} },
+}
+const project = {
+  dependencies: { a: '^1.0.0', b: '^1.0.0', c: '^1.0.0', d: '1.0.0', e: 'next', f: '^1.0.0' },
+}
+const nodeVersion = 'v20.18.0'
+
+describe('version documents', () => {
+  it('give the same lockfile, and packuments are fetched only where they cannot settle the pick', async () => {
+    const plain = await createResolver(fakeSource(registry), { nodeVersion }).resolve(project)
+    const packuments = fakeSource(registry)
+    const documents = fakeVersionDocuments(registry)
+    const result = await createResolver(
+      { getPackument: packuments.getPackument, getVersion: documents.getVersion },
+      { nodeVersion },
+    ).resolve(project)
+
+    expect(result.lockfile).toEqual(plain.lockfile)
+    expect(placed(result.lockfile)).toEqual({
+      'node_modules/a': '1.2.0',
+      'node_modules/b': '1.5.0',
+      'node_modules/c': '1.0.0',
+      'node_modules/d': '1.0.0',
+      'node_modules/e': '2.0.0-beta.1',
+      'node_modules/f': '1.0.0',
+      'node_modules/g': '1.3.0',
+      'node_modules/h': '2.0.0',
+    })
+    expect([...new Set(packuments.calls)].sort()).toEqual(['b', 'c', 'f', 'g'])
+    expect([...new Set(documents.calls)].sort()).toEqual([
+      'a latest',
+      'b latest',
+      'c latest',
+      'd 1.0.0',
+      'e next',
+      'f latest',
+      'h 2.0.0',
+    ])
+  })
+
+  it('a registry without them: the packuments answer, and no more are asked for once one contradicts', async () => {
+    const plain = await createResolver(fakeSource(registry), { nodeVersion }).resolve(project)
+    const packuments = fakeSource(registry)
+    const documents = fakeVersionDocuments(registry, false)
+    const result = await createResolver(
+      { getPackument: packuments.getPackument, getVersion: documents.getVersion },
+      { nodeVersion },
+    ).resolve(project)
+
+    expect(result.lockfile).toEqual(plain.lockfile)
+    // the project's dependencies are asked for together, before any answer; a's dependency h after
+    expect(documents.calls).not.toContain('h 2.0.0')
+    expect(packuments.calls).toContain('h')
+  })
+
+  it('an exact version the registry lacks is still ETARGET, with the packument’s nearest versions', async () => {
+    const documents = fakeVersionDocuments(registry)
+    const error = await createResolver({
+      getPackument: fakeSource(registry).getPackument,
+      getVersion: documents.getVersion,
+    })
+      .resolve({ dependencies: { d: '2.0.0' } })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    expect(isToteError(error) && error.code).toBe('ETARGET')
+    expect(isToteError(error) && error.details.nearest).toEqual(['1.0.0', '3.0.0'])
+    expect(documents.calls).toEqual(['d 2.0.0'])
+  })
+})
