@@ -28,15 +28,19 @@ const project = {
 }
 const nodeVersion = 'v20.18.0'
 
+/** Resolves `project` with both sources; `served: false` is a registry without version documents. */
+async function resolveWithDocuments(served: boolean) {
+  const packuments = fakeSource(registry)
+  const documents = fakeVersionDocuments(registry, served)
+  const deps = { getPackument: packuments.getPackument, getVersion: documents.getVersion }
+  const result = await createResolver(deps, { nodeVersion }).resolve(project)
+  return { result, packumentCalls: packuments.calls, documentCalls: documents.calls }
+}
+
 describe('version documents', () => {
   it('give the same lockfile, and packuments are fetched only where they cannot settle the pick', async () => {
     const plain = await createResolver(fakeSource(registry), { nodeVersion }).resolve(project)
-    const packuments = fakeSource(registry)
-    const documents = fakeVersionDocuments(registry)
-    const result = await createResolver(
-      { getPackument: packuments.getPackument, getVersion: documents.getVersion },
-      { nodeVersion },
-    ).resolve(project)
+    const { result, packumentCalls, documentCalls } = await resolveWithDocuments(true)
 
     expect(result.lockfile).toEqual(plain.lockfile)
     expect(placed(result.lockfile)).toEqual({
@@ -49,8 +53,8 @@ describe('version documents', () => {
       'node_modules/g': '1.3.0',
       'node_modules/h': '2.0.0',
     })
-    expect([...new Set(packuments.calls)].sort()).toEqual(['b', 'c', 'f', 'g'])
-    expect([...new Set(documents.calls)].sort()).toEqual([
+    expect([...new Set(packumentCalls)].sort()).toEqual(['b', 'c', 'f', 'g'])
+    expect([...new Set(documentCalls)].sort()).toEqual([
       'a latest',
       'b latest',
       'c latest',
@@ -63,17 +67,12 @@ describe('version documents', () => {
 
   it('a registry without them: the packuments answer, and no more are asked for once one contradicts', async () => {
     const plain = await createResolver(fakeSource(registry), { nodeVersion }).resolve(project)
-    const packuments = fakeSource(registry)
-    const documents = fakeVersionDocuments(registry, false)
-    const result = await createResolver(
-      { getPackument: packuments.getPackument, getVersion: documents.getVersion },
-      { nodeVersion },
-    ).resolve(project)
+    const { result, packumentCalls, documentCalls } = await resolveWithDocuments(false)
 
     expect(result.lockfile).toEqual(plain.lockfile)
     // the project's dependencies are asked for together, before any answer; a's dependency h after
-    expect(documents.calls).not.toContain('h 2.0.0')
-    expect(packuments.calls).toContain('h')
+    expect(documentCalls).not.toContain('h 2.0.0')
+    expect(packumentCalls).toContain('h')
   })
 
   it('an exact version the registry lacks is still ETARGET, with the packument’s nearest versions', async () => {
