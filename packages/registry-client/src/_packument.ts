@@ -150,9 +150,10 @@ function versionAsPackument(
   status: number,
   tries: number,
 ): ReceivedBody {
+  const text = gatherBody(received.chunks, received.size).toString('utf8')
   let doc: unknown
   try {
-    doc = JSON.parse(gatherBody(received.chunks, received.size).toString('utf8'))
+    doc = JSON.parse(text)
   } catch {
     doc = undefined
   }
@@ -167,9 +168,9 @@ function versionAsPackument(
     )
   }
   const distTags = task.selector === doc.version ? {} : { [task.selector!]: doc.version }
-  const bytes = Buffer.from(
-    JSON.stringify({ name: task.name, 'dist-tags': distTags, versions: { [doc.version]: doc } }),
-  )
+  // The document's own text goes in as it came: parsed to be checked, never written anew.
+  const head = `{"name":${JSON.stringify(task.name)},"dist-tags":${JSON.stringify(distTags)},"versions":{`
+  const bytes = Buffer.from(`${head}${JSON.stringify(doc.version)}:${text}}}`)
   return { chunks: [bytes], size: bytes.length }
 }
 

@@ -257,8 +257,14 @@ describe('getVersion', () => {
     expect(paths).toContain('/@scope%2ftool/2.0.0')
   })
 
-  it('an unknown version is E404', async () => {
-    await expect(open().getVersion('a', '9.9.9')).rejects.toMatchObject({ code: 'E404' })
+  it('an unknown version is E404; an answer that is not a version document is EBADJSON', async () => {
+    const client = open()
+    await expect(client.getVersion('a', '9.9.9')).rejects.toMatchObject({ code: 'E404' })
+    registry.fault('/a/latest', { status: 200, body: '{"name":"a"}' })
+    await expect(client.getVersion('a', 'latest')).rejects.toMatchObject({
+      code: 'EBADJSON',
+      message: expect.stringContaining("'a@latest' is not a version document"),
+    })
   })
 
   it('is cached apart from the packument, and read back offline', async () => {
