@@ -83,11 +83,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const cacheWriter = options.cacheDir === undefined ? undefined : createCacheWriter(() => {})
   // Started with the first packument: a client that only fetches tarballs (an install from a
   // lockfile) never pays for starting threads.
-  let workers: PackumentWorkers | undefined
-  let workersStarted = false
-  function packumentWorkers(): PackumentWorkers | undefined {
-    if (!workersStarted) {
-      workersStarted = true
+  let workers: Promise<PackumentWorkers | undefined> | undefined
+  function packumentWorkers(): Promise<PackumentWorkers | undefined> {
+    if (workers === undefined) {
       workers = createPackumentWorkers(
         options.workers ?? defaultWorkerCount(),
         { settings, policy, userAgent },
@@ -141,12 +139,12 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       preferOnline: options.preferOnline ?? false,
       acceptGzip,
     }
-    const pool = packumentWorkers()
-    const result = await counted(() =>
-      pool
+    const result = await counted(async () => {
+      const pool = await packumentWorkers()
+      return pool
         ? pool.load(task, authHeaderFor(url), emit, dns)
-        : loadPackument(context, task, { reader: lazyPackumentReader, listing, scanner: documentScanner() }),
-    )
+        : loadPackument(context, task, { reader: lazyPackumentReader, listing, scanner: documentScanner() })
+    })
     const { cacheEntry, document } = result
     if (cacheEntry && document && task.cacheFile !== undefined && cacheWriter) {
       cacheWriter.add(task.cacheFile, () => cacheFileContent(cacheEntry, document))
@@ -220,7 +218,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       closed = true
       await Promise.allSettled([...packuments.values()])
       await cacheWriter?.flush()
-      await Promise.all([dispatcher.close(), workers?.close(), scanner?.close()])
+      await Promise.all([dispatcher.close(), workers?.then((pool) => pool?.close()), scanner?.close()])
     },
   }
 }

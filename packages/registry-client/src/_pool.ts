@@ -2,7 +2,6 @@ import type { LookupAddress } from 'node:dns'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import Tinypool from 'tinypool'
 import type { ConnectionSettings } from './_dispatcher.js'
 import type { MemoisedLookup } from './_dns.js'
 import { type DocumentIndex, packumentFromIndex } from './_document.js'
@@ -91,12 +90,18 @@ interface Pending {
   emit: (event: RegistryEvent) => void
 }
 
-export function createPackumentWorkers(
+/**
+ * The pool, or undefined without workers. tinypool loads here, not with this module: it loads
+ * node:child_process and more, ~7 ms of every start-up (CPU profile) for workers that are off by
+ * default.
+ */
+export async function createPackumentWorkers(
   count: number,
   setup: WorkerSession['setup'],
   filename: string | undefined,
-): PackumentWorkers | undefined {
+): Promise<PackumentWorkers | undefined> {
   if (count <= 0 || filename === undefined) return undefined
+  const { default: Tinypool } = await import('tinypool')
   const pool = new Tinypool({ filename, minThreads: count, maxThreads: count, execArgv: workerExecArgv() })
   // `connections` is per origin: the workers share it.
   const connections = Math.max(1, Math.ceil(setup.settings.connections / count))
