@@ -74,7 +74,7 @@ export interface ResolveResult {
   lockfile: Lockfile
   warnings: ResolverWarning[]
   stats: {
-    /** Packuments fetched (0 when an up-to-date lockfile was reused). */
+    /** Registry documents fetched: packuments and version documents (0 when an up-to-date lockfile was reused). */
     packuments: number
     /** Entries in `lockfile.packages`, the project excluded. */
     packages: number

@@ -73,7 +73,7 @@ export async function run(context: CommandContext): Promise<number> {
       reporter.stop()
       const what = lockChanged ? 'wrote package-lock.json' : 'package-lock.json is up to date'
       reporter.info(
-        `resolved ${stats.packages} packages (${stats.packuments} packuments) in ${elapsed(session)}; ${what}`,
+        `resolved ${stats.packages} packages (${stats.packuments} registry documents) in ${elapsed(session)}; ${what}`,
       )
       await finishTrace(session)
       return 0
