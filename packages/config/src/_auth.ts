@@ -16,7 +16,15 @@ export interface AuthInput {
   /** The default registry, normalised. */
   registry: string
   registryFor(packageName: string): string
+  /**
+   * Every key set in any layer. When given, only the `//host/path` prefixes that carry a credential
+   * key are looked up: a lookup through npm's layers costs ~3 µs, six per prefix, four prefixes per
+   * URL (ant-design's resolve spent ~0.2 s of its main thread here).
+   */
+  keys?(): Iterable<string>
 }
+
+const CREDENTIAL_KEYS = ['_authToken', '_auth', 'username', '_password', 'certfile', 'keyfile']
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined
@@ -61,10 +69,27 @@ export function createAuthHeaderFor(
   legacy.certfile = undefined
   legacy.keyfile = undefined
 
+  // The configuration does not change while it is used: each prefix is looked up once.
+  const known = new Map<string, Credentials>()
   const credentialsAt = (regKey: string): Credentials => {
-    const own = credentialsUnder(get, `${regKey}:`)
-    if (regKey === legacyKey && !hasCredentials(own) && hasCredentials(legacy)) return legacy
-    return own
+    let credentials = known.get(regKey)
+    if (credentials === undefined) {
+      const own = credentialsUnder(get, `${regKey}:`)
+      credentials = regKey === legacyKey && !hasCredentials(own) && hasCredentials(legacy) ? legacy : own
+      known.set(regKey, credentials)
+    }
+    return credentials
+  }
+  // Prefixes that can have credentials: those of a credential key, and the default registry's (legacy keys).
+  let candidates: Set<string> | undefined
+  if (input.keys !== undefined) {
+    candidates = new Set([legacyKey])
+    for (const key of input.keys()) {
+      const colon = key.lastIndexOf(':')
+      if (key.startsWith('//') && colon !== -1 && CREDENTIAL_KEYS.includes(key.slice(colon + 1))) {
+        candidates.add(key.slice(0, colon))
+      }
+    }
   }
 
   /** Longest key for the URL that has credentials: `//host/a/b/`, `//host/a/b`, `//host/a/`, …, `//host`. */
@@ -72,7 +97,8 @@ export function createAuthHeaderFor(
     const parsed = new URL(url)
     let regKey = `//${parsed.host}${parsed.pathname}`
     while (regKey.length > '//'.length) {
-      if (hasCredentials(credentialsAt(regKey))) return regKey
+      if ((candidates === undefined || candidates.has(regKey)) && hasCredentials(credentialsAt(regKey)))
+        return regKey
       // drop either the last segment or the trailing slash, as both `//h/p/:k` and `//h/p:k` are valid keys
       regKey = regKey.replace(/([^/]+|\/)$/, '')
     }

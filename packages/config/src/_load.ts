@@ -83,7 +83,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ToteConfig
     projectDir: npm.projectDir,
     sources: npm.files,
     registryFor,
-    authHeaderFor: createAuthHeaderFor({ get: npm.get, nerfDart, registry, registryFor }),
+    authHeaderFor: createAuthHeaderFor({ get: npm.get, keys: npm.keys, nerfDart, registry, registryFor }),
     proxyFor: (url) => {
       const parsed = new URL(url)
       if (bypassesProxy(parsed, proxies.noProxy)) return undefined

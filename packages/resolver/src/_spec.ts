@@ -1,4 +1,4 @@
-import semver from 'semver'
+import { parseRange, parseVersion } from './_semver.js'
 
 /** What a dependency spec asks for, as far as the resolver understands it (npm-package-arg's types). */
 export type ParsedSpec =
@@ -37,10 +37,10 @@ function classify(name: string, spec: string): ParsedSpec {
   const kind = unsupportedKind(raw)
   if (kind) return { type: 'unsupported', name, kind, alias: false }
   if (raw === '' || raw === '*') return { type: 'range', name, range: '*', alias: false }
-  const version = semver.valid(raw, true)
-  if (version)
-    return { type: 'version', name, version: semver.clean(raw, { loose: true }) ?? version, alias: false }
-  if (semver.validRange(raw, true) !== null) return { type: 'range', name, range: raw, alias: false }
+  // Parsed through the resolver's caches: picking and placing parse the same texts again.
+  const version = parseVersion(raw)?.version
+  if (version) return { type: 'version', name, version, alias: false }
+  if (parseRange(raw) !== null) return { type: 'range', name, range: raw, alias: false }
   if (encodeURIComponent(raw) === raw) return { type: 'tag', name, tag: raw, alias: false }
   return { type: 'unsupported', name, kind: 'invalid', alias: false }
 }
