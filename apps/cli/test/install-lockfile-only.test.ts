@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -62,6 +62,31 @@ describe('tote install --lockfile-only', () => {
     })
     expect(second.code).toBe(0)
     expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(text)
+  })
+
+  it('leaves an up-to-date lockfile alone, and rewrites it after package.json changes', async () => {
+    const project = scratch({ name: 'p', version: '1.0.0', dependencies: { app: '^1.0.0' } })
+    const run = () =>
+      tote(['install', '--lockfile-only'], { ...project, cwd: project.dir, registry: registry.url })
+    const lockPath = join(project.dir, 'package-lock.json')
+    expect((await run()).stdout).toMatch(/wrote package-lock\.json/)
+    const written = statSync(lockPath).ino
+
+    const again = await run()
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/package-lock\.json is up to date/)
+    // Not replaced: a rewrite goes through a temporary file and a rename, which changes the inode.
+    expect(statSync(lockPath).ino).toBe(written)
+
+    const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8'))
+    manifest.dependencies.types = '^18.0.0'
+    writeFileSync(join(project.dir, 'package.json'), JSON.stringify(manifest))
+    const changed = await run()
+    expect(changed.code).toBe(0)
+    expect(changed.stdout).toMatch(/wrote package-lock\.json/)
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8'))
+    expect(lock.packages['node_modules/types'].version).toBe('18.0.0')
+    expect(lock.packages[''].dependencies).toEqual({ app: '^1.0.0', types: '^18.0.0' })
   })
 
   it('leaves absent optional peers unweighed, unless --npm-peer-sets asks for the tree npm builds', async () => {

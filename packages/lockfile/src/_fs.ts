@@ -78,8 +78,22 @@ export async function writeLockfile(
   lockfile: Lockfile,
   options: WriteLockfileOptions = {},
 ): Promise<void> {
+  await writeLockfileText(path, stringifyLockfile(lockfile, options), options)
+}
+
+/**
+ * Writes a lockfile's text, as {@link stringifyLockfile} made it, the way {@link writeLockfile}
+ * does: for a caller that already has the text (to compare it with the file's), so that a large
+ * lockfile is not laid out twice.
+ *
+ * @throws ToteError `ELOCKFILE` when the file cannot be written.
+ */
+export async function writeLockfileText(
+  path: string,
+  text: string,
+  options: Pick<WriteLockfileOptions, 'fs'> = {},
+): Promise<void> {
   const fs = options.fs ?? nodeFs
-  const text = stringifyLockfile(lockfile, options)
   // Through a symlinked lockfile to the file itself, as a plain write would go.
   let target = path
   try {

@@ -1,5 +1,5 @@
 export { detectJsonFormat, lockfileFormat } from './_format.js'
-export { readLockfile, writeLockfile } from './_fs.js'
+export { readLockfile, writeLockfile, writeLockfileText } from './_fs.js'
 export { hiddenLockfile } from './_hidden.js'
 export { PREFERRED_KEYS } from './_order.js'
 export { parseLockfile } from './_parse.js'

@@ -4,7 +4,13 @@ import { dirname, join } from 'node:path'
 import { isToteError } from '@tote/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { LockfileWriteFs } from '../src/index.js'
-import { parseLockfile, readLockfile, stringifyLockfile, writeLockfile } from '../src/index.js'
+import {
+  parseLockfile,
+  readLockfile,
+  stringifyLockfile,
+  writeLockfile,
+  writeLockfileText,
+} from '../src/index.js'
 import { fixtureText } from './_fixtures.js'
 
 let folder: string
@@ -94,6 +100,22 @@ describe('writeLockfile', () => {
     await writeLockfile(path, parseLockfile(NEW))
     expect((await stat(path)).mode & 0o777).toBe(0o600)
     expect(await readFile(path, 'utf8')).toBe(NEW)
+  })
+
+  it('writes a text it is given as it is, with the same atomic replace (writeLockfileText)', async () => {
+    const path = join(folder, 'package-lock.json')
+    await writeFile(path, OLD, { mode: 0o600 })
+    const text = stringifyLockfile(parseLockfile(NEW), { indent: '\t' })
+    await writeLockfileText(path, text)
+    expect(await readFile(path, 'utf8')).toBe(text)
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect(await readdir(folder)).toEqual(['package-lock.json'])
+    const error = await writeLockfileText(path, NEW, { fs: failingFs('rename', []) }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(isToteError(error) && error.code).toBe('ELOCKFILE')
+    expect(await readFile(path, 'utf8')).toBe(text)
+    expect(await readdir(folder)).toEqual(['package-lock.json'])
   })
 
   it('fails with ELOCKFILE when the folder does not exist', async () => {

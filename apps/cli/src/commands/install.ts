@@ -1,4 +1,4 @@
-import { readLockfile, stringifyLockfile, writeLockfile } from '@tote/lockfile'
+import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
 import type { CommandContext } from '../_commands.js'
 import { currentPlatform, platformMatches } from '../_plan.js'
@@ -28,7 +28,6 @@ export async function run(context: CommandContext): Promise<number> {
   try {
     const existing = await readLockfile(session.lockPath)
     if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
-    const before = existing === undefined ? undefined : stringifyLockfile(existing, project.format)
     const resolver = createResolver(
       { getPackument: client.getPackument, getVersion: client.getVersion },
       {
@@ -67,8 +66,12 @@ export async function run(context: CommandContext): Promise<number> {
     const { lockfile, stats } = await traced(session.tracer, 'phase', 'resolve', () =>
       resolver.resolve(project.manifest, { lockfile: existing }),
     )
-    const lockChanged = stringifyLockfile(lockfile, project.format) !== before
-    if (lockChanged) await writeLockfile(session.lockPath, lockfile, project.format)
+    // An up-to-date lockfile comes back as it was read: it is not laid out again (ant-design's takes
+    // ~60 ms), nor rewritten.
+    const text = lockfile === existing ? undefined : stringifyLockfile(lockfile, project.format)
+    const lockChanged =
+      text !== undefined && (existing === undefined || text !== stringifyLockfile(existing, project.format))
+    if (lockChanged) await writeLockfileText(session.lockPath, text)
     if (lockfileOnly || !scheduler) {
       reporter.stop()
       const what = lockChanged ? 'wrote package-lock.json' : 'package-lock.json is up to date'
