@@ -4,7 +4,8 @@ import { ToteError } from '@tote/types'
 import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from './_cache.js'
 import { type DocumentIndex, gatherBody, indexDocument, packumentFromIndex } from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
-import { isObject, reducePackument } from './_reduce.js'
+import { reducePackument } from './_reduce.js'
+import { skipSpace, valueEnd, walkMembers } from './_scan.js'
 import type { DocumentScanner } from './_scanner.js'
 
 /** Everything needed to load one packument; plain data so it can be sent to a worker. */
@@ -150,14 +151,9 @@ function versionAsPackument(
   status: number,
   tries: number,
 ): ReceivedBody {
-  const text = gatherBody(received.chunks, received.size).toString('utf8')
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch {
-    doc = undefined
-  }
-  if (!isObject(doc) || typeof doc.version !== 'string') {
+  const body = gatherBody(received.chunks, received.size)
+  const version = versionOf(body)
+  if (version === undefined) {
     throw new ToteError(
       'EBADJSON',
       `The registry's answer for '${task.name}@${task.selector}' is not a version document`,
@@ -167,11 +163,37 @@ function versionAsPackument(
       },
     )
   }
-  const distTags = task.selector === doc.version ? {} : { [task.selector!]: doc.version }
-  // The document's own text goes in as it came: parsed to be checked, never written anew.
-  const head = `{"name":${JSON.stringify(task.name)},"dist-tags":${JSON.stringify(distTags)},"versions":{`
-  const bytes = Buffer.from(`${head}${JSON.stringify(doc.version)}:${text}}}`)
+  const distTags = task.selector === version ? {} : { [task.selector!]: version }
+  // The document's own bytes go in as they came, never decoded and written anew: the scan that
+  // reads the packument checks the rest (a document can carry a README of many KB).
+  const head = Buffer.from(
+    `{"name":${JSON.stringify(task.name)},"dist-tags":${JSON.stringify(distTags)},"versions":{${JSON.stringify(version)}:`,
+  )
+  const bytes = Buffer.concat([head, body, Buffer.from('}}')])
   return { chunks: [bytes], size: bytes.length }
+}
+
+/** The `version` of a version document (a JSON object), found without parsing the rest of it. */
+function versionOf(body: Buffer): string | undefined {
+  let version: unknown
+  const start = skipSpace(body, 0, body.length)
+  const stop = walkMembers(body, start, body.length, (keyStart, keyEnd, valueStart, escaped) => {
+    const valueStop = valueEnd(body, valueStart, body.length)
+    if (valueStop === -1) return -1
+    const key = escaped
+      ? JSON.parse(body.toString('utf8', keyStart, keyEnd))
+      : body.toString('latin1', keyStart + 1, keyEnd - 1)
+    if (key === 'version') {
+      try {
+        version = JSON.parse(body.toString('utf8', valueStart, valueStop))
+      } catch {
+        return -1
+      }
+    }
+    return valueStop
+  })
+  if (stop === -1 || skipSpace(body, stop, body.length) !== body.length) return undefined
+  return typeof version === 'string' ? version : undefined
 }
 
 export interface LoadOptions<T> {

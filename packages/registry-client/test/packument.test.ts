@@ -260,10 +260,40 @@ describe('getVersion', () => {
   it('an unknown version is E404; an answer that is not a version document is EBADJSON', async () => {
     const client = open()
     await expect(client.getVersion('a', '9.9.9')).rejects.toMatchObject({ code: 'E404' })
-    registry.fault('/a/latest', { status: 200, body: '{"name":"a"}' })
-    await expect(client.getVersion('a', 'latest')).rejects.toMatchObject({
-      code: 'EBADJSON',
-      message: expect.stringContaining("'a@latest' is not a version document"),
+    for (const body of [
+      '{"name":"a"}',
+      '{"name":"a","version":"1.1.0"',
+      '{"version":1}',
+      '["1.1.0"]',
+      '{"version":"1.1.0"} x',
+    ]) {
+      registry.fault('/a/latest', { status: 200, body })
+      await expect(client.getVersion('a', 'latest')).rejects.toMatchObject({
+        code: 'EBADJSON',
+        message: expect.stringContaining("'a@latest' is not a version document"),
+      })
+    }
+  })
+
+  it('takes the version from the document itself, not from a string or an object inside it', async () => {
+    const client = open()
+    const { integrity, tarball } = (await client.getPackument('a')).versions['1.1.0']!.dist
+    const body = JSON.stringify({
+      readme: 'pin it: "version": "9.9.9"',
+      engines: { version: '8.8.8' },
+      name: 'a',
+      'vers\u0069on-note': 'escaped key',
+      version: '1.1.0',
+      dist: { integrity, tarball },
+    })
+    registry.fault('/a/next', { status: 200, body: `  ${body.replace('"engines"', '\n "engines"')}\n` })
+    const next = await client.getVersion('a', 'next')
+    expect(next['dist-tags']).toEqual({ next: '1.1.0' })
+    expect(Object.keys(next.versions)).toEqual(['1.1.0'])
+    expect(next.versions['1.1.0']).toMatchObject({
+      name: 'a',
+      version: '1.1.0',
+      dist: { integrity, tarball },
     })
   })
 
