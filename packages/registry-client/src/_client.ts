@@ -63,7 +63,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     maxTimeout: options.retryMaxTimeout ?? 60_000,
   }
   const settings: ConnectionSettings = {
-    connections: options.connections ?? 96,
+    connections: options.connections ?? 128,
     connectTimeout: options.connectTimeout ?? 10_000,
     readTimeout: options.readTimeout ?? 60_000,
     allowH2: options.allowH2 ?? false,

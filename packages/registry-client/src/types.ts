@@ -31,7 +31,7 @@ export interface RegistryClientOptions {
   readTimeout?: number
   /**
    * Connections per origin for packuments (shared by the workers), and as many again for tarballs.
-   * Default 96 (README, "Design and measurements").
+   * Default 128 (README, "Design and measurements").
    */
   connections?: number
   /** Extra certificate authorities (PEM), like npm's `ca`. */

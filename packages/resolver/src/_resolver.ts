@@ -55,7 +55,7 @@ async function resolve(
     signal,
     emit,
     overrideSpecs: overrideSpecs(overrides, project),
-    concurrency: options.concurrency ?? 64,
+    concurrency: options.concurrency ?? 128,
     alreadyServed: (name, spec) =>
       (lockedByName.get(name) ?? []).some((node) => depValid(node, parseSpec(name, spec))),
   })

@@ -27,7 +27,7 @@ export interface ResolverOptions {
   /** npm version for the same preference (`engines.npm`); not checked when unset, as npm does without it. */
   npmVersion?: string
   /**
-   * Most speculative packument requests handed to the client at once (default 64). Discovery keeps
+   * Most speculative packument requests handed to the client at once (default 128). Discovery keeps
    * the rest and sends the newest first; requests placement waits for are sent at once regardless.
    */
   concurrency?: number
