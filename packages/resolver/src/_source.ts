@@ -76,7 +76,11 @@ export class PackumentSource {
    * measured slower there. Else, and when the document does not settle it, from the packument.
    * Null when no version matches; rejects when the packument cannot be had.
    */
-  async pick(spec: ParsedSpec, urgent = true): Promise<PackageManifest | null> {
+  async pick(
+    spec: ParsedSpec,
+    urgent = true,
+    onMiss?: (latest: PackageManifest) => void,
+  ): Promise<PackageManifest | null> {
     const { deps, engines, signal } = this.#options
     const getVersion = this.#versionDocuments ? deps.getVersion : undefined
     const selector = versionSelector(spec)
@@ -95,6 +99,8 @@ export class PackumentSource {
     }
     const manifest = document && pickFromVersionDocument(document, spec, engines)
     if (manifest) return manifest
+    const missed = document && onMiss && selectedManifest(document, selector)
+    if (missed) onMiss(missed)
     const packument = await this.get(spec.name, urgent)
     // The packument has what its version document could not give: this registry serves none.
     if (document === undefined && (packument.versions?.[selector] ?? packument['dist-tags']?.[selector])) {
@@ -182,7 +188,7 @@ export class PackumentSource {
     const key = `${need}:${parsed.name}@${spec}`
     if (this.#stopped || this.#wanted.has(key) || this.#options.signal?.aborted) return
     this.#wanted.add(key)
-    this.pick(parsed, false).then(
+    this.pick(parsed, false, (latest) => this.#prefetchDependencies(latest, need)).then(
       (manifest) => {
         if (this.#stopped || !manifest) return
         if (need === 'install') this.picked(manifest)
@@ -193,11 +199,36 @@ export class PackumentSource {
   }
 
   #wantDependencies(manifest: PackageManifest, need: Need): void {
+    this.#eachDependency(manifest, need, (dep, spec, depNeed) => this.want(dep, spec, depNeed))
+  }
+
+  /**
+   * When `latest` misses a range, the version picked from the packument a round trip later mostly
+   * depends on the same packages: those `latest` asks for by range are fetched now, one level deep
+   * (vite-react-ts: @types/node's `latest` wants undici-types, and so does the 24.x picked).
+   * Exact versions are left out: they are pinned to the version that names them (typescript 7's
+   * twenty platform packages, when ~6.0 is picked). A document that turns out unneeded is only a
+   * wasted request: placement reads what it needs.
+   */
+  #prefetchDependencies(latest: PackageManifest, need: Need): void {
+    if (this.#stopped) return
+    this.#eachDependency(latest, need, (dep, spec) => {
+      const parsed = parseSpec(dep, spec)
+      if (parsed.type === 'range') this.pick(parsed, false).catch(() => {})
+    })
+  }
+
+  /** The dependencies of `manifest` that discovery follows for `need`, with what each is needed for. */
+  #eachDependency(
+    manifest: PackageManifest,
+    need: Need,
+    visit: (name: string, spec: string, need: Need) => void,
+  ): void {
     const { legacyPeerDeps, optionalPeerSets, alreadyServed } = this.#options
     const wantAll = (map: Record<string, string> | undefined, needOf: (name: string) => Need | null) => {
       for (const [dep, spec] of Object.entries(map ?? {})) {
         const depNeed = needOf(dep)
-        if (depNeed && typeof spec === 'string' && !alreadyServed(dep, spec)) this.want(dep, spec, depNeed)
+        if (depNeed && typeof spec === 'string' && !alreadyServed(dep, spec)) visit(dep, spec, depNeed)
       }
     }
     if (need === 'install') {
@@ -213,6 +244,11 @@ export class PackumentSource {
       )
     }
   }
+}
+
+/** The one manifest a version document holds: the version its selector (a version or a tag) names. */
+function selectedManifest(document: Packument, selector: string): PackageManifest | undefined {
+  return document.versions?.[document['dist-tags']?.[selector] ?? selector]
 }
 
 /** What discovery fetches for a wanted `name@spec`: all it depends on, or only its peers. */

@@ -75,6 +75,37 @@ describe('version documents', () => {
     expect(packumentCalls).toContain('h')
   })
 
+  it('when latest misses, its dependencies are asked for while the packument is on its way', async () => {
+    // b's latest (2.0.0) misses ^1; 1.5.0 shares its dependency k, and does not have m
+    const desc: Record<string, PackageDesc> = {
+      b: {
+        '1.5.0': { dependencies: { k: '^1.0.0' } },
+        '2.0.0': { dependencies: { k: '^1.0.0', m: '^1.0.0' } },
+      },
+      k: { '1.0.0': {}, '1.1.0': {} },
+      m: { '1.0.0': {} },
+    }
+    const packuments = fakeSource(desc, (name) => (name === 'b' ? 30 : 0))
+    let askedBeforeB: string[] = []
+    const deps = {
+      async getPackument(name: string) {
+        const packument = await packuments.getPackument(name)
+        if (name === 'b') askedBeforeB = [...packuments.calls]
+        return packument
+      },
+      getVersion: fakeVersionDocuments(desc).getVersion,
+    }
+    const result = await createResolver(deps, { nodeVersion }).resolve({ dependencies: { b: '^1.0.0' } })
+
+    expect(askedBeforeB).toEqual(expect.arrayContaining(['b', 'k', 'm']))
+    // what only latest needed is not placed: the tree is the packument's pick
+    expect(placed(result.lockfile)).toEqual({ 'node_modules/b': '1.5.0', 'node_modules/k': '1.1.0' })
+    const plain = await createResolver(fakeSource(desc), { nodeVersion }).resolve({
+      dependencies: { b: '^1.0.0' },
+    })
+    expect(result.lockfile).toEqual(plain.lockfile)
+  })
+
   it('an exact version the registry lacks is still ETARGET, with the packument’s nearest versions', async () => {
     const documents = fakeVersionDocuments(registry)
     const error = await createResolver({
