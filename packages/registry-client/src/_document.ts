@@ -79,7 +79,11 @@ export function indexDocument(
   requestedName: string,
 ): DocumentIndex | undefined {
   const compact = compactDocument(gatherBody(chunks, size))
-  if (compact === undefined) return undefined
+  return compact && indexCompact(compact, requestedName)
+}
+
+/** The index of a document already compacted (see indexDocument). */
+export function indexCompact(compact: CompactDocument, requestedName: string): DocumentIndex {
   const head = headOf(compact, requestedName)
   const keys: string[] = []
   const offsets = new Int32Array(compact.versions.size * 2)

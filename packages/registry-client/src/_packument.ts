@@ -2,7 +2,14 @@ import { gunzipSync } from 'node:zlib'
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from './_cache.js'
-import { type DocumentIndex, gatherBody, indexDocument, packumentFromIndex } from './_document.js'
+import { type CompactDocument, DocumentCompactor } from './_compact.js'
+import {
+  type DocumentIndex,
+  gatherBody,
+  indexCompact,
+  indexDocument,
+  packumentFromIndex,
+} from './_document.js'
 import { type HttpContext, headerValue, httpGet } from './_http.js'
 import { reducePackument } from './_reduce.js'
 import { skipSpace, valueEnd, walkMembers } from './_scan.js'
@@ -76,19 +83,44 @@ function maxAgeOf(cacheControl: string | undefined): number | undefined {
 interface ReceivedBody {
   chunks: Uint8Array[]
   size: number
+  /** The document compacted while it arrived (large packuments); undefined when it could not be. */
+  compact?: CompactDocument | undefined
 }
 
-/** Keeps a body's chunks (gunzipping when the registry compressed it). */
-function collectBody(headers: Record<string, string | string[] | undefined>) {
+/**
+ * Packuments from this size (their Content-Length) are compacted while they arrive (see
+ * DocumentCompactor); smaller ones take a few milliseconds at most when their last byte is in.
+ */
+const COMPACT_ON_ARRIVAL_BYTES = 1 << 20
+
+/**
+ * Keeps a body's chunks (gunzipping when the registry compressed it). `compactOnArrival`: a
+ * packument, whose compaction may start before its last chunk.
+ */
+function collectBody(headers: Record<string, string | string[] | undefined>, compactOnArrival: boolean) {
   const chunks: Uint8Array[] = []
   let size = 0
   const encoding = headerValue(headers, 'content-encoding')?.trim().toLowerCase()
+  const expected = Number(headerValue(headers, 'content-length'))
+  let compactor: DocumentCompactor | undefined =
+    compactOnArrival &&
+    (encoding === undefined || encoding === 'identity') &&
+    expected >= COMPACT_ON_ARRIVAL_BYTES
+      ? new DocumentCompactor(expected)
+      : undefined
   return {
     push(chunk: Uint8Array) {
       chunks.push(chunk)
       size += chunk.length
+      compactor?.push(chunk)
     },
     finish(): ReceivedBody {
+      if (compactor !== undefined) {
+        const compact = compactor.finish()
+        compactor = undefined
+        // The chunks stay for a document that did not compact: parsed whole, it says what is wrong.
+        return compact ? { chunks, size, compact } : { chunks, size }
+      }
       if (encoding === 'gzip' || encoding === 'x-gzip') {
         const body = gunzipSync(gatherBody(chunks, size))
         return { chunks: [body], size: body.length }
@@ -247,7 +279,8 @@ export async function loadPackument<T>(
     subject: { url: task.url, packageName: task.name, registry: task.registry },
     headers,
     signal,
-    createSink: collectBody,
+    // With a scanner thread, large documents are compacted there instead, after their last chunk.
+    createSink: (headers) => collectBody(headers, task.selector === undefined && scanner === undefined),
     passStatuses: cached ? [304] : [],
     gated: true,
   })
@@ -258,7 +291,13 @@ export async function loadPackument<T>(
   let body = response.body!
   if (task.selector !== undefined) body = versionAsPackument(body, task, response.status, response.tries)
   let read: ReadDocument<T> | undefined
-  if (scanner && body.size >= SCAN_ELSEWHERE_BYTES) {
+  if (body.compact !== undefined) {
+    try {
+      read = reader.fromIndex(indexCompact(body.compact, task.name))
+    } catch {
+      // Parsed in one piece below, which reports what is wrong with the document.
+    }
+  } else if (scanner && body.size >= SCAN_ELSEWHERE_BYTES) {
     const scanned = await scanner.scan(body.chunks, body.size, task.name)
     if (scanned && 'index' in scanned) read = reader.fromIndex(scanned.index)
     // Not a packument's JSON: parsed here, which says what is wrong with it.

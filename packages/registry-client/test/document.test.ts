@@ -2,12 +2,7 @@ import { Buffer } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
 import { gatherBody, readDocumentLazily } from '../src/_document.js'
 import { reducePackument } from '../src/_reduce.js'
-
-const dist = (version: string) => ({
-  tarball: `http://127.0.0.1:1/a/-/a-${version}.tgz`,
-  integrity: 'sha512-x',
-  shasum: 'ab',
-})
+import { fullDocument } from './_documents.js'
 
 /** A document read from its bytes with every version read, unusable ones left out (as reducePackument does). */
 function readEagerly(text: string, name = 'a') {
@@ -25,39 +20,6 @@ function reduceBothWays(text: string, name = 'a') {
   expect(actual).toEqual(expected)
   expect(JSON.stringify(actual)).toBe(JSON.stringify(expected))
   return actual
-}
-
-const fullDocument = {
-  _id: 'a',
-  _rev: '3-abc',
-  name: 'a',
-  // Some registries put the readme before the versions.
-  readme: '# a\n\n```json\n{ "versions": {}, "time": { "modified": "no" } }\n```\n',
-  'dist-tags': { latest: '2.0.0' },
-  versions: {
-    '1.0.0': {
-      name: 'a',
-      version: '1.0.0',
-      description: 'braces { and } and quotes " and a backslash at the end \\',
-      // A key named time inside a version: not the document's time.
-      time: { modified: '1999-01-01T00:00:00.000Z' },
-      config: { versions: { x: 1 }, '"time": {': '}' },
-      scripts: { test: 'echo "}, \\"time\\": {" && exit 1' },
-      dependencies: { b: '^1.0.0' },
-      dist: dist('1.0.0'),
-    },
-    '2.0.0': {
-      name: 'a',
-      version: '2.0.0',
-      bin: { a: './cli.js' },
-      keywords: ['x', [], {}, null, true, 1.5e3, -2],
-      dist: dist('2.0.0'),
-    },
-  },
-  time: { created: '2020-01-01T00:00:00.000Z', modified: '2021-02-03T04:05:06.000Z', '1.0.0': 'x' },
-  maintainers: [{ name: 'someone', email: 'someone@127.0.0.1' }],
-  users: { someone: true },
-  readmeFilename: 'README.md',
 }
 
 describe('reading a document from its bytes', () => {
