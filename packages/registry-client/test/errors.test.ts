@@ -197,6 +197,32 @@ describe('HTTP errors', () => {
     expect(error.code).toBe('EBADJSON')
     expect(error.message).toContain('not a package document')
   })
+
+  it('reports the same for documents of 1 MiB or more, which are compacted while they arrive', async () => {
+    const version = '{"name":"a","version":"1.0.0","dist":{"tarball":"http://127.0.0.1:1/a.tgz"}}'
+    const readme = `"readme":"${'x'.repeat(1.2 * 2 ** 20)}"`
+    const cases = {
+      '/big-unterminated': `{${readme},"name":"a","versions":{"1.0.0":{"dist":{"tarball":"x}}},"time":{}}`,
+      '/big-trailing': `{${readme},"name":"a","versions":{"1.0.0":${version}},"time":{}} x`,
+      '/big-unclosed': `{${readme},"name":"a","versions":{"1.0.0":${version}},"time":{"modified":"2020"`,
+    }
+    for (const [path, body] of Object.entries(cases)) registry.fault(path, { status: 200, body })
+    registry.fault('/big-array', { status: 200, body: `[${version},{${readme}}]` })
+    registry.fault('/big', { status: 200, body: `{${readme},"name":"big","versions":{"1.0.0":${version}}}` })
+    const c = open()
+    for (const path of Object.keys(cases)) {
+      const error = await failure(c.getPackument(path.slice(1)))
+      expect(error.code).toBe('EBADJSON')
+      expect(error.message).toContain('Invalid JSON')
+      expect(error.cause).toBeInstanceOf(SyntaxError)
+    }
+    const error = await failure(c.getPackument('big-array'))
+    expect(error.code).toBe('EBADJSON')
+    expect(error.message).toContain('not a package document')
+    // a sound one is read as any other
+    expect((await c.getPackument('big')).versions['1.0.0']?.dist.tarball).toBe('http://127.0.0.1:1/a.tgz')
+    expect(requestsTo('/big')).toBe(1)
+  })
 })
 
 describe('network errors', () => {
