@@ -133,6 +133,9 @@ export interface RegistryClient {
   fetchTarball<T = Buffer>(url: string, options?: FetchTarballOptions<T>): Promise<T>
   /** Requests in flight now (for progress). */
   readonly inFlight: number
-  /** Flushes pending metadata-cache writes and closes connections (and workers). */
+  /**
+   * Flushes pending metadata-cache writes and closes connections (and workers). Documents still
+   * being fetched are abandoned: their promises reject.
+   */
   close(): Promise<void>
 }

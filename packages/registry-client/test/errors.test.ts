@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import type { ToteError } from '@tote/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -272,5 +275,27 @@ describe('network errors', () => {
     const error = await failure(open({ registry: url, retries: 1 }).getPackument('a'))
     expect(error.code).toBe('ENETWORK')
     expect(error.details).toMatchObject({ url: `${url}a`, tries: 2 })
+  })
+})
+
+describe('closing', () => {
+  it('abandons the documents still being fetched, and caches those that arrived', async () => {
+    registry.fault('/slow', { delayMs: 30_000 })
+    const cacheDir = await mkdtemp(join(tmpdir(), 'tote-registry-close-'))
+    const c = open({ cacheDir })
+    await c.getPackument('a')
+    const pending = c.getPackument('slow')
+    const outcome = pending.then(
+      () => 'fetched',
+      (error: Error) => error.message,
+    )
+    while (requestsTo('/slow') === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    // waiting for the slow answer would outlast the test's timeout
+    await c.close()
+    expect(await outcome).toBe('registry client is closed')
+    const offline = open({ cacheDir, offline: true })
+    expect((await offline.getPackument('a')).versions['1.0.0']).toBeDefined()
+    expect((await failure(offline.getPackument('slow'))).code).toBe('EOFFLINE')
+    await rm(cacheDir, { recursive: true, force: true })
   })
 })
