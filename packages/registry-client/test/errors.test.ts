@@ -45,6 +45,38 @@ async function failure(promise: Promise<unknown>): Promise<ToteError> {
 const requestsTo = (path: string) => registry.requests.filter((request) => request.path === path).length
 const retries = () => events.filter((event) => event.type === 'retry')
 
+const version = '{"name":"a","version":"1.0.0","dist":{"tarball":"http://127.0.0.1:1/a.tgz"}}'
+const DAMAGED = ['unterminated', 'trailing', 'unclosed']
+
+/**
+ * Serves, under names starting with `prefix`, three damaged documents and one that is not an
+ * object; each document opens with `lead` (a member, to make it large) when given.
+ */
+function serveDamaged(prefix: string, lead?: string): void {
+  const open = lead === undefined ? '{' : `{${lead},`
+  const bodies = [
+    `${open}"name":"a","versions":{"1.0.0":{"dist":{"tarball":"x}}},"time":{}}`,
+    `${open}"name":"a","versions":{"1.0.0":${version}},"time":{}} x`,
+    `${open}"name":"a","versions":{"1.0.0":${version}},"time":{"modified":"2020"`,
+  ]
+  DAMAGED.forEach((name, index) => registry.fault(`/${prefix}${name}`, { status: 200, body: bodies[index] }))
+  const array = lead === undefined ? `[${version}]` : `[${version},{${lead}}]`
+  registry.fault(`/${prefix}array`, { status: 200, body: array })
+}
+
+/** What serveDamaged's documents give: EBADJSON, with JSON.parse's error or "not a package document". */
+async function expectDamagedReported(c: RegistryClient, prefix: string): Promise<void> {
+  for (const name of DAMAGED) {
+    const error = await failure(c.getPackument(`${prefix}${name}`))
+    expect(error.code).toBe('EBADJSON')
+    expect(error.message).toContain('Invalid JSON')
+    expect(error.cause).toBeInstanceOf(SyntaxError)
+  }
+  const error = await failure(c.getPackument(`${prefix}array`))
+  expect(error.code).toBe('EBADJSON')
+  expect(error.message).toContain('not a package document')
+}
+
 describe('HTTP errors', () => {
   it('E404 names the package and says what to check', async () => {
     const error = await failure(open().getPackument('no-such-package'))
@@ -164,7 +196,6 @@ describe('HTTP errors', () => {
   })
 
   it('reports EBADJSON for a damaged version, trailing bytes, and a document that is not an object', async () => {
-    const version = '{"name":"a","version":"1.0.0","dist":{"tarball":"http://127.0.0.1:1/a.tgz"}}'
     // Versions are parsed when first read: a damaged one fails then, naming itself.
     registry.fault('/damaged', {
       status: 200,
@@ -182,46 +213,16 @@ describe('HTTP errors', () => {
     expect(versionError.code).toBe('EBADJSON')
     expect(versionError.message).toBe("Invalid JSON in version 1.0.0 of 'damaged'")
     expect(versionError.cause).toBeInstanceOf(SyntaxError)
-    const cases = {
-      '/unterminated': `{"name":"a","versions":{"1.0.0":{"dist":{"tarball":"x}}},"time":{}}`,
-      '/trailing': `{"name":"a","versions":{"1.0.0":${version}},"time":{}} x`,
-      '/unclosed': `{"name":"a","versions":{"1.0.0":${version}},"time":{"modified":"2020"`,
-    }
-    for (const [path, body] of Object.entries(cases)) registry.fault(path, { status: 200, body })
-    registry.fault('/array', { status: 200, body: `[${version}]` })
-    const c = open()
-    for (const path of Object.keys(cases)) {
-      const error = await failure(c.getPackument(path.slice(1)))
-      expect(error.code).toBe('EBADJSON')
-      expect(error.message).toContain('Invalid JSON')
-      expect(error.cause).toBeInstanceOf(SyntaxError)
-    }
-    const error = await failure(c.getPackument('array'))
-    expect(error.code).toBe('EBADJSON')
-    expect(error.message).toContain('not a package document')
+    serveDamaged('')
+    await expectDamagedReported(open(), '')
   })
 
   it('reports the same for documents of 1 MiB or more, which are compacted while they arrive', async () => {
-    const version = '{"name":"a","version":"1.0.0","dist":{"tarball":"http://127.0.0.1:1/a.tgz"}}'
     const readme = `"readme":"${'x'.repeat(1.2 * 2 ** 20)}"`
-    const cases = {
-      '/big-unterminated': `{${readme},"name":"a","versions":{"1.0.0":{"dist":{"tarball":"x}}},"time":{}}`,
-      '/big-trailing': `{${readme},"name":"a","versions":{"1.0.0":${version}},"time":{}} x`,
-      '/big-unclosed': `{${readme},"name":"a","versions":{"1.0.0":${version}},"time":{"modified":"2020"`,
-    }
-    for (const [path, body] of Object.entries(cases)) registry.fault(path, { status: 200, body })
-    registry.fault('/big-array', { status: 200, body: `[${version},{${readme}}]` })
+    serveDamaged('big-', readme)
     registry.fault('/big', { status: 200, body: `{${readme},"name":"big","versions":{"1.0.0":${version}}}` })
     const c = open()
-    for (const path of Object.keys(cases)) {
-      const error = await failure(c.getPackument(path.slice(1)))
-      expect(error.code).toBe('EBADJSON')
-      expect(error.message).toContain('Invalid JSON')
-      expect(error.cause).toBeInstanceOf(SyntaxError)
-    }
-    const error = await failure(c.getPackument('big-array'))
-    expect(error.code).toBe('EBADJSON')
-    expect(error.message).toContain('not a package document')
+    await expectDamagedReported(c, 'big-')
     // a sound one is read as any other
     expect((await c.getPackument('big')).versions['1.0.0']?.dist.tarball).toBe('http://127.0.0.1:1/a.tgz')
     expect(requestsTo('/big')).toBe(1)
