@@ -59,7 +59,9 @@ function serveDamaged(prefix: string, lead?: string): void {
     `${open}"name":"a","versions":{"1.0.0":${version}},"time":{}} x`,
     `${open}"name":"a","versions":{"1.0.0":${version}},"time":{"modified":"2020"`,
   ]
-  DAMAGED.forEach((name, index) => registry.fault(`/${prefix}${name}`, { status: 200, body: bodies[index] }))
+  for (const [index, name] of DAMAGED.entries()) {
+    registry.fault(`/${prefix}${name}`, { status: 200, body: bodies[index] })
+  }
   const array = lead === undefined ? `[${version}]` : `[${version},{${lead}}]`
   registry.fault(`/${prefix}array`, { status: 200, body: array })
 }
