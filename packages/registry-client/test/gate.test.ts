@@ -24,7 +24,7 @@ function body(name: string, log: string[]) {
 describe('body gate', () => {
   it('lets small bodies and bodies of unknown size through, whatever else flows', () => {
     const log: string[] = []
-    const gate = createBodyGate({ slots: 1, largeBytes: 1000 })
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000, turnBytes: Number.POSITIVE_INFINITY })
     gate.enter(body('big', log), 5000)
     gate.enter(body('small', log), 999).leave()
     gate.enter(body('unknown', log), Number.NaN).leave()
@@ -33,7 +33,7 @@ describe('body gate', () => {
 
   it('runs large bodies one at a time, the one with the fewest bytes left first', () => {
     const log: string[] = []
-    const gate = createBodyGate({ slots: 1, largeBytes: 1000 })
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000, turnBytes: Number.POSITIVE_INFINITY })
     const a = body('a', log)
     const passA = gate.enter(a, 10_000)
     passA.received(4000) // a has 6,000 left
@@ -56,7 +56,7 @@ describe('body gate', () => {
 
   it('frees the turn of a body that fails while it waits', () => {
     const log: string[] = []
-    const gate = createBodyGate({ slots: 1, largeBytes: 1000 })
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000, turnBytes: Number.POSITIVE_INFINITY })
     const first = gate.enter(body('first', log), 3000)
     gate.enter(body('failed', log), 5000).leave()
     const third = body('third', log)
@@ -64,6 +64,66 @@ describe('body gate', () => {
     first.leave()
     expect(log).toEqual(['pause failed', 'pause third', 'resume third'])
     expect(third.flowing).toBe(true)
+  })
+})
+
+/** The event loop's next turn: what setImmediate scheduled before this has run. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('a large body giving way', () => {
+  it('pauses after each turn of bytes and flows again at the next turn of the event loop', async () => {
+    const log: string[] = []
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000, turnBytes: 100 })
+    const big = body('big', log)
+    const pass = gate.enter(big, 5000)
+    pass.received(60)
+    expect(log).toEqual([])
+    pass.received(60)
+    expect(log).toEqual(['pause big'])
+    // Bytes already on their way while it gives way: no second pause.
+    pass.received(50)
+    expect(log).toEqual(['pause big'])
+    await nextTurn()
+    expect(log).toEqual(['pause big', 'resume big'])
+    pass.received(50)
+    expect(log).toEqual(['pause big', 'resume big', 'pause big'])
+    await nextTurn()
+    expect(big.flowing).toBe(true)
+  })
+
+  it('leaves small bodies and bodies of unknown size alone', async () => {
+    const log: string[] = []
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000, turnBytes: 100 })
+    gate.enter(body('small', log), 999).received(999)
+    gate.enter(body('unknown', log), Number.NaN).received(5000)
+    await nextTurn()
+    expect(log).toEqual([])
+  })
+
+  it('stays paused when the gate gives its slot away meanwhile, until its turn comes back', async () => {
+    const log: string[] = []
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000, turnBytes: 100 })
+    const a = body('a', log)
+    gate.enter(a, 5000).received(100)
+    const passB = gate.enter(body('b', log), 2000)
+    await nextTurn()
+    expect(log).toEqual(['pause a', 'pause a'])
+    expect(a.flowing).toBe(false)
+    passB.leave()
+    expect(log).toEqual(['pause a', 'pause a', 'resume a'])
+    expect(a.flowing).toBe(true)
+  })
+
+  it('flows again once when its slot comes back before the next turn', async () => {
+    const log: string[] = []
+    const gate = createBodyGate({ slots: 1, largeBytes: 1000, turnBytes: 100 })
+    const a = body('a', log)
+    gate.enter(a, 5000).received(100)
+    gate.enter(body('b', log), 2000).leave()
+    expect(a.flowing).toBe(false)
+    await nextTurn()
+    expect(log).toEqual(['pause a', 'pause a', 'resume a'])
+    expect(a.flowing).toBe(true)
   })
 })
 
