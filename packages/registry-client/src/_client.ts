@@ -10,7 +10,14 @@ import { lazyPackumentReader, loadPackument, type PackumentTask } from './_packu
 import { createPackumentWorkers, defaultWorkerCount, type PackumentWorkers, workerEntry } from './_pool.js'
 import type { RetryPolicy } from './_retry.js'
 import { createDocumentScanner, type DocumentScanner } from './_scanner.js'
-import type { FetchTarballOptions, RegistryClient, RegistryClientOptions, TarballSink } from './types.js'
+import type {
+  FetchTarballOptions,
+  PackumentRequestOptions,
+  RegistryClient,
+  RegistryClientOptions,
+  RegistryEvent,
+  TarballSink,
+} from './types.js'
 
 const VERSION = '0.1.0'
 
@@ -126,7 +133,26 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
   }
 
-  async function load(name: string, selector?: string): Promise<Packument> {
+  // Body sizes the registry announced, by document key, and the callers waiting to hear one.
+  const sizes = new Map<string, number>()
+  const sizeListeners = new Map<string, ((bytes: number) => void)[]>()
+
+  function announceSize(key: string, bytes: number): void {
+    if (sizes.has(key)) return
+    sizes.set(key, bytes)
+    const listeners = sizeListeners.get(key)
+    sizeListeners.delete(key)
+    // Not called here, inside the request: a listener's error must not look like the request's.
+    for (const listener of listeners ?? []) queueMicrotask(() => listener(bytes))
+  }
+
+  function listenForSize(key: string, listener: (bytes: number) => void): void {
+    const known = sizes.get(key)
+    if (known !== undefined) queueMicrotask(() => listener(known))
+    else sizeListeners.set(key, [...(sizeListeners.get(key) ?? []), listener])
+  }
+
+  async function load(key: string, name: string, selector?: string): Promise<Packument> {
     const packumentRegistry = withTrailingSlash(registryFor(name))
     const packumentUrl = packumentRegistry + escapePackageName(name)
     const url = selector === undefined ? packumentUrl : `${packumentUrl}/${encodeURIComponent(selector)}`
@@ -141,11 +167,15 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       preferOnline: options.preferOnline ?? false,
       acceptGzip,
     }
+    const emitFor = (event: RegistryEvent) => {
+      if (event.type === 'response-start') announceSize(key, event.bytes)
+      emit(event)
+    }
     const result = await counted(async () => {
       const pool = await packumentWorkers()
       return pool
-        ? pool.load(task, authHeaderFor(url), emit, dns)
-        : loadPackument(context, task, {
+        ? pool.load(task, authHeaderFor(url), emitFor, dns)
+        : loadPackument({ ...context, emit: emitFor }, task, {
             reader: lazyPackumentReader,
             listing,
             scanner: documentScanner(),
@@ -174,25 +204,38 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   }
 
   /** One request in flight per document however many callers ask; a loaded one is kept. */
-  function shared(key: string, name: string, selector: string | undefined, signal: AbortSignal | undefined) {
+  function shared(
+    key: string,
+    name: string,
+    selector: string | undefined,
+    { signal, onSize }: PackumentRequestOptions = {},
+  ) {
     assertOpen()
     let packument = packuments.get(key)
     if (packument === undefined) {
-      packument = load(name, selector)
+      packument = load(key, name, selector)
       packuments.set(key, packument)
-      // Failures are not remembered: the next caller tries again.
-      packument.catch(() => packuments.delete(key))
+      packument.then(
+        () => sizeListeners.delete(key),
+        () => {
+          // Failures are not remembered: the next caller tries again.
+          packuments.delete(key)
+          sizes.delete(key)
+          sizeListeners.delete(key)
+        },
+      )
     }
+    if (onSize) listenForSize(key, onSize)
     // One caller giving up does not cancel the shared request of the others.
     return abortable(packument, signal)
   }
 
   return {
-    getPackument: (name, requestOptions) => shared(name, name, undefined, requestOptions?.signal),
+    getPackument: (name, requestOptions) => shared(name, name, undefined, requestOptions),
 
     getVersion: (name, selector, requestOptions) =>
       // A name never holds a space, so this key is never a packument's.
-      shared(`${name} ${selector}`, name, selector, requestOptions?.signal),
+      shared(`${name} ${selector}`, name, selector, { signal: requestOptions?.signal }),
 
     async fetchTarball<T = Buffer>(url: string, tarballOptions: FetchTarballOptions<T> = {}): Promise<T> {
       assertOpen()

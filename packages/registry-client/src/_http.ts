@@ -134,6 +134,7 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
       if (status >= 200 && status < 300) {
         const sink = request.createSink(response.headers)
         const expected = Number(headerValue(response.headers, 'content-length') ?? Number.NaN)
+        context.emit({ type: 'response-start', url, status, bytes: expected })
         // Listened to rather than iterated: an async iterator costs a promise per chunk.
         const body = response.body
         let pass: GatePass | undefined

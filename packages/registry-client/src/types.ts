@@ -92,6 +92,8 @@ export type RegistryEvent =
       /** True when a 304 let the cached copy be used. */
       fromCache: boolean
     }
+  /** The registry answered with a 2xx and its body begins: `bytes` is its Content-Length (NaN without one). */
+  | { type: 'response-start'; url: string; status: number; bytes: number }
   | { type: 'retry'; url: string; attempt: number; reason: string; delay: number }
   /** A cached packument used without asking the registry (fresh, `preferOffline` or `offline`). */
   | { type: 'cache-hit'; name: string; url: string }
@@ -113,13 +115,25 @@ export interface FetchTarballOptions<T> {
   expectedSize?: number
 }
 
+/** Options of {@link RegistryClient.getPackument}. */
+export interface PackumentRequestOptions {
+  signal?: AbortSignal
+  /**
+   * Called once when the registry starts sending the document, with its size in bytes (its
+   * Content-Length; NaN without one), so that a caller can choose another way while a large one
+   * arrives. A caller joining a request already answered is told at once. Not called for a
+   * document that comes from the cache.
+   */
+  onSize?: (bytes: number) => void
+}
+
 /** Talks to npm-compatible registries. Create one per command with {@link createRegistryClient}. */
 export interface RegistryClient {
   /**
    * The package's document, each version reduced to `PackageManifest` fields. One request in flight
    * per name however many callers ask; a fetched packument is kept for the client's lifetime.
    */
-  getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  getPackument(name: string, options?: PackumentRequestOptions): Promise<Packument>
   /**
    * One version's document (`<registry>/<name>/<selector>`), where `selector` is a dist-tag or an
    * exact version: a packument holding only that version, and the tag (when `selector` is one) as

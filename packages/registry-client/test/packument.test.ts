@@ -208,9 +208,45 @@ describe('getPackument', () => {
     expect(c.inFlight).toBe(1)
     await pending
     expect(c.inFlight).toBe(0)
-    expect(events.map((event) => event.type)).toEqual(['request-start', 'request-end'])
-    expect(events[1]).toMatchObject({ url: `${registry.url}a`, status: 200, fromCache: false })
-    expect((events[1] as { bytes: number }).bytes).toBeGreaterThan(100)
+    expect(events.map((event) => event.type)).toEqual(['request-start', 'response-start', 'request-end'])
+    expect(events[2]).toMatchObject({ url: `${registry.url}a`, status: 200, fromCache: false })
+    const bytes = (events[2] as { bytes: number }).bytes
+    expect(bytes).toBeGreaterThan(100)
+    expect(events[1]).toEqual({ type: 'response-start', url: `${registry.url}a`, status: 200, bytes })
+  })
+
+  it('tells onSize how large the document is as it begins to arrive, and callers who join later too', async () => {
+    registry.fault('/a', { delayMs: 50 })
+    const events: RegistryEvent[] = []
+    const c = open({ onEvent: (event) => events.push(event) })
+    const sizes: string[] = []
+    const first = c.getPackument('a', { onSize: (bytes) => sizes.push(`first ${bytes}`) })
+    const joined = c.getPackument('a', { onSize: (bytes) => sizes.push(`joined ${bytes}`) })
+    const plain = c.getPackument('a')
+    expect(sizes).toEqual([])
+    await Promise.all([first, joined, plain])
+    const bytes = events.find((event) => event.type === 'request-end')!.bytes
+    expect(sizes).toEqual([`first ${bytes}`, `joined ${bytes}`])
+    await c.getPackument('a', { onSize: (size) => sizes.push(`after ${size}`) })
+    await Promise.resolve()
+    expect(sizes).toEqual([`first ${bytes}`, `joined ${bytes}`, `after ${bytes}`])
+    expect(registry.requests.filter((request) => request.path === '/a')).toHaveLength(1)
+  })
+
+  it('does not call onSize for a document read from the cache', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'tote-size-'))
+    try {
+      const online = open({ cacheDir })
+      await online.getPackument('a')
+      await online.close()
+      const offline = open({ cacheDir, offline: true })
+      const sizes: number[] = []
+      expect((await offline.getPackument('a', { onSize: (bytes) => sizes.push(bytes) })).name).toBe('a')
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(sizes).toEqual([])
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true })
+    }
   })
 
   it('uses registryFor for scoped registries', async () => {

@@ -48,11 +48,18 @@ describe('worker mode', () => {
     })
     const onThread = createRegistryClient({ registry: registry.url, workers: 0 })
     try {
-      const [a, b] = await Promise.all([inWorker.getPackument('a'), inWorker.getPackument('@s/b')])
+      const sizes: number[] = []
+      const [a, b] = await Promise.all([
+        inWorker.getPackument('a', { onSize: (bytes) => sizes.push(bytes) }),
+        inWorker.getPackument('@s/b'),
+      ])
       expect(a).toEqual(await onThread.getPackument('a'))
       expect(b).toEqual(await onThread.getPackument('@s/b'))
       expect(a.versions['1.0.0']).toMatchObject({ bin: { a: 'cli.js' }, hasInstallScript: true })
       expect(events.filter((event) => event.type === 'request-end')).toHaveLength(2)
+      // Told from the worker's answer, as on the calling thread.
+      const aEnd = events.find((event) => event.type === 'request-end' && event.url.endsWith('/a'))
+      expect(sizes).toEqual([(aEnd as { bytes: number }).bytes])
       expect(registry.requests.slice(0, 2).map((request) => request.headers.authorization)).toEqual([
         'Bearer t',
         'Bearer t',

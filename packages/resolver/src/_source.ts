@@ -3,6 +3,12 @@ import { type EngineVersions, pickFromVersionDocument, pickManifest, versionSele
 import { type ParsedSpec, parseSpec } from './_spec.js'
 import type { ResolverDeps, ResolverEvent } from './types.js'
 
+/**
+ * From this size (as the registry announces it) a packument is large: while one arrives, the
+ * version document that may settle a spec is asked for too (see `pick`).
+ */
+const LARGE_PACKUMENT_BYTES = 1 << 20
+
 export interface SourceOptions {
   deps: ResolverDeps
   engines: EngineVersions
@@ -36,6 +42,8 @@ export class PackumentSource {
   readonly #projectDependencies = new Set<string>()
   /** Off once the registry answered a version document's request with an error its packument contradicts. */
   #versionDocuments = true
+  /** Names whose packument the registry announced as large; each promise settles when it does. */
+  readonly #large = new Map<string, { announced: Promise<void>; announce: () => void }>()
   readonly #picked = new Set<string>()
   #started = 0
   #received = 0
@@ -62,8 +70,24 @@ export class PackumentSource {
     const { deps, signal, emit } = this.#options
     return this.#document(name, urgent, () => {
       emit({ type: 'packument-requested', name })
-      return deps.getPackument(name, signal ? { signal } : undefined)
+      const onSize = (bytes: number) => {
+        if (bytes >= LARGE_PACKUMENT_BYTES) this.#largeness(name).announce()
+      }
+      return deps.getPackument(name, signal ? { signal, onSize } : { onSize })
     })
+  }
+
+  #largeness(name: string): { announced: Promise<void>; announce: () => void } {
+    let largeness = this.#large.get(name)
+    if (!largeness) {
+      let announce!: () => void
+      const announced = new Promise<void>((resolve) => {
+        announce = resolve
+      })
+      largeness = { announced, announce }
+      this.#large.set(name, largeness)
+    }
+    return largeness
   }
 
   /**
@@ -73,8 +97,9 @@ export class PackumentSource {
    * of MBs (react-dom 7 MB, typescript 10 MB) would share the link, and each waits for its
    * dependencies to be known. Deeper, a range `latest` does not satisfy (4 in 10 on ant-design)
    * costs a second round trip, and one more request per name costs more than the bytes it spares:
-   * measured slower there. Else, and when the document does not settle it, from the packument.
-   * Null when no version matches; rejects when the packument cannot be had.
+   * measured slower there. Else, and when the document does not settle it, from the packument;
+   * but while a large packument arrives, the version document is asked for after all (see
+   * {@link #pickWhileLarge}). Null when no version matches; rejects when the packument cannot be had.
    */
   async pick(
     spec: ParsedSpec,
@@ -85,10 +110,12 @@ export class PackumentSource {
     const getVersion = this.#versionDocuments ? deps.getVersion : undefined
     const selector = versionSelector(spec)
     const worthIt = spec.type !== 'range' || this.#projectDependencies.has(spec.name)
-    // Once the packument is asked for, it answers every spec of the name.
-    if (!getVersion || selector === undefined || !worthIt || this.#documents.get(spec.name)?.started) {
+    const packumentEntry = this.#documents.get(spec.name)
+    if (!getVersion || selector === undefined || packumentEntry?.settled) {
       return pickManifest(await this.get(spec.name, urgent), spec, engines)
     }
+    // Once the packument is asked for, it answers every spec of the name, unless it is large.
+    if (!worthIt || packumentEntry?.started) return this.#pickWhileLarge(spec, selector, urgent)
     let document: Packument | undefined
     try {
       document = await this.#document(`${spec.name} ${selector}`, urgent, () =>
@@ -102,11 +129,45 @@ export class PackumentSource {
     const missed = document && onMiss && selectedManifest(document, selector)
     if (missed) onMiss(missed)
     const packument = await this.get(spec.name, urgent)
-    // The packument has what its version document could not give: this registry serves none.
-    if (document === undefined && (packument.versions?.[selector] ?? packument['dist-tags']?.[selector])) {
-      this.#versionDocuments = false
-    }
+    if (document === undefined) this.#noteVersionDocumentMissing(packument, selector)
     return pickManifest(packument, spec, engines)
+  }
+
+  /**
+   * npm's pick from the packument, unless the registry announces it as large: then the version
+   * document `selector` names is asked for too, and settles the pick if it can, with the manifest
+   * the packument would give. Large packuments arrive one at a time (the client's gate), so a few
+   * KB can settle a pick seconds sooner (ant-design: 1.5 s on average, README). Whichever settles
+   * it first answers; the packument goes on arriving for the specs that need it.
+   */
+  #pickWhileLarge(spec: ParsedSpec, selector: string, urgent: boolean): Promise<PackageManifest | null> {
+    const { deps, engines, signal } = this.#options
+    const packument = this.get(spec.name, urgent)
+    return new Promise((resolve, reject) => {
+      packument.then((whole) => pickManifest(whole, spec, engines)).then(resolve, reject)
+      this.#largeness(spec.name)
+        .announced.then(() =>
+          this.#document(`${spec.name} ${selector}`, true, () =>
+            deps.getVersion!.call(deps, spec.name, selector, signal ? { signal } : undefined),
+          ),
+        )
+        .then(
+          (document) => {
+            const manifest = pickFromVersionDocument(document, spec, engines)
+            if (manifest) resolve(manifest)
+          },
+          () =>
+            packument.then(
+              (whole) => this.#noteVersionDocumentMissing(whole, selector),
+              () => {},
+            ),
+        )
+    })
+  }
+
+  /** A version document failed where its packument has the version: this registry serves none. */
+  #noteVersionDocumentMissing(packument: Packument, selector: string): void {
+    if (packument.versions?.[selector] ?? packument['dist-tags']?.[selector]) this.#versionDocuments = false
   }
 
   /** A document by key (a name, or `name selector`), asked of the client once per resolve. */
@@ -134,6 +195,7 @@ export class PackumentSource {
     }
     promise.then(entry.resolve, entry.reject)
     const settle = () => {
+      entry.settled = true
       this.#inFlight--
       this.#pending--
       this.#received++
@@ -260,6 +322,8 @@ interface Deferred<T> {
   resolve: (value: T) => void
   reject: (error: unknown) => void
   started: boolean
+  /** Loaded, or failed. */
+  settled: boolean
 }
 
 function deferred<T>(load: () => Promise<T>): Deferred<T> {
@@ -271,5 +335,5 @@ function deferred<T>(load: () => Promise<T>): Deferred<T> {
   })
   // discovery may never read a failure; placement reads it through `promise` when it needs it
   promise.catch(() => {})
-  return { load, promise, resolve, reject, started: false }
+  return { load, promise, resolve, reject, started: false, settled: false }
 }

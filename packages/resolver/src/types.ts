@@ -2,8 +2,16 @@ import type { Lockfile, PackageManifest, Packument, ProjectManifest } from '@tot
 
 /** Where packuments come from (tote's registry client, or an in-memory map in tests). */
 export interface ResolverDeps {
-  /** The packument of `name`. Throws a `ToteError` with code `E404` for an unknown package. */
-  getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  /**
+   * The packument of `name`. Throws a `ToteError` with code `E404` for an unknown package.
+   * `onSize`, when the source can tell, is called with the document's size in bytes as it begins
+   * to arrive: while a large one does, a dependency that a version document settles is resolved
+   * from that document instead (with `getVersion`).
+   */
+  getPackument(
+    name: string,
+    options?: { signal?: AbortSignal; onSize?: (bytes: number) => void },
+  ): Promise<Packument>
   /**
    * Optional: one version's document, as a packument holding only the version `selector` (a
    * dist-tag or an exact version) names, the tag being its only dist-tag. When given, a dependency

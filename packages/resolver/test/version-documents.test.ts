@@ -106,6 +106,75 @@ describe('version documents', () => {
     expect(result.lockfile).toEqual(plain.lockfile)
   })
 
+  describe('while a large packument arrives', () => {
+    // app's dependencies, deeper than the project: ranges its packuments settle, unless one is large
+    const desc: Record<string, PackageDesc> = {
+      app: { '1.0.0': { dependencies: { big: '^1.0.0', small: '^1.0.0', old: '^1.0.0' } } },
+      big: { '1.0.0': {}, '1.2.0': { dependencies: { leaf: '^1.0.0' } } },
+      // latest (2.0.0) misses ^1: only the packument can pick 1.5.0
+      old: { '1.0.0': {}, '1.5.0': {}, '2.0.0': {} },
+      small: { '1.0.0': {} },
+      leaf: { '1.0.0': {} },
+    }
+    const appProject = { dependencies: { app: '^1.0.0' } }
+
+    /** Sources where the packuments of `large` are announced as 5 MB and held until released. */
+    function heldLargePackuments(large: string[]) {
+      const packuments = fakeSource(desc)
+      const documents = fakeVersionDocuments(desc)
+      let release!: () => void
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const deps = {
+        async getPackument(name: string, options?: { onSize?: (bytes: number) => void }) {
+          options?.onSize?.(large.includes(name) ? 5 << 20 : 1000)
+          if (large.includes(name)) await held
+          return packuments.getPackument(name)
+        },
+        getVersion: documents.getVersion,
+      }
+      return { deps, documents, release }
+    }
+
+    it('a range `latest` meets is settled from its version document, without waiting', async () => {
+      const { deps, documents, release } = heldLargePackuments(['big'])
+      const resolving = createResolver(deps, { nodeVersion }).resolve(appProject)
+      const outcome = await Promise.race([
+        resolving.then(() => 'resolved'),
+        new Promise((resolve) => setTimeout(() => resolve('waited for the packument'), 1000)),
+      ])
+      release()
+      const result = await resolving
+      expect(outcome).toBe('resolved')
+      expect(documents.calls).toContain('big latest')
+      // big's own dependency was found and placed without its packument
+      expect(placed(result.lockfile)['node_modules/big']).toBe('1.2.0')
+      expect(placed(result.lockfile)['node_modules/leaf']).toBe('1.0.0')
+    })
+
+    it('gives the lockfile the packuments give, asking only about the large ones', async () => {
+      const { deps, documents, release } = heldLargePackuments(['big', 'old'])
+      const resolving = createResolver(deps, { nodeVersion }).resolve(appProject)
+      setTimeout(release, 50)
+      const result = await resolving
+      const plain = await createResolver(fakeSource(desc), { nodeVersion }).resolve(appProject)
+
+      expect(result.lockfile).toEqual(plain.lockfile)
+      expect(placed(result.lockfile)).toEqual({
+        'node_modules/app': '1.0.0',
+        'node_modules/big': '1.2.0',
+        'node_modules/leaf': '1.0.0',
+        'node_modules/old': '1.5.0',
+        'node_modules/small': '1.0.0',
+      })
+      expect(documents.calls.filter((call) => !call.startsWith('app ')).sort()).toEqual([
+        'big latest',
+        'old latest',
+      ])
+    })
+  })
+
   it('an exact version the registry lacks is still ETARGET, with the packument’s nearest versions', async () => {
     const documents = fakeVersionDocuments(registry)
     const error = await createResolver({
