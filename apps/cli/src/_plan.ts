@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import type { ScheduledPackage } from '@tote/scheduler'
-import { type Lockfile, type LockfilePackage, type OmitType, ToteError } from '@tote/types'
+import {
+  isInstallPathInside,
+  type Lockfile,
+  type LockfilePackage,
+  lockfileKeyProblem,
+  type OmitType,
+  ToteError,
+} from '@tote/types'
 
 /** The platform optional dependencies are matched against. */
 export interface Platform {
@@ -23,9 +30,10 @@ export interface InstallPlan {
   packages: ScheduledPackage[]
   /**
    * Entries left out, with why: `--omit`, an optional package for another platform, a workspace
-   * link, or a package only those need (`unreachable`).
+   * link, a dependency of a linked folder outside the project (`outside`: tote writes only inside
+   * it), or a package only those need (`unreachable`).
    */
-  skipped: { path: string; reason: 'omit' | 'platform' | 'link' | 'unreachable' }[]
+  skipped: { path: string; reason: 'omit' | 'platform' | 'link' | 'outside' | 'unreachable' }[]
   /** Install paths of the packages that are optional: a failure to install one is a warning. */
   optional: Set<string>
 }
@@ -134,6 +142,18 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
     const entry = lockfile.packages[path]!
     if (path === '' || !path.includes('node_modules/')) continue
     if (skippedPrefixes.some((prefix) => path.startsWith(prefix))) continue
+    // A lockfile read from disk was checked when parsed; one made in memory is checked here.
+    const problem = lockfileKeyProblem(path)
+    if (problem !== undefined) {
+      throw new ToteError(
+        'ELOCKFILE',
+        `package-lock.json: ${JSON.stringify(path)} is not a valid install path: ${problem}`,
+        {
+          hint: 'Restore package-lock.json from version control, or delete it and run `tote install`.',
+          details: { path },
+        },
+      )
+    }
     const skip = (reason: InstallPlan['skipped'][number]['reason']) => {
       plan.skipped.push({ path, reason })
       skippedPrefixes.push(`${path}/`)
@@ -141,6 +161,10 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
     }
     if (entry.link) {
       skip('link')
+      continue
+    }
+    if (!isInstallPathInside(path)) {
+      skip('outside')
       continue
     }
     if (isOmitted(entry, omit)) {
@@ -182,7 +206,7 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       tarballUrl: entry.resolved ?? registryTarballUrl(options.registryFor(name), name, entry.version),
       hasInstallScript: entry.hasInstallScript === true,
       ...(entry.bin ? { bin: entry.bin } : {}),
-      destDir: join(options.projectDir, path),
+      destDir: destinationOf(options.projectDir, path),
     })
   }
   if (skippedPaths.size === 0) return plan
@@ -205,4 +229,17 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
 export function registryTarballUrl(registry: string, name: string, version: string): string {
   const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name
   return `${registry}${name}/-/${base}-${version}.tgz`
+}
+
+/** The folder an install path names, proven to be inside the project's tree before anything uses it. */
+function destinationOf(projectDir: string, path: string): string {
+  const destDir = join(projectDir, path)
+  const inside = relative(projectDir, destDir)
+  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || !inside.includes('node_modules')) {
+    throw new ToteError('ELOCKFILE', `package-lock.json: ${JSON.stringify(path)} leads outside the project`, {
+      hint: 'Restore package-lock.json from version control, or delete it and run `tote install`.',
+      details: { path },
+    })
+  }
+  return destDir
 }

@@ -1,11 +1,13 @@
 import type { Lockfile, LockfilePackage } from '@tote/types'
-import { ToteError } from '@tote/types'
+import { lockfileKeyProblem, packageNameProblem, ToteError } from '@tote/types'
 import { detectJsonFormat, rememberFormat } from './_format.js'
 import { describeJsonError, findJsonErrorIndex, locationOf, type TextLocation } from './_json-error.js'
 import { isJsonObject } from './_order.js'
 import type { ParseLockfileOptions } from './types.js'
 
 const REGENERATE_HINT = 'Fix the file by hand, or delete it and run the install again to write a new one.'
+const TAMPERED_HINT =
+  'Keys are install paths inside the project; this one is not, so the file was edited or tampered with. Restore it from version control, or delete it and run the install again.'
 const CONFLICT_MARKER = /^(?:<{7}|={7}|>{7})(?: |\r?$)/m
 const STRING_FIELDS = ['name', 'version', 'resolved', 'integrity'] as const
 const DEPENDENCY_FIELDS = [
@@ -83,8 +85,22 @@ export function parseLockfile(text: string, options: ParseLockfileOptions = {}):
   for (const [path, entry] of Object.entries(entries)) {
     const where = (): TextLocation | undefined => locateEntry(source, path)
     const label = `packages[${JSON.stringify(path)}]`
+    const keyProblem = lockfileKeyProblem(path)
+    if (keyProblem !== undefined)
+      fail(`${label} is not a valid install path: ${keyProblem}`, where(), TAMPERED_HINT)
     if (!isJsonObject(entry)) fail(`${label} must be an object, found ${describeType(entry)}`, where())
     const record = entry as Record<string, unknown>
+    // The name of an aliased package is a folder name too (the cache and messages use it).
+    if (typeof record.name === 'string' && path.includes('node_modules/')) {
+      const nameProblem = packageNameProblem(record.name)
+      if (nameProblem !== undefined) {
+        fail(
+          `${label}.name ${JSON.stringify(record.name)} is not a package name: ${nameProblem}`,
+          where(),
+          TAMPERED_HINT,
+        )
+      }
+    }
     for (const field of STRING_FIELDS) {
       const value = record[field]
       if (value !== undefined && typeof value !== 'string') {

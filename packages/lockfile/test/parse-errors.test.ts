@@ -171,3 +171,37 @@ describe('findJsonErrorIndex', () => {
     expect(locationOf('ab\ncd\r\nef', 7)).toEqual({ line: 3, column: 1 })
   })
 })
+
+describe('parseLockfile: keys and names that would leave their folder', () => {
+  it.each([
+    ['node_modules/..', 'is not a valid install path: ".." after node_modules'],
+    ['node_modules/ms/node_modules/../../../../victim', '".." after node_modules'],
+    ['node_modules/.bin', 'cannot start with "."'],
+    ['/etc', 'absolute path'],
+  ])('refuses the key %j, naming it and where it is', (key, reason) => {
+    const error = parseError(
+      lockfileText(`{\n    "": {},\n    ${JSON.stringify(key)}: { "version": "1.0.0" }\n  }`),
+    )
+    expect(error.code).toBe('ELOCKFILE')
+    expect(error.message).toContain(`packages[${JSON.stringify(key)}]`)
+    expect(error.message).toContain(reason)
+    expect(error.message).toContain('(line 7, column 5)')
+    expect(error.hint).toMatch(/tampered/)
+  })
+
+  it('refuses an aliased name that is not one folder', () => {
+    const error = parseError(
+      lockfileText(`{\n    "node_modules/a": { "name": "../../x", "version": "1.0.0" }\n  }`),
+    )
+    expect(error.message).toContain('packages["node_modules/a"].name "../../x" is not a package name')
+  })
+
+  it('keeps the keys npm writes for workspaces and linked folders', () => {
+    const lockfile = parseLockfile(
+      lockfileText(
+        `{\n    "": {},\n    "packages/a": { "version": "1.0.0" },\n    "../lib": { "version": "1.0.0" },\n    "node_modules/a": { "resolved": "packages/a", "link": true }\n  }`,
+      ),
+    )
+    expect(Object.keys(lockfile.packages)).toEqual(['', 'packages/a', '../lib', 'node_modules/a'])
+  })
+})

@@ -1,4 +1,5 @@
 export { isToteError, ToteError } from './_error.js'
+export { isInstallPathInside, lockfileKeyProblem, packageNameProblem } from './_install-path.js'
 export { strongestHash } from './_integrity.js'
 export { VERSION_KEYS, versionKeysOf } from './_versions.js'
 export type * from './types.js'
