@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ProjectManifest } from '@tote/types'
-import { ToteError } from '@tote/types'
+import { packageNameProblem, ToteError } from '@tote/types'
 import { detectJsonFormat } from './_format.js'
 import { describeJsonError, findJsonErrorIndex, locationOf } from './_json-error.js'
 import { isJsonObject } from './_order.js'
@@ -54,5 +54,52 @@ export async function readProjectManifest(projectDir: string): Promise<ProjectMa
       details: { path },
     })
   }
+  checkDependencyMaps(path, data as Record<string, unknown>)
   return { path, manifest: data as ProjectManifest, format: detectJsonFormat(source) }
+}
+
+const DEPENDENCY_FIELDS = [
+  'dependencies',
+  'devDependencies',
+  'optionalDependencies',
+  'peerDependencies',
+] as const
+
+/**
+ * Each dependency map is an object of name → spec string, and each name is a package name: a
+ * number would be dropped silently, and a name such as `../../x` (an `npm:` alias key) would become
+ * a folder outside node_modules.
+ */
+function checkDependencyMaps(path: string, manifest: Record<string, unknown>): void {
+  const fail = (field: string, message: string, hint: string): never => {
+    throw new ToteError('EPACKAGEJSON', `${path}: ${field} ${message}`, { hint, details: { path, field } })
+  }
+  for (const field of DEPENDENCY_FIELDS) {
+    const map = manifest[field]
+    if (map === undefined) continue
+    if (!isJsonObject(map)) {
+      fail(
+        field,
+        `must be an object of name → version range, found ${JSON.stringify(map)}`,
+        `Write "${field}": { "name": "^1.0.0" }.`,
+      )
+    }
+    for (const [name, spec] of Object.entries(map as Record<string, unknown>)) {
+      const label = `${field}[${JSON.stringify(name)}]`
+      if (typeof spec !== 'string') {
+        fail(
+          label,
+          `must be a string (a version range, tag or spec), found ${JSON.stringify(spec)}`,
+          `Quote it: "${name}": "${String(spec)}".`,
+        )
+      }
+      const problem = packageNameProblem(name)
+      if (problem !== undefined)
+        fail(
+          label,
+          `is not a package name: ${problem}`,
+          'Use the package name as the key; for another name, use an alias: "my-name": "npm:real-name@^1.0.0".',
+        )
+    }
+  }
 }

@@ -38,4 +38,16 @@ describe('readProjectManifest', () => {
     const dir = project('[1, 2]')
     await expect(readProjectManifest(dir)).rejects.toMatchObject({ code: 'EJSONPARSE' })
   })
+
+  it.each([
+    ['{"dependencies": {"ms": 2}}', 'dependencies["ms"] must be a string', 'Quote it'],
+    ['{"devDependencies": ["ms"]}', 'devDependencies must be an object', 'Write "devDependencies"'],
+    ['{"dependencies": {"../../x": "npm:ms@1"}}', 'dependencies["../../x"] is not a package name', 'alias'],
+    ['{"optionalDependencies": {".bin": "1.0.0"}}', 'is not a package name', 'alias'],
+  ])('refuses a malformed dependency entry, naming the field: %s', async (text, message, hint) => {
+    const dir = project(text)
+    const error = await readProjectManifest(dir).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'EPACKAGEJSON', hint: expect.stringContaining(hint) })
+    expect((error as Error).message).toContain(message)
+  })
 })
