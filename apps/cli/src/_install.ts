@@ -4,13 +4,21 @@ import { join } from 'node:path'
 import { linkBins, removeExtraneous } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import { createDownloader } from '@tote/downloader'
-import { hiddenLockfile, readLockfile, writeLockfile } from '@tote/lockfile'
+import { hiddenLockfile, writeLockfile } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
 import { type CloneStrategy, createScheduler, type ScheduledPackage, type Scheduler } from '@tote/scheduler'
-import { type Lockfile, ToteError } from '@tote/types'
-import { planInstall } from './_plan.js'
+import type { Lockfile } from '@tote/types'
+import { nameOfPath, planInstall } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type Tracer, traced } from './_trace.js'
+import {
+  ancestorsOf,
+  HIDDEN_LOCKFILE,
+  isRealFolder,
+  markDone,
+  markInProgress,
+  readTrustedTree,
+} from './_tree-state.js'
 import { workerFiles } from './_workers.js'
 
 export interface NodeModulesResult {
@@ -82,21 +90,40 @@ export async function installNodeModules(options: {
   const { projectDir, lockfile, config, scheduler, reporter, tracer } = options
   const plan = planInstall(lockfile, { projectDir, omit: config.omit, registryFor: config.registryFor })
   const nodeModules = join(projectDir, 'node_modules')
-  const hiddenPath = join(nodeModules, '.package-lock.json')
-  const previous = existsSync(nodeModules) ? await readHiddenLockfile(hiddenPath) : undefined
+  const hiddenPath = join(nodeModules, HIDDEN_LOCKFILE)
+  const treeExists = existsSync(nodeModules)
+  const previous = treeExists ? await readTrustedTree(nodeModules) : undefined
 
   const toPlace: ScheduledPackage[] = []
-  let kept = 0
+  const placing = new Set<string>()
+  const keptPaths = new Set<string>()
   for (const pkg of plan.packages) {
     const old = previous?.packages[pkg.path]
-    if (old && old.version === pkg.version && old.integrity === pkg.integrity && existsSync(pkg.destDir)) {
-      kept++
-      continue
+    const unchanged =
+      old !== undefined &&
+      old.version === pkg.version &&
+      old.integrity === pkg.integrity &&
+      (old.name ?? nameOfPath(pkg.path)) === pkg.name &&
+      // Placing a package empties its folder, nested packages included: those are placed again.
+      !ancestorsOf(pkg.path).some((ancestor) => placing.has(ancestor)) &&
+      isRealFolder(pkg.destDir)
+    if (unchanged) keptPaths.add(pkg.path)
+    else {
+      toPlace.push(pkg)
+      placing.add(pkg.path)
     }
-    toPlace.push(pkg)
   }
+  const kept = keptPaths.size
+  // Whatever this run may change is named before the first change, so that a run killed half-way
+  // leaves a tree whose untouched part is still trusted and whose touched part is checked again.
+  markInProgress(
+    nodeModules,
+    previous === undefined
+      ? 'all'
+      : [...new Set([...placing, ...Object.keys(previous.packages).filter((path) => !keptPaths.has(path))])],
+  )
   let removed = 0
-  if (previous !== undefined || existsSync(nodeModules)) {
+  if (treeExists) {
     // Stale folders go first: what the plan replaces, and what it no longer has.
     await Promise.all(toPlace.map((pkg) => rm(pkg.destDir, { recursive: true, force: true })))
     const result = await removeExtraneous({ projectDir, keep: new Set(plan.packages.map((pkg) => pkg.path)) })
@@ -141,19 +168,10 @@ export async function installNodeModules(options: {
       hiddenPath,
       hiddenLockfile(lockfile, { isInstalled: (path) => installedPaths.has(path) }),
     )
-  }
+  } else await rm(hiddenPath, { force: true })
+  markDone(nodeModules)
   const withScripts = [
     ...new Set(installed.filter((pkg) => pkg.hasInstallScript).map((pkg) => `${pkg.name}@${pkg.version}`)),
   ]
   return { added: stats.packages, kept, removed, downloaded: stats.downloaded, withScripts }
-}
-
-async function readHiddenLockfile(path: string): Promise<Lockfile | undefined> {
-  try {
-    return await readLockfile(path)
-  } catch (error) {
-    // A damaged hidden lockfile only costs a full re-place; it is rewritten at the end.
-    if (error instanceof ToteError) return undefined
-    throw error
-  }
 }

@@ -1,0 +1,93 @@
+import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { readLockfile } from '@tote/lockfile'
+import { type Lockfile, ToteError } from '@tote/types'
+
+// What an install may trust of an existing node_modules. The hidden lockfile (npm's
+// node_modules/.package-lock.json) says what is installed, but only once an install has finished:
+// before an install changes anything it writes a marker naming what it will touch, and removes it
+// after the hidden lockfile is written. A later run trusts nothing the marker names.
+
+/** The in-progress marker, inside node_modules. */
+export const IN_PROGRESS = '.tote-install-in-progress'
+export const HIDDEN_LOCKFILE = '.package-lock.json'
+
+interface Marker {
+  pid: number
+  /** Install paths this run may change or remove; `all` when it trusted nothing to begin with. */
+  touched: string[] | 'all'
+}
+
+/** The ancestors' install paths of one (`node_modules/a/node_modules/b` → `node_modules/a`). */
+export function ancestorsOf(path: string): string[] {
+  const result: string[] = []
+  for (
+    let cut = path.lastIndexOf('/node_modules/');
+    cut > 0;
+    cut = path.lastIndexOf('/node_modules/', cut - 1)
+  ) {
+    result.push(path.slice(0, cut))
+  }
+  return result
+}
+
+/**
+ * The hidden lockfile minus what an interrupted install may have touched; undefined when nothing
+ * can be trusted (no hidden lockfile, a damaged one, or a marker that cannot be read).
+ */
+export async function readTrustedTree(nodeModules: string): Promise<Lockfile | undefined> {
+  let hidden: Lockfile | undefined
+  try {
+    hidden = await readLockfile(join(nodeModules, HIDDEN_LOCKFILE))
+  } catch (error) {
+    // A damaged hidden lockfile only costs a full re-place; it is rewritten at the end.
+    if (error instanceof ToteError) return undefined
+    throw error
+  }
+  if (hidden === undefined) return undefined
+  let text: string
+  try {
+    text = readFileSync(join(nodeModules, IN_PROGRESS), 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return hidden
+    return undefined
+  }
+  let marker: Marker
+  try {
+    marker = JSON.parse(text) as Marker
+  } catch {
+    return undefined // cut short while it was written: the run touched little, but trust nothing
+  }
+  if (!Array.isArray(marker.touched)) return undefined
+  const touched = new Set(marker.touched)
+  const packages: Lockfile['packages'] = {}
+  for (const [path, entry] of Object.entries(hidden.packages)) {
+    if (touched.has(path) || ancestorsOf(path).some((ancestor) => touched.has(ancestor))) continue
+    packages[path] = entry
+  }
+  return { ...hidden, packages }
+}
+
+/** True when `path` is a real folder (not a file, not a symlink that could lead elsewhere). */
+export function isRealFolder(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Marks node_modules as being changed, before anything in it is. Written in place: a marker cut
+ * short by a crash fails to parse, and then nothing is trusted, which is safe.
+ */
+export function markInProgress(nodeModules: string, touched: string[] | 'all'): void {
+  mkdirSync(nodeModules, { recursive: true })
+  const marker: Marker = { pid: process.pid, touched }
+  writeFileSync(join(nodeModules, IN_PROGRESS), `${JSON.stringify(marker)}\n`)
+}
+
+/** The install finished and the hidden lockfile says what is there: the marker goes. */
+export function markDone(nodeModules: string): void {
+  rmSync(join(nodeModules, IN_PROGRESS), { force: true })
+}
