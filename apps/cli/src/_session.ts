@@ -1,3 +1,4 @@
+import { existsSync, rmdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadConfig, type ToteConfig } from '@tote/config'
 import { type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
@@ -6,6 +7,7 @@ import type { CloneStrategy, Scheduler } from '@tote/scheduler'
 import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import { configFlags, createReporterFor } from './_context.js'
+import { lockProject, type ProjectLock } from './_project-lock.js'
 import type { Reporter } from './_reporter.js'
 import { registryClientOptions } from './_stages.js'
 import { createTracer, type Tracer } from './_trace.js'
@@ -117,6 +119,43 @@ function parseCloneStrategy(value: unknown): CloneStrategy {
     hint: `Use one of: ${CLONE_STRATEGIES.join(', ')}.`,
     details: { usage: true },
   })
+}
+
+/** How long a run waits for another one installing in the same project (TOTE_LOCK_WAIT: seconds). */
+function lockWaitMs(): number {
+  const seconds = Number(process.env.TOTE_LOCK_WAIT)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 10 * 60_000
+}
+
+/**
+ * Takes the project's lock (node_modules/.tote-lock) for a command that writes node_modules,
+ * waiting for another run with a message. Released, the lock leaves no node_modules behind that
+ * this run created and left empty.
+ */
+export async function lockForInstall(session: Session): Promise<ProjectLock> {
+  const nodeModules = join(session.config.projectDir, 'node_modules')
+  const created = !existsSync(nodeModules)
+  const lock = await lockProject(nodeModules, {
+    timeoutMs: lockWaitMs(),
+    onWait(holder) {
+      const who = holder ? `tote (pid ${holder.pid})` : 'another tote'
+      session.reporter.warn({
+        code: 'ELOCKWAIT',
+        message: `${who} is installing in this project; waiting for it to finish…`,
+      })
+    },
+  })
+  return {
+    path: lock.path,
+    release() {
+      lock.release()
+      if (created) {
+        try {
+          rmdirSync(nodeModules)
+        } catch {} // not empty: the install put something there
+      }
+    },
+  }
 }
 
 export function elapsed(session: Session): string {

@@ -1,11 +1,12 @@
-import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isLockfileInSync, readLockfile } from '@tote/lockfile'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
 import { createInstallScheduler } from '../_install.js'
-import { installAndReport, openSession } from '../_session.js'
+import { LOCK_FILE } from '../_project-lock.js'
+import { installAndReport, lockForInstall, openSession } from '../_session.js'
+import { HIDDEN_LOCKFILE } from '../_tree-state.js'
 
 /**
  * `tote ci`: installs exactly what package-lock.json says, into an empty node_modules. Fails, and
@@ -14,6 +15,7 @@ import { installAndReport, openSession } from '../_session.js'
 export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context)
   const { reporter, config, project, client } = session
+  const lock = await lockForInstall(session)
   const scheduler = createInstallScheduler(client, config, reporter, session, session.tracer)
   try {
     const lockfile = await readLockfile(session.lockPath)
@@ -34,11 +36,25 @@ export async function run(context: CommandContext): Promise<number> {
         },
       )
     }
-    const nodeModules = join(config.projectDir, 'node_modules')
-    if (existsSync(nodeModules)) await rm(nodeModules, { recursive: true, force: true })
+    await emptyNodeModules(join(config.projectDir, 'node_modules'))
     return await installAndReport(session, lockfile, scheduler)
   } finally {
     reporter.stop()
     await Promise.all([scheduler.close(), client.close()])
+    lock.release()
   }
+}
+
+/**
+ * Everything in node_modules goes but the lock this run holds. The hidden lockfile goes first: a
+ * run killed half-way through must not leave it to vouch for folders that are half deleted.
+ */
+async function emptyNodeModules(nodeModules: string): Promise<void> {
+  await rm(join(nodeModules, HIDDEN_LOCKFILE), { force: true })
+  const names = await readdir(nodeModules)
+  await Promise.all(
+    names
+      .filter((name) => name !== LOCK_FILE)
+      .map((name) => rm(join(nodeModules, name), { recursive: true, force: true })),
+  )
 }

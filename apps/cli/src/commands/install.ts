@@ -2,7 +2,7 @@ import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfi
 import { createResolver } from '@tote/resolver'
 import type { CommandContext } from '../_commands.js'
 import { currentPlatform, platformMatches } from '../_plan.js'
-import { elapsed, finishTrace, installAndReport, openSession } from '../_session.js'
+import { elapsed, finishTrace, installAndReport, lockForInstall, openSession } from '../_session.js'
 import { traced } from '../_trace.js'
 
 /**
@@ -14,6 +14,8 @@ export async function run(context: CommandContext): Promise<number> {
     context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
   const session = await openSession(context)
   const { reporter, config, project, client } = session
+  // One run at a time changes a project's node_modules; --lockfile-only only replaces one file.
+  const lock = lockfileOnly ? undefined : await lockForInstall(session)
   const platform = currentPlatform()
   // The install stages load only for an install: `--lockfile-only` starts without them.
   const scheduler = lockfileOnly
@@ -85,5 +87,6 @@ export async function run(context: CommandContext): Promise<number> {
   } finally {
     reporter.stop()
     await Promise.all([scheduler?.close(), client.close()])
+    lock?.release()
   }
 }
