@@ -203,7 +203,10 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       name,
       version: entry.version,
       integrity: entry.integrity ?? '',
-      tarballUrl: entry.resolved ?? registryTarballUrl(options.registryFor(name), name, entry.version),
+      tarballUrl:
+        entry.resolved === undefined
+          ? registryTarballUrl(options.registryFor(name), name, entry.version)
+          : tarballUrlOf(path, entry.resolved),
       hasInstallScript: entry.hasInstallScript === true,
       ...(entry.bin ? { bin: entry.bin } : {}),
       destDir: destinationOf(options.projectDir, path),
@@ -242,4 +245,31 @@ function destinationOf(projectDir: string, path: string): string {
     })
   }
   return destDir
+}
+
+/** A `resolved` that tote can download: an http(s) URL. Other sources are named in the error. */
+function tarballUrlOf(path: string, resolved: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(resolved)
+  } catch {}
+  if (url?.protocol === 'https:' || url?.protocol === 'http:') return resolved
+  if (url !== undefined || /^(?:git\+|github:|gitlab:|bitbucket:|file:|link:|\.{0,2}\/)/.test(resolved)) {
+    throw new ToteError(
+      'EUNSUPPORTEDSOURCE',
+      `package-lock.json: ${path} comes from ${JSON.stringify(resolved)}; tote installs packages from registries and tarball URLs only, so far`,
+      {
+        hint: 'Install this project with npm for now, or depend on a registry version of that package.',
+        details: { path, resolved },
+      },
+    )
+  }
+  throw new ToteError(
+    'ELOCKFILE',
+    `package-lock.json: ${path} has a resolved that is not a URL: ${JSON.stringify(resolved)}`,
+    {
+      hint: 'Restore package-lock.json from version control, or delete the entry and run `tote install`.',
+      details: { path, resolved },
+    },
+  )
 }
