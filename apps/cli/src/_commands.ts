@@ -1,4 +1,7 @@
 import type { ParseArgsConfig } from 'node:util'
+import { globalOptions, installOptions, type OptionSpec, registryOptions, saveOptions } from './_options.js'
+
+export { globalOptions, type OptionSpec }
 
 /** What a command's module exports; loaded only when that command runs. */
 export interface CommandModule {
@@ -8,19 +11,12 @@ export interface CommandModule {
 /** Parsed arguments handed to a command. */
 export interface CommandContext {
   values: Record<string, string | boolean | (string | boolean)[] | undefined>
+  /** The flags that are npm configuration keys, for npm's configuration loader. */
+  npmFlags: Record<string, string | boolean | (string | boolean)[]>
   positionals: string[]
   cwd: string
   /** Loads a contributor's module (--cloner); see Host in main.ts. */
   importModule?: ((specifier: string) => Promise<unknown>) | undefined
-}
-
-export interface OptionSpec {
-  type: 'string' | 'boolean'
-  short?: string
-  multiple?: boolean
-  /** Placeholder shown in help, for string options. */
-  arg?: string
-  description: string
 }
 
 export interface CommandSpec {
@@ -29,69 +25,9 @@ export interface CommandSpec {
   summary: string
   usage: string
   options: Record<string, OptionSpec>
+  /** What the command does with positional arguments; without it, giving one is an error. */
+  positionals?: string
   load: () => Promise<CommandModule>
-}
-
-/** Options of the commands that write node_modules. */
-function installOptions(): Record<string, OptionSpec> {
-  return {
-    omit: {
-      type: 'string',
-      multiple: true,
-      arg: 'dev|optional|peer',
-      description: 'Leave out a dependency type (repeatable)',
-    },
-    'ignore-scripts': {
-      type: 'boolean',
-      description: 'Run no lifecycle scripts (tote does not run them yet)',
-    },
-    trace: {
-      type: 'string',
-      arg: 'file',
-      description: 'Write a Chrome trace (Perfetto) of every job; with --verbose, a summary per stage',
-    },
-    cloner: {
-      type: 'string',
-      arg: 'module',
-      description: 'Clone with another cloner module (exports createCloner), to compare stages',
-    },
-    workers: {
-      type: 'string',
-      arg: 'n',
-      description: 'Worker threads for unpacking and cloning (0: all on the main thread)',
-    },
-    'fetch-workers': {
-      type: 'string',
-      arg: 'n',
-      description: 'Worker threads that fetch and scan packuments (0: on the main thread)',
-    },
-    'linker-strategy': {
-      type: 'string',
-      arg: 'auto|hardlink|copy|reflink',
-      description: 'How files go from the cache into node_modules (default: auto)',
-    },
-  }
-}
-
-/** npm configuration keys a command takes as flags; they override every .npmrc. */
-function configOptions(): Record<string, OptionSpec> {
-  return {
-    registry: { type: 'string', arg: 'url', description: 'Registry URL (default: from npm configuration)' },
-    'cache-dir': { type: 'string', arg: 'dir', description: "tote's cache folder (default: ~/.cache/tote)" },
-    'legacy-peer-deps': { type: 'boolean', description: 'Do not install peer dependencies' },
-    offline: { type: 'boolean', description: 'Use cached metadata only; never touch the network' },
-    'prefer-offline': { type: 'boolean', description: 'Use cached metadata without revalidating it' },
-    'prefer-online': { type: 'boolean', description: 'Revalidate cached metadata every time' },
-  }
-}
-
-/** Options every command takes. */
-export const globalOptions: Record<string, OptionSpec> = {
-  help: { type: 'boolean', short: 'h', description: 'Show help' },
-  version: { type: 'boolean', short: 'v', description: 'Print the version' },
-  silent: { type: 'boolean', description: 'Print nothing but errors' },
-  verbose: { type: 'boolean', description: 'Print details of every step' },
-  cwd: { type: 'string', arg: 'dir', description: 'Run as if started in <dir>' },
 }
 
 /**
@@ -105,15 +41,36 @@ export const commands: CommandSpec[] = [
     summary: 'Resolve dependencies, write package-lock.json and install node_modules',
     usage: 'tote install [options]',
     options: {
-      'lockfile-only': { type: 'boolean', description: 'Resolve and write package-lock.json only' },
-      'package-lock-only': { type: 'boolean', description: 'Same as --lockfile-only (npm spelling)' },
+      'lockfile-only': {
+        type: 'boolean',
+        kind: 'tote',
+        description: 'Resolve and write package-lock.json only',
+      },
+      'package-lock-only': {
+        type: 'boolean',
+        kind: 'tote',
+        description: 'Same as --lockfile-only (npm spelling)',
+      },
+      'frozen-lockfile': {
+        type: 'boolean',
+        kind: 'tote',
+        description:
+          "Install package-lock.json as it is; fail if it does not match package.json (ci's check, without emptying node_modules)",
+      },
+      'dry-run': {
+        type: 'boolean',
+        kind: 'tote',
+        description: 'Resolve and say what would change; write nothing',
+      },
       'npm-peer-sets': {
         type: 'boolean',
+        kind: 'tote',
         description:
           "Weigh optional peers nothing installs, with their peers, as npm does (more requests; the tree then matches npm's even where such a peer would conflict)",
       },
+      ...saveOptions(),
       ...installOptions(),
-      ...configOptions(),
+      ...registryOptions(),
     },
     load: () => import('./commands/install.js'),
   },
@@ -122,7 +79,20 @@ export const commands: CommandSpec[] = [
     aliases: ['clean-install'],
     summary: 'Install exactly what package-lock.json says, into a fresh node_modules',
     usage: 'tote ci [options]',
-    options: { ...installOptions(), ...configOptions() },
+    options: {
+      'frozen-lockfile': {
+        type: 'boolean',
+        kind: 'tote',
+        description: 'Accepted: ci always checks that package-lock.json matches package.json',
+      },
+      'dry-run': {
+        type: 'boolean',
+        kind: 'tote',
+        description: 'Check package-lock.json and say what would be installed; write nothing',
+      },
+      ...installOptions(),
+      ...registryOptions(),
+    },
     load: () => import('./commands/ci.js'),
   },
 ]

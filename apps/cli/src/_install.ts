@@ -6,23 +6,18 @@ import type { ToteConfig } from '@tote/config'
 import { createDownloader } from '@tote/downloader'
 import { hiddenLockfile, writeLockfile } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
-import { type CloneStrategy, createScheduler, type ScheduledPackage, type Scheduler } from '@tote/scheduler'
+import { type CloneStrategy, createScheduler, type Scheduler } from '@tote/scheduler'
 import type { Lockfile } from '@tote/types'
-import { nameOfPath, planInstall } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type Tracer, traced } from './_trace.js'
-import {
-  ancestorsOf,
-  HIDDEN_LOCKFILE,
-  isRealFolder,
-  markDone,
-  markInProgress,
-  readTrustedTree,
-} from './_tree-state.js'
+import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
 import { workerFiles } from './_workers.js'
 
 export interface NodeModulesResult {
+  /** Packages at paths that had none (or whose folder was missing). */
   added: number
+  /** Packages that replaced another version at the same path. */
+  changed: number
   kept: number
   removed: number
   downloaded: number
@@ -88,31 +83,14 @@ export async function installNodeModules(options: {
   tracer?: Tracer | undefined
 }): Promise<NodeModulesResult> {
   const { projectDir, lockfile, config, scheduler, reporter, tracer } = options
-  const plan = planInstall(lockfile, { projectDir, omit: config.omit, registryFor: config.registryFor })
   const nodeModules = join(projectDir, 'node_modules')
   const hiddenPath = join(nodeModules, HIDDEN_LOCKFILE)
   const treeExists = existsSync(nodeModules)
-  const previous = treeExists ? await readTrustedTree(nodeModules) : undefined
-
-  const toPlace: ScheduledPackage[] = []
-  const placing = new Set<string>()
-  const keptPaths = new Set<string>()
-  for (const pkg of plan.packages) {
-    const old = previous?.packages[pkg.path]
-    const unchanged =
-      old !== undefined &&
-      old.version === pkg.version &&
-      old.integrity === pkg.integrity &&
-      (old.name ?? nameOfPath(pkg.path)) === pkg.name &&
-      // Placing a package empties its folder, nested packages included: those are placed again.
-      !ancestorsOf(pkg.path).some((ancestor) => placing.has(ancestor)) &&
-      isRealFolder(pkg.destDir)
-    if (unchanged) keptPaths.add(pkg.path)
-    else {
-      toPlace.push(pkg)
-      placing.add(pkg.path)
-    }
-  }
+  const { plan, previous, toPlace, keptPaths, changedPaths } = await compareWithTree(
+    projectDir,
+    lockfile,
+    config,
+  )
   const kept = keptPaths.size
   // Whatever this run may change is named before the first change, so that a run killed half-way
   // leaves a tree whose untouched part is still trusted and whose touched part is checked again.
@@ -120,7 +98,12 @@ export async function installNodeModules(options: {
     nodeModules,
     previous === undefined
       ? 'all'
-      : [...new Set([...placing, ...Object.keys(previous.packages).filter((path) => !keptPaths.has(path))])],
+      : [
+          ...new Set([
+            ...toPlace.map((pkg) => pkg.path),
+            ...Object.keys(previous.packages).filter((path) => !keptPaths.has(path)),
+          ]),
+        ],
   )
   let removed = 0
   if (treeExists) {
@@ -146,8 +129,11 @@ export async function installNodeModules(options: {
     }),
   )
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
-  await traced(tracer, 'phase', 'link bins', () =>
-    linkBins({
+  // npm's --no-bin-links: no .bin folder at all.
+  const binLinks = config.get('bin-links') !== false
+  await traced(tracer, 'phase', 'link bins', async () => {
+    if (!binLinks) return
+    await linkBins({
       projectDir,
       packages: installed
         .filter((pkg) => pkg.bin)
@@ -160,8 +146,8 @@ export async function installNodeModules(options: {
       // npm picks one bin silently when two packages at one level claim a name; tote too, unless --verbose.
       onWarning: (warning) =>
         warning.code === 'EBINCONFLICT' ? reporter.debug(warning.message) : reporter.warn(warning),
-    }),
-  )
+    })
+  })
   if (installed.length > 0) {
     const installedPaths = new Set(installed.map((pkg) => pkg.path))
     await writeLockfile(
@@ -173,5 +159,7 @@ export async function installNodeModules(options: {
   const withScripts = [
     ...new Set(installed.filter((pkg) => pkg.hasInstallScript).map((pkg) => `${pkg.name}@${pkg.version}`)),
   ]
-  return { added: stats.packages, kept, removed, downloaded: stats.downloaded, withScripts }
+  const changed = installed.filter((pkg) => changedPaths.has(pkg.path)).length
+  const added = installed.length - kept - changed
+  return { added, changed, kept, removed, downloaded: stats.downloaded, withScripts }
 }

@@ -46,6 +46,16 @@ export function currentPlatform(): Platform {
   }
 }
 
+/** The platform optional packages are chosen for: this machine's, or npm's --os, --cpu and --libc. */
+export function platformOf(config: { get(key: string): unknown }): Platform {
+  const here = currentPlatform()
+  const chosen = (key: string, fallback: string | undefined) => {
+    const value = config.get(key)
+    return typeof value === 'string' && value !== '' ? value : fallback
+  }
+  return { os: chosen('os', here.os)!, cpu: chosen('cpu', here.cpu)!, libc: chosen('libc', here.libc) }
+}
+
 /**
  * glibc or musl. The system's ldd script names its C library, and reading it is far cheaper than
  * Node's diagnostic report (80 ms here); the report is the fallback.

@@ -1,7 +1,10 @@
 import type { StageWarning } from '@tote/types'
 
-/** How much the CLI prints. */
-export type LogLevel = 'silent' | 'normal' | 'verbose'
+/**
+ * How much the CLI prints: `silent` errors only; `error` results and errors; `normal` also
+ * warnings; `verbose` also details.
+ */
+export type LogLevel = 'silent' | 'error' | 'normal' | 'verbose'
 
 /** Counters behind the progress line; stages' events update them. */
 export interface ProgressState {
@@ -27,6 +30,8 @@ export interface Reporter {
   /** Redraws the live line soon (cheap: call it on every event). */
   update(): void
   warn(warning: StageWarning | { code: string; message: string }): void
+  /** A warning about the result itself, shown at every level, --silent included. */
+  alert(warning: { code: string; message: string }): void
   /** A detail shown with --verbose only. */
   debug(message: string): void
   /** A result line for the user, on stdout (not in --silent). */
@@ -35,9 +40,18 @@ export interface Reporter {
   stop(): void
 }
 
-export function createReporter(options: { level: LogLevel; stream?: NodeJS.WriteStream }): Reporter {
+export function createReporter(options: {
+  level: LogLevel
+  /** false: never a live line (npm's --no-progress). */
+  progress?: boolean
+  stream?: NodeJS.WriteStream
+}): Reporter {
   const stream = options.stream ?? process.stderr
-  const live = options.level === 'normal' && stream.isTTY === true && process.env.CI === undefined
+  const live =
+    options.level === 'normal' &&
+    options.progress !== false &&
+    stream.isTTY === true &&
+    process.env.CI === undefined
   let timer: NodeJS.Timeout | undefined
   let shown = false
   const started = Date.now()
@@ -95,9 +109,12 @@ export function createReporter(options: { level: LogLevel; stream?: NodeJS.Write
       if (live && timer === undefined) timer = setTimeout(draw, 100).unref()
     },
     warn(warning) {
-      if (options.level === 'silent') return
+      if (options.level === 'silent' || options.level === 'error') return
       const about = 'package' in warning && warning.package ? ` (${warning.package})` : ''
       print(`tote warn ${warning.code}: ${warning.message}${about}`)
+    },
+    alert(warning) {
+      print(`tote warn ${warning.code}: ${warning.message}`)
     },
     debug(message) {
       if (options.level === 'verbose') print(`tote: ${message}`)

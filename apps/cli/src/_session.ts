@@ -1,12 +1,13 @@
 import { existsSync, rmdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadConfig, type ToteConfig } from '@tote/config'
-import { type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
+import { isLockfileInSync, type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import type { CloneStrategy, Scheduler } from '@tote/scheduler'
 import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import { configFlags, createReporterFor } from './_context.js'
+import type { NodeModulesResult } from './_install.js'
 import { lockProject, type ProjectLock } from './_project-lock.js'
 import type { Reporter } from './_reporter.js'
 import { registryClientOptions } from './_stages.js'
@@ -34,13 +35,13 @@ export interface Session {
 
 export async function openSession(context: CommandContext): Promise<Session> {
   const started = performance.now()
-  const reporter = createReporterFor(context)
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const workers = parseWorkers(context.values.workers)
   const fetchWorkers = parseWorkers(context.values['fetch-workers'], '--fetch-workers')
   const clonerModule =
     typeof context.values.cloner === 'string' ? resolve(context.cwd, context.values.cloner) : undefined
-  const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context.values) })
+  const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
+  const reporter = createReporterFor(config)
   const project = await readProjectManifest(config.projectDir)
   const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
   const tracer = tracePath ? createTracer() : undefined
@@ -171,6 +172,7 @@ export async function installAndReport(
   const { config, reporter, tracer } = session
   // Loaded when needed: the install stages (and tinypool) are no part of `--lockfile-only`'s start-up.
   const { installNodeModules } = await import('./_install.js')
+  checkInstallStrategy(config)
   const result = await installNodeModules({
     projectDir: config.projectDir,
     lockfile,
@@ -185,20 +187,127 @@ export async function installAndReport(
   return 0
 }
 
-/** The closing lines of an install: what was added, and the install scripts that did not run. */
-function reportInstalled(
+/** npm's `1 package`, `2 packages`. */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`
+}
+
+/** npm's summary: `added 2 packages, removed 1 package, and changed 3 packages`, or `up to date`. */
+function changesLine(added: number, removed: number, changed: number): string {
+  const parts = [
+    added > 0 ? `added ${plural(added, 'package')}` : '',
+    removed > 0 ? `removed ${plural(removed, 'package')}` : '',
+    changed > 0 ? `changed ${plural(changed, 'package')}` : '',
+  ].filter(Boolean)
+  if (parts.length === 0) return 'up to date'
+  if (parts.length === 1) return parts[0]!
+  return `${parts.slice(0, -1).join(', ')}${parts.length > 2 ? ',' : ''} and ${parts.at(-1)}`
+}
+
+/** The scripts npm runs for the project itself on install, in its order. */
+const PROJECT_SCRIPTS = [
+  'preinstall',
+  'install',
+  'postinstall',
+  'prepublish',
+  'preprepare',
+  'prepare',
+  'postprepare',
+]
+
+/** The closing lines of an install: what changed, and the scripts that did not run. */
+function reportInstalled(session: Session, result: NodeModulesResult): void {
+  const { reporter, config, project } = session
+  const changes = changesLine(result.added, result.removed, result.changed)
+  const fetched = result.added + result.changed > 0 ? ` (${result.downloaded} downloaded)` : ''
+  reporter.info(`${changes} in ${elapsed(session)}${fetched}`)
+  if (config.ignoreScripts) return
+  const scripts = (project.manifest.scripts ?? {}) as Record<string, unknown>
+  const own = PROJECT_SCRIPTS.filter((name) => typeof scripts[name] === 'string').map(
+    (name) => `${project.manifest.name ?? 'the project'} (${name})`,
+  )
+  const skipped = [...own, ...result.withScripts]
+  if (skipped.length === 0) return
+  // Shown even with --silent: the project may not work until these have run.
+  reporter.alert({
+    code: 'ESCRIPTSSKIPPED',
+    message: `tote does not run lifecycle scripts yet; ${plural(skipped.length, 'package')} ${skipped.length === 1 ? 'has' : 'have'} scripts that did not run: ${skipped.join(', ')}`,
+  })
+}
+
+/**
+ * `--dry-run`: what an install would do, with nothing written. `fresh`: into an emptied
+ * node_modules (ci), so every package is added.
+ */
+export async function reportDryRun(
   session: Session,
-  result: { added: number; kept: number; removed: number; downloaded: number; withScripts: string[] },
-): void {
-  const { reporter } = session
-  const parts = [`added ${result.added} packages`]
-  if (result.removed > 0) parts.push(`removed ${result.removed}`)
-  if (result.kept > 0) parts.push(`${result.kept} unchanged`)
-  reporter.info(`${parts.join(', ')} in ${elapsed(session)} (${result.downloaded} downloaded)`)
-  if (result.withScripts.length > 0) {
-    reporter.warn({
-      code: 'ESCRIPTSSKIPPED',
-      message: `${result.withScripts.length} packages have install scripts, which tote does not run yet: ${result.withScripts.join(', ')}`,
+  lockfile: Lockfile,
+  options: { lockChanged: boolean; fresh?: boolean },
+): Promise<number> {
+  const { reporter, config } = session
+  const { compareWithTree } = await import('./_tree-state.js')
+  const { plan, previous, toPlace, changedPaths } = await compareWithTree(
+    config.projectDir,
+    lockfile,
+    config,
+    {
+      fresh: options.fresh === true,
+    },
+  )
+  const wanted = new Set(plan.packages.map((pkg) => pkg.path))
+  const removed = Object.keys(previous?.packages ?? {}).filter((path) => !wanted.has(path))
+  reporter.stop()
+  for (const pkg of toPlace) {
+    const verb = changedPaths.has(pkg.path) ? 'change' : 'add'
+    reporter.info(`${verb} ${pkg.path} ${pkg.version}`)
+  }
+  for (const path of removed) reporter.info(`remove ${path}`)
+  const changed = changedPaths.size
+  const lockNote = options.lockChanged ? '; package-lock.json would change' : ''
+  reporter.info(
+    `dry run: would have ${changesLine(toPlace.length - changed, removed.length, changed)}${lockNote}; nothing was written`,
+  )
+  return 0
+}
+
+/** npm's install-strategy: tote lays out npm's default (hoisted) tree only. */
+export function checkInstallStrategy(config: ToteConfig): void {
+  const strategy = config.get('install-strategy')
+  if (strategy === undefined || strategy === null || strategy === 'hoisted') return
+  throw new ToteError(
+    'EUNSUPPORTED',
+    `install-strategy=${String(strategy)} is not supported; tote installs npm's hoisted layout only, so far`,
+    {
+      hint: 'Remove install-strategy from .npmrc (or the flag) to install the hoisted tree, or use npm for this project.',
+      details: { key: 'install-strategy', value: strategy },
+    },
+  )
+}
+
+/**
+ * The lockfile as it is, for `ci` and `install --frozen-lockfile`: it must exist and match
+ * package.json (npm ci's check), each difference listed once.
+ */
+export function lockfileMatchingProject(
+  session: Session,
+  lockfile: Lockfile | undefined,
+  command: string,
+): Lockfile {
+  if (!lockfile) {
+    throw new ToteError('ENOLOCK', `${command} needs a package-lock.json in ${session.config.projectDir}`, {
+      hint: 'Run `tote install` first to write one, and commit it.',
     })
   }
+  const sync = isLockfileInSync(lockfile, session.project.manifest)
+  if (!sync.inSync) {
+    throw new ToteError(
+      'ELOCKOUTOFSYNC',
+      `package-lock.json does not match package.json:\n  ${sync.reasons.join('\n  ')}`,
+      {
+        hint: `Run \`tote install\`${command === 'tote ci' ? '' : ` without ${command}`} to update the lockfile, then commit it.`,
+        details: { reasons: sync.reasons },
+      },
+    )
+  }
+  return lockfile
 }

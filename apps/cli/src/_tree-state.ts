@@ -1,7 +1,10 @@
 import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ToteConfig } from '@tote/config'
 import { readLockfile } from '@tote/lockfile'
+import type { ScheduledPackage } from '@tote/scheduler'
 import { type Lockfile, ToteError } from '@tote/types'
+import { type InstallPlan, nameOfPath, planInstall, platformOf } from './_plan.js'
 
 // What an install may trust of an existing node_modules. The hidden lockfile (npm's
 // node_modules/.package-lock.json) says what is installed, but only once an install has finished:
@@ -90,4 +93,56 @@ export function markInProgress(nodeModules: string, touched: string[] | 'all'): 
 /** The install finished and the hidden lockfile says what is there: the marker goes. */
 export function markDone(nodeModules: string): void {
   rmSync(join(nodeModules, IN_PROGRESS), { force: true })
+}
+
+/** How node_modules compares with what a lockfile asks for. */
+export interface TreeChanges {
+  plan: InstallPlan
+  /** What the tree is trusted to hold (see readTrustedTree); undefined: nothing. */
+  previous: Lockfile | undefined
+  /** Packages to place, shallowest first. */
+  toPlace: ScheduledPackage[]
+  /** Install paths whose folder stays as it is. */
+  keptPaths: Set<string>
+  /** Install paths of toPlace that held another version. */
+  changedPaths: Set<string>
+}
+
+/** What installing `lockfile` into the project would place, keep and change. Changes nothing. */
+export async function compareWithTree(
+  projectDir: string,
+  lockfile: Lockfile,
+  config: Pick<ToteConfig, 'omit' | 'registryFor' | 'get'>,
+  options: { fresh?: boolean } = {},
+): Promise<TreeChanges> {
+  const plan = planInstall(lockfile, {
+    projectDir,
+    omit: config.omit,
+    registryFor: config.registryFor,
+    platform: platformOf(config),
+  })
+  const nodeModules = join(projectDir, 'node_modules')
+  const previous = options.fresh ? undefined : await readTrustedTree(nodeModules)
+  const toPlace: ScheduledPackage[] = []
+  const placing = new Set<string>()
+  const keptPaths = new Set<string>()
+  const changedPaths = new Set<string>()
+  for (const pkg of plan.packages) {
+    const old = previous?.packages[pkg.path]
+    const unchanged =
+      old !== undefined &&
+      old.version === pkg.version &&
+      old.integrity === pkg.integrity &&
+      (old.name ?? nameOfPath(pkg.path)) === pkg.name &&
+      // Placing a package empties its folder, nested packages included: those are placed again.
+      !ancestorsOf(pkg.path).some((ancestor) => placing.has(ancestor)) &&
+      isRealFolder(pkg.destDir)
+    if (unchanged) keptPaths.add(pkg.path)
+    else {
+      toPlace.push(pkg)
+      placing.add(pkg.path)
+      if (old !== undefined && old.version !== pkg.version) changedPaths.add(pkg.path)
+    }
+  }
+  return { plan, previous, toPlace, keptPaths, changedPaths }
 }

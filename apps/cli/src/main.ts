@@ -1,7 +1,16 @@
 import { parseArgs } from 'node:util'
-import { commands, findCommand, globalOptions, toParseArgsOptions } from './_commands.js'
+import {
+  type CommandContext,
+  type CommandSpec,
+  commands,
+  findCommand,
+  globalOptions,
+  type OptionSpec,
+  toParseArgsOptions,
+} from './_commands.js'
 import { reportError, usageError } from './_errors.js'
 import { commandHelp, mainHelp } from './_help.js'
+import { closest } from './_suggest.js'
 
 declare const TOTE_VERSION: string
 
@@ -35,20 +44,21 @@ async function dispatch(argv: string[], host: Host): Promise<number | undefined>
     throw usageError('ENOCOMMAND', 'No command given.', 'Run `tote --help` to see the commands.')
   }
   if (first === 'help') {
-    const command = argv[1] === undefined ? undefined : findCommand(argv[1])
-    process.stdout.write(command ? commandHelp(command) : mainHelp(TOTE_VERSION))
+    const topic = argv[1]
+    if (topic === undefined) {
+      process.stdout.write(mainHelp(TOTE_VERSION))
+      return 0
+    }
+    const command = findCommand(topic)
+    if (!command) throw unknownCommand(topic, `There is no help on "${topic}": it is not a tote command.`)
+    process.stdout.write(commandHelp(command))
     return 0
   }
   const command = findCommand(first)
-  if (!command) {
-    const known = commands.map((c) => c.name)
-    throw usageError(
-      'EUNKNOWNCOMMAND',
-      `Unknown command "${first}".`,
-      known.length > 0 ? `Commands: ${known.join(', ')}. Run \`tote --help\`.` : 'Run `tote --help`.',
-    )
-  }
-  const { values, positionals } = parse(argv.slice(1), { ...command.options, ...globalOptions }, true)
+  if (!command) throw unknownCommand(first, `Unknown command "${first}".`)
+  const options = { ...command.options, ...globalOptions }
+  const { values, positionals } = parse(argv.slice(1), options, true)
+  checkArguments(command, options, values, positionals)
   if (values.help) {
     process.stdout.write(commandHelp(command))
     return 0
@@ -58,15 +68,90 @@ async function dispatch(argv: string[], host: Host): Promise<number | undefined>
     return 0
   }
   const module = await command.load()
-  const cwd = typeof values.cwd === 'string' ? values.cwd : process.cwd()
-  return module.run({ values, positionals, cwd, importModule: host.importModule })
+  const place = values.cwd ?? values.prefix
+  const cwd = typeof place === 'string' ? place : process.cwd()
+  const npmFlags: CommandContext['npmFlags'] = {}
+  for (const [name, value] of Object.entries(values)) {
+    if (options[name]?.kind === 'npm' && value !== undefined) npmFlags[name] = value
+  }
+  return module.run({ values, npmFlags, positionals, cwd, importModule: host.importModule })
 }
 
-function parse(argv: string[], options: typeof globalOptions, allowPositionals: boolean) {
+function unknownCommand(name: string, message: string) {
+  const known = commands.flatMap((c) => [c.name, ...(c.aliases ?? [])])
+  const guess = closest(name, known)
+  const list = `Commands: ${commands.map((c) => c.name).join(', ')}.`
+  return usageError(
+    'EUNKNOWNCOMMAND',
+    guess ? `${message} Did you mean "${guess}"?` : message,
+    `${list} Run \`tote --help\`.`,
+  )
+}
+
+/**
+ * npm spells a boolean as `--flag=true` or `--flag=false` (and colour as `--color=always`), which
+ * Node's parser does not take: they become `--flag` and `--no-flag` first.
+ */
+function npmBooleans(argv: string[], options: Record<string, OptionSpec>): string[] {
+  return argv.map((arg) => {
+    const match = /^--([^=]+)=(true|false|always)$/.exec(arg)
+    if (!match || options[match[1]!]?.type !== 'boolean') return arg
+    return match[2] === 'false' ? `--no-${match[1]}` : `--${match[1]}`
+  })
+}
+
+function parse(argv: string[], options: Record<string, OptionSpec>, allowPositionals: boolean) {
   try {
-    return parseArgs({ args: argv, options: toParseArgsOptions(options), allowPositionals, strict: true })
+    return parseArgs({
+      args: npmBooleans(argv, options),
+      options: toParseArgsOptions(options),
+      allowPositionals,
+      allowNegative: true,
+      strict: true,
+    })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
+    const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(message)
+    if (unknown) {
+      const name = unknown[2]!.replace(/^no-/, '')
+      const guess = unknown[1] === '--' ? closest(name, Object.keys(options)) : undefined
+      throw usageError(
+        'EUSAGE',
+        `Unknown option '${unknown[1]}${unknown[2]}'.${guess ? ` Did you mean '--${unknown[2]!.startsWith('no-') ? 'no-' : ''}${guess}'?` : ''}`,
+        'Run `tote <command> --help` to see the options.',
+      )
+    }
     throw usageError('EUSAGE', message.replace(/\. To specify a positional.*$/s, '.'), 'Run `tote --help`.')
+  }
+}
+
+/** Flags npm has that tote refuses, and positional arguments a command does not take, are errors. */
+function checkArguments(
+  command: CommandSpec,
+  options: Record<string, OptionSpec>,
+  values: Record<string, unknown>,
+  positionals: string[],
+) {
+  for (const [name, value] of Object.entries(values)) {
+    const spec = options[name]
+    // `--no-global`, `--no-workspaces`: asking for what tote does anyway is fine.
+    if (spec?.kind !== 'unsupported' || value === false) continue
+    throw usageError(
+      'EUNSUPPORTED',
+      `tote ${command.name} does not take --${name}: ${spec.note}.`,
+      'Leave the flag out, or use npm for this.',
+    )
+  }
+  if (positionals.length > 0 && command.positionals === undefined) {
+    const adding = command.name === 'install'
+    throw usageError(
+      'EUSAGE',
+      adding
+        ? `tote install does not take package names yet (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}): adding packages is not implemented.`
+        : `tote ${command.name} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}).`,
+      adding
+        ? 'Add the package to package.json by hand and run `tote install`, or use `npm install <package>`.'
+        : `Run \`tote ${command.name} --help\`.`,
+    )
   }
 }

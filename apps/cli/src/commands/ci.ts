@@ -1,11 +1,17 @@
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isLockfileInSync, readLockfile } from '@tote/lockfile'
-import { ToteError } from '@tote/types'
+import { readLockfile } from '@tote/lockfile'
 import type { CommandContext } from '../_commands.js'
 import { createInstallScheduler } from '../_install.js'
 import { LOCK_FILE } from '../_project-lock.js'
-import { installAndReport, lockForInstall, openSession } from '../_session.js'
+import {
+  checkInstallStrategy,
+  installAndReport,
+  lockForInstall,
+  lockfileMatchingProject,
+  openSession,
+  reportDryRun,
+} from '../_session.js'
 import { HIDDEN_LOCKFILE } from '../_tree-state.js'
 
 /**
@@ -14,28 +20,21 @@ import { HIDDEN_LOCKFILE } from '../_tree-state.js'
  */
 export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context)
-  const { reporter, config, project, client } = session
+  const { reporter, config, client } = session
+  checkInstallStrategy(config)
+  if (context.values['dry-run'] === true || config.get('dry-run') === true) {
+    try {
+      const lockfile = lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci')
+      return await reportDryRun(session, lockfile, { lockChanged: false, fresh: true })
+    } finally {
+      await client.close()
+    }
+  }
   const lock = await lockForInstall(session)
   const scheduler = createInstallScheduler(client, config, reporter, session, session.tracer)
   try {
-    const lockfile = await readLockfile(session.lockPath)
-    if (!lockfile) {
-      throw new ToteError('ENOLOCK', `tote ci needs a package-lock.json in ${config.projectDir}`, {
-        hint: 'Run `tote install` first to write one, and commit it.',
-      })
-    }
+    const lockfile = lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci')
     scheduler.warmUp(Object.keys(lockfile.packages).length)
-    const sync = isLockfileInSync(lockfile, project.manifest)
-    if (!sync.inSync) {
-      throw new ToteError(
-        'ELOCKOUTOFSYNC',
-        `package-lock.json does not match package.json:\n  ${sync.reasons.join('\n  ')}`,
-        {
-          hint: 'Run `tote install` to update the lockfile, then commit it.',
-          details: { reasons: sync.reasons },
-        },
-      )
-    }
     await emptyNodeModules(join(config.projectDir, 'node_modules'))
     return await installAndReport(session, lockfile, scheduler)
   } finally {

@@ -1,8 +1,18 @@
 import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
+import type { Lockfile } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
-import { currentPlatform, platformMatches } from '../_plan.js'
-import { elapsed, finishTrace, installAndReport, lockForInstall, openSession } from '../_session.js'
+import { platformMatches, platformOf } from '../_plan.js'
+import {
+  checkInstallStrategy,
+  elapsed,
+  finishTrace,
+  installAndReport,
+  lockForInstall,
+  lockfileMatchingProject,
+  openSession,
+  reportDryRun,
+} from '../_session.js'
 import { traced } from '../_trace.js'
 
 /**
@@ -10,73 +20,92 @@ import { traced } from '../_trace.js'
  * makes node_modules match it. Tarballs start downloading while the resolver is still working.
  */
 export async function run(context: CommandContext): Promise<number> {
-  const lockfileOnly =
-    context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
   const session = await openSession(context)
   const { reporter, config, project, client } = session
+  checkInstallStrategy(config)
+  const lockfileOnly =
+    context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
+  const dryRun = context.values['dry-run'] === true || config.get('dry-run') === true
+  const frozen = context.values['frozen-lockfile'] === true
+  // npm: --no-package-lock neither reads nor writes it; --no-save does not write it.
+  const usesLockfile = config.get('package-lock') !== false
+  const writesLockfile = usesLockfile && config.get('save') !== false && !dryRun && !frozen
+  const installs = !lockfileOnly && !dryRun
   // One run at a time changes a project's node_modules; --lockfile-only only replaces one file.
-  const lock = lockfileOnly ? undefined : await lockForInstall(session)
-  const platform = currentPlatform()
+  const lock = installs ? await lockForInstall(session) : undefined
+  const platform = platformOf(config)
   // The install stages load only for an install: `--lockfile-only` starts without them.
-  const scheduler = lockfileOnly
-    ? undefined
-    : (await import('../_install.js')).createInstallScheduler(
+  const scheduler = installs
+    ? (await import('../_install.js')).createInstallScheduler(
         client,
         config,
         reporter,
         session,
         session.tracer,
       )
+    : undefined
   try {
-    const existing = await readLockfile(session.lockPath)
+    const existing = usesLockfile ? await readLockfile(session.lockPath) : undefined
     if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
-    const resolver = createResolver(
-      { getPackument: client.getPackument, getVersion: client.getVersion },
-      {
-        legacyPeerDeps: config.legacyPeerDeps,
-        // npm fetches every optional peer's packument (and its peers') only to check it would fit;
-        // it is never installed, and on both fixtures the tree is the same without them
-        skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
-        registryFor: config.registryFor,
-        omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
-        onEvent(event) {
-          if (event.type === 'version-picked') {
-            const { dist, os, cpu, libc } = event.manifest
-            // Another platform's optional binary would be downloaded for nothing.
-            const fits =
-              platformMatches(os, platform.os) &&
-              platformMatches(cpu, platform.cpu) &&
-              platformMatches(libc, platform.libc)
-            if (scheduler && dist.integrity && fits) {
-              scheduler.prefetch({
-                name: event.name,
-                version: event.version,
-                integrity: dist.integrity,
-                tarballUrl: dist.tarball,
-              })
+    let lockfile: Lockfile
+    let stats = { packages: 0, packuments: 0 }
+    if (frozen) lockfile = lockfileMatchingProject(session, existing, '--frozen-lockfile')
+    else {
+      const resolver = createResolver(
+        { getPackument: client.getPackument, getVersion: client.getVersion },
+        {
+          legacyPeerDeps: config.legacyPeerDeps,
+          // npm fetches every optional peer's packument (and its peers') only to check it would fit;
+          // it is never installed, and on both fixtures the tree is the same without them
+          skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
+          registryFor: config.registryFor,
+          omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
+          onEvent(event) {
+            if (event.type === 'version-picked') {
+              const { dist, os, cpu, libc } = event.manifest
+              // Another platform's optional binary would be downloaded for nothing.
+              const fits =
+                platformMatches(os, platform.os) &&
+                platformMatches(cpu, platform.cpu) &&
+                platformMatches(libc, platform.libc)
+              if (scheduler && dist.integrity && fits) {
+                scheduler.prefetch({
+                  name: event.name,
+                  version: event.version,
+                  integrity: dist.integrity,
+                  tarballUrl: dist.tarball,
+                })
+              }
+            } else if (event.type === 'progress') {
+              reporter.progress.resolved = event.resolved
+              reporter.update()
+            } else if (event.type === 'warning') {
+              reporter.warn({ code: event.code, message: `${event.message} (${event.chain.join(' > ')})` })
             }
-          } else if (event.type === 'progress') {
-            reporter.progress.resolved = event.resolved
-            reporter.update()
-          } else if (event.type === 'warning') {
-            reporter.warn({ code: event.code, message: `${event.message} (${event.chain.join(' > ')})` })
-          }
+          },
         },
-      },
-    )
-    reporter.phase('resolving')
-    const { lockfile, stats } = await traced(session.tracer, 'phase', 'resolve', () =>
-      resolver.resolve(project.manifest, { lockfile: existing }),
-    )
+      )
+      reporter.phase('resolving')
+      const resolved = await traced(session.tracer, 'phase', 'resolve', () =>
+        resolver.resolve(project.manifest, { lockfile: existing }),
+      )
+      lockfile = resolved.lockfile
+      stats = resolved.stats
+    }
     // An up-to-date lockfile comes back as it was read: it is not laid out again (ant-design's takes
     // ~60 ms), nor rewritten.
     const text = lockfile === existing ? undefined : stringifyLockfile(lockfile, project.format)
     const lockChanged =
       text !== undefined && (existing === undefined || text !== stringifyLockfile(existing, project.format))
-    if (lockChanged) await writeLockfileText(session.lockPath, text)
+    if (lockChanged && writesLockfile) await writeLockfileText(session.lockPath, text)
+    if (dryRun) return await reportDryRun(session, lockfile, { lockChanged })
     if (lockfileOnly || !scheduler) {
       reporter.stop()
-      const what = lockChanged ? 'wrote package-lock.json' : 'package-lock.json is up to date'
+      const what = !lockChanged
+        ? 'package-lock.json is up to date'
+        : writesLockfile
+          ? 'wrote package-lock.json'
+          : 'package-lock.json not written (--no-save or --no-package-lock)'
       reporter.info(
         `resolved ${stats.packages} packages (${stats.packuments} registry documents) in ${elapsed(session)}; ${what}`,
       )

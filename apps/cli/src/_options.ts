@@ -1,0 +1,226 @@
+// The flags tote takes. Many are npm's own, so that a CI line written for npm runs with `tote` in its
+// place: each says what tote does with it. The table is data only: help, argument checking and the
+// README are made from it, and no command's code is loaded to check arguments.
+
+/** What a flag is to tote. */
+export type OptionKind =
+  /** tote's own; the command reads it. */
+  | 'tote'
+  /** An npm configuration key: handed to npm's configuration loader, above every npmrc. */
+  | 'npm'
+  /** npm's, accepted and ignored: `note` says why it changes nothing in tote. */
+  | 'ignored'
+  /** npm's, refused with an error: `note` says why (a layout or feature tote does not have yet). */
+  | 'unsupported'
+
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  kind: OptionKind
+  short?: string
+  multiple?: boolean
+  /** Placeholder shown in help, for string options. */
+  arg?: string
+  description: string
+  /** For `ignored` and `unsupported`: why. */
+  note?: string
+}
+
+const npm = (type: OptionSpec['type'], description: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
+  type,
+  kind: 'npm',
+  description,
+  ...extra,
+})
+const ignored = (description: string, note: string, extra: Partial<OptionSpec> = {}): OptionSpec => ({
+  type: 'boolean',
+  kind: 'ignored',
+  description,
+  note,
+  ...extra,
+})
+const unsupported = (
+  type: OptionSpec['type'],
+  description: string,
+  note: string,
+  extra: Partial<OptionSpec> = {},
+): OptionSpec => ({ type, kind: 'unsupported', description, note, ...extra })
+
+/** Options every command takes. */
+export const globalOptions: Record<string, OptionSpec> = {
+  help: { type: 'boolean', kind: 'tote', short: 'h', description: 'Show help' },
+  version: { type: 'boolean', kind: 'tote', short: 'v', description: 'Print the version' },
+  silent: npm('boolean', 'Print nothing but errors (npm: --loglevel silent)', { short: 's' }),
+  quiet: npm('boolean', 'Print results, warnings and errors only (npm: --loglevel warn)', { short: 'q' }),
+  verbose: npm('boolean', 'Print details of every step (npm: --loglevel verbose)'),
+  loglevel: npm('string', 'silent, error, warn, notice, http, info, verbose or silly, as npm', {
+    arg: 'level',
+  }),
+  progress: npm('boolean', 'Show the live progress line on a terminal (--no-progress: never)'),
+  cwd: { type: 'string', kind: 'tote', arg: 'dir', description: 'Run as if started in <dir>' },
+  prefix: {
+    type: 'string',
+    kind: 'tote',
+    arg: 'dir',
+    description: 'The project folder, as npm reads --prefix for a project (same as --cwd)',
+  },
+  userconfig: npm('string', 'The user npmrc file to read instead of ~/.npmrc', { arg: 'file' }),
+  color: ignored('Colour in the output', 'tote prints no colour yet'),
+  'update-notifier': ignored('Check for a newer version', 'tote never checks for updates'),
+  yes: ignored('Answer yes to every question', 'tote asks no questions', { short: 'y' }),
+}
+
+/** npm configuration a command that fetches from a registry takes as flags. */
+export function registryOptions(): Record<string, OptionSpec> {
+  return {
+    registry: npm('string', 'Registry URL (default: from npm configuration)', { arg: 'url' }),
+    'cache-dir': {
+      type: 'string',
+      kind: 'tote',
+      arg: 'dir',
+      description: "tote's cache folder (default: ~/.cache/tote, or TOTE_CACHE_DIR)",
+    },
+    cache: npm('string', "npm's cache folder: tote keeps its own cache there (like --cache-dir)", {
+      arg: 'dir',
+    }),
+    offline: npm('boolean', 'Use cached metadata only; never touch the network'),
+    'prefer-offline': npm('boolean', 'Use cached metadata without revalidating it'),
+    'prefer-online': npm('boolean', 'Revalidate cached metadata every time'),
+    'fetch-retries': npm('string', 'Retries of a failed request (default 2)', { arg: 'n' }),
+    'fetch-retry-mintimeout': npm('string', 'First wait before a retry, in ms', { arg: 'ms' }),
+    'fetch-retry-maxtimeout': npm('string', 'Longest wait before a retry, in ms', { arg: 'ms' }),
+    'fetch-retry-factor': npm('string', 'How much longer each wait is than the one before', { arg: 'n' }),
+    'fetch-timeout': npm('string', 'How long one request may take, in ms', { arg: 'ms' }),
+    'strict-ssl': npm('boolean', 'Check registry certificates (--no-strict-ssl: do not)'),
+  }
+}
+
+/** Options of the commands that write node_modules (install, ci). */
+export function installOptions(): Record<string, OptionSpec> {
+  return {
+    omit: npm('string', 'Leave out a dependency type (repeatable)', {
+      multiple: true,
+      arg: 'dev|optional|peer',
+    }),
+    include: npm('string', 'Install a dependency type that --omit or NODE_ENV would leave out', {
+      multiple: true,
+      arg: 'prod|dev|optional|peer',
+    }),
+    production: npm('boolean', 'Leave out devDependencies (npm: same as --omit dev)'),
+    'legacy-peer-deps': npm('boolean', 'Do not install peer dependencies'),
+    'ignore-scripts': npm('boolean', 'Run no lifecycle scripts (tote does not run them yet)'),
+    'bin-links': npm('boolean', "Link packages' bins into node_modules/.bin (--no-bin-links: do not)"),
+    cpu: npm('string', 'Install optional packages for this CPU instead of this machine’s', { arg: 'cpu' }),
+    os: npm('string', 'Install optional packages for this OS instead of this machine’s', { arg: 'os' }),
+    libc: npm('string', 'Install optional packages for this libc (glibc, musl)', { arg: 'libc' }),
+    'install-strategy': npm('string', 'Only hoisted, npm’s default layout, for now', { arg: 'hoisted' }),
+    'foreground-scripts': ignored('Run scripts in the foreground', 'tote runs no scripts yet'),
+    audit: ignored('Audit the installed packages', 'tote does not audit'),
+    'audit-level': {
+      ...ignored('Lowest severity an audit fails on', 'tote does not audit'),
+      type: 'string',
+      arg: 'level',
+    },
+    fund: ignored('Print the funding notice', 'tote prints no funding notice'),
+    'strict-peer-deps': ignored(
+      'Fail on conflicting peer dependencies',
+      'tote does not stop on peer conflicts yet',
+    ),
+    force: ignored('Accept conflicts npm would refuse', 'tote does not stop where --force would matter yet'),
+    'allow-git': {
+      ...ignored('Which git dependencies may be installed', 'tote installs no git dependencies yet'),
+      type: 'string',
+      arg: 'all|none|root',
+    },
+    trace: {
+      type: 'string',
+      kind: 'tote',
+      arg: 'file',
+      description: 'Write a Chrome trace (Perfetto) of every job; with --verbose, a summary per stage',
+    },
+    cloner: {
+      type: 'string',
+      kind: 'tote',
+      arg: 'module',
+      description: 'Clone with another cloner module (exports createCloner), to compare stages',
+    },
+    workers: {
+      type: 'string',
+      kind: 'tote',
+      arg: 'n',
+      description: 'Worker threads for unpacking and cloning (0: all on the main thread)',
+    },
+    'fetch-workers': {
+      type: 'string',
+      kind: 'tote',
+      arg: 'n',
+      description: 'Worker threads that fetch and scan packuments (0: on the main thread)',
+    },
+    'linker-strategy': {
+      type: 'string',
+      kind: 'tote',
+      arg: 'auto|hardlink|copy|reflink',
+      description: 'How files go from the cache into node_modules (default: auto)',
+    },
+    global: unsupported(
+      'boolean',
+      'Install globally',
+      'tote installs projects; use npm for global installs',
+      { short: 'g' },
+    ),
+    'global-style': unsupported(
+      'boolean',
+      'npm’s global layout in a project',
+      'tote installs npm’s hoisted layout only, so far',
+    ),
+    'legacy-bundling': unsupported(
+      'boolean',
+      'No hoisting at all',
+      'tote installs npm’s hoisted layout only, so far',
+    ),
+    'prefer-dedupe': unsupported(
+      'boolean',
+      'Prefer deduplicating over the newest version',
+      'tote resolves as npm does by default only, so far',
+    ),
+    workspace: unsupported('string', 'Run in a workspace', 'tote does not support workspaces yet', {
+      short: 'w',
+      multiple: true,
+      arg: 'name',
+    }),
+    workspaces: unsupported('boolean', 'Run in every workspace', 'tote does not support workspaces yet'),
+    'include-workspace-root': unsupported(
+      'boolean',
+      'Include the root with --workspaces',
+      'tote does not support workspaces yet',
+    ),
+    'install-links': unsupported(
+      'boolean',
+      'Pack and install file: folders',
+      'tote does not support file: dependencies yet',
+    ),
+    before: unsupported('string', 'Resolve as of a date', 'tote does not filter versions by date yet', {
+      arg: 'date',
+    }),
+    'min-release-age': unsupported(
+      'string',
+      'Skip versions newer than this many days',
+      'tote does not filter versions by date yet',
+      { arg: 'days' },
+    ),
+  }
+}
+
+/** Flags of `install` that only apply with package names (`tote add`, to come): accepted, no effect without. */
+export function saveOptions(): Record<string, OptionSpec> {
+  const noSpecs = 'only applies when package names are given (not supported yet)'
+  return {
+    save: npm('boolean', 'Write package-lock.json (--no-save: install without writing it)'),
+    'package-lock': npm('boolean', 'Read and write package-lock.json (--no-package-lock: neither)'),
+    'save-dev': ignored('Save new packages to devDependencies', noSpecs, { short: 'D' }),
+    'save-prod': ignored('Save new packages to dependencies', noSpecs, { short: 'P' }),
+    'save-optional': ignored('Save new packages to optionalDependencies', noSpecs, { short: 'O' }),
+    'save-peer': ignored('Save new packages to peerDependencies', noSpecs),
+    'save-exact': ignored('Save exact versions', noSpecs, { short: 'E' }),
+    'save-bundle': ignored('Save new packages to bundleDependencies', noSpecs, { short: 'B' }),
+  }
+}
