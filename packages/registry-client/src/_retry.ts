@@ -14,6 +14,8 @@ export interface RetryPolicy {
  */
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
   const base = policy.minTimeout * policy.factor ** (attempt - 1)
+  // npm accepts a factor of Infinity (and 0 × Infinity is NaN): the cap then.
+  if (!(base < policy.maxTimeout)) return policy.maxTimeout
   const jittered = base * (1 + Math.random() * 0.2)
   return Math.round(Math.min(policy.maxTimeout, jittered))
 }
