@@ -49,7 +49,7 @@ export interface Downloader {
   /**
    * Fetches a tarball and checks it against its integrity, hashing each chunk as it arrives.
    * Nothing is returned (so nothing can enter the cache) unless the digest matches. A try whose
-   * digest does not match fails, and is retried by the client like after a network error.
+   * digest does not match fails, and the client tries again (at once, within its retries).
    *
    * @throws ToteError `EINTEGRITY` with the URL, the expected and the actual digest (of the last
    * try), and the number of tries.

@@ -145,7 +145,8 @@ export function networkError(
 
 /**
  * A body its reader rejected (a tarball that fails its integrity check, a damaged document): a
- * fault of that try, retried like a network error. Carries the reader's ToteError.
+ * fault of that try, which counts against the same retries as a network error. Carries the
+ * reader's ToteError.
  */
 export class BodyFault extends Error {
   constructor(readonly fault: ToteError) {

@@ -28,7 +28,7 @@ export interface HttpContext {
 /**
  * Receives one attempt's body; a retry gets a new one. A ToteError thrown by `push` or `finish`
  * rejects the body (a damaged document, a tarball that fails its check): that try failed, and the
- * request is retried like after a network error.
+ * request is tried again at once, within the same retries as any other fault.
  */
 export interface BodySink<T> {
   push(chunk: Uint8Array): void
@@ -69,11 +69,11 @@ function truncatedError(received: number, expected: number): Error {
 }
 
 /**
- * GET with redirects, retries and truncation checks. Every fault of a try is retried the same way,
- * `policy.retries` times at most, with npm's backoff (or Retry-After): network errors and timeouts,
- * 5xx, 429, 408, a body shorter than its Content-Length, and a body the sink rejects. Resolves on
- * 2xx (with the sink's result) and on `passStatuses`; throws a ToteError otherwise, which counts
- * the tries made.
+ * GET with redirects, retries and truncation checks. Every fault of a try counts against the same
+ * `policy.retries`: network errors and timeouts, 5xx, 429, 408 and a body shorter than its
+ * Content-Length (after npm's backoff, or Retry-After), and a body the sink rejects (at once).
+ * Resolves on 2xx (with the sink's result) and on `passStatuses`; throws a ToteError otherwise,
+ * which counts the tries made.
  */
 export async function httpGet<T>(
   context: HttpContext,
@@ -84,7 +84,6 @@ export async function httpGet<T>(
   for (let attempt = 1; ; attempt++) {
     let outcome: AttemptOutcome<T>
     let body: T | undefined
-    let reason: string
     try {
       outcome = await attemptGet(context, request)
       if ('result' in outcome && outcome.result.sink) body = await finishBody(outcome.result.sink)
@@ -92,14 +91,22 @@ export async function httpGet<T>(
       if (signal?.aborted) throw signal.reason
       if (error instanceof BodyFault) {
         if (attempt > policy.retries) throw bodyFaultError(subject, error.fault, attempt)
-        reason = error.fault.code
-      } else {
-        const kind = networkErrorKind(error)
-        if (kind === undefined) throw error
-        if (attempt > policy.retries) throw networkError(subject, kind, error, attempt)
-        reason = describe(kind, error)
+        // The server answered, whole: there is no load to back off from (npm's pacote, too,
+        // downloads a tarball that failed its check again at once).
+        await waitToRetry(context, subject, attempt, error.fault.code, 0, signal)
+        continue
       }
-      await waitToRetry(context, subject, attempt, reason, backoffDelay(policy, attempt), signal)
+      const kind = networkErrorKind(error)
+      if (kind === undefined) throw error
+      if (attempt > policy.retries) throw networkError(subject, kind, error, attempt)
+      await waitToRetry(
+        context,
+        subject,
+        attempt,
+        describe(kind, error),
+        backoffDelay(policy, attempt),
+        signal,
+      )
       continue
     }
     if ('result' in outcome) {

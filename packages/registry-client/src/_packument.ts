@@ -282,7 +282,7 @@ export async function loadPackument<T>(
   // With a scanner thread, large documents are compacted there instead, after their last chunk.
   const state = { compactOnArrival: task.selector === undefined && scanner === undefined }
   // The document is read as each try's body ends, so that a damaged one is a fault of that try,
-  // asked for again like after a network error.
+  // asked for again (see BodySink).
   const response = await httpGet(context, {
     subject: { url: task.url, packageName: task.name, registry: task.registry },
     headers,

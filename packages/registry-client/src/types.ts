@@ -21,8 +21,8 @@ export interface RegistryClientOptions {
   preferOnline?: boolean
   /**
    * Retries after the first try of one URL (npm's `fetch-retries`), whatever failed: the network, a
-   * timeout, a 5xx/429/408, a truncated body, or a body its reader rejects (a damaged document, a
-   * tarball whose sink throws a ToteError). Default 2.
+   * timeout, a 5xx/429/408, a truncated body (each after the backoff), or a body its reader rejects
+   * (a damaged document, a tarball whose sink throws a ToteError; tried again at once). Default 2.
    */
   retries?: number
   /** First backoff delay in ms (npm's `fetch-retry-mintimeout`). Default 1000. */
@@ -113,8 +113,8 @@ export type RegistryEvent =
 /**
  * Receives a tarball's bytes as they arrive; a retry starts a fresh sink. A ToteError thrown by
  * `push` or `finish` rejects the body (say, `finish` finds that its digest is not the expected
- * one): that try failed, and the download is retried like after a network error; once no retry is
- * left, that error is thrown, its message and `details.tries` giving the number of tries. Any
+ * one): that try failed, and the download is tried again at once, within `retries`; once no retry
+ * is left, that error is thrown, its message and `details.tries` giving the number of tries. Any
  * other error is thrown at once.
  */
 export interface TarballSink<T> {
