@@ -210,6 +210,15 @@ describe('HTTP errors', () => {
     expect(requestsTo('/a')).toBe(2 + 4)
   })
 
+  it('does not ask again for a document in an encoding it cannot read', async () => {
+    registry.fault('/a', { headers: { 'content-encoding': 'br' } })
+    const error = await failure(open().getPackument('a'))
+    expect(error.code).toBe('EHTTP')
+    expect(error.message).toBe("Unsupported content-encoding 'br'")
+    expect(requestsTo('/a')).toBe(1)
+    expect(retries()).toEqual([])
+  })
+
   it('reports EBADJSON for a damaged version, trailing bytes, and a document that is not an object', async () => {
     // Versions are parsed when first read: a damaged one fails then, naming itself.
     registry.fault('/damaged', {
