@@ -19,10 +19,17 @@ export function registryClientOptions(
     offline: config.offline,
     preferOffline: config.preferOffline,
     preferOnline: config.preferOnline,
+    // One retry policy for every request, npm's: the registry client's is the only retry loop.
     retries: config.fetchRetries,
     retryMinTimeout: config.fetchRetryMinTimeout,
+    retryFactor: config.fetchRetryFactor,
     retryMaxTimeout: config.fetchRetryMaxTimeout,
+    // npm's fetch-timeout bounds the wait for the headers (connecting included) and for each next
+    // chunk; the client's 10 s connect timeout is kept below it.
     readTimeout: config.fetchTimeout,
+    ...(config.fetchTimeout > 0 && config.fetchTimeout < 10_000
+      ? { connectTimeout: config.fetchTimeout }
+      : {}),
     // npm's default (15) is not tote's: the registry client's own (128) was measured faster.
     ...(config.maxSocketsSet ? { connections: config.maxSockets } : {}),
     ...(config.ca ? { ca: config.ca } : {}),

@@ -5,12 +5,14 @@ import type {
   Downloader,
   DownloaderDeps,
   DownloaderOptions,
+  TarballRequest,
   TarballSink,
 } from './types.js'
 
 /**
  * Creates a downloader over a registry client's `fetchTarball`. Retries, auth and connection reuse
- * are the client's; this stage only hashes and verifies.
+ * are the client's; this stage only hashes and verifies, each try's body in its own sink, so that a
+ * body damaged on its way is a fault of that try, which the client retries.
  */
 export function createDownloader(deps: DownloaderDeps, options: DownloaderOptions = {}): Downloader {
   const emit = options.onEvent
@@ -27,18 +29,8 @@ export function createDownloader(deps: DownloaderDeps, options: DownloaderOption
       })
       const { data, digest } = await deps.fetchTarball(request.tarballUrl, {
         ...(signal ? { signal } : {}),
-        createSink: () => hashingSink(algorithm),
+        createSink: () => hashingSink(algorithm, (digest) => checkDigest(request, expected, digest)),
       })
-      if (expected && digest !== expected.base64) {
-        throw new ToteError(
-          'EINTEGRITY',
-          `Integrity check failed for ${request.name}@${request.version} (${request.tarballUrl}): expected ${expected.sri}, got ${algorithm}-${digest}`,
-          {
-            hint: 'The tarball differs from what the lockfile recorded. If the registry really changed it, delete the entry from package-lock.json and install again.',
-            details: { url: request.tarballUrl, expected: expected.sri, actual: `${algorithm}-${digest}` },
-          },
-        )
-      }
       emit?.({
         type: 'download-end',
         name: request.name,
@@ -53,8 +45,32 @@ export function createDownloader(deps: DownloaderDeps, options: DownloaderOption
   }
 }
 
-/** Collects the chunks and hashes them as they arrive, so the digest is ready when the body ends. */
-function hashingSink(algorithm: string): TarballSink<{ data: Buffer; digest: string }> {
+/** Throws EINTEGRITY when a body's digest is not the expected one (nothing expected: any is fine). */
+function checkDigest(
+  request: TarballRequest,
+  expected: ReturnType<typeof strongestHash> | undefined,
+  digest: string,
+): void {
+  if (!expected || digest === expected.base64) return
+  const actual = `${expected.algorithm}-${digest}`
+  throw new ToteError(
+    'EINTEGRITY',
+    `Integrity check failed for ${request.name}@${request.version} (${request.tarballUrl}): expected ${expected.sri}, got ${actual}`,
+    {
+      hint: 'The tarball differs from what the lockfile recorded. If the registry really changed it, delete the entry from package-lock.json and install again.',
+      details: { url: request.tarballUrl, expected: expected.sri, actual },
+    },
+  )
+}
+
+/**
+ * Collects the chunks and hashes them as they arrive, so the digest is ready when the body ends;
+ * `check` sees it before the bytes are handed on.
+ */
+function hashingSink(
+  algorithm: string,
+  check: (digest: string) => void,
+): TarballSink<{ data: Buffer; digest: string }> {
   const hash: Hash = createHash(algorithm)
   const chunks: Uint8Array[] = []
   let size = 0
@@ -65,7 +81,9 @@ function hashingSink(algorithm: string): TarballSink<{ data: Buffer; digest: str
       size += chunk.length
     },
     finish() {
-      return { data: Buffer.concat(chunks, size), digest: hash.digest('base64') }
+      const digest = hash.digest('base64')
+      check(digest)
+      return { data: Buffer.concat(chunks, size), digest }
     },
   }
 }

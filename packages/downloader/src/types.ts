@@ -1,10 +1,17 @@
-/** Receives a tarball's bytes as they arrive; the registry client starts a fresh one per attempt. */
+/**
+ * Receives a tarball's bytes as they arrive; the registry client starts a fresh one per attempt.
+ * The downloader's `finish` throws `EINTEGRITY` when the digest is not the expected one.
+ */
 export interface TarballSink<T> {
   push(chunk: Uint8Array): void
   finish(): T
 }
 
-/** What the downloader needs from a registry client (`@tote/registry-client` fits). */
+/**
+ * What the downloader needs from a registry client (`@tote/registry-client` fits): one that calls
+ * `createSink` once per try and retries a try whose sink throws a ToteError, so that a body
+ * corrupted on its way is downloaded again.
+ */
 export interface DownloaderDeps {
   fetchTarball<T>(
     url: string,
@@ -41,9 +48,11 @@ export interface DownloaderOptions {
 export interface Downloader {
   /**
    * Fetches a tarball and checks it against its integrity, hashing each chunk as it arrives.
-   * Nothing is returned (so nothing can enter the cache) unless the digest matches.
+   * Nothing is returned (so nothing can enter the cache) unless the digest matches. A try whose
+   * digest does not match fails, and the client tries again (at once, within its retries).
    *
-   * @throws ToteError `EINTEGRITY` with the URL, the expected and the actual digest.
+   * @throws ToteError `EINTEGRITY` with the URL, the expected and the actual digest (of the last
+   * try), and the number of tries.
    */
   download(request: TarballRequest, options?: { signal?: AbortSignal }): Promise<DownloadedTarball>
 }

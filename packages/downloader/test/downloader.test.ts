@@ -25,6 +25,8 @@ afterAll(async () => {
 })
 afterEach(() => registry.clearFaults())
 
+const requestsTo = (path: string) => registry.requests.filter((request) => request.path === path).length
+
 const request = () => ({
   name: 'pkg',
   version: '1.0.0',
@@ -55,12 +57,29 @@ describe('createDownloader', () => {
     expect((error as Error).message).toContain(request().tarballUrl)
   })
 
-  it('rejects a corrupted body of the right length', async () => {
-    registry.fault(registry.tarballPath('pkg', '1.0.0'), { corrupt: true })
+  it('downloads again a body corrupted on its way: a failed check is a fault of that try', async () => {
+    const path = registry.tarballPath('pkg', '1.0.0')
+    const before = requestsTo(path)
+    registry.fault(path, { corrupt: true, times: 1 })
+    const { data, integrity } = await createDownloader(client).download(request())
+    expect(integrity).toBe(registry.integrity('pkg', '1.0.0'))
+    expect(`sha512-${createHash('sha512').update(data).digest('base64')}`).toBe(integrity)
+    expect(requestsTo(path) - before).toBe(2)
+  })
+
+  it('rejects a body that stays corrupted with EINTEGRITY after every try, and counts them', async () => {
+    const path = registry.tarballPath('pkg', '1.0.0')
+    const before = requestsTo(path)
+    registry.fault(path, { corrupt: true })
     const error = await createDownloader(client)
       .download(request())
       .catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'EINTEGRITY' })
+    expect(error).toMatchObject({
+      code: 'EINTEGRITY',
+      message: expect.stringMatching(/ \(3 tries\)$/),
+      details: { url: request().tarballUrl, expected: request().integrity, tries: 3 },
+    })
+    expect(requestsTo(path) - before).toBe(3)
   })
 
   it('hashes each attempt afresh: a reset mid-body, then a good retry, verifies', async () => {

@@ -68,6 +68,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     retries: options.retries ?? 2,
     minTimeout: options.retryMinTimeout ?? 1000,
     maxTimeout: options.retryMaxTimeout ?? 60_000,
+    factor: options.retryFactor ?? 10,
   }
   const settings: ConnectionSettings = {
     connections: options.connections ?? 128,

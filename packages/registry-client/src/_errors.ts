@@ -142,3 +142,23 @@ export function networkError(
     details,
   })
 }
+
+/**
+ * A body its reader rejected (a tarball that fails its integrity check, a damaged document): a
+ * fault of that try, which counts against the same retries as a network error. Carries the
+ * reader's ToteError.
+ */
+export class BodyFault extends Error {
+  constructor(readonly fault: ToteError) {
+    super(fault.message)
+  }
+}
+
+/** The reader's error once no try is left: the same error, with the real number of tries. */
+export function bodyFaultError(subject: RequestSubject, fault: ToteError, tries: number): ToteError {
+  return new ToteError(fault.code, `${fault.message} (${tries} ${tries === 1 ? 'try' : 'tries'})`, {
+    hint: fault.hint,
+    cause: fault.cause,
+    details: { url: subject.url, ...fault.details, tries },
+  })
+}

@@ -1,5 +1,7 @@
-import { ToteError } from '@tote/types'
+import { isToteError, ToteError } from '@tote/types'
 import {
+  BodyFault,
+  bodyFaultError,
   httpError,
   type NetworkErrorKind,
   networkError,
@@ -23,10 +25,14 @@ export interface HttpContext {
   gate?: BodyGate | undefined
 }
 
-/** Receives one attempt's body; a retry gets a new one. */
+/**
+ * Receives one attempt's body; a retry gets a new one. A ToteError thrown by `push` or `finish`
+ * rejects the body (a damaged document, a tarball that fails its check): that try failed, and the
+ * request is tried again at once, within the same retries as any other fault.
+ */
 export interface BodySink<T> {
   push(chunk: Uint8Array): void
-  finish(): T
+  finish(): T | Promise<T>
 }
 
 export interface HttpGetRequest<T> {
@@ -34,7 +40,7 @@ export interface HttpGetRequest<T> {
   headers: Record<string, string>
   signal?: AbortSignal | undefined
   /** Called once per attempt that gets a 2xx response. */
-  createSink: (headers: Record<string, string | string[] | undefined>) => BodySink<T>
+  createSink: (headers: Record<string, string | string[] | undefined>, status: number) => BodySink<T>
   /** Statuses returned as they are (e.g. 304 for a conditional request). */
   passStatuses?: readonly number[]
   /** Whether the body waits its turn at the context's gate when it is large. */
@@ -63,36 +69,78 @@ function truncatedError(received: number, expected: number): Error {
 }
 
 /**
- * GET with redirects, retries (network errors, 5xx, 429, 408; exponential backoff or Retry-After),
- * and truncation checks. Resolves on 2xx and on `passStatuses`; throws a ToteError otherwise.
+ * GET with redirects, retries and truncation checks. Every fault of a try counts against the same
+ * `policy.retries`: network errors and timeouts, 5xx, 429, 408 and a body shorter than its
+ * Content-Length (after npm's backoff, or Retry-After), and a body the sink rejects (at once).
+ * Resolves on 2xx (with the sink's result) and on `passStatuses`; throws a ToteError otherwise,
+ * which counts the tries made.
  */
 export async function httpGet<T>(
   context: HttpContext,
   request: HttpGetRequest<T>,
 ): Promise<HttpGetResult<T>> {
-  const { policy, emit } = context
+  const { policy } = context
   const { signal, subject } = request
   for (let attempt = 1; ; attempt++) {
     let outcome: AttemptOutcome<T>
+    let body: T | undefined
     try {
       outcome = await attemptGet(context, request)
+      if ('result' in outcome && outcome.result.sink) body = await finishBody(outcome.result.sink)
     } catch (error) {
       if (signal?.aborted) throw signal.reason
+      if (error instanceof BodyFault) {
+        if (attempt > policy.retries) throw bodyFaultError(subject, error.fault, attempt)
+        // The server answered, whole: there is no load to back off from (npm's pacote, too,
+        // downloads a tarball that failed its check again at once).
+        await waitToRetry(context, subject, attempt, error.fault.code, 0, signal)
+        continue
+      }
       const kind = networkErrorKind(error)
       if (kind === undefined) throw error
       if (attempt > policy.retries) throw networkError(subject, kind, error, attempt)
-      const delay = backoffDelay(policy, attempt)
-      emit({ type: 'retry', url: subject.url, attempt, reason: describe(kind, error), delay })
-      await sleep(delay, signal)
+      await waitToRetry(
+        context,
+        subject,
+        attempt,
+        describe(kind, error),
+        backoffDelay(policy, attempt),
+        signal,
+      )
       continue
     }
-    if ('result' in outcome) return { ...outcome.result, tries: attempt }
+    if ('result' in outcome) {
+      return { status: outcome.result.status, headers: outcome.result.headers, body, tries: attempt }
+    }
     if (!isRetryableStatus(outcome.status) || attempt > policy.retries) {
       throw httpError(subject, outcome.status, attempt)
     }
     const delay = outcome.retryAfter ?? backoffDelay(policy, attempt)
-    emit({ type: 'retry', url: subject.url, attempt, reason: `HTTP ${outcome.status}`, delay })
-    await sleep(delay, signal)
+    await waitToRetry(context, subject, attempt, `HTTP ${outcome.status}`, delay, signal)
+  }
+}
+
+type Headers = Record<string, string | string[] | undefined>
+
+/** Announces retry number `attempt` and waits `delay` ms before it. */
+function waitToRetry(
+  context: HttpContext,
+  subject: RequestSubject,
+  attempt: number,
+  reason: string,
+  delay: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  context.emit({ type: 'retry', url: subject.url, attempt, reason, delay })
+  return sleep(delay, signal)
+}
+
+/** The sink's result; a ToteError it throws is a fault of the try (see BodySink). */
+async function finishBody<T>(sink: BodySink<T>): Promise<T> {
+  try {
+    return await sink.finish()
+  } catch (error) {
+    throw isToteError(error) ? new BodyFault(error) : error
   }
 }
 
@@ -102,7 +150,10 @@ function describe(kind: NetworkErrorKind, error: unknown): string {
 }
 
 type AttemptOutcome<T> =
-  | { result: Omit<HttpGetResult<T>, 'tries'> }
+  | {
+      /** The body has arrived whole; `sink` (undefined for a passed status) has yet to finish it. */
+      result: { status: number; headers: Headers; sink?: BodySink<T> }
+    }
   | { status: number; retryAfter: number | undefined }
 
 async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): Promise<AttemptOutcome<T>> {
@@ -132,7 +183,13 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
         continue
       }
       if (status >= 200 && status < 300) {
-        const sink = request.createSink(response.headers)
+        let sink: BodySink<T>
+        try {
+          sink = request.createSink(response.headers, status)
+        } catch (error) {
+          response.body.destroy()
+          throw error
+        }
         const expected = Number(headerValue(response.headers, 'content-length') ?? Number.NaN)
         context.emit({ type: 'response-start', url, status, bytes: expected })
         // Listened to rather than iterated: an async iterator costs a promise per chunk.
@@ -146,7 +203,7 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
               try {
                 sink.push(chunk)
               } catch (error) {
-                body.destroy(error as Error)
+                body.destroy(isToteError(error) ? new BodyFault(error) : (error as Error))
               }
             })
             body.once('end', resolve)
@@ -157,11 +214,11 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
           pass?.leave()
         }
         if (!Number.isNaN(expected) && bytes !== expected) throw truncatedError(bytes, expected)
-        return { result: { status, headers: response.headers, body: sink.finish() } }
+        return { result: { status, headers: response.headers, sink } }
       }
       await response.body.dump()
       if (request.passStatuses?.includes(status)) {
-        return { result: { status, headers: response.headers, body: undefined } }
+        return { result: { status, headers: response.headers } }
       }
       const retryAfter = retryAfterDelay(
         headerValue(response.headers, 'retry-after'),

@@ -100,12 +100,16 @@ const COMPACT_ON_ARRIVAL_BYTES = 1 << 20
 
 /**
  * Keeps a body's chunks (gunzipping when the registry compressed it). `compactOnArrival`: a
- * packument, whose compaction may start before its last chunk.
+ * packument, whose compaction may start before its last chunk. An encoding it cannot read fails at
+ * once: asking again would not change it.
  */
 function collectBody(headers: Record<string, string | string[] | undefined>, compactOnArrival: boolean) {
   const chunks: Uint8Array[] = []
   let size = 0
   const encoding = headerValue(headers, 'content-encoding')?.trim().toLowerCase()
+  if (encoding !== undefined && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') {
+    throw new ToteError('EHTTP', `Unsupported content-encoding '${encoding}'`, { details: { encoding } })
+  }
   const expected = Number(headerValue(headers, 'content-length'))
   let compactor: DocumentCompactor | undefined =
     compactOnArrival &&
@@ -129,21 +133,24 @@ function collectBody(headers: Record<string, string | string[] | undefined>, com
         const body = gunzipSync(gatherBody(chunks, size))
         return { chunks: [body], size: body.length, kept: true }
       }
-      if (encoding !== undefined && encoding !== 'identity') {
-        throw new ToteError('EHTTP', `Unsupported content-encoding '${encoding}'`, { details: { encoding } })
-      }
       return { chunks, size, kept: true }
     },
   }
 }
 
+/**
+ * What is said of a document that is not what it should be. A ToteError thrown while reading a
+ * body makes the try fail (see BodySink): the document is asked for again, and after the last try
+ * the error says how many there were.
+ */
+const DAMAGED_HINT = 'The registry or a proxy sent a damaged document; try again, or check the registry URL.'
+
 function parseBody<T>(
   received: ReceivedBody,
   task: PackumentTask,
   status: number,
-  tries: number,
   reader: DocumentReader<T>,
-): { packument: T; document: readonly Uint8Array[] } {
+): ReadDocument<T> {
   const { chunks, size } = received
   try {
     // A lazily read packument keeps its compact bytes: its versions are parsed from them when read.
@@ -153,16 +160,16 @@ function parseBody<T>(
     // Parsed in one piece below, which reports what is wrong with the document.
   }
   const body = Buffer.concat(chunks, size)
-  const details = { url: task.url, status, tries, packageName: task.name }
+  const details = { url: task.url, status, packageName: task.name }
   let doc: unknown
   try {
     doc = JSON.parse(body.toString('utf8'))
   } catch (cause) {
     throw new ToteError(
       'EBADJSON',
-      `Invalid JSON in the registry's answer for '${task.name}' (${task.url})`,
+      `Invalid JSON in the registry's answer for '${task.name}' from ${task.url}`,
       {
-        hint: 'The registry or a proxy sent a damaged document; try again, or check the registry URL.',
+        hint: DAMAGED_HINT,
         cause,
         details,
       },
@@ -170,10 +177,11 @@ function parseBody<T>(
   }
   const packument = reducePackument(doc, task.name)
   if (packument !== undefined) return { packument: reader.fromPackument(packument), document: [body] }
-  throw new ToteError('EBADJSON', `The registry's answer for '${task.name}' is not a package document`, {
-    hint: 'Check that the registry URL points at an npm-compatible registry.',
-    details,
-  })
+  throw new ToteError(
+    'EBADJSON',
+    `The registry's answer for '${task.name}' from ${task.url} is not a package document`,
+    { hint: 'Check that the registry URL points at an npm-compatible registry.', details },
+  )
 }
 
 /**
@@ -181,22 +189,14 @@ function parseBody<T>(
  * that it is reduced, cached and read back exactly as packuments are. A dist-tag selector becomes
  * that packument's only dist-tag.
  */
-function versionAsPackument(
-  received: ReceivedBody,
-  task: PackumentTask,
-  status: number,
-  tries: number,
-): ReceivedBody {
+function versionAsPackument(received: ReceivedBody, task: PackumentTask, status: number): ReceivedBody {
   const body = gatherBody(received.chunks, received.size)
   const version = versionOf(body)
   if (version === undefined) {
     throw new ToteError(
       'EBADJSON',
-      `The registry's answer for '${task.name}@${task.selector}' is not a version document`,
-      {
-        hint: 'The registry or a proxy sent a damaged document; try again, or check the registry URL.',
-        details: { url: task.url, status, tries, packageName: task.name },
-      },
+      `The registry's answer for '${task.name}@${task.selector}' from ${task.url} is not a version document`,
+      { hint: DAMAGED_HINT, details: { url: task.url, status, packageName: task.name } },
     )
   }
   const distTags = task.selector === version ? {} : { [task.selector!]: version }
@@ -280,45 +280,65 @@ export async function loadPackument<T>(
   if (cached?.etag !== undefined) headers['if-none-match'] = cached.etag
   if (cached?.lastModified !== undefined) headers['if-modified-since'] = cached.lastModified
   // With a scanner thread, large documents are compacted there instead, after their last chunk.
-  let compactOnArrival = task.selector === undefined && scanner === undefined
-  for (;;) {
-    const response = await httpGet(context, {
-      subject: { url: task.url, packageName: task.name, registry: task.registry },
-      headers,
-      signal,
-      createSink: (headers) => collectBody(headers, compactOnArrival),
-      passStatuses: cached ? [304] : [],
-      gated: true,
-    })
-    if (response.status === 304 && cached) {
-      context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })
-      return { packument: cached.packument }
-    }
-    let body = response.body!
-    if (task.selector !== undefined) body = versionAsPackument(body, task, response.status, response.tries)
-    let read: ReadDocument<T> | undefined
-    if (body.compact !== undefined) {
-      try {
-        read = reader.fromIndex(indexCompact(body.compact, task.name))
-      } catch {
-        // Parsed in one piece below, which reports what is wrong with the document.
+  const state = { compactOnArrival: task.selector === undefined && scanner === undefined }
+  // The document is read as each try's body ends, so that a damaged one is a fault of that try,
+  // asked for again (see BodySink).
+  const response = await httpGet(context, {
+    subject: { url: task.url, packageName: task.name, registry: task.registry },
+    headers,
+    signal,
+    createSink: (headers, status) => documentSink(headers, status, task, reader, scanner, state),
+    passStatuses: cached ? [304] : [],
+    gated: true,
+  })
+  if (response.status === 304 && cached) {
+    context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })
+    return { packument: cached.packument }
+  }
+  return { ...response.body!, cacheEntry: cacheEntryOf(task, response.headers) }
+}
+
+/** Receives one try's document and reads it when it ends; throws EBADJSON when it is damaged. */
+function documentSink<T>(
+  headers: Record<string, string | string[] | undefined>,
+  status: number,
+  task: PackumentTask,
+  reader: DocumentReader<T>,
+  scanner: DocumentScanner | undefined,
+  state: { compactOnArrival: boolean },
+) {
+  const collected = collectBody(headers, state.compactOnArrival)
+  return {
+    push: collected.push,
+    async finish(): Promise<ReadDocument<T>> {
+      let body = collected.finish()
+      if (task.selector !== undefined) body = versionAsPackument(body, task, status)
+      let read: ReadDocument<T> | undefined
+      if (body.compact !== undefined) {
+        try {
+          read = reader.fromIndex(indexCompact(body.compact, task.name))
+        } catch {
+          // Parsed in one piece below, which reports what is wrong with the document.
+        }
+      } else if (scanner && body.size >= SCAN_ELSEWHERE_BYTES) {
+        const scanned = await scanner.scan(body.chunks, body.size, task.name)
+        if (scanned && 'index' in scanned) read = reader.fromIndex(scanned.index)
+        // Not a packument's JSON: parsed here, which says what is wrong with it.
+        else if (scanned) body = { chunks: scanned.chunks, size: body.size, kept: true }
       }
-    } else if (scanner && body.size >= SCAN_ELSEWHERE_BYTES) {
-      const scanned = await scanner.scan(body.chunks, body.size, task.name)
-      if (scanned && 'index' in scanned) read = reader.fromIndex(scanned.index)
-      // Not a packument's JSON: parsed here, which says what is wrong with it.
-      else if (scanned) body = { chunks: scanned.chunks, size: body.size, kept: true }
-    }
-    if (read === undefined && !body.kept) {
-      // Compacted while it arrived, so its bytes are gone, and not a packument's document (a
-      // damaged one, most likely): fetched again whole, and parsed below to say what is wrong.
-      compactOnArrival = false
-      continue
-    }
-    return {
-      ...(read ?? parseBody(body, task, response.status, response.tries, reader)),
-      cacheEntry: cacheEntryOf(task, response.headers),
-    }
+      if (read !== undefined) return read
+      if (!body.kept) {
+        // Compacted while it arrived, so its bytes are gone, and not a packument's document (a
+        // damaged one, most likely): the next try keeps them whole, to say what is wrong.
+        state.compactOnArrival = false
+        throw new ToteError(
+          'EBADJSON',
+          `The registry's answer for '${task.name}' from ${task.url} is not a package document`,
+          { hint: DAMAGED_HINT, details: { url: task.url, status, packageName: task.name } },
+        )
+      }
+      return parseBody(body, task, status, reader)
+    },
   }
 }
 

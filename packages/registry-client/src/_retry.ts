@@ -1,16 +1,21 @@
-/** How long to wait before retry number `attempt` (1-based), and how many retries are allowed. */
+/** How many retries one URL gets, and how long to wait before each (npm's `fetch-retry-*`). */
 export interface RetryPolicy {
   retries: number
   minTimeout: number
   maxTimeout: number
+  /** Each wait is this many times the one before (npm's `fetch-retry-factor`). */
+  factor: number
 }
 
 /**
- * Exponential backoff, factor 2, with up to 20% jitter so that many requests failing together do not
- * come back together; never above `maxTimeout`.
+ * npm's backoff before retry number `attempt` (1-based): `minTimeout × factor^(attempt−1)`, with up
+ * to 20% jitter so that many requests failing together do not come back together; never above
+ * `maxTimeout`.
  */
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
-  const base = policy.minTimeout * 2 ** (attempt - 1)
+  const base = policy.minTimeout * policy.factor ** (attempt - 1)
+  // npm accepts a factor of Infinity (and 0 × Infinity is NaN): the cap then.
+  if (!(base < policy.maxTimeout)) return policy.maxTimeout
   const jittered = base * (1 + Math.random() * 0.2)
   return Math.round(Math.min(policy.maxTimeout, jittered))
 }

@@ -19,15 +19,25 @@ export interface RegistryClientOptions {
   preferOffline?: boolean
   /** Always revalidate cached packuments, even when the registry said they were still fresh. */
   preferOnline?: boolean
-  /** Retries after the first try, for network errors, 5xx and 429. Default 2. */
+  /**
+   * Retries after the first try of one URL (npm's `fetch-retries`), whatever failed: the network, a
+   * timeout, a 5xx/429/408, a truncated body (each after the backoff), or a body its reader rejects
+   * (a damaged document, a tarball whose sink throws a ToteError; tried again at once). Default 2.
+   */
   retries?: number
-  /** First backoff delay in ms (doubles each retry). Default 1000. */
+  /** First backoff delay in ms (npm's `fetch-retry-mintimeout`). Default 1000. */
   retryMinTimeout?: number
-  /** Longest backoff delay in ms, also the cap on `Retry-After`. Default 60000. */
+  /** Each backoff delay is this many times the one before (npm's `fetch-retry-factor`). Default 10. */
+  retryFactor?: number
+  /** Longest backoff delay in ms, also the cap on `Retry-After` (npm's `fetch-retry-maxtimeout`). Default 60000. */
   retryMaxTimeout?: number
   /** Time allowed to open a connection, in ms. Default 10000. */
   connectTimeout?: number
-  /** Longest wait for response headers, or between two chunks of a body, in ms. Default 60000. */
+  /**
+   * Longest wait, in ms, for a try's response headers or for the next chunk of its body (npm's
+   * `fetch-timeout`, which npm applies to the headers and to an idle socket): a try that stalls
+   * ends then, and counts as one of the `retries`. 0: no limit. Default 60000.
+   */
   readTimeout?: number
   /**
    * Connections per origin for packuments (shared by the workers), and as many again for tarballs.
@@ -100,7 +110,13 @@ export type RegistryEvent =
   /** The registry answered 304: the cached packument is still current. */
   | { type: 'cache-revalidated'; name: string; url: string }
 
-/** Receives a tarball's bytes as they arrive; a retry starts a fresh sink. */
+/**
+ * Receives a tarball's bytes as they arrive; a retry starts a fresh sink. A ToteError thrown by
+ * `push` or `finish` rejects the body (say, `finish` finds that its digest is not the expected
+ * one): that try failed, and the download is tried again at once, within `retries`; once no retry
+ * is left, that error is thrown, its message and `details.tries` giving the number of tries. Any
+ * other error is thrown at once.
+ */
 export interface TarballSink<T> {
   push(chunk: Uint8Array): void
   finish(): T
@@ -142,7 +158,8 @@ export interface RegistryClient {
   getVersion(name: string, selector: string, options?: { signal?: AbortSignal }): Promise<Packument>
   /**
    * A tarball's bytes. `createSink` is called once per attempt (a retry starts a fresh sink) and gets
-   * every chunk as it arrives, so callers can hash while the body streams.
+   * every chunk as it arrives, so callers can hash while the body streams, and check the digest in
+   * `finish`: a ToteError from the sink is retried (see {@link TarballSink}).
    */
   fetchTarball<T = Buffer>(url: string, options?: FetchTarballOptions<T>): Promise<T>
   /** Requests in flight now (for progress). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -189,12 +190,33 @@ describe('HTTP errors', () => {
     expect(retries()).toEqual([])
   })
 
-  it('reports a body that is not JSON as EBADJSON', async () => {
+  it('asks again for a body that is not JSON, and reports EBADJSON with the tries when it stays so', async () => {
+    registry.fault('/a', { status: 200, body: '{"name": "a", "versions": {', times: 1 })
+    expect((await open().getPackument('a')).versions['1.0.0']).toBeDefined()
+    expect(requestsTo('/a')).toBe(2)
+    // asked again at once: the registry answered, whole
+    expect(retries()).toEqual([
+      { type: 'retry', url: `${registry.url}a`, attempt: 1, reason: 'EBADJSON', delay: 0 },
+    ])
+
     registry.fault('/a', { status: 200, body: '{"name": "a", "versions": {' })
-    const error = await failure(open().getPackument('a'))
+    const error = await failure(open({ retries: 3 }).getPackument('a'))
     expect(error.code).toBe('EBADJSON')
-    expect(error.message).toContain("'a'")
-    expect(error.details).toMatchObject({ url: `${registry.url}a`, status: 200, tries: 1 })
+    expect(error.message).toBe(
+      `Invalid JSON in the registry's answer for 'a' from ${registry.url}a (4 tries)`,
+    )
+    expect(error.cause).toBeInstanceOf(SyntaxError)
+    expect(error.details).toMatchObject({ url: `${registry.url}a`, status: 200, tries: 4, packageName: 'a' })
+    expect(requestsTo('/a')).toBe(2 + 4)
+  })
+
+  it('does not ask again for a document in an encoding it cannot read', async () => {
+    registry.fault('/a', { headers: { 'content-encoding': 'br' } })
+    const error = await failure(open().getPackument('a'))
+    expect(error.code).toBe('EHTTP')
+    expect(error.message).toBe("Unsupported content-encoding 'br'")
+    expect(requestsTo('/a')).toBe(1)
+    expect(retries()).toEqual([])
   })
 
   it('reports EBADJSON for a damaged version, trailing bytes, and a document that is not an object', async () => {
@@ -225,9 +247,21 @@ describe('HTTP errors', () => {
     registry.fault('/big', { status: 200, body: `{${readme},"name":"big","versions":{"1.0.0":${version}}}` })
     const c = open()
     await expectDamagedReported(c, 'big-')
+    // each asked for 1 + retries times, not more: the tries after the first keep the bytes to say what is wrong
+    for (const name of [...DAMAGED, 'array']) expect(requestsTo(`/big-${name}`)).toBe(3)
     // a sound one is read as any other
     expect((await c.getPackument('big')).versions['1.0.0']?.dist.tarball).toBe('http://127.0.0.1:1/a.tgz')
     expect(requestsTo('/big')).toBe(1)
+  })
+
+  it('asks again for a large document damaged on its way, which then reads as any other', async () => {
+    const readme = `"readme":"${'x'.repeat(1.2 * 2 ** 20)}"`
+    const sound = `{${readme},"name":"big","versions":{"1.0.0":${version}}}`
+    registry.fault('/big', { status: 200, body: sound.slice(0, -2), times: 1 })
+    registry.fault('/big', { status: 200, body: sound })
+    expect((await open().getPackument('big')).versions['1.0.0']?.version).toBe('1.0.0')
+    expect(requestsTo('/big')).toBe(2)
+    expect(retries()).toMatchObject([{ attempt: 1, reason: 'EBADJSON' }])
   })
 })
 
@@ -262,6 +296,46 @@ describe('network errors', () => {
     expect(requestsTo('/a')).toBe(2)
     expect(requestsTo(tarball)).toBe(2)
     expect(retries()).toHaveLength(2)
+  })
+
+  it('gives up on a body that stalls after its headers after readTimeout, on each of 1 + retries tries', async () => {
+    const tarball = registry.tarballPath('a', '1.0.0')
+    registry.fault(tarball, { stallAfterBytes: 10 })
+    const error = await failure(
+      open({ readTimeout: 100, retries: 2 }).fetchTarball(registry.tarballUrl('a', '1.0.0')),
+    )
+    expect(error.code).toBe('ETIMEDOUT')
+    expect(error.message).toContain(`${registry.tarballUrl('a', '1.0.0')} after 3 tries`)
+    expect(error.details).toMatchObject({ url: registry.tarballUrl('a', '1.0.0'), tries: 3 })
+    expect(requestsTo(tarball)).toBe(3)
+    expect(retries()).toMatchObject([
+      { attempt: 1, reason: expect.stringMatching(/^timeout/) },
+      { attempt: 2, reason: expect.stringMatching(/^timeout/) },
+    ])
+    // A stall shorter than readTimeout is only slow.
+    registry.clearFaults()
+    registry.fault(tarball, { stallAfterBytes: 10, stallMs: 20 })
+    const bytes = await open({ readTimeout: 2_000, retries: 0 }).fetchTarball(
+      registry.tarballUrl('a', '1.0.0'),
+    )
+    expect(`sha512-${createHash('sha512').update(bytes).digest('base64')}`).toBe(
+      registry.integrity('a', '1.0.0'),
+    )
+  })
+
+  it("waits npm's backoff between tries: retryMinTimeout × retryFactor^(n−1), capped by retryMaxTimeout", async () => {
+    registry.fault('/a', { status: 503 })
+    await failure(
+      open({ retries: 4, retryMinTimeout: 4, retryFactor: 3, retryMaxTimeout: 50 }).getPackument('a'),
+    )
+    const delays = retries().map((event) => (event as { delay: number }).delay)
+    expect(delays).toHaveLength(4)
+    // up to 20% jitter above each step, never above the cap
+    for (const [index, base] of [4, 12, 36].entries()) {
+      expect(delays[index]).toBeGreaterThanOrEqual(base)
+      expect(delays[index]).toBeLessThanOrEqual(Math.min(50, Math.round(base * 1.2)))
+    }
+    expect(delays[3]).toBe(50)
   })
 
   it('times out a slow answer with ETIMEDOUT after the retries', async () => {

@@ -306,7 +306,8 @@ describe('getVersion', () => {
       registry.fault('/a/latest', { status: 200, body })
       await expect(client.getVersion('a', 'latest')).rejects.toMatchObject({
         code: 'EBADJSON',
-        message: expect.stringContaining("'a@latest' is not a version document"),
+        message: `The registry's answer for 'a@latest' from ${registry.url}a/latest is not a version document (3 tries)`,
+        details: { url: `${registry.url}a/latest`, status: 200, tries: 3 },
       })
     }
   })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
-import type { ToteError } from '@tote/types'
+import { ToteError } from '@tote/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRegistryClient, type RegistryClient, type TarballSink } from '../src/index.js'
 
@@ -60,6 +60,68 @@ describe('fetchTarball', () => {
     expect(created).toHaveLength(2)
     expect(result.integrity).toBe(registry.integrity('a', '1.0.0'))
     expect(result.size).toBeGreaterThan(1000)
+    expect(registry.requests.filter((request) => request.path === path)).toHaveLength(2)
+  })
+
+  it('asks again when the sink rejects the body with a ToteError, and gives its error with the tries', async () => {
+    const path = registry.tarballPath('a', '1.0.0')
+    const url = registry.tarballUrl('a', '1.0.0')
+    const created: string[] = []
+    // A sink that checks the digest when the body ends, as the downloader's does.
+    const checking = () => {
+      const sink = hashingSink(created)
+      return {
+        push: sink.push,
+        finish() {
+          const result = sink.finish()
+          if (result.integrity !== registry.integrity('a', '1.0.0')) {
+            throw new ToteError('EINTEGRITY', `Integrity check failed for ${url}`, {
+              hint: 'check it',
+              details: { actual: result.integrity },
+            })
+          }
+          return result
+        },
+      }
+    }
+    registry.fault(path, { corrupt: true, times: 1 })
+    const result = await client.fetchTarball(url, { createSink: checking })
+    expect(result.integrity).toBe(registry.integrity('a', '1.0.0'))
+    expect(created).toHaveLength(2)
+    expect(registry.requests.filter((request) => request.path === path)).toHaveLength(2)
+
+    registry.fault(path, { corrupt: true })
+    const error = (await client
+      .fetchTarball(url, { createSink: checking })
+      .catch((caught: unknown) => caught)) as ToteError
+    expect(error).toBeInstanceOf(ToteError)
+    expect(error.code).toBe('EINTEGRITY')
+    expect(error.message).toBe(`Integrity check failed for ${url} (3 tries)`)
+    expect(error.hint).toBe('check it')
+    expect(error.details).toMatchObject({ url, tries: 3, actual: expect.stringMatching(/^sha512-/) })
+    expect(registry.requests.filter((request) => request.path === path)).toHaveLength(2 + 3)
+  })
+
+  it('does not ask again when the sink fails with another error (a bug is not a damaged body)', async () => {
+    const path = registry.tarballPath('a', '1.0.0')
+    const failing = () => ({
+      push() {},
+      finish(): never {
+        throw new TypeError('a bug in the sink')
+      },
+    })
+    const pushing = () => ({
+      push(): never {
+        throw new RangeError('another bug')
+      },
+      finish: () => 0,
+    })
+    await expect(
+      client.fetchTarball(registry.tarballUrl('a', '1.0.0'), { createSink: failing }),
+    ).rejects.toThrow(TypeError)
+    await expect(
+      client.fetchTarball(registry.tarballUrl('a', '1.0.0'), { createSink: pushing }),
+    ).rejects.toThrow(RangeError)
     expect(registry.requests.filter((request) => request.path === path)).toHaveLength(2)
   })
 

@@ -165,6 +165,17 @@ describe('worker mode', () => {
       const failing = (await client.getPackument('a').catch((error: unknown) => error)) as ToteError
       expect(failing.code).toBe('EHTTP')
       expect(failing.details).toMatchObject({ status: 500, tries: 3 })
+      // A damaged document is asked for again by the worker, as on the calling thread.
+      registry.clearFaults()
+      registry.addPackages({ b: { versions: { '1.0.0': {} } } })
+      registry.fault('/b', { status: 200, body: '{"name":"b","versions":{', times: 1 })
+      expect((await client.getPackument('b')).name).toBe('b')
+      expect(registry.requests.filter((request) => request.path === '/b')).toHaveLength(2)
+      registry.fault('/c', { status: 200, body: '{"name":"c","versions":{' })
+      const damaged = (await client.getPackument('c').catch((error: unknown) => error)) as ToteError
+      expect(damaged.code).toBe('EBADJSON')
+      expect(damaged.message).toContain('(3 tries)')
+      expect(damaged.details).toMatchObject({ url: `${registry.url}c`, tries: 3 })
     } finally {
       registry.clearFaults()
       await client.close()

@@ -155,7 +155,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   function prefetch(request: PrefetchRequest): void {
     if (!request.integrity || fills.has(request.integrity) || entryExists(request.integrity)) return
     const fill = fetchAndUnpack(request, []).then(() => undefined)
-    fill.catch(() => {}) // a failed prefetch is retried (and reported) by install
+    // Reported by install() if the package is needed; not downloaded again: the registry client
+    // already spent every try the configuration allows on it.
+    fill.catch(() => {})
     fills.set(request.integrity, fill)
   }
 
@@ -223,14 +225,12 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       }
       const fill = integrity ? fills.get(integrity) : undefined
       if (fill) {
-        // Prefetched (or prefetching): clone once it is in the cache.
+        // Prefetched (or prefetching): clone once it is in the cache. A prefetch that failed is the
+        // package's failure.
         stats.downloaded++
         work.push(
           fill
-            .then(
-              () => runInWorker({ kind: 'clone', ...stage, items: [item] }).then(count),
-              () => fetchAndUnpack(group.request, group.targets, 1).then(count),
-            )
+            .then(() => runInWorker({ kind: 'clone', ...stage, items: [item] }).then(count))
             .catch(tolerate(group)),
         )
       } else if (integrity && entryExists(integrity)) {

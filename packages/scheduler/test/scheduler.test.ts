@@ -139,6 +139,25 @@ describe('createScheduler', () => {
     }
   })
 
+  it('gives install() the failure of a prefetch that used up its tries, without downloading again', async () => {
+    const { project, cacheDir } = scratch()
+    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 0 })
+    const path = registry.tarballPath('b', '2.0.0')
+    registry.fault(path, { status: 503 })
+    try {
+      const before = registry.requests.filter((request) => request.path === path).length
+      const pkg = planned(project, 'b', '2.0.0')
+      scheduler.prefetch(pkg)
+      // The client's tries (1 + retries) were all the prefetch's; install() reports them as they are.
+      await expect(scheduler.install([pkg])).rejects.toMatchObject({ code: 'EHTTP', details: { tries: 2 } })
+      expect(registry.requests.filter((request) => request.path === path).length - before).toBe(2)
+      expect(existsSync(join(project, 'node_modules/b'))).toBe(false)
+    } finally {
+      registry.clearFaults()
+      await scheduler.close()
+    }
+  })
+
   it('runs prefetches a few at a time until install() needs the packages, then more', async () => {
     const { project, cacheDir } = scratch()
     let running = 0

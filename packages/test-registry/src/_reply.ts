@@ -45,9 +45,9 @@ export function corruptBytes(body: Buffer): Buffer {
 const RESET_GRACE_MS = 50
 
 /**
- * Sends `reply`, applying the body faults: corrupt, then reset (RST after N bytes) or truncate (FIN
- * after N bytes). Both advertise the full content-length. `later` runs a callback after a delay
- * that close() cancels.
+ * Sends `reply`, applying the body faults: corrupt, then reset (RST after N bytes), truncate (FIN
+ * after N bytes) or stall (N bytes, then silence). All advertise the full content-length. `later`
+ * runs a callback after a delay that close() cancels.
  */
 export function sendReply(
   res: ServerResponse,
@@ -67,8 +67,10 @@ export function sendReply(
   }
   const reset = fault?.resetAfterBytes
   const truncate = fault?.truncateAfterBytes
+  const stall = fault?.stallAfterBytes
   if (reset === undefined && truncate === undefined) {
-    res.end(body)
+    if (stall === undefined) res.end(body)
+    else stallBody(res, body, stall, fault?.stallMs, later)
     return
   }
   const sent = body.subarray(0, Math.max(0, reset ?? truncate ?? 0))
@@ -85,5 +87,21 @@ export function sendReply(
     later(RESET_GRACE_MS, () => {
       if (!socket.destroyed) socket.resetAndDestroy()
     })
+  })
+}
+
+/** Sends `bytes` of the body, then nothing until `stallMs` has passed (forever without it), then the rest. */
+function stallBody(
+  res: ServerResponse,
+  body: Buffer,
+  bytes: number,
+  stallMs: number | undefined,
+  later: (ms: number, run: () => void) => void,
+): void {
+  res.flushHeaders()
+  res.write(body.subarray(0, Math.max(0, bytes)))
+  if (stallMs === undefined) return
+  later(stallMs, () => {
+    if (!res.destroyed) res.end(body.subarray(Math.max(0, bytes)))
   })
 }

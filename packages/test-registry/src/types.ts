@@ -63,7 +63,7 @@ export interface VersionSpec {
  * A misbehaviour for requests whose decoded path matches a route. When several faults match, the
  * first registered one that still has uses left (see `times`) applies, alone. Within a fault the steps
  * run in this order: delayMs, requireToken, status (with body), headers, wrongIntegrity, corrupt,
- * truncateAfterBytes / resetAfterBytes.
+ * truncateAfterBytes / resetAfterBytes / stallAfterBytes.
  */
 export interface Fault {
   /** Respond with this status; the body is `body`, or `{"error":"<status text>"}` as JSON. */
@@ -78,6 +78,14 @@ export interface Fault {
   resetAfterBytes?: number
   /** Advertise the full content-length, send only this many bytes, then end the socket (FIN). */
   truncateAfterBytes?: number
+  /**
+   * Send headers + this many body bytes, then nothing more for `stallMs` (the connection stays open,
+   * as with a server or proxy that hangs mid-body), then the rest. Ignored with `resetAfterBytes` or
+   * `truncateAfterBytes`.
+   */
+  stallAfterBytes?: number
+  /** How long `stallAfterBytes` stalls. Default: until the client gives up or the registry closes. */
+  stallMs?: number
   /** Flip bytes in the body as sent (same length). */
   corrupt?: boolean
   /** Packument routes: advertise a wrong (well-formed) dist.integrity/shasum for every version. */

@@ -93,6 +93,35 @@ describe('faults', () => {
     await expect((await fetch(registry.url + 'a')).text()).rejects.toThrow()
   })
 
+  it('stallAfterBytes: sends headers and N body bytes, then nothing until stallMs has passed', async () => {
+    const path = registry.tarballPath('a', '1.0.0')
+    const intact = await nodeGet(registry.tarballUrl('a', '1.0.0'))
+    registry.fault(path, { stallAfterBytes: 100, stallMs: 50, times: 1 })
+    const resumed = await nodeGet(registry.tarballUrl('a', '1.0.0'))
+    expect(resumed.error).toBeUndefined()
+    expect(resumed.body.equals(intact.body)).toBe(true)
+
+    // Without stallMs the rest never comes: other requests are answered meanwhile.
+    registry.fault(path, { stallAfterBytes: 100 })
+    let received = 0
+    const stalled = new Promise<void>((resolve, reject) => {
+      request(registry.tarballUrl('a', '1.0.0'), { agent: false }, (res) => {
+        expect(Number(res.headers['content-length'])).toBe(intact.body.length)
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length
+          if (received >= 100) resolve()
+        })
+        res.on('error', () => {})
+      })
+        .on('error', reject)
+        .end()
+    })
+    await stalled
+    expect(await status('/@s%2fx')).toBe(200)
+    expect(await status('/a')).toBe(200)
+    expect(received).toBe(100)
+  })
+
   it('corrupt: same length, different bytes, so the integrity no longer matches', async () => {
     const path = registry.tarballPath('a', '1.0.0')
     registry.fault(path, { corrupt: true })
