@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { linkBins, removeExtraneous } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import { createDownloader } from '@tote/downloader'
-import { hiddenLockfile, writeLockfile } from '@tote/lockfile'
+import { hiddenLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
 import { type CloneStrategy, createScheduler, type Scheduler } from '@tote/scheduler'
 import type { Lockfile } from '@tote/types'
@@ -94,17 +94,16 @@ export async function installNodeModules(options: {
   const kept = keptPaths.size
   // Whatever this run may change is named before the first change, so that a run killed half-way
   // leaves a tree whose untouched part is still trusted and whose touched part is checked again.
-  markInProgress(
-    nodeModules,
-    previous === undefined
-      ? 'all'
-      : [
-          ...new Set([
-            ...toPlace.map((pkg) => pkg.path),
-            ...Object.keys(previous.packages).filter((path) => !keptPaths.has(path)),
-          ]),
-        ],
-  )
+  // A tree that is up to date is not written at all (a read-only project installs fine).
+  const leaving =
+    previous === undefined ? [] : Object.keys(previous.packages).filter((path) => !keptPaths.has(path))
+  const changes = previous === undefined || toPlace.length > 0 || leaving.length > 0
+  if (changes) {
+    markInProgress(
+      nodeModules,
+      previous === undefined ? 'all' : [...new Set([...toPlace.map((pkg) => pkg.path), ...leaving])],
+    )
+  }
   let removed = 0
   if (treeExists) {
     // Stale folders go first: what the plan replaces, and what it no longer has.
@@ -150,16 +149,24 @@ export async function installNodeModules(options: {
   })
   if (installed.length > 0) {
     const installedPaths = new Set(installed.map((pkg) => pkg.path))
-    await writeLockfile(
-      hiddenPath,
+    const text = stringifyLockfile(
       hiddenLockfile(lockfile, { isInstalled: (path) => installedPaths.has(path) }),
     )
-  } else await rm(hiddenPath, { force: true })
-  markDone(nodeModules)
+    if (text !== readText(hiddenPath)) await writeLockfileText(hiddenPath, text)
+  } else if (existsSync(hiddenPath)) await rm(hiddenPath, { force: true })
+  if (changes) markDone(nodeModules)
   const withScripts = [
     ...new Set(installed.filter((pkg) => pkg.hasInstallScript).map((pkg) => `${pkg.name}@${pkg.version}`)),
   ]
   const changed = installed.filter((pkg) => changedPaths.has(pkg.path)).length
   const added = installed.length - kept - changed
   return { added, changed, kept, removed, downloaded: stats.downloaded, withScripts }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, rmdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, rmdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadConfig, type ToteConfig } from '@tote/config'
 import { isLockfileInSync, type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
@@ -61,7 +61,12 @@ export async function openSession(context: CommandContext): Promise<Session> {
         }
         reporter.debug(`GET ${event.url} ${event.status} ${event.bytes} B ${Math.round(event.ms)} ms`)
       } else if (event.type === 'retry') {
-        reporter.debug(`retry ${event.attempt} of ${event.url} in ${event.delay} ms: ${event.reason}`)
+        // Visible: a slow or failing registry should not look like a frozen install.
+        const tries = config.fetchRetries + 1
+        reporter.warn({
+          code: 'ERETRY',
+          message: `GET ${event.url}: ${event.reason} (try ${event.attempt} of ${tries}); trying again in ${event.delay < 1000 ? `${event.delay} ms` : `${(event.delay / 1000).toFixed(1)}s`}`,
+        })
       }
       reporter.update()
     }),
@@ -122,6 +127,28 @@ function parseCloneStrategy(value: unknown): CloneStrategy {
   })
 }
 
+/**
+ * The cache folder must be writable for an install, or the first unpack fails deep in a worker
+ * with a misleading error (a recursive mkdir on a read-only file system says ENOENT).
+ */
+export function checkCacheWritable(config: ToteConfig): void {
+  try {
+    mkdirSync(config.cacheDir, { recursive: true })
+    accessSync(config.cacheDir, constants.W_OK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ToteError(
+      'ECACHEDIR',
+      `The cache folder ${config.cacheDir} cannot be written (${code ?? String(error)})`,
+      {
+        hint: 'Point tote at a writable folder with --cache-dir (or TOTE_CACHE_DIR), or fix the permissions of that one.',
+        cause: error,
+        details: { path: config.cacheDir, ...(code ? { errno: code } : {}) },
+      },
+    )
+  }
+}
+
 /** How long a run waits for another one installing in the same project (TOTE_LOCK_WAIT: seconds). */
 function lockWaitMs(): number {
   const seconds = Number(process.env.TOTE_LOCK_WAIT)
@@ -134,6 +161,7 @@ function lockWaitMs(): number {
  * this run created and left empty.
  */
 export async function lockForInstall(session: Session): Promise<ProjectLock> {
+  checkCacheWritable(session.config)
   const nodeModules = join(session.config.projectDir, 'node_modules')
   const created = !existsSync(nodeModules)
   const lock = await lockProject(nodeModules, {
@@ -168,6 +196,8 @@ export async function installAndReport(
   session: Session,
   lockfile: Lockfile,
   scheduler: Scheduler,
+  /** Runs once node_modules is complete (install writes package-lock.json there, as npm does last). */
+  afterInstall?: () => Promise<void>,
 ): Promise<number> {
   const { config, reporter, tracer } = session
   // Loaded when needed: the install stages (and tinypool) are no part of `--lockfile-only`'s start-up.
@@ -181,6 +211,7 @@ export async function installAndReport(
     reporter,
     tracer,
   })
+  await afterInstall?.()
   reporter.stop()
   reportInstalled(session, result)
   await finishTrace(session)

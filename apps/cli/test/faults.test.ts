@@ -66,56 +66,112 @@ describe('faults end with a code and a hint', () => {
   })
 })
 
-// A real full disk: a small tmpfs over node_modules, mounted in a mount namespace of the test's
-// own (needs root, as CI runs; elsewhere the test is skipped and says why).
+// Real file system faults: mounts (a small tmpfs, a read-only bind) in a mount namespace of the
+// test's own, which needs root, as CI runs; elsewhere these tests are skipped and say why.
 const canMount =
   spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt']).status === 0
 
-describe('a full disk under node_modules', () => {
-  it.skipIf(!canMount)(
-    'fails with ENOSPC and a hint, and the next install (with space) repairs the tree',
-    async () => {
-      const project = scratch({ name: 'p', dependencies: { lib: '1.0.0', small: '1.0.0' } })
-      const nodeModules = join(project.dir, 'node_modules')
-      mkdirSync(nodeModules)
-      const out = join(project.dir, '..')
-      const command = toteCommand(['install'])
-      const tote = [command.file, ...command.args].map((arg) => `'${arg}'`).join(' ')
-      const script = [
-        `mount -t tmpfs -o size=200k tmpfs '${nodeModules}' || exit 97`,
-        `${tote} > '${out}/first.out' 2> '${out}/first.err'; echo $? > '${out}/first.code'`,
-        `mount -o remount,size=20m '${nodeModules}'`,
-        `${tote} > '${out}/second.out' 2> '${out}/second.err'; echo $? > '${out}/second.code'`,
-        `cd '${nodeModules}' && find . -type f ! -name '.package-lock.json' | sort > '${out}/files'`,
-        `sha1sum lib/data.txt > '${out}/data.sha1'`,
-      ].join('\n')
-      // Not execFileSync: the registry answers from this process.
-      await promisify(execFile)('unshare', ['-m', 'sh', '-c', script], {
-        cwd: project.dir,
-        env: {
-          PATH: pathWithThisNode(),
-          HOME: project.home,
-          TOTE_CACHE_DIR: project.cache,
-          npm_config_registry: registry.url,
-          npm_config_userconfig: join(project.home, '.npmrc'),
-        },
-      })
-      const first = readFileSync(join(out, 'first.err'), 'utf8')
-      expect(first).not.toMatch(/unexpected error/)
-      expect(readFileSync(join(out, 'first.code'), 'utf8').trim()).toBe('1')
-      expect(first).toContain('tote error ENOSPC: No space left on the disk')
-      expect(first).toContain('hint: Free some space')
-      expect(readFileSync(join(out, 'second.code'), 'utf8').trim()).toBe('0')
-      expect(readFileSync(join(out, 'files'), 'utf8').split('\n').filter(Boolean)).toEqual([
-        './lib/data.txt',
-        './lib/index.js',
-        './lib/package.json',
-        './small/index.js',
-        './small/package.json',
-      ])
-      const sha1 = createHash('sha1').update('x'.repeat(300_000)).digest('hex')
-      expect(readFileSync(join(out, 'data.sha1'), 'utf8')).toContain(sha1)
-      expect(readdirSync(out)).toContain('first.err')
+/** `tote <args>` as a shell word list. */
+function toteWords(args: string[]): string {
+  const command = toteCommand(args)
+  return [command.file, ...command.args].map((arg) => `'${arg}'`).join(' ')
+}
+
+/**
+ * Runs `lines` (shell) in a mount namespace; `run NAME ARGS…` in them runs tote and keeps its
+ * output and exit code, read back with `outcome(NAME)`.
+ */
+async function inMountNamespace(project: Project, lines: string[]) {
+  const out = join(project.dir, '..')
+  const script = [
+    `run() { name=$1; shift; "$@" > '${out}'/$name.out 2> '${out}'/$name.err; echo $? > '${out}'/$name.code; }`,
+    ...lines,
+  ].join('\n')
+  // Not execFileSync: the registry answers from this process.
+  await promisify(execFile)('unshare', ['-m', 'sh', '-c', script], {
+    cwd: project.dir,
+    env: {
+      PATH: pathWithThisNode(),
+      HOME: project.home,
+      TOTE_CACHE_DIR: project.cache,
+      npm_config_registry: registry.url,
+      npm_config_userconfig: join(project.home, '.npmrc'),
     },
-  )
+  })
+  return (name: string) => ({
+    code: Number(readFileSync(join(out, `${name}.code`), 'utf8')),
+    stdout: readFileSync(join(out, `${name}.out`), 'utf8'),
+    stderr: readFileSync(join(out, `${name}.err`), 'utf8'),
+  })
+}
+
+describe.skipIf(!canMount)('file system faults (root only: real mounts)', () => {
+  it('a full disk under node_modules: ENOSPC with a hint, and the next install (with space) repairs the tree', async () => {
+    const project = scratch({ name: 'p', dependencies: { lib: '1.0.0', small: '1.0.0' } })
+    const nodeModules = join(project.dir, 'node_modules')
+    mkdirSync(nodeModules)
+    const out = join(project.dir, '..')
+    const outcome = await inMountNamespace(project, [
+      `mount -t tmpfs -o size=200k tmpfs '${nodeModules}' || exit 97`,
+      `run first ${toteWords(['install'])}`,
+      `ls '${project.dir}' > '${out}/after-first'`,
+      `mount -o remount,size=20m '${nodeModules}'`,
+      `run second ${toteWords(['install'])}`,
+      `cd '${nodeModules}' && find . -type f ! -name '.package-lock.json' | sort > '${out}/files'`,
+      `sha1sum lib/data.txt > '${out}/data.sha1'`,
+    ])
+    const first = outcome('first')
+    expect(first.stderr).not.toMatch(/unexpected error/)
+    expect(first.code).toBe(1)
+    expect(first.stderr).toContain('tote error ENOSPC: No space left on the disk')
+    expect(first.stderr).toContain('hint: Free some space')
+    // The run that failed did not write package-lock.json: only a finished install does.
+    expect(readFileSync(join(out, 'after-first'), 'utf8')).toBe('node_modules\npackage.json\n')
+    expect(outcome('second').code).toBe(0)
+    expect(readFileSync(join(out, 'files'), 'utf8').split('\n').filter(Boolean)).toEqual([
+      './lib/data.txt',
+      './lib/index.js',
+      './lib/package.json',
+      './small/index.js',
+      './small/package.json',
+    ])
+    const sha1 = createHash('sha1').update('x'.repeat(300_000)).digest('hex')
+    expect(readFileSync(join(out, 'data.sha1'), 'utf8')).toContain(sha1)
+  })
+
+  it('a cache folder that cannot be written: ECACHEDIR with a hint, and no package-lock.json without node_modules', async () => {
+    const project = scratch({ name: 'p', dependencies: { lib: '1.0.0' } })
+    mkdirSync(project.cache)
+    const outcome = await inMountNamespace(project, [
+      `mount -t tmpfs -o ro tmpfs '${project.cache}' || exit 97`,
+      `run install ${toteWords(['install'])}`,
+    ])
+    const result = outcome('install')
+    expect(result.stderr).not.toMatch(/unexpected error|\n\s+at /)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(
+      `tote error ECACHEDIR: The cache folder ${project.cache} cannot be written (EROFS)`,
+    )
+    expect(result.stderr).toContain('hint: Point tote at a writable folder with --cache-dir')
+    expect(readdirSync(project.dir).sort()).toEqual(['package.json'])
+  })
+
+  it('a read-only project that is already installed installs (nothing to change) with exit 0', async () => {
+    const project = scratch({ name: 'p', dependencies: { lib: '1.0.0', small: '1.0.0' } })
+    expect((await run(project, ['install'])).code).toBe(0)
+    const outcome = await inMountNamespace(project, [
+      `mount --bind -o ro '${project.dir}' '${project.dir}' || exit 97`,
+      `run again ${toteWords(['install'])}`,
+      `run ci ${toteWords(['ci'])}`,
+    ])
+    const again = outcome('again')
+    expect(again.stderr).toBe('')
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/^up to date in /)
+    // ci must empty node_modules, which it cannot: it says so, with the code and a hint.
+    const ci = outcome('ci')
+    expect(ci.code).toBe(1)
+    expect(ci.stderr).toContain('tote error EROFS: The file system is read-only')
+    expect(existsSync(join(project.dir, 'node_modules/lib/package.json'))).toBe(true)
+  })
 })

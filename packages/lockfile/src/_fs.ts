@@ -104,8 +104,10 @@ export async function writeLockfileText(
     `.${basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
   )
   let mode = 0o666
+  let existed = false
   try {
     mode = statSync(target).mode & 0o777
+    existed = true
   } catch {}
   try {
     await fs.writeFile(temp, text, mode)
@@ -114,7 +116,7 @@ export async function writeLockfileText(
     await fs.rm(temp).catch(() => undefined)
     throw new ToteError('ELOCKFILE', `Cannot write ${path}: ${(error as Error).message}`, {
       cause: error,
-      hint: 'Check that the folder is writable and the disk has space; the old lockfile was left as it was.',
+      hint: `Check that the folder is writable and the disk has space${existed ? '; the old lockfile was left as it was' : ''}.`,
       details: { path },
     })
   }

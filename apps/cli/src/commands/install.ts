@@ -97,9 +97,12 @@ export async function run(context: CommandContext): Promise<number> {
     const text = lockfile === existing ? undefined : stringifyLockfile(lockfile, project.format)
     const lockChanged =
       text !== undefined && (existing === undefined || text !== stringifyLockfile(existing, project.format))
-    if (lockChanged && writesLockfile) await writeLockfileText(session.lockPath, text)
+    const saveLockfile = async () => {
+      if (lockChanged && writesLockfile) await writeLockfileText(session.lockPath, text)
+    }
     if (dryRun) return await reportDryRun(session, lockfile, { lockChanged })
     if (lockfileOnly || !scheduler) {
+      await saveLockfile()
       reporter.stop()
       const what = !lockChanged
         ? 'package-lock.json is up to date'
@@ -112,7 +115,8 @@ export async function run(context: CommandContext): Promise<number> {
       await finishTrace(session)
       return 0
     }
-    return await installAndReport(session, lockfile, scheduler)
+    // Written last, as npm does: a run that fails or is stopped while installing leaves the old one.
+    return await installAndReport(session, lockfile, scheduler, saveLockfile)
   } finally {
     reporter.stop()
     await Promise.all([scheduler?.close(), client.close()])
