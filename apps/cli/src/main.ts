@@ -22,6 +22,17 @@ export interface Host {
 
 /** Runs the CLI with `argv` (without node and the script) and sets `process.exitCode`. */
 export async function main(argv: string[], host: Host = {}): Promise<void> {
+  // Node's own warnings (a listener count, an experimental API) are for tote's developers, not its users.
+  process.removeAllListeners('warning')
+  if (
+    argv.includes('--verbose') ||
+    argv.includes('--loglevel=verbose') ||
+    argv.includes('--loglevel=silly')
+  ) {
+    process.on('warning', (warning) =>
+      process.stderr.write(`tote: node warning: ${warning.stack ?? warning.message}\n`),
+    )
+  }
   try {
     process.exitCode = (await dispatch(argv, host)) ?? 0
   } catch (error) {

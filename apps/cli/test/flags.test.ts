@@ -22,6 +22,17 @@ beforeAll(async () => {
       devonly: { versions: { '1.0.0': {} } },
       native: { versions: { '1.0.0': { os: ['aix'], cpu: ['ppc64'] } } },
       scripted: { versions: { '1.0.0': { scripts: { postinstall: 'node -e 0' } } } },
+      // Like esbuild: many optional packages, fetched at once.
+      many: {
+        versions: {
+          '1.0.0': {
+            optionalDependencies: Object.fromEntries(
+              Array.from({ length: 16 }, (_, i) => [`opt${i}`, '1.0.0']),
+            ),
+          },
+        },
+      },
+      ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`opt${i}`, { versions: { '1.0.0': {} } }])),
     },
   })
 })
@@ -206,6 +217,16 @@ describe("npm's flags", () => {
     expect(linked.code).toBe(1)
     expect(linked.stderr).toContain('tote error EUNSUPPORTED: install-strategy=linked is not supported')
     expect(listing(project)).toEqual(['.npmrc', 'package.json'])
+  })
+})
+
+describe('no Node warnings reach the user', () => {
+  it('resolves a package with many optional dependencies without a MaxListenersExceededWarning', async () => {
+    const project = scratch({ name: 'p', dependencies: { many: '1.0.0' } })
+    const result = await run(project, ['install'])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toMatch(/^added 17 packages in /)
   })
 })
 

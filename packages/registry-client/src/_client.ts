@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { Packument } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { cacheFileContent, cacheFileFor, createCacheListing, createCacheWriter } from './_cache.js'
@@ -124,6 +125,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   let closed = false
   // Aborts the documents still being fetched when the client closes (see close()).
   const abandon = new AbortController()
+  // Every document in flight listens on it: Node's leak warning (at 11) would be a false alarm.
+  setMaxListeners(0, abandon.signal)
 
   async function counted<T>(work: () => Promise<T>): Promise<T> {
     inFlight++
