@@ -47,22 +47,29 @@ function manifestMaps(manifest: ProjectManifest): Record<DependencyType, Depende
   }
 }
 
-function compareRootEntry(root: LockfilePackage, wanted: Record<DependencyType, DependencyMap>): string[] {
-  const reasons: string[] = []
+/** Differences between the root entry and package.json, by dependency name (one each). */
+function compareRootEntry(
+  root: LockfilePackage,
+  wanted: Record<DependencyType, DependencyMap>,
+): Map<string, string> {
+  const reasons = new Map<string, string>()
+  const add = (name: string, reason: string) => {
+    if (!reasons.has(name)) reasons.set(name, reason)
+  }
   for (const type of DEPENDENCY_TYPES) {
     const inManifest = wanted[type]
     const inLock = root[type] ?? {}
     for (const [name, spec] of Object.entries(inManifest)) {
       const locked = inLock[name]
       if (locked === undefined)
-        reasons.push(`package.json has ${name} ${spec} in ${type} but the lockfile does not`)
+        add(name, `package.json has ${name} ${spec} in ${type} but the lockfile does not`)
       else if (locked !== spec) {
-        reasons.push(`package.json wants ${name} ${spec} in ${type} but the lockfile was made for ${locked}`)
+        add(name, `package.json wants ${name} ${spec} in ${type} but the lockfile was made for ${locked}`)
       }
     }
     for (const [name, spec] of Object.entries(inLock)) {
       if (!Object.hasOwn(inManifest, name)) {
-        reasons.push(`the lockfile has ${name} ${spec} in ${type} but package.json does not`)
+        add(name, `the lockfile has ${name} ${spec} in ${type} but package.json does not`)
       }
     }
   }
@@ -104,10 +111,13 @@ export function isLockfileInSync(lockfile: Lockfile, manifest: ProjectManifest):
     return { inSync: false, reasons: ['the lockfile has no root entry (packages[""])'] }
   }
   const wanted = manifestMaps(manifest)
-  const reasons = compareRootEntry(root, wanted)
+  const byName = compareRootEntry(root, wanted)
+  const reasons = [...byName.values()]
   const optionalPeers = manifest.peerDependenciesMeta ?? {}
   for (const type of DEPENDENCY_TYPES) {
     for (const [name, spec] of Object.entries(wanted[type])) {
+      // One difference, one line: a range changed in package.json is not also a version mismatch.
+      if (byName.has(name)) continue
       const entry = lockfile.packages[`node_modules/${name}`]
       if (entry === undefined) {
         const mayBeMissing =

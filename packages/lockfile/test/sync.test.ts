@@ -14,16 +14,12 @@ describe('isLockfileInSync', () => {
     })
   })
 
-  it('explains a range that changed in package.json', () => {
+  it('explains a range that changed in package.json, once', () => {
     const manifest = fixtureManifest('vite-react-ts')
     manifest.dependencies = { ...manifest.dependencies, react: '^18.2.0' }
-    const installed = vite().packages['node_modules/react']?.version
     expect(isLockfileInSync(vite(), manifest)).toEqual({
       inSync: false,
-      reasons: [
-        'package.json wants react ^18.2.0 in dependencies but the lockfile was made for ^19.2.8',
-        `package.json wants react ^18.2.0 but the lockfile has ${installed}`,
-      ],
+      reasons: ['package.json wants react ^18.2.0 in dependencies but the lockfile was made for ^19.2.8'],
     })
   })
 
@@ -34,7 +30,6 @@ describe('isLockfileInSync', () => {
     expect(isLockfileInSync(vite(), manifest).reasons).toEqual([
       'package.json has left-pad ^1.3.0 in devDependencies but the lockfile does not',
       'the lockfile has oxlint ^1.78.0 in devDependencies but package.json does not',
-      'package.json wants left-pad ^1.3.0 but the lockfile has no node_modules/left-pad',
     ])
   })
 
