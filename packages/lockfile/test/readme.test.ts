@@ -60,7 +60,6 @@ it('runs the README example', async () => {
   })
   expect(isLockfileInSync(lockfile, { dependencies: { 'is-number': '^6.0.0' } }).reasons).toEqual([
     'package.json wants is-number ^6.0.0 in dependencies but the lockfile was made for ^7.0.0',
-    'package.json wants is-number ^6.0.0 but the lockfile has 7.0.0',
   ])
 
   // npm lays the lockfile out like package.json: pass its indent and newline when writing.
