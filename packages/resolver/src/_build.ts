@@ -226,13 +226,15 @@ export class TreeBuilder {
       // Only the packument says no version matches: it is here already.
       const packument = await source.get(parsed.name)
       const nearest = nearestVersions(packument, parsed)
-      const latest = packument['dist-tags']?.latest
+      const tags = Object.entries(packument['dist-tags'] ?? {})
+        .map(([tag, version]) => `${tag} ${version}`)
+        .join(', ')
       return fail(
         new ToteError(
           'ETARGET',
           `No matching version found for ${parsed.name}@${edge.spec}, wanted by ${chainText(edge)}`,
           {
-            hint: `Versions near it: ${nearest.join(', ') || 'none'}${latest ? ` (latest: ${latest})` : ''}.`,
+            hint: `Versions near it: ${nearest.join(', ') || 'none'}${tags ? `; dist-tags: ${tags}` : ''}.`,
             details: {
               name: parsed.name,
               spec: edge.spec,

@@ -173,7 +173,10 @@ function pickFromRange(
   return best
 }
 
-/** Versions near what `spec` asks for, for an ETARGET message: a few below and above where it would sit. */
+/**
+ * Versions near what `spec` asks for, for an ETARGET message: a few below and above where it would
+ * sit, prereleases left out unless the spec names one.
+ */
 export function nearestVersions(packument: Packument, spec: ParsedSpec, count = 3): string[] {
   const sorted = sortedVersions(packument)
     .map((key) => parseVersion(key.raw))
@@ -189,8 +192,11 @@ export function nearestVersions(packument: Packument, spec: ParsedSpec, count = 
       anchor = null
     }
   }
-  if (!anchor) return sorted.slice(-count * 2).map((v) => v.version)
-  const at = sorted.findIndex((v) => v.compare(anchor) >= 0)
-  const index = at === -1 ? sorted.length : at
-  return sorted.slice(Math.max(0, index - count), index + count).map((v) => v.version)
+  // Prereleases only when the spec asks for one: otherwise the hint would offer betas nobody wants.
+  const wantsPrerelease = anchor !== null && anchor.prerelease.length > 0
+  const candidates = wantsPrerelease ? sorted : sorted.filter((v) => v.prerelease.length === 0)
+  if (!anchor) return candidates.slice(-count * 2).map((v) => v.version)
+  const at = candidates.findIndex((v) => v.compare(anchor) >= 0)
+  const index = at === -1 ? candidates.length : at
+  return candidates.slice(Math.max(0, index - count), index + count).map((v) => v.version)
 }

@@ -29,6 +29,18 @@ describe('errors', () => {
     expect(error.details.nearest).toEqual(['1.0.0', '4.0.0', '4.2.0', '6.0.0', '7.0.0'])
   })
 
+  it('ETARGET suggests the dist-tags and released versions, not prereleases', async () => {
+    const source = fakeSource({
+      c: {
+        versions: { '4.0.0': {}, '4.2.0': {}, '5.0.0-beta.1': {}, '6.0.0-rc.1': {}, '6.0.0': {} },
+        tags: { latest: '6.0.0', next: '6.0.0-rc.1' },
+      },
+    })
+    const error = await failure(createResolver(source).resolve({ dependencies: { c: '^5.0.0' } }))
+    expect(error.code).toBe('ETARGET')
+    expect(error.hint).toBe('Versions near it: 4.0.0, 4.2.0, 6.0.0; dist-tags: latest 6.0.0, next 6.0.0-rc.1.')
+  })
+
   it('an unknown package is rethrown with the chain', async () => {
     const source = fakeSource({ a: { '1.0.0': { dependencies: { ghost: '^1' } } } })
     const error = await failure(createResolver(source).resolve({ dependencies: { a: '^1' } }))
