@@ -60,7 +60,10 @@ export function createInstallScheduler(
               tracer.asyncSpan(event.kind, event.label, event.start, event.end, args)
             else tracer.span(event.kind, event.label, event.start, event.end, event.thread, args)
           }
-          if (event.kind === 'download') reporter.progress.downloaded++
+          if (event.kind === 'download') {
+            reporter.progress.downloaded++
+            reporter.progress.bytes += event.bytes ?? 0
+          }
           reporter.progress.linked += event.packages
           reporter.update()
         }

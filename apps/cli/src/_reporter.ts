@@ -12,6 +12,8 @@ export interface ProgressState {
   resolved: number
   inFlight: number
   downloaded: number
+  /** Tarball bytes downloaded. */
+  bytes: number
   extracted: number
   linked: number
   total: number
@@ -53,6 +55,8 @@ export function createReporter(options: {
     stream.isTTY === true &&
     process.env.CI === undefined
   let timer: NodeJS.Timeout | undefined
+  /** Redraws the line while nothing happens, so the clock never looks frozen. */
+  let ticker: NodeJS.Timeout | undefined
   let shown = false
   const started = Date.now()
 
@@ -61,6 +65,7 @@ export function createReporter(options: {
     resolved: 0,
     inFlight: 0,
     downloaded: 0,
+    bytes: 0,
     extracted: 0,
     linked: 0,
     total: 0,
@@ -68,11 +73,15 @@ export function createReporter(options: {
 
   function line(): string {
     const seconds = ((Date.now() - started) / 1000).toFixed(1)
-    const parts = [`${progress.phase}`]
+    const parts: string[] = []
     if (progress.resolved > 0) parts.push(`${progress.resolved} resolved`)
-    if (progress.total > 0) parts.push(`${progress.linked}/${progress.total} installed`)
+    if (progress.downloaded > 0) {
+      parts.push(`${progress.downloaded} downloaded (${(progress.bytes / 1e6).toFixed(1)} MB)`)
+    }
+    if (progress.total > 0)
+      parts.push(`${Math.min(progress.linked, progress.total)}/${progress.total} installed`)
     if (progress.inFlight > 0) parts.push(`${progress.inFlight} requests in flight`)
-    return `${parts.join(', ')} (${seconds}s)`
+    return `${progress.phase}: ${parts.join(', ') || 'starting'} (${seconds}s)`
   }
 
   function draw(): void {
@@ -83,16 +92,22 @@ export function createReporter(options: {
     shown = true
   }
 
-  function clear(): void {
-    if (timer) clearTimeout(timer)
-    timer = undefined
+  function erase(): void {
     if (shown) stream.write('\r\x1b[K')
     shown = false
   }
 
+  function clear(): void {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    if (ticker) clearInterval(ticker)
+    ticker = undefined
+    erase()
+  }
+
   function print(text: string, to: NodeJS.WritableStream = stream): void {
     const wasShown = shown
-    clear()
+    erase()
     to.write(`${text}\n`)
     if (wasShown) draw()
   }
@@ -102,8 +117,10 @@ export function createReporter(options: {
     progress,
     phase(name) {
       progress.phase = name
-      if (live) this.update()
-      else if (options.level === 'verbose') print(`tote: ${name}…`)
+      if (live) {
+        ticker ??= setInterval(draw, 500).unref()
+        this.update()
+      } else if (options.level === 'verbose') print(`tote: ${name}…`)
     },
     update() {
       if (live && timer === undefined) timer = setTimeout(draw, 100).unref()
