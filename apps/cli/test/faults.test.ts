@@ -81,7 +81,7 @@ function toteWords(args: string[]): string {
  * Runs `lines` (shell) in a mount namespace; `run NAME ARGS…` in them runs tote and keeps its
  * output and exit code, read back with `outcome(NAME)`.
  */
-async function inMountNamespace(project: Project, lines: string[]) {
+async function inMountNamespace(project: Project, lines: string[], env: Record<string, string> = {}) {
   const out = join(project.dir, '..')
   const script = [
     `run() { name=$1; shift; "$@" > '${out}'/$name.out 2> '${out}'/$name.err; echo $? > '${out}'/$name.code; }`,
@@ -96,6 +96,7 @@ async function inMountNamespace(project: Project, lines: string[]) {
       TOTE_CACHE_DIR: project.cache,
       npm_config_registry: registry.url,
       npm_config_userconfig: join(project.home, '.npmrc'),
+      ...env,
     },
   })
   return (name: string) => ({
@@ -153,6 +154,22 @@ describe.skipIf(!canMount)('file system faults (root only: real mounts)', () => 
       `tote error ECACHEDIR: The cache folder ${project.cache} cannot be written (EROFS)`,
     )
     expect(result.stderr).toContain('hint: Point tote at a writable folder with --cache-dir')
+    expect(readdirSync(project.dir).sort()).toEqual(['package.json'])
+  })
+
+  it('a HOME that cannot be written (the default cache is in it): ECACHEDIR naming the folder', async () => {
+    const project = scratch({ name: 'p', dependencies: { lib: '1.0.0' } })
+    const outcome = await inMountNamespace(
+      project,
+      [`mount -t tmpfs -o ro tmpfs '${project.home}' || exit 97`, `run install ${toteWords(['install'])}`],
+      { TOTE_CACHE_DIR: '', XDG_CACHE_HOME: '' },
+    )
+    const result = outcome('install')
+    expect(result.stderr).not.toMatch(/unexpected error|\n\s+at /)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(
+      `tote error ECACHEDIR: The cache folder ${join(project.home, '.cache', 'tote')} cannot be written`,
+    )
     expect(readdirSync(project.dir).sort()).toEqual(['package.json'])
   })
 
