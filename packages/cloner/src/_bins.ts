@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, copyFile, mkdir, readlink, rename, stat, symlink, unlink } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import type { StageWarning } from '@tote/types'
+import { isInstallPathInside, type StageWarning } from '@tote/types'
 import type { BinPackage, LinkBinsOptions, LinkBinsResult, LinkedBin } from './types.js'
 
 interface PlannedBin {
@@ -114,29 +114,13 @@ function planBins(
 
 /**
  * `node_modules/a` → `node_modules/.bin`, `node_modules/a/node_modules/@s/b` →
- * `node_modules/a/node_modules/.bin`; undefined for anything that is not a clean install path.
+ * `node_modules/a/node_modules/.bin`; undefined for anything that is not an install path inside the
+ * project (the lockfile's own rule, from @tote/types).
  */
 export function binDirOf(installPath: string): string | undefined {
-  const segments = installPath.split('/')
-  let i = 0
-  let parent = -1
-  while (i < segments.length) {
-    if (segments[i] !== 'node_modules') return undefined
-    parent = i
-    const name = segments[i + 1]
-    if (name === undefined || !isPlainSegment(name)) return undefined
-    i += 2
-    if (name.startsWith('@')) {
-      const scoped = segments[i]
-      if (scoped === undefined || !isPlainSegment(scoped)) return undefined
-      i += 1
-    }
-  }
-  return parent < 0 ? undefined : [...segments.slice(0, parent + 1), '.bin'].join('/')
-}
-
-function isPlainSegment(segment: string): boolean {
-  return segment !== '' && segment !== '.' && segment !== '..' && !/[\\\0]/.test(segment)
+  const cut = installPath.lastIndexOf('node_modules/')
+  if (cut === -1 || !isInstallPathInside(installPath)) return undefined
+  return `${installPath.slice(0, cut)}node_modules/.bin`
 }
 
 /** A name that stays one entry inside `.bin` (no separators, no `..`, no drive on Windows). */

@@ -1,5 +1,6 @@
 import type { Lockfile, LockfilePackage } from '@tote/types'
 import { lockfileKeyProblem, packageNameProblem, ToteError } from '@tote/types'
+import { DEPENDENCY_FIELDS } from './_fields.js'
 import { detectJsonFormat, rememberFormat } from './_format.js'
 import { describeJsonError, findJsonErrorIndex, locationOf, type TextLocation } from './_json-error.js'
 import { isJsonObject } from './_order.js'
@@ -10,12 +11,6 @@ const TAMPERED_HINT =
   'Keys are install paths inside the project; this one is not, so the file was edited or tampered with. Restore it from version control, or delete it and run the install again.'
 const CONFLICT_MARKER = /^(?:<{7}|={7}|>{7})(?: |\r?$)/m
 const STRING_FIELDS = ['name', 'version', 'resolved', 'integrity'] as const
-const DEPENDENCY_FIELDS = [
-  'dependencies',
-  'devDependencies',
-  'optionalDependencies',
-  'peerDependencies',
-] as const
 
 function describeType(value: unknown): string {
   if (value === null) return 'null'

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ProjectManifest } from '@tote/types'
 import { packageNameProblem, ToteError } from '@tote/types'
+import { DEPENDENCY_FIELDS } from './_fields.js'
 import { detectJsonFormat } from './_format.js'
 import { describeJsonError, findJsonErrorIndex, locationOf } from './_json-error.js'
 import { isJsonObject } from './_order.js'
@@ -57,13 +58,6 @@ export async function readProjectManifest(projectDir: string): Promise<ProjectMa
   checkDependencyMaps(path, data as Record<string, unknown>)
   return { path, manifest: data as ProjectManifest, format: detectJsonFormat(source) }
 }
-
-const DEPENDENCY_FIELDS = [
-  'dependencies',
-  'devDependencies',
-  'optionalDependencies',
-  'peerDependencies',
-] as const
 
 /**
  * Each dependency map is an object of name → spec string, and each name is a package name: a

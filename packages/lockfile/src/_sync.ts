@@ -1,14 +1,7 @@
 import type { DependencyMap, Lockfile, LockfilePackage, ProjectManifest } from '@tote/types'
 import semver from 'semver'
+import { DEPENDENCY_FIELDS, type DependencyField } from './_fields.js'
 import type { LockfileSyncResult } from './types.js'
-
-const DEPENDENCY_TYPES = [
-  'dependencies',
-  'devDependencies',
-  'optionalDependencies',
-  'peerDependencies',
-] as const
-type DependencyType = (typeof DEPENDENCY_TYPES)[number]
 
 // Specs that do not name a registry version (folders, tarballs, git): only their presence is checked.
 const NON_REGISTRY_SPEC =
@@ -34,7 +27,7 @@ function parseRegistrySpec(key: string, spec: string): Wanted | undefined {
 }
 
 /** package.json's dependency maps as npm records them in the root entry: optional wins over prod. */
-function manifestMaps(manifest: ProjectManifest): Record<DependencyType, DependencyMap> {
+function manifestMaps(manifest: ProjectManifest): Record<DependencyField, DependencyMap> {
   const optional = manifest.optionalDependencies ?? {}
   const dependencies = Object.fromEntries(
     Object.entries(manifest.dependencies ?? {}).filter(([name]) => !Object.hasOwn(optional, name)),
@@ -50,13 +43,13 @@ function manifestMaps(manifest: ProjectManifest): Record<DependencyType, Depende
 /** Differences between the root entry and package.json, by dependency name (one each). */
 function compareRootEntry(
   root: LockfilePackage,
-  wanted: Record<DependencyType, DependencyMap>,
+  wanted: Record<DependencyField, DependencyMap>,
 ): Map<string, string> {
   const reasons = new Map<string, string>()
   const add = (name: string, reason: string) => {
     if (!reasons.has(name)) reasons.set(name, reason)
   }
-  for (const type of DEPENDENCY_TYPES) {
+  for (const type of DEPENDENCY_FIELDS) {
     const inManifest = wanted[type]
     const inLock = root[type] ?? {}
     for (const [name, spec] of Object.entries(inManifest)) {
@@ -114,7 +107,7 @@ export function isLockfileInSync(lockfile: Lockfile, manifest: ProjectManifest):
   const byName = compareRootEntry(root, wanted)
   const reasons = [...byName.values()]
   const optionalPeers = manifest.peerDependenciesMeta ?? {}
-  for (const type of DEPENDENCY_TYPES) {
+  for (const type of DEPENDENCY_FIELDS) {
     for (const [name, spec] of Object.entries(wanted[type])) {
       // One difference, one line: a range changed in package.json is not also a version mismatch.
       if (byName.has(name)) continue
