@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CachedPackage } from '@tote/types'
-import { strongestHash } from '@tote/types'
+import { removeStaleTempFilesIn, removeTempFilesOfSync, strongestHash, tempFileOwnerFrom } from '@tote/types'
 import { parseIndex, serializeIndex } from './_index-file.js'
 import type { CleanStagingOptions, ContentCache, ContentCacheOptions, WritePackage } from './types.js'
 
@@ -11,6 +11,9 @@ import type { CleanStagingOptions, ContentCache, ContentCacheOptions, WritePacka
 const CONTENT = 'content-v1'
 /** Error codes of a rename onto a folder that is already there (EPERM: Windows). */
 const TARGET_EXISTS = new Set(['ENOTEMPTY', 'EEXIST', 'EPERM'])
+
+/** `tmp/<purpose>-<pid>-<random hex>`: a staging folder's owner (see newStagingDir). */
+const stagingOwner = tempFileOwnerFrom(/^[a-z]+-(\d+)-[0-9a-f]+$/)
 
 function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code
@@ -106,25 +109,13 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     }
   }
 
-  async function cleanStaging(cleanOptions: CleanStagingOptions = {}): Promise<number> {
-    const cutoff = Date.now() - (cleanOptions.olderThanMinutes ?? 60) * 60_000
-    let names: string[]
-    try {
-      names = await readdir(staging)
-    } catch (error) {
-      if (code(error) === 'ENOENT') return 0
-      throw error
-    }
-    let removed = 0
-    for (const name of names) {
-      const path = join(staging, name)
-      const info = await lstat(path).catch(() => undefined)
-      if (info === undefined || info.mtimeMs >= cutoff) continue
-      await rm(path, { recursive: true, force: true })
-      removed++
-    }
-    return removed
+  function cleanStaging(cleanOptions: CleanStagingOptions = {}): Promise<number> {
+    return removeStaleTempFilesIn(staging, stagingOwner, cleanOptions)
   }
 
-  return { lookup, lookupSync, add, remove, entryDir, cleanStaging }
+  function cleanOwnStagingSync(pid = process.pid): number {
+    return removeTempFilesOfSync(staging, stagingOwner, pid)
+  }
+
+  return { lookup, lookupSync, add, remove, entryDir, cleanStaging, cleanOwnStagingSync }
 }

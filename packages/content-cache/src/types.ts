@@ -1,4 +1,4 @@
-import type { CachedPackage, PackageFile } from '@tote/types'
+import type { CachedPackage, PackageFile, StaleTempFileOptions } from '@tote/types'
 
 /** Options for {@link createContentCache}. */
 export interface ContentCacheOptions {
@@ -6,11 +6,11 @@ export interface ContentCacheOptions {
   dir: string
 }
 
-/** Options for {@link ContentCache.cleanStaging}. */
-export interface CleanStagingOptions {
-  /** Staging folders last changed longer ago than this are removed. Default 60. */
-  olderThanMinutes?: number
-}
+/**
+ * Options for {@link ContentCache.cleanStaging}: `olderThanMinutes` (default 60), the age after which
+ * a staging folder is removed whoever wrote it; before that, only when its process is gone.
+ */
+export type CleanStagingOptions = StaleTempFileOptions
 
 /** Writes a package's files into `packageDir` (an empty folder) and lists them. */
 export type WritePackage = (
@@ -41,6 +41,15 @@ export interface ContentCache {
   remove(integrity: string): Promise<boolean>
   /** The entry's folder (it holds `index.json` and `package/`), whether or not it exists. */
   entryDir(integrity: string): string
-  /** Removes staging folders that killed processes left behind; resolves to how many were removed. */
+  /**
+   * Removes staging folders that killed processes left behind: those whose process is gone from this
+   * host (once a minute old), and any older than `olderThanMinutes`; never a live writer's (see
+   * `isStaleTempFile` in @tote/types). Resolves to how many were removed.
+   */
   cleanStaging(options?: CleanStagingOptions): Promise<number>
+  /**
+   * Removes the staging folders of process `pid` (default: this one), whatever their age, at once:
+   * for a process that stops its writers and cleans up before it exits. Returns how many.
+   */
+  cleanOwnStagingSync(pid?: number): number
 }

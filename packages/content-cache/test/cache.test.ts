@@ -1,9 +1,15 @@
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isToteError } from '@tote/types'
 import { describe, expect, it, vi } from 'vitest'
 import { createContentCache } from '../src/index.js'
 import { sri, tempDir } from './_helpers.js'
+
+/** A process id that no process has now: a child that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid
+}
 
 function writeDemo(packageDir: string) {
   mkdirSync(join(packageDir, 'lib'))
@@ -147,22 +153,46 @@ describe('content cache', () => {
     expect(await cache.remove(sri('gone'))).toBe(false)
   })
 
-  it('cleanStaging removes only staging folders older than the limit', async () => {
+  it("cleanStaging removes the staging folders of gone processes and old ones, never a live writer's", async () => {
     const dir = tempDir()
     const cache = createContentCache({ dir })
     expect(await cache.cleanStaging()).toBe(0) // no tmp folder yet
-    const old = join(dir, 'tmp', 'add-1-killed')
-    const fresh = join(dir, 'tmp', 'add-2-running')
-    mkdirSync(join(old, 'package'), { recursive: true })
-    writeFileSync(join(old, 'package', 'half.js'), '')
-    mkdirSync(fresh, { recursive: true })
-    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000)
-    utimesSync(old, twoHoursAgo, twoHoursAgo)
-    expect(await cache.cleanStaging()).toBe(1)
-    expect(readdirSync(join(dir, 'tmp'))).toEqual(['add-2-running'])
-    expect(await cache.cleanStaging({ olderThanMinutes: 180 })).toBe(0)
-    utimesSync(fresh, twoHoursAgo, twoHoursAgo)
+    const dead = deadPid()
+    const stage = (name: string, ageMinutes: number) => {
+      mkdirSync(join(dir, 'tmp', name, 'package'), { recursive: true })
+      writeFileSync(join(dir, 'tmp', name, 'package', 'half.js'), '')
+      const then = new Date(Date.now() - ageMinutes * 60_000)
+      utimesSync(join(dir, 'tmp', name), then, then)
+    }
+    stage(`add-${dead}-0a1b2c`, 2) // killed two minutes ago
+    stage(`removed-${dead}-3d4e5f`, 2)
+    stage(`add-${process.pid}-aaaaaa`, 2) // this process: alive
+    stage(`add-${deadPid()}-bbbbbb`, 0) // gone, but just written: maybe by a live process elsewhere
+    stage('add-not-ours', 600)
+    expect(await cache.cleanStaging()).toBe(2)
+    const left = [`add-${process.pid}-aaaaaa`, 'add-not-ours']
+    expect(readdirSync(join(dir, 'tmp')).sort()).toEqual(expect.arrayContaining(left))
+    expect(readdirSync(join(dir, 'tmp'))).toHaveLength(3)
+    // Past the limit, whoever wrote it: a pid may have been reused.
+    expect(await cache.cleanStaging({ olderThanMinutes: 90 })).toBe(0)
+    stage(`add-${process.pid}-aaaaaa`, 120)
     expect(await cache.cleanStaging({ olderThanMinutes: 90 })).toBe(1)
-    expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+  })
+
+  it("cleanOwnStagingSync removes this process's staging folders, one being written included", async () => {
+    const dir = tempDir()
+    const cache = createContentCache({ dir })
+    mkdirSync(join(dir, 'tmp', `add-${deadPid()}-cccccc`), { recursive: true })
+    let removed = -1
+    await expect(
+      cache.add(sri('interrupted'), (packageDir) => {
+        writeDemo(packageDir)
+        removed = cache.cleanOwnStagingSync()
+        throw new Error('interrupted')
+      }),
+    ).rejects.toThrow('interrupted')
+    expect(removed).toBe(1)
+    expect(readdirSync(join(dir, 'tmp'))).toHaveLength(1)
+    expect(cache.cleanOwnStagingSync()).toBe(0)
   })
 })

@@ -1,6 +1,6 @@
 // Several processes share one cache: concurrent adds, and a process killed in the middle of one.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, utimesSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -87,9 +87,13 @@ describe('a cache shared between processes', () => {
     expect((await rerun.done).code).toBe(0)
     expect((await cache.lookup(integrity))?.files).toHaveLength(51)
 
-    // The killed process's staging folder is still there until cleanStaging removes it.
+    // The killed process's staging folder is still there until cleanStaging removes it: its
+    // process is gone, and once it is a minute old (two, here) it goes, without waiting the hour.
     expect(readdirSync(join(dir, 'tmp'))).toEqual([leftover])
-    expect(await cache.cleanStaging({ olderThanMinutes: 0 })).toBe(1)
+    expect(await cache.cleanStaging()).toBe(0)
+    const twoMinutesAgo = new Date(Date.now() - 2 * 60_000)
+    utimesSync(join(dir, 'tmp', leftover!), twoMinutesAgo, twoMinutesAgo)
+    expect(await cache.cleanStaging()).toBe(1)
     expect(readdirSync(join(dir, 'tmp'))).toEqual([])
   }, 60_000)
 })

@@ -189,3 +189,18 @@ export interface IntegrityHash {
   /** That hash alone, as SRI: `sha512-<base64>`. */
   sri: string
 }
+
+/**
+ * Reads a temporary file's name: the id of the process that wrote it, or undefined when the name is
+ * not one of the temporary files this reader knows (such files are never touched).
+ */
+export type TempFileOwner = (name: string) => number | undefined
+
+/** Options for the clean-ups that remove stale temporary files (`removeStaleTempFiles`). */
+export interface StaleTempFileOptions {
+  /**
+   * Files last changed longer ago than this are removed whoever wrote them (a reused pid, another
+   * host); sooner, only those whose process is gone (and a minute old). Default 60.
+   */
+  olderThanMinutes?: number
+}
