@@ -15,7 +15,8 @@ import {
 import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
-import type { Packument } from '@tote/types'
+import type { Packument, StaleTempFileOptions } from '@tote/types'
+import { removeStaleTempFilesIn, removeTempFilesOfSync, tempFileOwnerFrom } from '@tote/types'
 import { readDocumentLazily } from './_document.js'
 
 /** One file of `<cacheDir>/metadata-v2/`, with its document read as `T` (a packument by default). */
@@ -173,9 +174,30 @@ export type CacheContent = string | Iterable<string | Uint8Array>
 
 let temps = 0
 
-/** A temporary name next to `file`, unique to this process and thread. */
-function tempFileFor(file: string): string {
-  return `${file}.${process.pid}-${threadId}-${++temps}.tmp`
+/** A temporary name next to `file`, unique to this process and thread: `<file>.<pid>-<thread>-<n>.tmp`. */
+export function tempFileFor(file: string, pid = process.pid): string {
+  return `${file}.${pid}-${threadId}-${++temps}.tmp`
+}
+
+/** The process that wrote a temporary file of tempFileFor, from its name. */
+const tempFileOwner = tempFileOwnerFrom(/\.json\.(\d+)-\d+-\d+\.tmp$/)
+
+/**
+ * Removes the temporary files that killed processes left in `<cacheDir>/metadata-v2/`: those whose
+ * process is gone from this host (once a minute old) and any older than `olderThanMinutes` (60);
+ * a live writer's are never touched (the rule is `isStaleTempFile` in @tote/types). Resolves to how
+ * many were removed.
+ */
+export function removeStaleTempFiles(cacheDir: string, options: StaleTempFileOptions = {}): Promise<number> {
+  return removeStaleTempFilesIn(join(cacheDir, CACHE_FOLDER), tempFileOwner, options)
+}
+
+/**
+ * Removes the temporary files of process `pid` (default: this one) in `<cacheDir>/metadata-v2/`,
+ * whatever their age, at once: for a process that cleans up before it exits. Returns how many.
+ */
+export function removeOwnTempFilesSync(cacheDir: string, pid = process.pid): number {
+  return removeTempFilesOfSync(join(cacheDir, CACHE_FOLDER), tempFileOwner, pid)
 }
 
 /**

@@ -1,10 +1,18 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import type { ToteError } from '@tote/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createRegistryClient, type RegistryClientOptions, type RegistryEvent } from '../src/index.js'
+import { tempFileFor } from '../src/_cache.js'
+import {
+  createRegistryClient,
+  type RegistryClientOptions,
+  type RegistryEvent,
+  removeOwnTempFilesSync,
+  removeStaleTempFiles,
+} from '../src/index.js'
 
 let registry: TestRegistry
 let cacheDir: string
@@ -20,6 +28,11 @@ afterEach(async () => {
   await registry.close()
   await rm(cacheDir, { recursive: true, force: true })
 })
+
+/** A process id that no process has now: a child that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid
+}
 
 /** Runs one client to completion (close() flushes its cache writes), like one tote command. */
 async function withClient<T>(
@@ -189,5 +202,35 @@ describe('metadata cache', () => {
     const files = await cacheFiles()
     expect(files).toHaveLength(2)
     expect(files.every((file) => file.endsWith('.json'))).toBe(true)
+  })
+
+  it('removes the temporary files of killed writers, never a live one, and this process its own', async () => {
+    await withClient({}, (client) => client.getPackument('a'))
+    const [cached] = await cacheFiles()
+    const folder = join(cacheDir, 'metadata-v2')
+    const file = join(folder, cached!)
+    /** A temporary file as a writer in process `pid` names it, `ageMs` old. */
+    const leave = async (pid: number, ageMs: number) => {
+      const temp = tempFileFor(file, pid)
+      await writeFile(temp, '{"url":')
+      const then = new Date(Date.now() - ageMs)
+      await utimes(temp, then, then)
+      return temp.slice(folder.length + 1)
+    }
+    const twoMinutes = 2 * 60_000
+    const killed = await leave(deadPid(), twoMinutes)
+    const live = await leave(process.pid, twoMinutes)
+    // Gone, but just written: a live writer elsewhere sharing the folder may own it.
+    const fresh = await leave(deadPid(), 0)
+    expect(await removeStaleTempFiles(cacheDir)).toBe(1)
+    const left = await readdir(folder)
+    expect(left.sort()).toEqual([cached, live, fresh].sort())
+    expect(left).not.toContain(killed)
+    // The entry itself is untouched: read offline.
+    await withClient({ offline: true }, (client) => client.getPackument('a'))
+
+    expect(removeOwnTempFilesSync(cacheDir)).toBe(1)
+    expect((await readdir(folder)).sort()).toEqual([cached, fresh].sort())
+    expect(await removeStaleTempFiles(join(cacheDir, 'nothing-here'))).toBe(0)
   })
 })
