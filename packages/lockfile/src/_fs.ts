@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import {
   closeSync,
   fsyncSync,
@@ -10,11 +9,11 @@ import {
   writeSync,
 } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
 import type { Lockfile } from '@tote/types'
 import { ToteError } from '@tote/types'
 import { parseLockfile } from './_parse.js'
 import { stringifyLockfile } from './_stringify.js'
+import { tempPathFor } from './_temp-files.js'
 import type { LockfileWriteFs, WriteLockfileOptions } from './types.js'
 
 // Synchronous calls on purpose: the asynchronous ones wait in libuv's thread pool, where at the
@@ -99,10 +98,7 @@ export async function writeLockfileText(
   try {
     target = realpathSync(path)
   } catch {}
-  const temp = join(
-    dirname(target),
-    `.${basename(target)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
-  )
+  const temp = tempPathFor(target)
   let mode = 0o666
   let existed = false
   try {

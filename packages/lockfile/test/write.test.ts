@@ -1,12 +1,27 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { isToteError } from '@tote/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { tempPathFor } from '../src/_temp-files.js'
 import type { LockfileWriteFs } from '../src/index.js'
 import {
   parseLockfile,
   readLockfile,
+  removeOwnTempFilesSync,
+  removeStaleTempFiles,
   stringifyLockfile,
   writeLockfile,
   writeLockfileText,
@@ -20,6 +35,11 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(folder, { recursive: true, force: true })
 })
+
+/** A process id that no process has now: a child that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid
+}
 
 const OLD = fixtureText('tabs-crlf')
 const NEW = fixtureText('crafted-registry')
@@ -133,5 +153,74 @@ describe('writeLockfile through a symlink', () => {
     await writeLockfile(link, parseLockfile(NEW))
     expect((await lstat(link)).isSymbolicLink()).toBe(true)
     expect(await readFile(real, 'utf8')).toBe(NEW)
+  })
+})
+
+describe('temporary files of killed writers', () => {
+  /** Real writes, but the process "dies" before the rename: its temporary file stays. */
+  function killedBeforeRename(): { fs: LockfileWriteFs; written: Promise<void> } {
+    let written!: () => void
+    return {
+      fs: {
+        writeFile: (path, data, mode) => writeFile(path, data, { mode }),
+        rename: () => {
+          written()
+          return new Promise(() => {})
+        },
+        rm: async () => {},
+      },
+      written: new Promise((resolve) => {
+        written = resolve
+      }),
+    }
+  }
+  const twoMinutesAgo = () => new Date(Date.now() - 2 * 60_000)
+
+  it('are removed once their process is gone; a live process keeps its own', async () => {
+    const hiddenFolder = join(folder, 'node_modules')
+    await mkdir(hiddenFolder)
+    for (const path of [join(folder, 'package-lock.json'), join(hiddenFolder, '.package-lock.json')]) {
+      await writeFile(path, OLD)
+      // This (live) process's write, stuck before its rename, as the writer names it.
+      const stuck = killedBeforeRename()
+      void writeLockfileText(path, NEW, { fs: stuck.fs })
+      await stuck.written
+      // A killed process's, named the same way.
+      await writeFile(tempPathFor(path, deadPid()), NEW.slice(0, 100))
+    }
+    const names = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.tmp'))
+    const live = [...(await names(folder)), ...(await names(hiddenFolder))].filter((name) =>
+      name.includes(`.${process.pid}-`),
+    )
+    expect(live).toEqual([
+      expect.stringMatching(/^\.package-lock\.json\.\d+-[0-9a-f]{12}\.tmp$/),
+      expect.stringMatching(/^\.\.package-lock\.json\.\d+-[0-9a-f]{12}\.tmp$/),
+    ])
+    for (const dir of [folder, hiddenFolder])
+      for (const name of await names(dir)) await utimes(join(dir, name), twoMinutesAgo(), twoMinutesAgo())
+    // Just written by a process that is gone: a live writer elsewhere sharing the folder may own it.
+    const fresh = tempPathFor(join(folder, 'package-lock.json'), deadPid())
+    await writeFile(fresh, '')
+
+    expect(await removeStaleTempFiles(folder)).toBe(1)
+    expect(await removeStaleTempFiles(hiddenFolder)).toBe(1)
+    expect((await names(folder)).sort()).toEqual([live[0], basename(fresh)].sort())
+    expect(await names(hiddenFolder)).toEqual([live[1]])
+    expect(await readFile(join(folder, 'package-lock.json'), 'utf8')).toBe(OLD)
+
+    // The process itself, about to exit, removes its own whatever their age.
+    expect(removeOwnTempFilesSync(folder) + removeOwnTempFilesSync(hiddenFolder)).toBe(2)
+    expect(await names(folder)).toEqual([basename(fresh)])
+  })
+
+  it('never touches files that are not lockfile temporary files', async () => {
+    const old = new Date(Date.now() - 3 * 60 * 60_000)
+    const names = [`.env.${deadPid()}-0123456789ab.tmp`, `package-lock.json.${deadPid()}.tmp`, 'notes.tmp']
+    for (const name of names) {
+      await writeFile(join(folder, name), '')
+      await utimes(join(folder, name), old, old)
+    }
+    expect(await removeStaleTempFiles(folder)).toBe(0)
+    expect((await readdir(folder)).sort()).toEqual([...names].sort())
   })
 })
