@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { StaleTempFileOptions } from '@tote/types'
+import { removeStaleTempFilesIn, removeTempFilesOfSync, tempFileOwnerFrom } from '@tote/types'
 import type { EngineState } from './_engine.js'
 import type { ConcreteCloneStrategy } from './types.js'
 
@@ -24,9 +26,34 @@ export function recallStrategy(stateDir: string, pairKey: string): ConcreteClone
 export function rememberStrategy(stateDir: string, pairKey: string, strategy: ConcreteCloneStrategy): void {
   const file: StrategyFile = { version: 1, pairs: { ...readPairs(stateDir), [pairKey]: strategy } }
   mkdirSync(stateDir, { recursive: true })
-  const temporary = join(stateDir, `${STRATEGY_FILE}.${process.pid}.${Date.now()}.tmp`)
+  const temporary = temporaryFileFor(stateDir)
   writeFileSync(temporary, `${JSON.stringify(file, null, 2)}\n`)
   renameSync(temporary, join(stateDir, STRATEGY_FILE))
+}
+
+/** Where rememberStrategy writes before its rename: `clone-strategy.json.<pid>.<ms>.tmp`. */
+export function temporaryFileFor(stateDir: string, pid = process.pid): string {
+  return join(stateDir, `${STRATEGY_FILE}.${pid}.${Date.now()}.tmp`)
+}
+
+const temporaryFileOwner = tempFileOwnerFrom(/^clone-strategy\.json\.(\d+)\.\d+\.tmp$/)
+
+/**
+ * Removes the temporary files that killed processes left in `stateDir` while remembering a
+ * strategy: those whose process is gone from this host (once a minute old) and any older than
+ * `olderThanMinutes` (60); a live writer's are never touched (the rule is `isStaleTempFile` in
+ * @tote/types). Resolves to how many were removed.
+ */
+export function removeStaleTempFiles(stateDir: string, options: StaleTempFileOptions = {}): Promise<number> {
+  return removeStaleTempFilesIn(stateDir, temporaryFileOwner, options)
+}
+
+/**
+ * Removes the temporary files of process `pid` (default: this one) in `stateDir`, whatever their
+ * age, at once: for a process that cleans up before it exits. Returns how many.
+ */
+export function removeOwnTempFilesSync(stateDir: string, pid = process.pid): number {
+  return removeTempFilesOfSync(stateDir, temporaryFileOwner, pid)
 }
 
 /** The engine state that skips probing for a remembered strategy. */

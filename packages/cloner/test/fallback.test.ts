@@ -1,11 +1,27 @@
-import { constants, copyFileSync, linkSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import {
+  constants,
+  copyFileSync,
+  linkSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
+import { basename, join } from 'node:path'
 import type { StageWarning } from '@tote/types'
 import { isToteError } from '@tote/types'
 import { describe, expect, it } from 'vitest'
+import { temporaryFileFor } from '../src/_strategy-memory.js'
 import type { CloneFs } from '../src/index.js'
-import { createCloner, STRATEGY_FILE } from '../src/index.js'
+import { createCloner, removeOwnTempFilesSync, removeStaleTempFiles, STRATEGY_FILE } from '../src/index.js'
 import { errno, expectedFiles, inode, samplePackage, scratch, snapshot } from './helpers.js'
+
+/** A process id that no process has now: a child that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid
+}
 
 /**
  * Real file system calls with failures injected: reflinks always fail like on ext4, and
@@ -133,6 +149,31 @@ describe('falling back', () => {
     createCloner({ stateDir, fs: other.fs }).cloneSync(source, join(project, 'three'))
     expect(other.calls.reflinks).toBe(1)
     expect(Object.keys(JSON.parse(readFileSync(join(stateDir, STRATEGY_FILE), 'utf8')).pairs)).toHaveLength(2)
+  })
+
+  it("removes a killed writer's temporary state file, never a live one's, and this process its own", async () => {
+    const stateDir = join(scratch(), 'state')
+    createCloner({ stateDir, fs: simulatedFs(() => undefined).fs }).cloneSync(
+      samplePackage(scratch()),
+      join(scratch(), 'one'),
+    )
+    expect(readdirSync(stateDir)).toEqual([STRATEGY_FILE])
+    const leave = (pid: number, ageMs: number) => {
+      const temporary = temporaryFileFor(stateDir, pid)
+      writeFileSync(temporary, '{"version":1,')
+      const then = new Date(Date.now() - ageMs)
+      utimesSync(temporary, then, then)
+      return basename(temporary)
+    }
+    const killed = leave(deadPid(), 2 * 60_000)
+    const live = leave(process.pid, 2 * 60_000)
+    // Gone, but just written: a live writer elsewhere sharing the folder may own it.
+    const fresh = leave(deadPid(), 0)
+    expect(await removeStaleTempFiles(stateDir)).toBe(1)
+    expect(readdirSync(stateDir).sort()).toEqual([STRATEGY_FILE, live, fresh].sort())
+    expect(readdirSync(stateDir)).not.toContain(killed)
+    expect(removeOwnTempFilesSync(stateDir)).toBe(1)
+    expect(readdirSync(stateDir).sort()).toEqual([STRATEGY_FILE, fresh].sort())
   })
 
   it('a remembered strategy that stopped working is probed past and forgotten', () => {
