@@ -40,6 +40,8 @@ export interface Reporter {
   info(message: string): void
   /** Clears the live line. */
   stop(): void
+  /** Prints nothing more: an interrupted run has said its last line. */
+  mute(): void
 }
 
 export function createReporter(options: {
@@ -58,6 +60,8 @@ export function createReporter(options: {
   /** Redraws the line while nothing happens, so the clock never looks frozen. */
   let ticker: NodeJS.Timeout | undefined
   let shown = false
+  /** Set when an interrupted run has said its last line: nothing more is drawn or printed. */
+  let muted = false
   const started = Date.now()
 
   const progress: ProgressState = {
@@ -86,6 +90,7 @@ export function createReporter(options: {
 
   function draw(): void {
     timer = undefined
+    if (muted) return
     const text = line()
     const width = stream.columns ?? 80
     stream.write(`\r\x1b[K${text.slice(0, width - 1)}`)
@@ -106,6 +111,7 @@ export function createReporter(options: {
   }
 
   function print(text: string, to: NodeJS.WritableStream = stream): void {
+    if (muted) return
     const wasShown = shown
     erase()
     to.write(`${text}\n`)
@@ -123,7 +129,7 @@ export function createReporter(options: {
       } else if (options.level === 'verbose') print(`tote: ${name}…`)
     },
     update() {
-      if (live && timer === undefined) timer = setTimeout(draw, 100).unref()
+      if (live && !muted && timer === undefined) timer = setTimeout(draw, 100).unref()
     },
     warn(warning) {
       if (options.level === 'silent' || options.level === 'error') return
@@ -140,5 +146,9 @@ export function createReporter(options: {
       if (options.level !== 'silent') print(message, process.stdout)
     },
     stop: clear,
+    mute() {
+      clear()
+      muted = true
+    },
   }
 }

@@ -10,6 +10,7 @@ import {
 } from './_commands.js'
 import { reportError, usageError } from './_errors.js'
 import { commandHelp, mainHelp } from './_help.js'
+import { interruption } from './_interrupt.js'
 import { closest } from './_suggest.js'
 
 declare const TOTE_VERSION: string
@@ -34,9 +35,12 @@ export async function main(argv: string[], host: Host = {}): Promise<void> {
     )
   }
   try {
-    process.exitCode = (await dispatch(argv, host)) ?? 0
+    const code = (await dispatch(argv, host)) ?? 0
+    if (!interruption()) process.exitCode = code
   } catch (error) {
-    process.exitCode = reportError(error, argv.includes('--verbose'))
+    // An interrupted run has said its last line and exits with the signal's code; what the work it
+    // stopped threw is no news.
+    if (!interruption()) process.exitCode = reportError(error, argv.includes('--verbose'))
   }
 }
 

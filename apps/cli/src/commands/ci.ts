@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { readLockfile } from '@tote/lockfile'
 import type { CommandContext } from '../_commands.js'
 import { createInstallScheduler } from '../_install.js'
+import { exitOnInterrupt } from '../_interrupt.js'
 import { LOCK_FILE } from '../_project-lock.js'
 import {
   checkInstallStrategy,
@@ -12,6 +13,7 @@ import {
   openSession,
   reportDryRun,
 } from '../_session.js'
+import { removeStaleTempFilesInBackground } from '../_temp-files.js'
 import { HIDDEN_LOCKFILE } from '../_tree-state.js'
 
 /**
@@ -30,14 +32,28 @@ export async function run(context: CommandContext): Promise<number> {
       await client.close()
     }
   }
+  const folders = { cacheDir: config.cacheDir, projectDir: config.projectDir }
+  removeStaleTempFilesInBackground(folders, reporter.debug)
   const lock = await lockForInstall(session)
   const scheduler = createInstallScheduler(client, config, reporter, session, session.tracer)
+  /** What an interruption leaves behind, as the install goes on. */
+  let state = 'package-lock.json and node_modules are as they were'
+  const stopHandlingInterrupts = exitOnInterrupt({
+    command: 'ci',
+    reporter,
+    folders,
+    state: () => state,
+    stop: () => Promise.all([scheduler.close(), client.close()]),
+    release: () => lock.release(),
+  })
   try {
     const lockfile = lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci')
     scheduler.warmUp(Object.keys(lockfile.packages).length)
+    state = 'node_modules is incomplete: run `tote ci` again'
     await emptyNodeModules(join(config.projectDir, 'node_modules'))
     return await installAndReport(session, lockfile, scheduler)
   } finally {
+    stopHandlingInterrupts()
     reporter.stop()
     await Promise.all([scheduler.close(), client.close()])
     lock.release()

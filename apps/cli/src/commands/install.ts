@@ -2,6 +2,7 @@ import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfi
 import { createResolver } from '@tote/resolver'
 import type { Lockfile } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
+import { exitOnInterrupt } from '../_interrupt.js'
 import { platformMatches, platformOf } from '../_plan.js'
 import {
   checkInstallStrategy,
@@ -13,6 +14,7 @@ import {
   openSession,
   reportDryRun,
 } from '../_session.js'
+import { removeStaleTempFilesInBackground } from '../_temp-files.js'
 import { traced } from '../_trace.js'
 
 /**
@@ -23,6 +25,8 @@ export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context)
   const { reporter, config, project, client } = session
   checkInstallStrategy(config)
+  const folders = { cacheDir: config.cacheDir, projectDir: config.projectDir }
+  removeStaleTempFilesInBackground(folders, reporter.debug)
   const lockfileOnly =
     context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
   const dryRun = context.values['dry-run'] === true || config.get('dry-run') === true
@@ -44,6 +48,16 @@ export async function run(context: CommandContext): Promise<number> {
         session.tracer,
       )
     : undefined
+  /** What an interruption leaves behind, as the install goes on. */
+  let state = 'package-lock.json and node_modules are as they were'
+  const stopHandlingInterrupts = exitOnInterrupt({
+    command: 'install',
+    reporter,
+    folders,
+    state: () => state,
+    stop: () => Promise.all([scheduler?.close(), client.close()]),
+    release: () => lock?.release(),
+  })
   try {
     const existing = usesLockfile ? await readLockfile(session.lockPath) : undefined
     if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
@@ -115,9 +129,14 @@ export async function run(context: CommandContext): Promise<number> {
       await finishTrace(session)
       return 0
     }
+    state = 'package-lock.json is as it was, node_modules is incomplete: run `tote install` to finish it'
     // Written last, as npm does: a run that fails or is stopped while installing leaves the old one.
-    return await installAndReport(session, lockfile, scheduler, saveLockfile)
+    return await installAndReport(session, lockfile, scheduler, async () => {
+      await saveLockfile()
+      state = 'package-lock.json and node_modules are up to date'
+    })
   } finally {
+    stopHandlingInterrupts()
     reporter.stop()
     await Promise.all([scheduler?.close(), client.close()])
     lock?.release()
