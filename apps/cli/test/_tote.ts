@@ -82,6 +82,8 @@ export interface StartedTote {
   pid: number
   /** Resolves once stderr holds `text`. */
   saidOnStderr(text: string): Promise<void>
+  /** Calls `listener` with all of stderr so far, each time more arrives. */
+  onStderr(listener: (stderr: string) => void): void
   /** How it ended, and what it printed. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>
 }
@@ -99,12 +101,14 @@ export function startTote(
   let stdout = ''
   let stderr = ''
   const waiting: { text: string; resolve: () => void }[] = []
+  const listeners: ((stderr: string) => void)[] = []
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk.toString()
   })
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()
     for (const wait of waiting) if (stderr.includes(wait.text)) wait.resolve()
+    for (const listener of listeners) listener(stderr)
   })
   const exited = new Promise<{
     code: number | null
@@ -123,6 +127,9 @@ export function startTote(
           reject(new Error(`tote exited before saying ${JSON.stringify(text)}; stderr:\n${stderr}`)),
         )
       })
+    },
+    onStderr(listener) {
+      listeners.push(listener)
     },
     exited,
   }
