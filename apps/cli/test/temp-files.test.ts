@@ -139,11 +139,15 @@ describe('temporary files', () => {
     expect(end).toMatchObject({ code: 130, signal: null })
     const lines = end.stderr.trimEnd().split('\n')
     expect(lines.filter((line) => line.includes('interrupted'))).toEqual([
-      'tote: install interrupted (SIGINT); package-lock.json is written, node_modules is incomplete: run `tote install` to finish it',
+      'tote: install interrupted (SIGINT); package-lock.json is as it was, node_modules is incomplete: run `tote install` to finish it',
     ])
     // The last thing it says: no error about the work it stopped.
     expect(lines.at(-1)).toContain('interrupted')
     expect(tempFilesOf(project, run.pid)).toEqual([])
+    // Nor does it leave its project lock for the next run to find stale (its in-progress marker
+    // stays, on purpose: it names what the next run must not trust).
+    expect(existsSync(join(project.dir, 'node_modules/.tote-lock'))).toBe(false)
+    expect(existsSync(join(project.dir, 'node_modules/.tote-install-in-progress'))).toBe(true)
 
     registry.clearFaults()
     const again = await tote(['install'], options(project))
@@ -165,8 +169,10 @@ describe('temporary files', () => {
     )
     expect(tempFilesOf(project, run.pid)).toEqual([])
     expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
-    expect(readdirSync(join(project.dir, 'node_modules'))).toEqual([])
+    // Its project lock is released too: node_modules, which the run made, is gone again.
+    expect(existsSync(join(project.dir, 'node_modules'))).toBe(false)
   })
+
   it('are removed when `tote ci` is hung up on (SIGHUP), which exits 129', async () => {
     const project = scratch({ dependencies: { app: '1.0.0' } })
     expect((await tote(['install', '--lockfile-only'], options(project))).code).toBe(0)
