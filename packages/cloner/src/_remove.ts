@@ -1,12 +1,14 @@
 import type { Dirent } from 'node:fs'
-import { readdir, rm, rmdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readdir, readlink, rm, rmdir, unlink } from 'node:fs/promises'
+import { join, resolve, sep } from 'node:path'
 import type { RemoveExtraneousOptions, RemoveExtraneousResult } from './types.js'
 
 /**
  * Removes package folders under node_modules (at every depth) whose install path is not kept.
- * Entries starting with `.` (`.bin`, `.package-lock.json`, `.cache`) and plain files stay; a kept
- * symlinked package (a workspace) is not entered, since its node_modules is not ours.
+ * Entries starting with `.` (`.bin`, `.package-lock.json`, `.cache`) and plain files stay, but for
+ * what a removal leaves behind: links in `.bin` into a removed package, and a nested node_modules
+ * with no package left (a clean install has neither). A kept symlinked package (a workspace) is not
+ * entered, since its node_modules is not ours.
  */
 export async function removeExtraneous(options: RemoveExtraneousOptions): Promise<RemoveExtraneousResult> {
   const removed: string[] = []
@@ -17,6 +19,7 @@ export async function removeExtraneous(options: RemoveExtraneousOptions): Promis
 
 async function sweep(projectDir: string, folder: string, keep: ReadonlySet<string>, removed: string[]) {
   const entries = await entriesOf(join(projectDir, folder))
+  const before = removed.length
   await Promise.all(
     entries.map(async (entry) => {
       if (entry.name.startsWith('.')) return
@@ -32,6 +35,29 @@ async function sweep(projectDir: string, folder: string, keep: ReadonlySet<strin
       await rmdir(join(projectDir, path)).catch(() => {}) // only succeeds when the scope is empty now
     }),
   )
+  // Only where this folder's own packages went (not those of folders below it).
+  const gone = removed
+    .slice(before)
+    .filter((path) => !path.slice(folder.length + 1).includes('/node_modules/'))
+  if (gone.length > 0) await tidy(projectDir, folder, gone)
+}
+
+/** After packages of `folder` were removed: a nested folder with none left goes, else their bin links. */
+async function tidy(projectDir: string, folder: string, gone: string[]) {
+  const dir = join(projectDir, folder)
+  if (folder !== 'node_modules') {
+    const left = (await entriesOf(dir)).filter((entry) => !entry.name.startsWith('.'))
+    if (left.length === 0) return rm(dir, { recursive: true, force: true })
+  }
+  const bin = join(dir, '.bin')
+  const removedDirs = gone.map((path) => join(projectDir, path))
+  for (const entry of await entriesOf(bin)) {
+    if (!entry.isSymbolicLink()) continue
+    const target = resolve(bin, await readlink(join(bin, entry.name)).catch(() => ''))
+    if (removedDirs.some((removedDir) => target === removedDir || target.startsWith(removedDir + sep))) {
+      await unlink(join(bin, entry.name)).catch(() => {})
+    }
+  }
 }
 
 async function visit(

@@ -73,6 +73,41 @@ describe('removeExtraneous', () => {
     expect(existsSync(join(project, 'packages/ws/node_modules/private-dep'))).toBe(true)
   })
 
+  it('takes away what a removal leaves: bin links into removed packages, and a nested node_modules left empty', async () => {
+    const project = scratch()
+    makePackages(project, [
+      'node_modules/keep',
+      'node_modules/gone',
+      'node_modules/@s/gone',
+      'node_modules/keep/node_modules/nested-gone',
+      'node_modules/other/node_modules/nested-gone',
+      'node_modules/other/node_modules/nested-keep',
+    ])
+    makePackages(project, ['node_modules/other'])
+    const links = {
+      'node_modules/.bin/keep': '../keep/cli.js',
+      'node_modules/.bin/gone': '../gone/cli.js',
+      'node_modules/.bin/scoped': '../@s/gone/bin/cli.js',
+      'node_modules/keep/node_modules/.bin/nested': '../nested-gone/cli.js',
+      'node_modules/other/node_modules/.bin/nested-gone': '../nested-gone/cli.js',
+      'node_modules/other/node_modules/.bin/nested-keep': '../nested-keep/cli.js',
+    }
+    for (const [link, target] of Object.entries(links)) {
+      mkdirSync(join(project, link, '..'), { recursive: true })
+      symlinkSync(target, join(project, link))
+    }
+    const keep = new Set([
+      'node_modules/keep',
+      'node_modules/other',
+      'node_modules/other/node_modules/nested-keep',
+    ])
+    await removeExtraneous({ projectDir: project, keep })
+    expect(readdirSync(join(project, 'node_modules/.bin'))).toEqual(['keep'])
+    // A clean install makes no node_modules for a package without dependencies.
+    expect(readdirSync(join(project, 'node_modules/keep'))).toEqual(['lib', 'package.json'])
+    expect(readdirSync(join(project, 'node_modules/other/node_modules/.bin'))).toEqual(['nested-keep'])
+  })
+
   it('does nothing without node_modules', async () => {
     expect(await removeExtraneous({ projectDir: scratch(), keep: new Set() })).toEqual({ removed: [] })
   })
