@@ -42,7 +42,10 @@ async function sweep(projectDir: string, folder: string, keep: ReadonlySet<strin
   if (gone.length > 0) await tidy(projectDir, folder, gone)
 }
 
-/** After packages of `folder` were removed: a nested folder with none left goes, else their bin links. */
+/**
+ * After packages of `folder` were removed: a nested folder with none left goes, else their bin
+ * links (and `.bin`, when none is left).
+ */
 async function tidy(projectDir: string, folder: string, gone: string[]) {
   const dir = join(projectDir, folder)
   if (folder !== 'node_modules') {
@@ -58,6 +61,7 @@ async function tidy(projectDir: string, folder: string, gone: string[]) {
       await unlink(join(bin, entry.name)).catch(() => {})
     }
   }
+  await rmdir(bin).catch(() => {}) // only succeeds when no bin is left
 }
 
 async function visit(

@@ -53,10 +53,8 @@ describe('removeExtraneous', () => {
       'keep',
     ])
     expect(readdirSync(join(project, 'node_modules/@s'))).toEqual(['keep'])
-    expect(readdirSync(join(project, 'node_modules/keep/node_modules')).sort()).toEqual([
-      '.bin',
-      'nested-keep',
-    ])
+    // Its .bin was empty: a folder whose packages went keeps no empty .bin.
+    expect(readdirSync(join(project, 'node_modules/keep/node_modules'))).toEqual(['nested-keep'])
     expect(existsSync(join(project, 'node_modules/.cache/some-tool'))).toBe(true)
     expect(existsSync(join(project, 'node_modules/keep/lib'))).toBe(true)
   })
@@ -106,6 +104,16 @@ describe('removeExtraneous', () => {
     // A clean install makes no node_modules for a package without dependencies.
     expect(readdirSync(join(project, 'node_modules/keep'))).toEqual(['lib', 'package.json'])
     expect(readdirSync(join(project, 'node_modules/other/node_modules/.bin'))).toEqual(['nested-keep'])
+    // A .bin whose last link went goes too.
+    makePackages(project, [
+      'node_modules/third/node_modules/with-bin',
+      'node_modules/third/node_modules/plain',
+    ])
+    mkdirSync(join(project, 'node_modules/third/node_modules/.bin'))
+    symlinkSync('../with-bin/cli.js', join(project, 'node_modules/third/node_modules/.bin/with-bin'))
+    keep.add('node_modules/third').add('node_modules/third/node_modules/plain')
+    await removeExtraneous({ projectDir: project, keep })
+    expect(readdirSync(join(project, 'node_modules/third/node_modules'))).toEqual(['plain'])
   })
 
   it('does nothing without node_modules', async () => {
