@@ -41,7 +41,7 @@ function tempKinds(project: Project, pid: number) {
     },
     {
       folder: project.cache,
-      name: new RegExp(`^clone-strategy\\.json\\.${pid}\\.\\d+\\.tmp$`),
+      name: new RegExp(`^clone-strategy\\.json\\.${pid}\\.[0-9a-f-]+\\.tmp$`),
       plant: `clone-strategy.json.${pid}.1700000000000.tmp`,
     },
     {

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
 import type { StaleTempFileOptions } from '@tote/types'
 import { removeStaleTempFilesIn, removeTempFilesOfSync, tempFileOwnerFrom } from '@tote/types'
 import type { EngineState } from './_engine.js'
@@ -31,12 +33,17 @@ export function rememberStrategy(stateDir: string, pairKey: string, strategy: Co
   renameSync(temporary, join(stateDir, STRATEGY_FILE))
 }
 
-/** Where rememberStrategy writes before its rename: `clone-strategy.json.<pid>.<ms>.tmp`. */
+/**
+ * Where rememberStrategy writes before its rename: `clone-strategy.json.<pid>.<thread>-<random>.tmp`.
+ * Unique to the thread and the call: the worker threads of one install find a strategy at the same
+ * moment, and with one name per millisecond the second rename found the first had taken the file.
+ */
 export function temporaryFileFor(stateDir: string, pid = process.pid): string {
-  return join(stateDir, `${STRATEGY_FILE}.${pid}.${Date.now()}.tmp`)
+  return join(stateDir, `${STRATEGY_FILE}.${pid}.${threadId}-${randomBytes(4).toString('hex')}.tmp`)
 }
 
-const temporaryFileOwner = tempFileOwnerFrom(/^clone-strategy\.json\.(\d+)\.\d+\.tmp$/)
+// Also the names of older versions: `clone-strategy.json.<pid>.<ms>.tmp`.
+const temporaryFileOwner = tempFileOwnerFrom(/^clone-strategy\.json\.(\d+)\.[0-9a-f-]+\.tmp$/)
 
 /**
  * Removes the temporary files that killed processes left in `stateDir` while remembering a

@@ -151,6 +151,12 @@ describe('falling back', () => {
     expect(Object.keys(JSON.parse(readFileSync(join(stateDir, STRATEGY_FILE), 'utf8')).pairs)).toHaveLength(2)
   })
 
+  it('names each temporary state file apart, also within one millisecond and one thread', () => {
+    const stateDir = scratch()
+    const names = new Set(Array.from({ length: 100 }, () => temporaryFileFor(stateDir)))
+    expect(names.size).toBe(100)
+  })
+
   it("removes a killed writer's temporary state file, never a live one's, and this process its own", async () => {
     const stateDir = join(scratch(), 'state')
     createCloner({ stateDir, fs: simulatedFs(() => undefined).fs }).cloneSync(
