@@ -25,8 +25,6 @@ export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context)
   const { reporter, config, project, client } = session
   checkInstallStrategy(config)
-  const folders = { cacheDir: config.cacheDir, projectDir: config.projectDir }
-  removeStaleTempFilesInBackground(folders, reporter.debug)
   const lockfileOnly =
     context.values['lockfile-only'] === true || context.values['package-lock-only'] === true
   const dryRun = context.values['dry-run'] === true || config.get('dry-run') === true
@@ -35,6 +33,9 @@ export async function run(context: CommandContext): Promise<number> {
   const usesLockfile = config.get('package-lock') !== false
   const writesLockfile = usesLockfile && config.get('save') !== false && !dryRun && !frozen
   const installs = !lockfileOnly && !dryRun
+  const folders = { cacheDir: config.cacheDir, projectDir: config.projectDir }
+  // What killed runs left (never awaited); a dry run changes nothing, not even that.
+  if (!dryRun) removeStaleTempFilesInBackground(folders, reporter.debug)
   // One run at a time changes a project's node_modules; --lockfile-only only replaces one file.
   const lock = installs ? await lockForInstall(session) : undefined
   const platform = platformOf(config)
