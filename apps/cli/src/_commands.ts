@@ -28,6 +28,8 @@ export interface CommandSpec {
   aliases?: string[]
   summary: string
   usage: string
+  /** Lines of help after the summary: subcommands, exit codes. */
+  details?: string[]
   options: Record<string, OptionSpec>
   load: () => Promise<CommandModule>
 }
@@ -124,6 +126,22 @@ export const commands: CommandSpec[] = [
     usage: 'tote ci [options]',
     options: { ...installOptions(), ...configOptions() },
     load: () => import('./commands/ci.js'),
+  },
+  {
+    name: 'cache',
+    summary: "Check tote's content cache",
+    usage: 'tote cache verify [options]',
+    details: [
+      'Subcommands:',
+      '  verify  Check every cached package fully: each file against the hash recorded when it was',
+      '          cached, its size and its mtime. Damaged entries are removed, and the next install',
+      '          fetches them again. Prints what it checked and found.',
+      '',
+      'Exit code: 0 when every entry is whole, 1 when damaged entries were found (and removed),',
+      '2 for a usage error.',
+    ],
+    options: { 'cache-dir': configOptions()['cache-dir']! },
+    load: () => import('./commands/cache.js'),
   },
 ]
 
