@@ -28,6 +28,9 @@ beforeAll(async () => {
       a: { versions: { '1.0.0': { files: { 'index.js': A_INDEX, 'only-in-a.js': 'a' } } } },
       b: { versions: { '1.0.0': { files: { 'index.js': B_INDEX } } } },
       lib: { versions: { '1.0.0': { files: { 'index.js': LIB_INDEX, 'other.js': 'other\n' } } } },
+      ...Object.fromEntries(
+        Array.from({ length: 7 }, (_, i) => [`many${i}`, { versions: { '1.0.0': {} } }] as const),
+      ),
     },
   })
 })
@@ -125,6 +128,35 @@ describe('cache files are checked before they are linked', () => {
     // The new project shares no inode with the edited file.
     expect(statSync(installed).ino).not.toBe(statSync(linked).ino)
     expect(readFileSync(linked, 'utf8')).toBe(EVIL_INDEX)
+  })
+
+  it('names the first few damaged entries, then sums up the rest (--verbose lists them)', async () => {
+    const many = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`many${i}`, '1.0.0']))
+    const first = scratch({ dependencies: many })
+    expect((await run(first, ['install'])).code).toBe(0)
+    // As after copying the cache without its mtimes: every file is newer than its entry.
+    const later = new Date(Date.now() + 60_000)
+    for (const file of filesBelow(first.cache)) utimesSync(file, later, later)
+
+    const second = scratch({ dependencies: many })
+    const result = await run(second, ['install'], first.cache)
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/added 7 packages .*\(7 downloaded\)/)
+    const warnings = result.stderr.trim().split('\n')
+    expect(warnings).toHaveLength(6)
+    for (const line of warnings.slice(0, 5)) {
+      expect(line).toMatch(
+        /^tote warn ECACHEDAMAGED: The cached copy of (many\d@1\.0\.0) is damaged \(.* was modified after it was cached\); fetching it again\. \(\1\)$/,
+      )
+    }
+    expect(warnings[5]).toBe(
+      'tote warn ECACHEDAMAGED: More cached packages like these are fetched again (--verbose lists them).',
+    )
+    for (let i = 0; i < 7; i++) {
+      expect(readFileSync(join(second.dir, `node_modules/many${i}/package.json`), 'utf8')).toContain(
+        `many${i}`,
+      )
+    }
   })
 })
 
