@@ -24,6 +24,8 @@ export interface CommandSpec {
   aliases?: string[]
   summary: string
   usage: string
+  /** Lines of help after the summary: subcommands, exit codes. */
+  details?: string[]
   options: Record<string, OptionSpec>
   /** What the command does with positional arguments; without it, giving one is an error. */
   positionals?: string
@@ -94,6 +96,22 @@ export const commands: CommandSpec[] = [
       ...registryOptions(),
     },
     load: () => import('./commands/ci.js'),
+  },
+  {
+    name: 'cache',
+    summary: "Check tote's content cache",
+    usage: 'tote cache verify [options]',
+    details: [
+      'Subcommands:',
+      '  verify  Check every cached package fully: each file against the hash recorded when it was',
+      '          cached, its size and its mtime. Damaged entries are removed, and the next install',
+      '          fetches them again. Prints what it checked and found.',
+      '',
+      'Exit code: 0 when every entry is whole, 1 when damaged entries were found (and removed),',
+      '2 for a usage error.',
+    ],
+    options: { 'cache-dir': registryOptions()['cache-dir']! },
+    load: () => import('./commands/cache.js'),
   },
 ]
 

@@ -34,6 +34,7 @@ export function commandHelp(command: CommandSpec): string {
     `Usage: ${command.usage}`,
     '',
     command.summary,
+    ...(command.details ? ['', ...command.details] : []),
     ...(command.aliases?.length ? ['', `Aliases: ${command.aliases.join(', ')}`] : []),
     '',
     'Options:',

@@ -7,7 +7,7 @@ import { createDownloader } from '@tote/downloader'
 import { hiddenLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
 import { type CloneStrategy, createScheduler, type Scheduler } from '@tote/scheduler'
-import type { Lockfile } from '@tote/types'
+import type { Lockfile, StageWarning } from '@tote/types'
 import type { Reporter } from './_reporter.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
@@ -38,6 +38,7 @@ export function createInstallScheduler(
   tracer?: Tracer,
 ): Scheduler {
   const downloader = createDownloader(client)
+  const warnCache = cacheWarnings(reporter)
   return createScheduler(
     { download: (request, { signal }) => downloader.download(request, { signal }) },
     {
@@ -48,8 +49,9 @@ export function createInstallScheduler(
       ...(stages.workers !== undefined ? { workers: stages.workers } : {}),
       ...(workerFiles.scheduler ? { workerFile: workerFiles.scheduler } : {}),
       onEvent(event) {
-        if (event.type === 'warning') reporter.warn(event.warning)
-        else if (event.type === 'job-end') {
+        if (event.type === 'warning') {
+          if (!warnCache(event.warning)) reporter.warn(event.warning)
+        } else if (event.type === 'job-end') {
           if (tracer) {
             const args = {
               packages: event.packages,
@@ -70,6 +72,32 @@ export function createInstallScheduler(
       },
     },
   )
+}
+
+/** Cache warnings shown one by one; more than that are listed with --verbose only. */
+const CACHE_WARNINGS_SHOWN = 5
+
+/**
+ * Shows the first few damaged or mismatched cache entries, then one line for the rest: a cache
+ * copied without its mtimes reads as damaged everywhere, and a warning per package would bury the
+ * rest. Returns false for other warnings.
+ */
+function cacheWarnings(reporter: Reporter): (warning: StageWarning) => boolean {
+  const seen = new Map<string, number>()
+  return (warning) => {
+    if (warning.code !== 'ECACHEDAMAGED' && warning.code !== 'ECACHEOTHERPACKAGE') return false
+    const count = (seen.get(warning.code) ?? 0) + 1
+    seen.set(warning.code, count)
+    if (count <= CACHE_WARNINGS_SHOWN) reporter.warn(warning)
+    else if (count === CACHE_WARNINGS_SHOWN + 1) {
+      reporter.warn({
+        code: warning.code,
+        message: 'More cached packages like these are fetched again (--verbose lists them).',
+      })
+    }
+    if (count > CACHE_WARNINGS_SHOWN) reporter.debug(`${warning.code}: ${warning.message}`)
+    return true
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // What the crash-safety test compares: a project's tree as a person sees it, and a content cache's
 // entries.
 import { createHash } from 'node:crypto'
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { createContentCache } from '@tote/content-cache'
 
@@ -60,39 +60,11 @@ export function differences(
   return lines
 }
 
-/** The damaged entries of a content cache: an index that does not read, a listed file missing or of another size. */
-export function damagedCacheEntries(cacheDir: string): string[] {
-  const content = join(cacheDir, 'content-v1')
-  if (!existsSync(content)) return []
-  const cache = createContentCache({ dir: cacheDir })
-  const damaged: string[] = []
-  for (const algorithm of readdirSync(content)) {
-    for (const prefix of readdirSync(join(content, algorithm))) {
-      for (const rest of readdirSync(join(content, algorithm, prefix))) {
-        const entry = join(content, algorithm, prefix, rest)
-        const name = `${algorithm}/${prefix}${rest.slice(0, 8)}…`
-        let integrity: string
-        try {
-          integrity = JSON.parse(readFileSync(join(entry, 'index.json'), 'utf8')).integrity
-        } catch (error) {
-          damaged.push(`${name}: index.json does not parse (${(error as Error).message})`)
-          continue
-        }
-        const found = cache.lookupSync(integrity)
-        if (found?.dir !== join(entry, 'package')) {
-          damaged.push(`${name}: the cache does not read it as a whole entry`)
-          continue
-        }
-        for (const file of found.files) {
-          const info = statSync(join(found.dir, file.path), { throwIfNoEntry: false })
-          if (info?.size !== file.size) {
-            damaged.push(
-              `${name}: ${file.path} is ${info ? `${info.size} bytes, not ${file.size}` : 'missing'}`,
-            )
-          }
-        }
-      }
-    }
-  }
-  return damaged
+/**
+ * The damaged entries of a content cache, as `tote cache verify` finds them: an index that does not
+ * read, a file missing, changed since it was written, or whose content is not its recorded hash.
+ */
+export async function damagedCacheEntries(cacheDir: string): Promise<string[]> {
+  const summary = await createContentCache({ dir: cacheDir }).verify({ remove: false })
+  return summary.damaged.map((entry) => `${entry.integrity.slice(0, 20)}…: ${entry.reason}`)
 }

@@ -160,11 +160,11 @@ it(`survives SIGKILL at ${KILLS} random moments of installs and upgrades`, { tim
   /** Problems already reported, and the run they were first seen after. */
   const seen = new Map<string, string>()
   /** Compares a project with the clean install of `state`; a passing project's folder is removed. */
-  const check = (name: string, heading: string, where: Project, state: State) => {
+  const check = async (name: string, heading: string, where: Project, state: State) => {
     const problems = differences(expected[state], snapshot(where.dir))
     if (read(where, 'package-lock.json') !== lockfiles[state])
       problems.push(`    package-lock.json differs from the clean install's`)
-    const damaged = damagedCacheEntries(where.cache)
+    const damaged = await damagedCacheEntries(where.cache)
     problems.push(...damaged.slice(0, 5).map((line) => `    damaged cache entry ${line}`))
     if (damaged.length > 5) problems.push(`    … and ${damaged.length - 5} more damaged cache entries`)
     if (problems.length === 0) return rmSync(join(where.dir, '..'), { recursive: true, force: true })
@@ -183,7 +183,7 @@ it(`survives SIGKILL at ${KILLS} random moments of installs and upgrades`, { tim
   const shared = join(root, 'shared-cache')
   const measure = async (label: string, where: Project, state: State) => {
     const timing = await timedInstall(where)
-    check(label, `${label} with no kill`, where, state)
+    await check(label, `${label} with no kill`, where, state)
     return timing
   }
   const timings = {
@@ -205,7 +205,7 @@ it(`survives SIGKILL at ${KILLS} random moments of installs and upgrades`, { tim
     await install(reverted)
     const heading =
       'an upgrade with no kill, then package.json and package-lock.json put back, `tote install`'
-    check('a revert', heading, reverted, 'before')
+    await check('a revert', heading, reverted, 'before')
   }
   console.log(
     `crash-safety: without a kill, requests before placing / placing: ${(['fresh', 'upgrade'] as const)
@@ -294,7 +294,7 @@ it(`survives SIGKILL at ${KILLS} random moments of installs and upgrades`, { tim
       report.push(`${name}, ${moment}\n  then ${then} failed (${where.dir}):\n${result.stderr}`)
       continue
     }
-    check(name, `${name}, ${moment}\n  then ${then}`, where, kind === 'upgrade' ? 'after' : 'before')
+    await check(name, `${name}, ${moment}\n  then ${then}`, where, kind === 'upgrade' ? 'after' : 'before')
   }
   console.log(`crash-safety: ${Math.round((performance.now() - started) / 1000)} s\n  ${landed.join('\n  ')}`)
 

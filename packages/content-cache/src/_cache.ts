@@ -1,11 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CachedPackage } from '@tote/types'
 import { removeStaleTempFilesIn, removeTempFilesOfSync, strongestHash, tempFileOwnerFrom } from '@tote/types'
-import { parseIndex, serializeIndex } from './_index-file.js'
-import type { CleanStagingOptions, ContentCache, ContentCacheOptions, WritePackage } from './types.js'
+import { fileProblem, lstatIfThere, lstatIfThereAsync, packHashes } from './_files.js'
+import { type IndexRecord, parseIndex, serializeIndex } from './_index-file.js'
+import { verifyEntries } from './_verify.js'
+import type {
+  CleanStagingOptions,
+  ContentCache,
+  ContentCacheOptions,
+  Lookup,
+  PackageIdentity,
+  WritePackage,
+} from './types.js'
 
 /** The layout's version: a new layout goes into a new folder and never misreads an old one. */
 const CONTENT = 'content-v1'
@@ -32,42 +41,57 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     return join(staging, `${purpose}-${process.pid}-${randomBytes(6).toString('hex')}`)
   }
 
-  function found(integrity: string, entry: string, text: string, packageDirIsFolder: boolean) {
-    if (!packageDirIsFolder) return undefined
-    const files = parseIndex(text, strongestHash(integrity).sri)
-    return files && { integrity, dir: join(entry, 'package'), files }
-  }
-
-  async function lookup(integrity: string): Promise<CachedPackage | undefined> {
-    const entry = entryDir(integrity)
-    try {
-      const [text, packageDir] = await Promise.all([
-        readFile(join(entry, 'index.json'), 'utf8'),
-        stat(join(entry, 'package')),
-      ])
-      return found(integrity, entry, text, packageDir.isDirectory())
-    } catch (error) {
-      if (code(error) === 'ENOENT' || code(error) === 'ENOTDIR') return undefined
-      throw error
+  /** The index when it is whole and for `identity` (its files are checked next), else the verdict. */
+  function judgeIndex(
+    text: string | undefined,
+    integrity: string,
+    identity: PackageIdentity,
+  ): Exclude<Lookup, { status: 'found' }> | IndexRecord {
+    if (text === undefined) return MISSING
+    const index = parseIndex(text, strongestHash(integrity).sri)
+    if (index === 'outdated') return MISSING
+    if (index === 'damaged') return { status: 'damaged', reason: 'its index.json is damaged' }
+    const holds = index.identity
+    if (holds.name !== identity.name || holds.version !== identity.version) {
+      return { status: 'other-package', holds }
     }
+    return index
   }
 
-  function lookupSync(integrity: string): CachedPackage | undefined {
+  async function lookup(integrity: string, identity: PackageIdentity): Promise<Lookup> {
     const entry = entryDir(integrity)
-    try {
-      const text = readFileSync(join(entry, 'index.json'), 'utf8')
-      return found(integrity, entry, text, statSync(join(entry, 'package')).isDirectory())
-    } catch (error) {
-      if (code(error) === 'ENOENT' || code(error) === 'ENOTDIR') return undefined
-      throw error
-    }
+    const index = judgeIndex(await readIfThere(join(entry, 'index.json')), integrity, identity)
+    if ('status' in index) return index
+    const dir = join(entry, 'package')
+    const problems = await Promise.all(
+      index.files.map(async (file) =>
+        fileProblem(file, await lstatIfThereAsync(`${dir}/${file.path}`), index.writtenAt),
+      ),
+    )
+    const at = problems.findIndex((problem) => problem !== undefined)
+    if (at !== -1) return { status: 'damaged', reason: problems[at]!, file: index.files[at]!.path }
+    return { status: 'found', entry: { integrity, dir, files: index.files } }
   }
 
-  async function remove(integrity: string): Promise<boolean> {
+  function lookupSync(integrity: string, identity: PackageIdentity): Lookup {
+    const entry = entryDir(integrity)
+    const index = judgeIndex(readIfThereSync(join(entry, 'index.json')), integrity, identity)
+    if ('status' in index) return index
+    const dir = join(entry, 'package')
+    // One lstat per file, stopping at the first problem: the price of never linking an edited file.
+    for (const file of index.files) {
+      const problem = fileProblem(file, lstatIfThere(`${dir}/${file.path}`), index.writtenAt)
+      if (problem !== undefined) return { status: 'damaged', reason: problem, file: file.path }
+    }
+    return { status: 'found', entry: { integrity, dir, files: index.files } }
+  }
+
+  /** Renames a folder away, so that no reader sees half of it, then deletes it. */
+  async function removeFolder(folder: string): Promise<boolean> {
     const trash = newStagingDir('removed')
     await mkdir(staging, { recursive: true })
     try {
-      await rename(entryDir(integrity), trash)
+      await rename(folder, trash)
     } catch (error) {
       if (code(error) === 'ENOENT') return false
       throw error
@@ -76,31 +100,43 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     return true
   }
 
-  async function add(integrity: string, write: WritePackage): Promise<CachedPackage> {
-    const existing = await lookup(integrity)
-    if (existing) return existing
+  async function add(
+    integrity: string,
+    identity: PackageIdentity,
+    write: WritePackage,
+  ): Promise<CachedPackage> {
+    const existing = await lookup(integrity, identity)
+    if (existing.status === 'found') return existing.entry
     const key = strongestHash(integrity)
     const target = entryDir(integrity)
     const dir = newStagingDir('add')
     try {
-      await mkdir(join(dir, 'package'), { recursive: true })
-      const written = await write(join(dir, 'package'))
-      const index = serializeIndex(key.sri, written.files)
-      await writeFile(join(dir, 'index.json'), index.text)
+      const packageDir = join(dir, 'package')
+      await mkdir(packageDir, { recursive: true })
+      const written = await write(packageDir)
+      const hashes = packHashes(packageDir, written.files)
+      // "Written at" by the clock that stamped the files (the file system's: a file server's may
+      // differ from ours): the mtime of a file made after them. Later edits get later mtimes.
+      const indexPath = join(dir, 'index.json')
+      await writeFile(indexPath, '')
+      const writtenAt = (await stat(indexPath)).mtimeMs
+      const index = serializeIndex({ integrity: key.sri, identity, writtenAt, files: written.files, hashes })
+      await writeFile(indexPath, index.text)
       await mkdir(join(target, '..'), { recursive: true })
       for (let attempt = 0; ; attempt++) {
         try {
           await rename(dir, target)
           return { integrity, dir: join(target, 'package'), files: index.files }
         } catch (error) {
-          // Another process renamed its entry first: use theirs. A damaged one in the way: replace it.
-          const theirs = await lookup(integrity)
-          if (theirs) {
+          // Another process renamed its entry first: use theirs. A damaged one, or another
+          // package's, in the way: replace it.
+          const theirs = await lookup(integrity, identity)
+          if (theirs.status === 'found') {
             await rm(dir, { recursive: true, force: true })
-            return theirs
+            return theirs.entry
           }
           if (!TARGET_EXISTS.has(code(error) ?? '') || attempt === 2) throw error
-          await remove(integrity)
+          await removeFolder(target)
         }
       }
     } catch (error) {
@@ -117,5 +153,36 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     return removeTempFilesOfSync(staging, stagingOwner, pid)
   }
 
-  return { lookup, lookupSync, add, remove, entryDir, cleanStaging, cleanOwnStagingSync }
+  return {
+    lookup,
+    lookupSync,
+    has: (integrity) => existsSync(join(entryDir(integrity), 'index.json')),
+    add,
+    remove: (integrity) => removeFolder(entryDir(integrity)),
+    verify: (verifyOptions = {}) =>
+      verifyEntries(join(options.dir, CONTENT), { ...verifyOptions, removeFolder }),
+    entryDir,
+    cleanStaging,
+    cleanOwnStagingSync,
+  }
+}
+
+const MISSING = Object.freeze({ status: 'missing' } as const)
+
+async function readIfThere(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if (code(error) === 'ENOENT' || code(error) === 'ENOTDIR') return undefined
+    throw error
+  }
+}
+
+function readIfThereSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    if (code(error) === 'ENOENT' || code(error) === 'ENOTDIR') return undefined
+    throw error
+  }
 }

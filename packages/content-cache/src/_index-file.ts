@@ -1,28 +1,60 @@
 import { createHash } from 'node:crypto'
 import type { PackageFile } from '@tote/types'
+import type { PackageIdentity } from './types.js'
 
-/** Bump when index.json changes shape; older entries then read as missing and are written again. */
-export const INDEX_FORMAT = 1
+/**
+ * Bump when index.json changes shape; older entries then read as missing and are written again.
+ * 2: the identity the entry was fetched for, when it was written, and a hash per file.
+ */
+export const INDEX_FORMAT = 2
+/** Bytes of one file's sha256 in `hashes`. */
+export const HASH_BYTES = 32
 
 interface IndexBody {
   format: number
   integrity: string
+  name: string
+  version: string
+  /** mtime (ms) of a file made right after the package's files: none of them was written later. */
+  writtenAt: number
   files: PackageFile[]
+  /** The files' sha256 digests, 32 bytes each in `files` order, as one base64 string. */
+  hashes: string
+}
+
+/** What a whole index.json of this format records. */
+export interface IndexRecord {
+  identity: PackageIdentity
+  writtenAt: number
+  files: PackageFile[]
+  hashes: string
 }
 
 function checksum(body: IndexBody): string {
   return `sha256-${createHash('sha256').update(JSON.stringify(body)).digest('base64')}`
 }
 
-/** index.json's text: the entry's file list and integrity, with a checksum over both. */
-export function serializeIndex(
-  integrity: string,
-  files: PackageFile[],
-): { text: string; files: PackageFile[] } {
+/** The length of the base64 text of `files` digests. */
+function hashesLength(files: number): number {
+  return Math.ceil((files * HASH_BYTES) / 3) * 4
+}
+
+/** index.json's text: the entry's identity, file list and hashes, with a checksum over all of it. */
+export function serializeIndex(options: {
+  integrity: string
+  identity: PackageIdentity
+  writtenAt: number
+  files: PackageFile[]
+  hashes: string
+}): { text: string; files: PackageFile[] } {
   const body: IndexBody = {
     format: INDEX_FORMAT,
-    integrity,
-    files: files.map(({ path, mode, size }) => ({ path, mode, size })),
+    integrity: options.integrity,
+    name: options.identity.name,
+    version: options.identity.version,
+    writtenAt: options.writtenAt,
+    files: options.files.map(({ path, mode, size }) => ({ path, mode, size })),
+    hashes: options.hashes,
   }
   return { text: `${JSON.stringify({ ...body, checksum: checksum(body) })}\n`, files: body.files }
 }
@@ -33,18 +65,35 @@ function isPackageFile(value: unknown): value is PackageFile {
   return typeof path === 'string' && typeof mode === 'number' && typeof size === 'number'
 }
 
-/** The file list of an index.json text, or undefined when it is damaged or for another integrity. */
-export function parseIndex(text: string, integrity: string): PackageFile[] | undefined {
+/**
+ * Reads an index.json text: its record, `outdated` when another format wrote it (a whole index of
+ * an older or newer tote), or `damaged` (unparsable, cut short, edited, for another integrity).
+ */
+export function parseIndex(text: string, integrity: string): IndexRecord | 'outdated' | 'damaged' {
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch {
-    return undefined
+    return 'damaged'
   }
-  if (typeof parsed !== 'object' || parsed === null) return undefined
+  if (typeof parsed !== 'object' || parsed === null) return 'damaged'
   const record = parsed as Record<string, unknown>
-  if (record.format !== INDEX_FORMAT || record.integrity !== integrity) return undefined
-  if (!Array.isArray(record.files) || !record.files.every(isPackageFile)) return undefined
-  const body: IndexBody = { format: INDEX_FORMAT, integrity, files: record.files }
-  return record.checksum === checksum(body) ? record.files : undefined
+  if (typeof record.format === 'number' && record.format !== INDEX_FORMAT) return 'outdated'
+  const { name, version, writtenAt, files, hashes } = record
+  if (
+    record.format !== INDEX_FORMAT ||
+    record.integrity !== integrity ||
+    typeof name !== 'string' ||
+    typeof version !== 'string' ||
+    typeof writtenAt !== 'number' ||
+    !Array.isArray(files) ||
+    !files.every(isPackageFile) ||
+    typeof hashes !== 'string' ||
+    hashes.length !== hashesLength(files.length)
+  ) {
+    return 'damaged'
+  }
+  const body: IndexBody = { format: INDEX_FORMAT, integrity, name, version, writtenAt, files, hashes }
+  if (record.checksum !== checksum(body)) return 'damaged'
+  return { identity: { name, version }, writtenAt, files, hashes }
 }

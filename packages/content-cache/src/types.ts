@@ -12,33 +12,116 @@ export interface ContentCacheOptions {
  */
 export type CleanStagingOptions = StaleTempFileOptions
 
-/** Writes a package's files into `packageDir` (an empty folder) and lists them. */
+/**
+ * The package an entry is for: the name and version it was fetched for (the lockfile's). An entry
+ * is only ever used for that package, whatever integrity a lockfile gives another one.
+ */
+export interface PackageIdentity {
+  name: string
+  version: string
+}
+
+/**
+ * Writes a package's files into `packageDir` (an empty folder) and lists them. Files listed with a
+ * `sha256` are not read back to hash them (`extractTarballSync(…, { hashFiles: true })` gives one).
+ */
 export type WritePackage = (
   packageDir: string,
 ) => Promise<{ files: PackageFile[] }> | { files: PackageFile[] }
 
+/** What {@link ContentCache.lookup} found for an integrity and the package that asks for it. */
+export type Lookup =
+  /** A whole entry for this package, its files as they were written (by their stat). */
+  | { status: 'found'; entry: CachedPackage }
+  /** No entry, or one written by another version of tote (another index format). */
+  | { status: 'missing' }
+  /** A whole entry of this integrity, fetched for another package: never used for this one. */
+  | { status: 'other-package'; holds: PackageIdentity }
+  /**
+   * The entry is not as it was written: a damaged index, or a file missing, of another size,
+   * replaced or modified since (a later mtime). `file` names the first such file.
+   */
+  | { status: 'damaged'; reason: string; file?: string }
+
+/** Options for {@link ContentCache.verify}. */
+export interface VerifyOptions {
+  /** Remove damaged and outdated entries, so that the next install fetches them again. Default true. */
+  remove?: boolean
+  /** Called after each entry is checked, in the order they are checked. */
+  onEntry?(entry: VerifiedEntry): void
+}
+
+/** One entry as {@link ContentCache.verify} found it. */
+export interface VerifiedEntry {
+  /** The keying hash as SRI (`sha512-…`), from the entry's place in the cache. */
+  integrity: string
+  /** The package it was fetched for; undefined when its index could not be read. */
+  identity?: PackageIdentity
+  /**
+   * `ok`; `damaged` (what a lookup would refuse, or content that does not match its hash);
+   * `outdated`: written by another version of tote, which installs would replace anyway.
+   */
+  status: 'ok' | 'damaged' | 'outdated'
+  /** Why it is damaged or outdated. */
+  reason?: string
+  /** Files and bytes of the entry, by its index (0 when it could not be read). */
+  files: number
+  bytes: number
+  /** Whether verify removed it. */
+  removed: boolean
+}
+
+/** What {@link ContentCache.verify} did. */
+export interface VerifySummary {
+  /** Entries checked, of every status. */
+  entries: number
+  /** Files and bytes read and hashed. */
+  files: number
+  bytes: number
+  /** The damaged entries. */
+  damaged: VerifiedEntry[]
+  /** Entries of another index format. */
+  outdated: number
+  /** Entries removed (damaged and outdated), and their bytes by their index. */
+  removed: number
+  removedBytes: number
+}
+
 /**
- * The cache of extracted packages, keyed by integrity. Entries appear whole or not at all (written
- * in a staging folder, then renamed into place), so a killed process or a concurrent install never
- * leaves one that looks complete but is not.
+ * The cache of extracted packages, keyed by integrity and bound to the package each entry was
+ * fetched for. Entries appear whole or not at all (written in a staging folder, then renamed into
+ * place), so a killed process or a concurrent install never leaves one that looks complete but is not.
  */
 export interface ContentCache {
-  /** The entry for `integrity`, or undefined when there is none or it is damaged (bad index, no package folder). */
-  lookup(integrity: string): Promise<CachedPackage | undefined>
-  /** {@link lookup}, synchronously. */
-  lookupSync(integrity: string): CachedPackage | undefined
   /**
-   * Adds the entry that `write` produces, and returns it. Returns the existing entry without calling
-   * `write` when a whole one is there already; when another process adds the same integrity at the
-   * same time, the first rename wins and the others return its entry. If `write` throws, nothing is
-   * added and the error is rethrown.
+   * The entry for `integrity` if it was fetched for `identity` and its files are as they were
+   * written: one read of index.json and one `lstat` per file (size, type, mtime). Never throws for a
+   * damaged entry; it says so.
    */
-  add(integrity: string, write: WritePackage): Promise<CachedPackage>
+  lookup(integrity: string, identity: PackageIdentity): Promise<Lookup>
+  /** {@link lookup}, synchronously. */
+  lookupSync(integrity: string, identity: PackageIdentity): Lookup
+  /** Whether there is an index for `integrity`, whole or not, for whichever package: one `stat`. */
+  has(integrity: string): boolean
   /**
-   * Removes an entry found damaged later (a missing file): it is renamed away first, so no reader
-   * sees half of it, then deleted. Resolves to false when there was none.
+   * Adds the entry that `write` produces for `identity`, and returns it. Returns the existing entry
+   * without calling `write` when a whole one for this package is there already; when another process
+   * adds the same integrity at the same time, the first rename wins and the others return its entry.
+   * An entry in the way that is damaged or another package's is replaced. If `write` throws, nothing
+   * is added and the error is rethrown.
+   */
+  add(integrity: string, identity: PackageIdentity, write: WritePackage): Promise<CachedPackage>
+  /**
+   * Removes an entry (found damaged): it is renamed away first, so no reader sees half of it, then
+   * deleted. Resolves to false when there was none.
    */
   remove(integrity: string): Promise<boolean>
+  /**
+   * Checks every entry fully: its index, each file's stat as `lookup` does, and each file's content
+   * against the sha256 recorded when it was written. Removes what it finds damaged or outdated
+   * (unless `remove: false`).
+   */
+  verify(options?: VerifyOptions): Promise<VerifySummary>
   /** The entry's folder (it holds `index.json` and `package/`), whether or not it exists. */
   entryDir(integrity: string): string
   /**

@@ -1,10 +1,24 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import {
+  appendFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { isToteError } from '@tote/types'
 import { describe, expect, it, vi } from 'vitest'
 import { createContentCache } from '../src/index.js'
-import { sri, tempDir } from './_helpers.js'
+import { afterFileClockPasses, sri, tempDir } from './_helpers.js'
+
+const demo = { name: 'demo', version: '1.0.0' }
 
 /** A process id that no process has now: a child that has exited. */
 function deadPid(): number {
@@ -30,29 +44,47 @@ describe('content cache', () => {
     const integrity = sri('demo')
     const hex = Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex')
     expect(cache.entryDir(integrity)).toBe(join(dir, 'content-v1', 'sha512', hex.slice(0, 2), hex.slice(2)))
-    expect(await cache.lookup(integrity)).toBeUndefined()
+    expect(await cache.lookup(integrity, demo)).toEqual({ status: 'missing' })
+    expect(cache.has(integrity)).toBe(false)
 
-    const added = await cache.add(integrity, writeDemo)
+    const added = await cache.add(integrity, demo, writeDemo)
     const expected = {
       integrity,
       dir: join(cache.entryDir(integrity), 'package'),
       files: writeDemo(tempDir()).files,
     }
     expect(added).toEqual(expected)
-    expect(await cache.lookup(integrity)).toEqual(expected)
-    expect(cache.lookupSync(integrity)).toEqual(expected)
+    expect(cache.has(integrity)).toBe(true)
+    expect(await cache.lookup(integrity, demo)).toEqual({ status: 'found', entry: expected })
+    expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'found', entry: expected })
     expect(readFileSync(join(added.dir, 'lib/index.js'), 'utf8')).toBe('module.exports = 1\n')
     const index = JSON.parse(readFileSync(join(cache.entryDir(integrity), 'index.json'), 'utf8'))
-    expect(index).toMatchObject({ format: 1, integrity, files: expected.files })
+    expect(index).toMatchObject({
+      format: 2,
+      integrity,
+      name: 'demo',
+      version: '1.0.0',
+      files: expected.files,
+    })
     expect(index.checksum).toMatch(/^sha256-/)
+    // No file was written after "written at", which is the file system's own time.
+    const writtenAt = index.writtenAt as number
+    for (const file of expected.files) {
+      expect(statSync(join(added.dir, file.path)).mtimeMs).toBeLessThanOrEqual(writtenAt)
+    }
+    // The hashes of the files, read back (writeDemo gives none), 32 bytes each in list order.
+    const sha256 = (text: string) => createHash('sha256').update(text).digest()
+    expect(Buffer.from(index.hashes, 'base64')).toEqual(
+      Buffer.concat([sha256('{"name":"demo"}'), sha256('module.exports = 1\n')]),
+    )
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]) // the staging folder was renamed away
   })
 
   it('returns an existing entry without writing again', async () => {
     const cache = createContentCache({ dir: tempDir() })
-    await cache.add(sri('once'), writeDemo)
+    await cache.add(sri('once'), demo, writeDemo)
     const write = vi.fn(writeDemo)
-    const again = await cache.add(sri('once'), write)
+    const again = await cache.add(sri('once'), demo, write)
     expect(write).not.toHaveBeenCalled()
     expect(again.files).toHaveLength(2)
   })
@@ -62,8 +94,8 @@ describe('content cache', () => {
     const strong = sri('multi')
     const both = `${sri('multi', 'sha1')} ${strong}?opt unknown-abc`
     expect(cache.entryDir(both)).toBe(cache.entryDir(strong))
-    await cache.add(both, writeDemo)
-    expect((await cache.lookup(strong))?.files).toHaveLength(2)
+    await cache.add(both, demo, writeDemo)
+    expect(cache.lookupSync(strong, demo)).toMatchObject({ status: 'found', entry: { integrity: strong } })
     expect(cache.entryDir(sri('old', 'sha1'))).toContain(join('content-v1', 'sha1'))
 
     for (const bad of [
@@ -113,15 +145,15 @@ describe('content cache', () => {
         const dir = tempDir()
         const cache = createContentCache({ dir })
         const integrity = sri('damaged')
-        await cache.add(sri('other'), writeDemo)
-        await cache.add(integrity, writeDemo)
+        await cache.add(sri('other'), demo, writeDemo)
+        await cache.add(integrity, demo, writeDemo)
         apply(cache.entryDir(integrity), dir)
-        expect(await cache.lookup(integrity)).toBeUndefined()
-        expect(cache.lookupSync(integrity)).toBeUndefined()
+        expect((await cache.lookup(integrity, demo)).status).toMatch(/^(damaged|missing)$/)
+        expect(cache.lookupSync(integrity, demo).status).toMatch(/^(damaged|missing)$/)
 
-        const repaired = await cache.add(integrity, writeDemo)
+        const repaired = await cache.add(integrity, demo, writeDemo)
         expect(repaired.files).toHaveLength(2)
-        expect(await cache.lookup(integrity)).toEqual(repaired)
+        expect(await cache.lookup(integrity, demo)).toEqual({ status: 'found', entry: repaired })
         expect(readFileSync(join(repaired.dir, 'package.json'), 'utf8')).toBe('{"name":"demo"}')
         expect(readdirSync(join(dir, 'tmp'))).toEqual([])
       })
@@ -133,21 +165,21 @@ describe('content cache', () => {
     const cache = createContentCache({ dir })
     const failure = new Error('tarball damaged')
     await expect(
-      cache.add(sri('fails'), (packageDir) => {
+      cache.add(sri('fails'), demo, (packageDir) => {
         writeFileSync(join(packageDir, 'half.js'), '')
         throw failure
       }),
     ).rejects.toBe(failure)
-    expect(await cache.lookup(sri('fails'))).toBeUndefined()
+    expect(await cache.lookup(sri('fails'), demo)).toEqual({ status: 'missing' })
     expect(readdirSync(join(dir, 'tmp'))).toEqual([])
   })
 
   it('removes an entry: renamed away, then deleted', async () => {
     const dir = tempDir()
     const cache = createContentCache({ dir })
-    await cache.add(sri('gone'), writeDemo)
+    await cache.add(sri('gone'), demo, writeDemo)
     expect(await cache.remove(sri('gone'))).toBe(true)
-    expect(await cache.lookup(sri('gone'))).toBeUndefined()
+    expect(await cache.lookup(sri('gone'), demo)).toEqual({ status: 'missing' })
     expect(readdirSync(join(cache.entryDir(sri('gone')), '..'))).toEqual([])
     expect(readdirSync(join(dir, 'tmp'))).toEqual([])
     expect(await cache.remove(sri('gone'))).toBe(false)
@@ -185,7 +217,7 @@ describe('content cache', () => {
     mkdirSync(join(dir, 'tmp', `add-${deadPid()}-cccccc`), { recursive: true })
     let removed = -1
     await expect(
-      cache.add(sri('interrupted'), (packageDir) => {
+      cache.add(sri('interrupted'), demo, (packageDir) => {
         writeDemo(packageDir)
         removed = cache.cleanOwnStagingSync()
         throw new Error('interrupted')
@@ -194,5 +226,204 @@ describe('content cache', () => {
     expect(removed).toBe(1)
     expect(readdirSync(join(dir, 'tmp'))).toHaveLength(1)
     expect(cache.cleanOwnStagingSync()).toBe(0)
+  })
+})
+
+describe('an entry is bound to the package it was fetched for', () => {
+  it('is not used for another package with the same integrity, and adding that one replaces it', async () => {
+    const cache = createContentCache({ dir: tempDir() })
+    const integrity = sri('shared')
+    const other = { name: 'other', version: '2.0.0' }
+    await cache.add(integrity, demo, writeDemo)
+    expect(cache.has(integrity)).toBe(true)
+    expect(cache.lookupSync(integrity, other)).toEqual({ status: 'other-package', holds: demo })
+    expect(await cache.lookup(integrity, other)).toEqual({ status: 'other-package', holds: demo })
+    expect(cache.lookupSync(integrity, { name: 'demo', version: '1.0.1' })).toMatchObject({
+      status: 'other-package',
+    })
+
+    // Only a caller that verified the bytes against the integrity adds: then they are that package's.
+    const write = vi.fn(writeDemo)
+    await cache.add(integrity, other, write)
+    expect(write).toHaveBeenCalledTimes(1)
+    expect(cache.lookupSync(integrity, other)).toMatchObject({ status: 'found' })
+    expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'other-package', holds: other })
+  })
+})
+
+/** Sets a file's mtime a minute back, to before its entry was written (as `touch -d` could). */
+function setBack(file: string): void {
+  const past = new Date(Date.now() - 60_000)
+  utimesSync(file, past, past)
+}
+
+describe('files changed after they were cached read as damaged, and adding again repairs them', () => {
+  const changes: Record<string, { apply(file: string, dir: string): void; reason: RegExp }> = {
+    'edited in place, same size (as through a hard link)': {
+      apply(file, dir) {
+        afterFileClockPasses(file, dir)
+        writeFileSync(file, 'module.exports = 2\n')
+      },
+      reason: /^lib\/index\.js was modified after it was cached$/,
+    },
+    'replaced by another file of the same size': {
+      apply(file, dir) {
+        afterFileClockPasses(file, dir)
+        writeFileSync(`${file}.new`, 'module.exports = 3\n')
+        renameSync(`${file}.new`, file)
+      },
+      reason: /modified after it was cached/,
+    },
+    'grown, its mtime set back': {
+      apply(file) {
+        appendFileSync(file, '// more\n')
+        setBack(file)
+      },
+      reason: /^lib\/index\.js has 27 bytes, not 19$/,
+    },
+    'replaced by a symlink': {
+      apply(file, dir) {
+        writeFileSync(join(dir, 'elsewhere.js'), 'module.exports = 4\n')
+        rmSync(file)
+        symlinkSync(join(dir, 'elsewhere.js'), file)
+      },
+      reason: /^lib\/index\.js is no longer a regular file$/,
+    },
+    deleted: { apply: (file) => rmSync(file), reason: /^lib\/index\.js is missing$/ },
+  }
+  for (const [change, { apply, reason }] of Object.entries(changes)) {
+    it(change, async () => {
+      const dir = tempDir()
+      const cache = createContentCache({ dir })
+      const integrity = sri('changed')
+      const entry = await cache.add(integrity, demo, writeDemo)
+      apply(join(entry.dir, 'lib/index.js'), dir)
+      for (const found of [cache.lookupSync(integrity, demo), await cache.lookup(integrity, demo)]) {
+        expect(found).toMatchObject({ status: 'damaged', file: 'lib/index.js' })
+        expect(found.status === 'damaged' && found.reason).toMatch(reason)
+      }
+      const repaired = await cache.add(integrity, demo, writeDemo)
+      expect(readFileSync(join(repaired.dir, 'lib/index.js'), 'utf8')).toBe('module.exports = 1\n')
+      expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'found', entry: repaired })
+    })
+  }
+
+  it('an edit that keeps size and mtime passes a lookup (verify finds it)', async () => {
+    const cache = createContentCache({ dir: tempDir() })
+    const entry = await cache.add(sri('sly'), demo, writeDemo)
+    const file = join(entry.dir, 'lib/index.js')
+    writeFileSync(file, 'module.exports = 9\n')
+    setBack(file)
+    expect(cache.lookupSync(sri('sly'), demo)).toMatchObject({ status: 'found' })
+    const summary = await cache.verify()
+    expect(summary.damaged).toMatchObject([
+      { reason: 'lib/index.js does not match the hash recorded when it was cached', removed: true },
+    ])
+  })
+})
+
+/** An index.json as tote wrote it before entries recorded their package (format 1). */
+function writeFormat1Entry(cache: ReturnType<typeof createContentCache>, integrity: string): void {
+  const entry = cache.entryDir(integrity)
+  mkdirSync(join(entry, 'package'), { recursive: true })
+  const files = writeDemo(join(entry, 'package')).files
+  const body = { format: 1, integrity, files }
+  const checksum = `sha256-${createHash('sha256').update(JSON.stringify(body)).digest('base64')}`
+  writeFileSync(join(entry, 'index.json'), `${JSON.stringify({ ...body, checksum })}\n`)
+}
+
+it('reads an entry of the previous index format as missing, and replaces it when adding', async () => {
+  const cache = createContentCache({ dir: tempDir() })
+  const integrity = sri('old')
+  writeFormat1Entry(cache, integrity)
+  expect(cache.has(integrity)).toBe(true)
+  expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'missing' })
+  const write = vi.fn(writeDemo)
+  await cache.add(integrity, demo, write)
+  expect(write).toHaveBeenCalledTimes(1)
+  expect(JSON.parse(readFileSync(join(cache.entryDir(integrity), 'index.json'), 'utf8')).format).toBe(2)
+})
+
+it("records the writer's hashes as given, and hashes the files it did not", async () => {
+  const cache = createContentCache({ dir: tempDir() })
+  const wrong = createHash('sha256').update('not the content').digest('base64')
+  await cache.add(sri('given'), demo, (packageDir) => {
+    const { files } = writeDemo(packageDir)
+    return { files: [{ ...files[0]!, sha256: wrong }, files[1]!] }
+  })
+  // The given hash was taken as is (so it does not match), and the other file was hashed here.
+  expect((await cache.verify({ remove: false })).damaged).toMatchObject([
+    { reason: 'package.json does not match the hash recorded when it was cached', removed: false },
+  ])
+})
+
+describe('verify', () => {
+  it('hashes every file of every entry, and reports and removes what is damaged or outdated', async () => {
+    const dir = tempDir()
+    const cache = createContentCache({ dir })
+    const ok = await cache.add(sri('ok'), demo, writeDemo)
+    const edited = await cache.add(sri('edited'), { name: 'edited', version: '1.0.0' }, writeDemo)
+    await cache.add(sri('no-index'), demo, writeDemo)
+    rmSync(join(cache.entryDir(sri('no-index')), 'index.json'))
+    writeFormat1Entry(cache, sri('old'))
+    const junk = join(dir, 'content-v1', 'sha512', 'zz', 'not-hex')
+    mkdirSync(junk, { recursive: true })
+    // Same size, an mtime from before it was cached: only the content's hash tells.
+    const file = join(edited.dir, 'package.json')
+    writeFileSync(file, '{"name":"EVIL"}')
+    setBack(file)
+
+    const kept = await cache.verify({ remove: false })
+    expect(kept).toMatchObject({ entries: 5, outdated: 1, removed: 0 })
+    expect(kept.damaged.map((entry) => entry.reason).sort()).toEqual([
+      'it has no index.json',
+      'its folder is not named for an integrity',
+      'package.json does not match the hash recorded when it was cached',
+    ])
+    expect(cache.lookupSync(sri('edited'), { name: 'edited', version: '1.0.0' }).status).toBe('found')
+
+    const seen: string[] = []
+    const summary = await cache.verify({
+      onEntry: (entry) => seen.push(`${entry.status} ${entry.integrity}`),
+    })
+    // The edited entry was read up to its first file; the whole entry was read.
+    expect(summary).toMatchObject({ entries: 5, files: 3, bytes: 15 + 15 + 19, outdated: 1, removed: 4 })
+    expect(summary.removedBytes).toBe(34) // by their index: the edited entry; the others have none readable
+    expect(summary.damaged.find((entry) => entry.identity?.name === 'edited')).toMatchObject({
+      integrity: sri('edited'),
+      identity: { name: 'edited', version: '1.0.0' },
+      status: 'damaged',
+      files: 2,
+      bytes: 34,
+      removed: true,
+    })
+    expect(seen.sort()).toEqual(
+      [
+        `ok ${sri('ok')}`,
+        `damaged ${sri('edited')}`,
+        `damaged ${sri('no-index')}`,
+        `outdated ${sri('old')}`,
+        'damaged sha512/zz/not-hex',
+      ].sort(),
+    )
+    expect(readdirSync(join(dir, 'content-v1', 'sha512', 'zz'))).toEqual([])
+    expect(cache.lookupSync(sri('ok'), demo)).toEqual({ status: 'found', entry: ok })
+    expect(cache.has(sri('edited'))).toBe(false)
+    expect(cache.has(sri('old'))).toBe(false)
+
+    expect(await cache.verify()).toMatchObject({ entries: 1, files: 2, damaged: [], removed: 0 })
+  })
+
+  it('finds nothing in a cache that was never written', async () => {
+    const cache = createContentCache({ dir: join(tempDir(), 'none') })
+    expect(await cache.verify()).toEqual({
+      entries: 0,
+      files: 0,
+      bytes: 0,
+      damaged: [],
+      outdated: 0,
+      removed: 0,
+      removedBytes: 0,
+    })
   })
 })

@@ -8,6 +8,8 @@ import { createContentCache } from '../src/index.js'
 import { sri, tempDir } from './_helpers.js'
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** What test/fixtures/add-child.ts adds its entry for. */
+const childPackage = { name: 'child', version: '1.0.0' }
 
 interface Child {
   process: ChildProcess
@@ -56,7 +58,8 @@ describe('a cache shared between processes', () => {
       (result) => JSON.parse(result.last) as { pid: number; dir: string; files: number },
     )
     const cache = createContentCache({ dir })
-    const entry = await cache.lookup(integrity)
+    const found = await cache.lookup(integrity, childPackage)
+    const entry = found.status === 'found' ? found.entry : undefined
     expect(entry).toBeDefined()
     expect(reports.map((report) => report.dir)).toEqual([entry!.dir, entry!.dir])
     expect(reports.map((report) => report.files)).toEqual([51, 51])
@@ -76,8 +79,8 @@ describe('a cache shared between processes', () => {
     expect((await child.done).signal).toBe('SIGKILL')
 
     const cache = createContentCache({ dir })
-    expect(await cache.lookup(integrity)).toBeUndefined()
-    expect(cache.lookupSync(integrity)).toBeUndefined()
+    expect(await cache.lookup(integrity, childPackage)).toEqual({ status: 'missing' })
+    expect(cache.lookupSync(integrity, childPackage)).toEqual({ status: 'missing' })
     const [leftover] = readdirSync(join(dir, 'tmp'))
     expect(readdirSync(join(dir, 'tmp', leftover!, 'package')).length).toBeGreaterThan(0)
 
@@ -85,7 +88,8 @@ describe('a cache shared between processes', () => {
     await rerun.said('writing')
     rerun.process.stdin!.write('go\n')
     expect((await rerun.done).code).toBe(0)
-    expect((await cache.lookup(integrity))?.files).toHaveLength(51)
+    const found = await cache.lookup(integrity, childPackage)
+    expect(found.status === 'found' && found.entry.files).toHaveLength(51)
 
     // The killed process's staging folder is still there until cleanStaging removes it: its
     // process is gone, and once it is a minute old (two, here) it goes, without waiting the hour.

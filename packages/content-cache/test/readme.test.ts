@@ -16,15 +16,23 @@ it('README example: look a package up, extract it into the cache when missing', 
   // README example start
   const cache = createContentCache({ dir: cacheDir })
   const integrity = `sha512-${createHash('sha512').update(tarball).digest('base64')}`
-  let entry = await cache.lookup(integrity)
-  if (entry === undefined) {
-    entry = await cache.add(integrity, (packageDir) => extractTarballSync(tarball, packageDir))
-  }
+  const demo = { name: 'demo', version: '1.0.0' } // the package the lockfile gives this integrity
+  const found = await cache.lookup(integrity, demo)
+  const entry =
+    found.status === 'found'
+      ? found.entry
+      : await cache.add(integrity, demo, (packageDir) =>
+          extractTarballSync(tarball, packageDir, { hashFiles: true }),
+        )
   assert.deepEqual(entry.files, [{ path: 'package.json', mode: 0o644, size: 33 }])
   assert.equal(entry.dir, join(cache.entryDir(integrity), 'package'))
   assert.equal(readFileSync(join(entry.dir, 'package.json'), 'utf8'), '{"name":"demo","version":"1.0.0"}')
+  assert.deepEqual(cache.lookupSync(integrity, { name: 'other', version: '1.0.0' }), {
+    status: 'other-package',
+    holds: demo,
+  })
   // README example end
-  expect(cache.lookupSync(integrity)).toEqual(entry)
+  expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'found', entry })
 })
 
 it('README example is the code above, verbatim', () => {

@@ -45,6 +45,7 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
       const buffer = owned ? (tarball.buffer as ArrayBuffer) : new Uint8Array(tarball).buffer
       const task: ExtractTask = { tarball: buffer, destDir }
       if (extractOptions.packageId !== undefined) task.packageId = extractOptions.packageId
+      if (extractOptions.hashFiles) task.hashFiles = true
       const result = (await pool.run(task, { transferList: [buffer] })) as ExtractTaskResult
       if (!result.ok) {
         const { code, message, hint, details } = result.error

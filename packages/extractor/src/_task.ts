@@ -5,6 +5,7 @@ export interface ExtractTask {
   tarball: ArrayBuffer
   destDir: string
   packageId?: string
+  hashFiles?: boolean
 }
 
 /** What a worker sends back. ToteErrors travel as fields: structured clone keeps only an Error's message. */

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto'
 import { closeSync, lstatSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import type { PackageFile } from '@tote/types'
 import { entryPath } from './_paths.js'
@@ -25,6 +26,8 @@ interface FileRecord {
   size: number
   /** Another entry needs this path as a folder: not written (or removed again), warned about at the end. */
   dropped: boolean
+  /** sha256 of the content (base64), with `hashFiles`; set when the entry ends. */
+  sha256?: string
 }
 
 /**
@@ -43,6 +46,9 @@ export class PackageWriter implements TarHandler {
   readonly #destDir: string
   readonly #options: ExtractOptions
   #fd = -1
+  /** The file being written and its running hash (with `hashFiles`). */
+  #record: FileRecord | undefined
+  #hash: Hash | undefined
   /** The path last handed to the file system, for the EEXTRACT message. */
   target: string
 
@@ -84,14 +90,21 @@ export class PackageWriter implements TarHandler {
     const mode = entry.mode & 0o111 ? 0o755 : 0o644
     const dropped = this.#needed.has(path)
     this.#files.delete(path) // the last entry wins, and takes the last place
-    this.#files.set(path, { name: entry.name, mode, size: entry.size, dropped })
+    const record: FileRecord = { name: entry.name, mode, size: entry.size, dropped }
+    this.#files.set(path, record)
     if (dropped) return false
     this.#explicit.delete(path) // nothing lies below it: the file replaces the folder (in #openFile)
     this.#openFile(path, mode)
+    if (this.#options.hashFiles) {
+      this.#record = record
+      this.#hash = createHash('sha256')
+    }
     return true
   }
 
   data(chunk: Buffer, start: number, end: number): void {
+    // Hashed from the bytes in hand: reading the files back later would cost a syscall or more each.
+    this.#hash?.update(chunk.subarray(start, end))
     while (start < end) start += writeSync(this.#fd, chunk, start, end - start)
   }
 
@@ -99,6 +112,9 @@ export class PackageWriter implements TarHandler {
     const fd = this.#fd
     this.#fd = -1
     closeSync(fd)
+    if (this.#hash && this.#record) this.#record.sha256 = this.#hash.digest('base64')
+    this.#hash = undefined
+    this.#record = undefined
   }
 
   /** The files written, in list order; reports the files dropped for a folder (as a whole-archive pass would, last). */
@@ -106,7 +122,8 @@ export class PackageWriter implements TarHandler {
     const written: PackageFile[] = []
     for (const [path, record] of this.#files) {
       if (record.dropped) this.#drop(record.name, 'a file where other entries need a folder')
-      else written.push({ path, mode: record.mode, size: record.size })
+      else if (record.sha256 === undefined) written.push({ path, mode: record.mode, size: record.size })
+      else written.push({ path, mode: record.mode, size: record.size, sha256: record.sha256 })
     }
     return written
   }

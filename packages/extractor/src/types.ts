@@ -6,6 +6,11 @@ export interface ExtractOptions {
   onWarning?(warning: StageWarning): void
   /** `name@version`, put into warnings and error details. */
   packageId?: string
+  /**
+   * Hash each file while writing it: every {@link PackageFile} gets `sha256` (base64), which the
+   * content cache records for its full check (cost: docs/decisions/2026-12-07-cache-verification.md).
+   */
+  hashFiles?: boolean
 }
 
 /** What an extraction wrote. */

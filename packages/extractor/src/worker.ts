@@ -12,6 +12,7 @@ export default function extractTask(task: ExtractTask): ExtractTaskResult {
     const { files } = extractTarballSync(new Uint8Array(task.tarball), task.destDir, {
       onWarning: (warning) => warnings.push(warning),
       ...(task.packageId === undefined ? {} : { packageId: task.packageId }),
+      ...(task.hashFiles ? { hashFiles: true } : {}),
     })
     return { ok: true, files, warnings }
   } catch (error) {

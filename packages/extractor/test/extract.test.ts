@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTarball } from '@tote/test-registry'
@@ -207,6 +208,29 @@ describe.each(EXTRACTIONS)('extractTarballSync ($name)', ({ extract: run }) => {
     const { files } = extract(createTarball([{ path: 'package/big.bin', content: big }]), join(dest, 'g'))
     expect(files).toEqual([{ path: 'big.bin', mode: 0o644, size: big.length }])
     expect(Buffer.compare(readFileSync(join(dest, 'g/big.bin')), big)).toBe(0)
+  })
+
+  it('hashes each file as it writes it with hashFiles: the last duplicate, empty files, big ones', () => {
+    const { dest } = tempRoot()
+    const big = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => (i * 7919) % 251)
+    const tarball = createTarball([
+      { path: 'package/a.js', content: 'first, longer' },
+      { path: 'package/empty', content: '' },
+      { path: 'package/big.bin', content: big },
+      { path: 'package/a.js', content: 'second' },
+      { path: 'package/lib', content: 'a file where a folder is needed' },
+      { path: 'package/lib/x.js', content: 'x' },
+    ])
+    const sha256 = (content: string | Uint8Array) => createHash('sha256').update(content).digest('base64')
+    const { files } = run(tarball, dest, { hashFiles: true })
+    expect(files).toEqual([
+      { path: 'empty', mode: 0o644, size: 0, sha256: sha256('') },
+      { path: 'big.bin', mode: 0o644, size: big.length, sha256: sha256(big) },
+      { path: 'a.js', mode: 0o644, size: 6, sha256: sha256('second') },
+      { path: 'lib/x.js', mode: 0o644, size: 1, sha256: sha256('x') },
+    ])
+    // Without the option, no hashes.
+    expect(run(tarball, join(dest, 'again')).files.every((file) => file.sha256 === undefined)).toBe(true)
   })
 
   it('interoperates with GNU tar in gnu, pax and ustar formats', async () => {

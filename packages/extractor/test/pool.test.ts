@@ -46,6 +46,15 @@ describe('createExtractor with worker threads', () => {
     )
   })
 
+  it('passes hashFiles to the worker', async () => {
+    const { root, dest } = tempRoot()
+    const tarball = packageTarball('hashed')
+    const expected = extractTarballSync(tarball.slice(), join(root, 'sync'), { hashFiles: true })
+    expect(expected.files.every((file) => typeof file.sha256 === 'string')).toBe(true)
+    const result = await extractor.extract(tarball, dest, { hashFiles: true })
+    expect(result.files).toEqual(expected.files)
+  })
+
   it('copies a view into a larger buffer rather than detach the buffer under it', async () => {
     const { dest } = tempRoot()
     const tarball = packageTarball('view')

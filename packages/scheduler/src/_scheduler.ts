@@ -1,13 +1,12 @@
 import { setMaxListeners } from 'node:events'
-import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { strongestHash, ToteError } from '@tote/types'
+import { createContentCache } from '@tote/content-cache'
+import { ToteError } from '@tote/types'
 import Tinypool from 'tinypool'
 import { createLimiter } from './_limiter.js'
-import type { CloneTarget, CloneTask, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
+import type { CloneItem, CloneTarget, CloneTask, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
 import runTask from './_worker.js'
 import type {
   InstallOptions,
@@ -24,6 +23,14 @@ const fromSource = import.meta.url.endsWith('.ts')
 const CLONE_BATCH = 48
 /** With `workers` unset, installs of fewer packages run on the calling thread. */
 const INLINE_BELOW = 150
+
+/**
+ * One job per integrity and package: a cache entry serves only the package it was fetched for, so
+ * two packages that a (tampered) lockfile gives one integrity are fetched each from its own URL.
+ */
+function jobKey(request: PrefetchRequest): string {
+  return `${request.integrity}\0${request.name}@${request.version}`
+}
 
 /** The worker module: `_worker.js` next to this one, or (from sources) a shim that loads the .ts. */
 export function schedulerWorkerFile(): URL {
@@ -69,17 +76,15 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     Math.min(downloadConcurrency, options.prefetchConcurrency ?? downloadConcurrency),
     () => pendingBytes < maxPendingBytes,
   )
-  /** Cache fills started by prefetch or install, by integrity: one per key however many ask. */
+  /** Cache fills started by prefetch or install, by job key: one per key however many ask. */
   const fills = new Map<string, Promise<void>>()
   const controller = new AbortController()
   // Every download listens on this one signal.
   setMaxListeners(0, controller.signal)
   let jobIds = 0
 
-  function entryExists(integrity: string): boolean {
-    const { algorithm, hex } = strongestHash(integrity)
-    return existsSync(join(cacheDir, 'content-v1', algorithm, hex.slice(0, 2), hex.slice(2), 'index.json'))
-  }
+  // Only asked whether an entry is there; the workers look entries up (and check them).
+  const cache = createContentCache({ dir: cacheDir })
 
   async function runInWorker(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
     const id = `${task.kind}#${++jobIds}`
@@ -92,7 +97,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       type: 'job-end',
       kind: task.kind,
       id,
-      label: task.kind === 'unpack' ? task.packageId : `${task.items.length} packages`,
+      label: task.kind === 'unpack' ? `${task.name}@${task.version}` : `${task.items.length} packages`,
       start: result.start,
       end: result.end,
       thread: result.thread,
@@ -140,7 +145,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       kind: 'unpack',
       ...stage,
       integrity: downloaded.integrity,
-      packageId: `${request.name}@${request.version}`,
+      name: request.name,
+      version: request.version,
       tarball,
       targets,
     }
@@ -153,12 +159,13 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   }
 
   function prefetch(request: PrefetchRequest): void {
-    if (!request.integrity || fills.has(request.integrity) || entryExists(request.integrity)) return
+    const key = jobKey(request)
+    if (!request.integrity || fills.has(key) || cache.has(request.integrity)) return
     const fill = fetchAndUnpack(request, []).then(() => undefined)
     // Reported by install() if the package is needed; not downloaded again: the registry client
     // already spent every try the configuration allows on it.
     fill.catch(() => {})
-    fills.set(request.integrity, fill)
+    fills.set(key, fill)
   }
 
   async function install(packages: ScheduledPackage[], installOptions: InstallOptions = {}) {
@@ -173,17 +180,18 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       packages: ScheduledPackage[]
       targets: CloneTarget[]
     }
-    // Packages with the same integrity share one download and one cache entry. An empty integrity
-    // (an old lockfile without one) is only known after download: such packages stay on their own.
-    const byIntegrity = new Map<string, Group>()
+    // Packages with the same integrity and name@version share one download and one cache entry. An
+    // empty integrity (an old lockfile without one) is only known after download: such packages
+    // stay on their own.
+    const groups = new Map<string, Group>()
     for (const pkg of packages) {
       const target = { destDir: pkg.destDir, privateCopy: pkg.hasInstallScript }
-      const key = pkg.integrity || `path:${pkg.path}`
-      const group = byIntegrity.get(key)
+      const key = pkg.integrity ? jobKey(pkg) : `path:${pkg.path}`
+      const group = groups.get(key)
       if (group) {
         group.packages.push(pkg)
         group.targets.push(target)
-      } else byIntegrity.set(key, { request: pkg, packages: [pkg], targets: [target] })
+      } else groups.set(key, { request: pkg, packages: [pkg], targets: [target] })
     }
     /** An optional group's failure is reported and forgotten; any other rejects the install. */
     const tolerate = (group: Group) => async (error: unknown) => {
@@ -196,44 +204,41 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       stats.packages += result.packages
       stats.files += result.files
     }
+    /** After a clone task: entries found missing, damaged or another package's are fetched, once. */
+    const cloned = (result: WorkerResult, alreadyDownloaded = false) => {
+      count(result)
+      return Promise.all(
+        result.missing.map((key) => {
+          const group = groups.get(key)!
+          if (!alreadyDownloaded) stats.downloaded++
+          return fetchAndUnpack(group.request, group.targets, 1).then(count, tolerate(group))
+        }),
+      )
+    }
     const work: Promise<unknown>[] = []
-    let cloneBatch: CloneTask['items'] = []
+    let cloneBatch: CloneItem[] = []
     const flushClones = () => {
       if (cloneBatch.length === 0) return
       const task: CloneTask = { kind: 'clone', ...stage, items: cloneBatch }
       cloneBatch = []
-      work.push(
-        runInWorker(task).then(async (result) => {
-          count(result)
-          // Missing or damaged entries: fetch them again, once.
-          await Promise.all(
-            result.missing.map((integrity) => {
-              const group = byIntegrity.get(integrity)!
-              stats.downloaded++
-              return fetchAndUnpack(group.request, group.targets, 1).then(count, tolerate(group))
-            }),
-          )
-        }),
-      )
+      work.push(runInWorker(task).then((result) => cloned(result)))
     }
-    for (const group of byIntegrity.values()) {
-      const integrity = group.request.integrity
-      const item = {
-        integrity,
-        packageId: `${group.request.name}@${group.request.version}`,
-        targets: group.targets,
-      }
-      const fill = integrity ? fills.get(integrity) : undefined
+    for (const [key, group] of groups) {
+      const { integrity, name, version } = group.request
+      const item: CloneItem = { key, integrity, name, version, targets: group.targets }
+      const fill = integrity ? fills.get(key) : undefined
       if (fill) {
         // Prefetched (or prefetching): clone once it is in the cache. A prefetch that failed is the
         // package's failure.
         stats.downloaded++
         work.push(
           fill
-            .then(() => runInWorker({ kind: 'clone', ...stage, items: [item] }).then(count))
+            .then(() =>
+              runInWorker({ kind: 'clone', ...stage, items: [item] }).then((result) => cloned(result, true)),
+            )
             .catch(tolerate(group)),
         )
-      } else if (integrity && entryExists(integrity)) {
+      } else if (integrity && cache.has(integrity)) {
         cloneBatch.push(item)
         if (cloneBatch.length >= CLONE_BATCH) flushClones()
       } else {

@@ -15,7 +15,9 @@ export interface UnpackTask {
   /** A module to take the cloner from instead of @tote/cloner (file URL), see SchedulerOptions. */
   clonerModule?: string
   integrity: string
-  packageId: string
+  /** The package fetched: the cache entry is recorded as its. */
+  name: string
+  version: string
   tarball: ArrayBuffer
   targets: CloneTarget[]
 }
@@ -26,7 +28,17 @@ export interface CloneTask {
   cacheDir: string
   strategy: CloneStrategy
   clonerModule?: string
-  items: { integrity: string; packageId: string; targets: CloneTarget[] }[]
+  items: CloneItem[]
+}
+
+/** One package of a clone task: the cache entry of `integrity`, if it is `name@version`'s. */
+export interface CloneItem {
+  /** The scheduler's name for the job, reported back in `missing`. */
+  key: string
+  integrity: string
+  name: string
+  version: string
+  targets: CloneTarget[]
 }
 
 export type WorkerTask = UnpackTask | CloneTask
@@ -40,7 +52,10 @@ export interface SerializedError {
 }
 
 export interface WorkerResult {
-  /** Integrities whose cache entry was missing or damaged: the scheduler fetches them again. */
+  /**
+   * Keys of clone items whose cache entry was missing, damaged or another package's: the scheduler
+   * fetches them.
+   */
   missing: string[]
   files: number
   packages: number

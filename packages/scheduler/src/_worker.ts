@@ -6,7 +6,7 @@ import { type Cloner, createCloner } from '@tote/cloner'
 import { type ContentCache, createContentCache } from '@tote/content-cache'
 import { extractTarballSync } from '@tote/extractor'
 import { isToteError, type StageWarning } from '@tote/types'
-import type { CloneTask, SerializedError, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
+import type { CloneItem, CloneTask, SerializedError, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
 
 const caches = new Map<string, ContentCache>()
 const cloners = new Map<string, Promise<Cloner>>()
@@ -74,9 +74,12 @@ function serialize(error: unknown): SerializedError {
 async function unpack(task: UnpackTask, result: WorkerResult, load: ImportModule): Promise<void> {
   const tarball = new Uint8Array(task.tarball)
   const cache = cacheFor(task.cacheDir)
-  const entry = await cache.add(task.integrity, (dir) =>
+  const packageId = `${task.name}@${task.version}`
+  const entry = await cache.add(task.integrity, { name: task.name, version: task.version }, (dir) =>
     extractTarballSync(tarball, dir, {
-      packageId: task.packageId,
+      packageId,
+      // Hashed while written, for `tote cache verify`: reading the files back would cost more.
+      hashFiles: true,
       onWarning: (warning) => result.warnings.push(warning),
     }),
   )
@@ -88,13 +91,36 @@ async function unpack(task: UnpackTask, result: WorkerResult, load: ImportModule
   }
 }
 
+/** The entry to clone `item` from, or undefined (then reported missing) after saying why. */
+async function usableEntry(cache: ContentCache, item: CloneItem, result: WorkerResult) {
+  const packageId = `${item.name}@${item.version}`
+  const found = cache.lookupSync(item.integrity, { name: item.name, version: item.version })
+  if (found.status === 'found') return found.entry
+  if (found.status === 'damaged') {
+    result.warnings.push({
+      code: 'ECACHEDAMAGED',
+      message: `The cached copy of ${packageId} is damaged (${found.reason}); fetching it again.`,
+      package: packageId,
+    })
+    await cache.remove(item.integrity)
+  } else if (found.status === 'other-package') {
+    // The lockfile gives this package the integrity of another one: never link that one's files.
+    result.warnings.push({
+      code: 'ECACHEOTHERPACKAGE',
+      message: `The cache holds ${found.holds.name}@${found.holds.version} under the integrity the lockfile gives ${packageId}; fetching ${packageId} itself.`,
+      package: packageId,
+    })
+  }
+  return undefined
+}
+
 async function clone(task: CloneTask, result: WorkerResult, load: ImportModule): Promise<void> {
   const cache = cacheFor(task.cacheDir)
   const cloner = await clonerFor(task, load)
   for (const item of task.items) {
-    const entry = cache.lookupSync(item.integrity)
+    const entry = await usableEntry(cache, item, result)
     if (!entry) {
-      result.missing.push(item.integrity)
+      result.missing.push(item.key)
       continue
     }
     try {
@@ -108,7 +134,7 @@ async function clone(task: CloneTask, result: WorkerResult, load: ImportModule):
       // Partly cloned folders would make the retry's clone fail: start those targets afresh.
       for (const target of item.targets) rmSync(target.destDir, { recursive: true, force: true })
       await cache.remove(item.integrity)
-      result.missing.push(item.integrity)
+      result.missing.push(item.key)
     }
   }
 }

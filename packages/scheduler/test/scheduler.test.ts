@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createContentCache } from '@tote/content-cache'
 import { createDownloader } from '@tote/downloader'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
@@ -94,16 +95,109 @@ describe('createScheduler', () => {
     try {
       await scheduler.install([planned(project, 'a', '1.0.0')])
       // Damage the entry: remove one of its files.
-      const entries = join(cacheDir, 'content-v1', 'sha512')
-      const [prefix] = readdirSync(entries)
-      const [rest] = readdirSync(join(entries, prefix!))
-      rmSync(join(entries, prefix!, rest!, 'package', 'lib', 'x.js'))
+      const entry = createContentCache({ dir: cacheDir }).entryDir(registry.integrity('a', '1.0.0'))
+      rmSync(join(entry, 'package', 'lib', 'x.js'))
       const again = join(project, '..', 'again')
       const before = tarballRequests()
       const stats = await scheduler.install([{ ...planned(again, 'a', '1.0.0') }])
       expect(stats.downloaded).toBe(1)
       expect(tarballRequests() - before).toBe(1)
       expect(readFileSync(join(again, 'node_modules/a/lib/x.js'), 'utf8')).toBe('x')
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('fetches again an entry whose file was edited through a hard link, and warns', async () => {
+    const { project, cacheDir } = scratch()
+    const events: SchedulerEvent[] = []
+    const scheduler = createScheduler(createDownloader(client), {
+      cacheDir,
+      workers: 1,
+      cloneStrategy: 'hardlink',
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      await scheduler.install([planned(project, 'a', '1.0.0')])
+      // Edited in place, in this project: the cache's file is the same inode, so it changed too.
+      const edited = join(project, 'node_modules/a/lib/x.js')
+      writeFileSync(edited, 'y')
+      const later = new Date(Date.now() + 60_000)
+      utimesSync(edited, later, later)
+      const again = join(project, '..', 'again')
+      const before = tarballRequests()
+      const stats = await scheduler.install([planned(again, 'a', '1.0.0')])
+      expect(stats).toMatchObject({ packages: 1, downloaded: 1 })
+      expect(tarballRequests() - before).toBe(1)
+      expect(readFileSync(join(again, 'node_modules/a/lib/x.js'), 'utf8')).toBe('x')
+      expect(readFileSync(edited, 'utf8')).toBe('y') // that project keeps its edit, alone
+      expect(statSync(edited).nlink).toBe(1)
+      expect(events).toContainEqual({
+        type: 'warning',
+        warning: {
+          code: 'ECACHEDAMAGED',
+          message:
+            'The cached copy of a@1.0.0 is damaged (lib/x.js was modified after it was cached); fetching it again.',
+          package: 'a@1.0.0',
+        },
+      })
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it("never gives a package another package's entry, whatever integrity the lockfile gives it", async () => {
+    const { project, cacheDir } = scratch()
+    const events: SchedulerEvent[] = []
+    const scheduler = createScheduler(createDownloader(client), {
+      cacheDir,
+      workers: 0,
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      // b carries a's integrity: it is fetched from its own URL, which does not match.
+      const tampered = { ...planned(project, 'b', '2.0.0'), integrity: registry.integrity('a', '1.0.0') }
+      await expect(scheduler.install([planned(project, 'a', '1.0.0'), tampered])).rejects.toMatchObject({
+        code: 'EINTEGRITY',
+        details: { url: registry.tarballUrl('b', '2.0.0') },
+      })
+      expect(readFileSync(join(project, 'node_modules/a/index.js'), 'utf8')).toContain('"a"')
+      expect(existsSync(join(project, 'node_modules/b'))).toBe(false)
+
+      // The same with a's entry already in the cache: it is not used for b.
+      const second = join(project, '..', 'second')
+      await expect(
+        scheduler.install([{ ...tampered, destDir: join(second, tampered.path) }]),
+      ).rejects.toMatchObject({
+        code: 'EINTEGRITY',
+      })
+      expect(existsSync(join(second, 'node_modules/b'))).toBe(false)
+      expect(events).toContainEqual({
+        type: 'warning',
+        warning: expect.objectContaining({ code: 'ECACHEOTHERPACKAGE', package: 'b@2.0.0' }),
+      })
+      const third = join(project, '..', 'third')
+      expect(await scheduler.install([planned(third, 'a', '1.0.0')])).toMatchObject({ downloaded: 0 })
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('fetches again a prefetched entry that was damaged before install() cloned it', async () => {
+    const { project, cacheDir } = scratch()
+    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 0 })
+    try {
+      const pkg = planned(project, 'a', '1.0.0')
+      scheduler.prefetch(pkg)
+      const cache = createContentCache({ dir: cacheDir })
+      while (cache.lookupSync(pkg.integrity, pkg).status !== 'found') {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      rmSync(join(cache.entryDir(pkg.integrity), 'package', 'index.js'))
+      const before = tarballRequests()
+      expect(await scheduler.install([pkg])).toMatchObject({ packages: 1, downloaded: 1 })
+      expect(tarballRequests() - before).toBe(1)
+      expect(readFileSync(join(project, 'node_modules/a/index.js'), 'utf8')).toContain('"a"')
     } finally {
       await scheduler.close()
     }

@@ -160,6 +160,11 @@ export interface PackageFile {
   /** 0o644, or 0o755 when any execute bit was set in the tarball. */
   mode: number
   size: number
+  /**
+   * sha256 of the content (base64), when the writer hashed it (the extractor's `hashFiles`). The
+   * content cache records it, so that `verify` can check every byte later.
+   */
+  sha256?: string
 }
 
 /** A complete, extracted package in the content cache. */
