@@ -111,6 +111,7 @@ export const commands: CommandSpec[] = [
       '2 for a usage error.',
     ],
     options: { 'cache-dir': registryOptions()['cache-dir']! },
+    positionals: 'a subcommand: verify',
     load: () => import('./commands/cache.js'),
   },
 ]

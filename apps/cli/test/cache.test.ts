@@ -106,7 +106,7 @@ describe('cache files are checked before they are linked', () => {
     const second = scratch({ dependencies: { lib: '1.0.0' } })
     const result = await run(second, ['install'], first.cache)
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/added 1 packages .*\(1 downloaded\)/)
+    expect(result.stdout).toMatch(/added 1 package .*\(1 downloaded\)/)
     expect(readFileSync(join(second.dir, 'node_modules/lib/index.js'), 'utf8')).toBe(LIB_INDEX)
   })
 
@@ -122,7 +122,7 @@ describe('cache files are checked before they are linked', () => {
     const second = scratch({ dependencies: { lib: '1.0.0' } })
     const result = await run(second, ['install', '--linker-strategy', 'hardlink'], first.cache)
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/added 1 packages .*\(1 downloaded\)/)
+    expect(result.stdout).toMatch(/added 1 package .*\(1 downloaded\)/)
     const installed = join(second.dir, 'node_modules/lib/index.js')
     expect(readFileSync(installed, 'utf8')).toBe(LIB_INDEX)
     // The new project shares no inode with the edited file.

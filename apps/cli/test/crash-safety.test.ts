@@ -25,8 +25,8 @@ import { crashFixture, seededRandom } from './_crash-fixture.js'
 import { type StartedTote, startTote, tote } from './_tote.js'
 
 const fixture = crashFixture()
-const SEED = Number(process.env.TOTE_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
-const KILLS = Number(process.env.TOTE_CRASH_KILLS ?? 12)
+const SEED = Number(process.env.TOTE_CRASH_SEED || Math.floor(Math.random() * 2 ** 31))
+const KILLS = Number(process.env.TOTE_CRASH_KILLS || 12)
 
 let registry: TestRegistry
 const root = mkdtempSync(join(tmpdir(), 'tote-crash-'))

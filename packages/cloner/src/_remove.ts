@@ -18,7 +18,14 @@ export async function removeExtraneous(options: RemoveExtraneousOptions): Promis
 }
 
 async function sweep(projectDir: string, folder: string, keep: ReadonlySet<string>, removed: string[]) {
-  const entries = await entriesOf(join(projectDir, folder))
+  const found = await entriesOrNone(join(projectDir, folder))
+  if (found === undefined) return
+  // A nested node_modules with nothing in it (a killed run made it and placed nothing) goes too.
+  if (found.length === 0 && folder !== 'node_modules') {
+    await rmdir(join(projectDir, folder)).catch(() => {})
+    return
+  }
+  const entries = found
   const before = removed.length
   await Promise.all(
     entries.map(async (entry) => {
@@ -82,11 +89,16 @@ async function visit(
 }
 
 async function entriesOf(folder: string): Promise<Dirent[]> {
+  return (await entriesOrNone(folder)) ?? []
+}
+
+/** A folder's entries; undefined when there is no such folder. */
+async function entriesOrNone(folder: string): Promise<Dirent[] | undefined> {
   try {
     return await readdir(folder, { withFileTypes: true })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return []
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
     throw error
   }
 }

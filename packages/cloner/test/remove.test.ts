@@ -119,4 +119,18 @@ describe('removeExtraneous', () => {
   it('does nothing without node_modules', async () => {
     expect(await removeExtraneous({ projectDir: scratch(), keep: new Set() })).toEqual({ removed: [] })
   })
+
+  it('removes a nested node_modules that is empty (a killed run made it and placed nothing)', async () => {
+    const project = scratch()
+    makePackages(project, ['node_modules/keep', 'node_modules/other'])
+    mkdirSync(join(project, 'node_modules/keep/node_modules'))
+    mkdirSync(join(project, 'node_modules/other/node_modules/.cache'), { recursive: true })
+    await removeExtraneous({
+      projectDir: project,
+      keep: new Set(['node_modules/keep', 'node_modules/other']),
+    })
+    expect(existsSync(join(project, 'node_modules/keep/node_modules'))).toBe(false)
+    // Not empty: a tool's cache stays.
+    expect(existsSync(join(project, 'node_modules/other/node_modules/.cache'))).toBe(true)
+  })
 })
