@@ -38,7 +38,9 @@ describe('errors', () => {
     })
     const error = await failure(createResolver(source).resolve({ dependencies: { c: '^5.0.0' } }))
     expect(error.code).toBe('ETARGET')
-    expect(error.hint).toBe('Versions near it: 4.0.0, 4.2.0, 6.0.0; dist-tags: latest 6.0.0, next 6.0.0-rc.1.')
+    expect(error.hint).toBe(
+      'Versions near it: 4.0.0, 4.2.0, 6.0.0; dist-tags: latest 6.0.0, next 6.0.0-rc.1.',
+    )
   })
 
   it('an unknown package is rethrown with the chain', async () => {
