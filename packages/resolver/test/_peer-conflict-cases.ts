@@ -12,6 +12,7 @@ export interface PeerConflictCase {
   packages: RegistryPackages
   /** The project's dependencies (its package.json is `{ name: 'project', version: '1.0.0', dependencies }`). */
   dependencies: Record<string, string>
+  devDependencies?: Record<string, string>
 }
 
 /** npm's flags for each mode of a case. */
@@ -28,8 +29,10 @@ export function projectOf(c: PeerConflictCase): {
   name: string
   version: string
   dependencies: Record<string, string>
+  devDependencies?: Record<string, string>
 } {
-  return { name: 'project', version: '1.0.0', dependencies: c.dependencies }
+  const { dependencies, devDependencies } = c
+  return { name: 'project', version: '1.0.0', dependencies, ...(devDependencies ? { devDependencies } : {}) }
 }
 
 export const CASES: PeerConflictCase[] = [
@@ -42,6 +45,22 @@ export const CASES: PeerConflictCase[] = [
       host: { versions: { '1.0.0': {}, '2.0.0': {} } },
     },
     dependencies: { host: '^2', plugin: '^1' },
+  },
+  {
+    name: 'project-dev-types',
+    about:
+      'ant-design’s conflict (why its fixture sets legacy-peer-deps): the project pins @types/react 19.2.18 and wants @types/react-dom ^19.2.3, whose newest wants @types/react ^19.3.0',
+    packages: {
+      '@types/react': { versions: { '19.2.18': {}, '19.3.0': {} } },
+      '@types/react-dom': {
+        versions: {
+          '19.2.3': { peerDependencies: { '@types/react': '^19.2.0' } },
+          '19.3.0': { peerDependencies: { '@types/react': '^19.3.0' } },
+        },
+      },
+    },
+    dependencies: {},
+    devDependencies: { '@types/react': '19.2.18', '@types/react-dom': '^19.2.3' },
   },
   {
     name: 'project-two-peer-sets',

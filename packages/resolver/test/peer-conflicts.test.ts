@@ -132,6 +132,17 @@ describe('the ERESOLVE error', () => {
     )
   })
 
+  it('for ant-design’s conflict (devDependencies @types/react and @types/react-dom)', async () => {
+    const { error } = await toteOutcome('project-dev-types', {})
+    expect(error?.message).toBe(
+      [
+        'Conflicting peer dependency: @types/react',
+        '  found:  @types/react@19.2.18, for root → @types/react@19.2.18',
+        '  wanted: root → @types/react-dom@19.3.0 → peer @types/react@^19.3.0',
+      ].join('\n'),
+    )
+  })
+
   it('for a peer of a peer, with --strict-peer-deps deeper down', async () => {
     const { error } = await toteOutcome('deep-peer-of-peer', { strictPeerDeps: true })
     expect(error?.message).toBe(
