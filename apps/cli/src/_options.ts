@@ -121,11 +121,14 @@ export function installOptions(): Record<string, OptionSpec> {
       arg: 'level',
     },
     fund: ignored('Print the funding notice', 'tote prints no funding notice'),
-    'strict-peer-deps': ignored(
-      'Fail on conflicting peer dependencies',
-      'tote does not stop on peer conflicts yet',
+    'strict-peer-deps': npm(
+      'boolean',
+      'Stop (ERESOLVE) on a peer conflict anywhere in the tree, not only in the project’s own dependencies',
     ),
-    force: ignored('Accept conflicts npm would refuse', 'tote does not stop where --force would matter yet'),
+    force: npm(
+      'boolean',
+      'Go on past peer conflicts npm would stop on (ERESOLVE), keeping what the tree has',
+    ),
     'allow-git': {
       ...ignored('Which git dependencies may be installed', 'tote installs no git dependencies yet'),
       type: 'string',

@@ -1,5 +1,6 @@
 import { isToteError, type PackageManifest, ToteError } from '@tote/types'
 import type { Edge } from './_edge.js'
+import { peerConflictError } from './_eresolve.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
 import type { PackumentSource } from './_source.js'
@@ -18,8 +19,15 @@ export interface BuildOptions {
    * the tree neither has nor wants. Off: such a peer is left out (it is never placed either way).
    */
   optionalPeerSets: boolean
+  /** npm's `force`: a peer conflict never stops the build. */
+  force: boolean
+  /** npm's `strict-peer-deps`: a conflict in any required peer set stops it, not only the project's. */
+  strictPeerDeps: boolean
   onPeerConflict: (edge: Edge, dep: Node) => void
 }
+
+/** Placements for one peer edge beyond which it is taken to be cycling (see #cycling). */
+const PEER_ATTEMPTS_LIMIT = 16
 
 /** Nodes by (depth, path), each once, like npm's DepsQueue (kept sorted as items come in). */
 class DepsQueue {
@@ -61,6 +69,8 @@ export class TreeBuilder {
   readonly #seen = new Set<Node>()
   readonly #virtualRoots = new Map<Node, Node>()
   readonly #skippedPeers = new WeakMap<Node, Map<string, Edge>>()
+  /** How often each peer edge (by dependant's place and version) was taken up for placement. */
+  readonly #peerAttempts = new Map<string, number>()
 
   constructor(
     readonly root: Node,
@@ -101,21 +111,42 @@ export class TreeBuilder {
     const tasks: { edge: Edge; dep: Node }[] = []
     for (const edge of this.problemEdges(node)) {
       if (edge.peerConflicted) continue
+      if (edge.peer && this.#cycling(edge)) {
+        // npm never finishes here (a peer set pruned and placed again, forever); the conflict was
+        // one npm lets be, so tote lets it be too and warns
+        edge.peerConflicted = true
+        continue
+      }
       const virtualRoot = this.#virtualRoot(node, true)
       const vrEdge = virtualRoot.edgesOut.get(edge.name)
       const vrDep = vrEdge?.valid ? vrEdge.to : null
+      // npm's "required": the dependant, and the peers that must come with what it asks for
+      const required = new Set<Node>([edge.from])
       const dep = vrDep?.satisfies(edge)
         ? vrDep
-        : await this.#nodeFromEdge(edge, edge.peer ? virtualRoot : null, null, true)
+        : await this.#nodeFromEdge(edge, edge.peer ? virtualRoot : null, null, required, true)
       tasks.push({ edge, dep })
     }
     tasks.sort((a, b) => this.options.compare(a.edge.name, b.edge.name))
     const placeOptions = {
       preferDedupe: false,
       compare: this.options.compare,
+      force: this.options.force,
+      strictPeerDeps: this.options.strictPeerDeps,
       onPeerConflict: this.options.onPeerConflict,
     }
     for (const { edge, dep } of tasks) this.#afterPlace(new PlaceDep(edge, dep, placeOptions))
+  }
+
+  /**
+   * Whether placing for this peer edge keeps coming back: a peer set that only fits by pruning another,
+   * which then returns and prunes it. Legitimate re-placements repeat a few times at most.
+   */
+  #cycling(edge: Edge): boolean {
+    const key = `${edge.from.location}\0${edge.from.version}\0${edge.name}\0${edge.spec}`
+    const attempts = (this.#peerAttempts.get(key) ?? 0) + 1
+    this.#peerAttempts.set(key, attempts)
+    return attempts > PEER_ATTEMPTS_LIMIT
   }
 
   /** Queues what a placement (and its peers' placements) made worth another look. */
@@ -160,11 +191,15 @@ export class TreeBuilder {
     return vr
   }
 
-  /** A node for `edge` in a virtual root, with its peer set loaded beside it. */
+  /**
+   * A node for `edge` in a virtual root, with its peer set loaded beside it. `required` collects the
+   * nodes a conflict may not be ignored for: it grows along non-optional edges from those in it.
+   */
   async #nodeFromEdge(
     edge: Edge,
     parentOrNull: Node | null,
     secondEdge: Edge | null,
+    required: Set<Node>,
     placing = false,
   ): Promise<Node> {
     const parent = parentOrNull ?? this.#virtualRoot(edge.from, false)
@@ -174,7 +209,13 @@ export class TreeBuilder {
       secondEdge && !secondEdge.valid ? await this.#nodeFromSpec(secondEdge, parent, edge.name) : null
     const node = second && edge.valid ? second : first
     node.attach(parent)
-    return this.#loadPeerSet(node)
+    if (
+      (required.has(edge.from) && edge.type !== 'peerOptional') ||
+      (secondEdge && required.has(secondEdge.from) && secondEdge.type !== 'peerOptional')
+    ) {
+      required.add(node)
+    }
+    return this.#loadPeerSet(node, required)
   }
 
   async #nodeFromSpec(edge: Edge, parent: Node, name = edge.name, placing = false): Promise<Node> {
@@ -251,7 +292,7 @@ export class TreeBuilder {
   }
 
   /** Loads the peers of `node` (and theirs) into its virtual root, preferring the dependant's own specs. */
-  async #loadPeerSet(node: Node): Promise<Node> {
+  async #loadPeerSet(node: Node, required: Set<Node>): Promise<Node> {
     const peerEdges = [...node.edgesOut.values()]
       .filter((e) => e.peer && !(e.valid && e.to))
       .sort((a, b) => this.options.compare(a.name, b.name))
@@ -273,31 +314,52 @@ export class TreeBuilder {
         const skipped = this.#skippedIn(parent).get(edge.name)
         if (skipped?.from.parent === parent) {
           this.#skippedIn(parent).delete(edge.name)
-          await this.#loadPeer(skipped, parent)
+          await this.#loadPeer(skipped, skipped.from, required)
           if (edge.valid && edge.to) continue
         }
       }
-      await this.#loadPeer(edge, parent)
+      if ((await this.#loadPeer(edge, node, required)) === 'stop') break
     }
     return node
   }
 
-  /** One peer of a peer set, into `parent` (the virtual root) unless what is there already serves. */
-  async #loadPeer(edge: Edge, parent: Node): Promise<void> {
+  /**
+   * One peer of `node`'s peer set, into its parent (the virtual root) unless what is there already
+   * serves. A conflict stops the build (ERESOLVE) as npm's does: when the set is the project's own or
+   * peer deps are strict, unless forced, and only for a peer the dependant cannot do without.
+   */
+  async #loadPeer(edge: Edge, node: Node, required: Set<Node>): Promise<'stop' | undefined> {
+    const parent = node.parent
+    if (!parent) return 'stop'
     const parentEdge = parent.edgesOut.get(edge.name)
+    const { force, strictPeerDeps } = this.options
+    const isMine = parent.sourceReference?.isProjectRoot === true
+    const conflictOK = force || (!isMine && !strictPeerDeps)
     const current = edge.to
     if (!current) {
       if (!parentEdge) {
-        await this.#nodeFromEdge(edge, parent, null)
-      } else {
-        await this.#nodeFromEdge(parentEdge, parent, edge)
-        // npm fails here for the project's own peers (ERESOLVE); tote notes the conflict and goes on
-        if (!edge.valid) edge.peerConflicted = true
+        await this.#nodeFromEdge(edge, parent, null, required)
+        return undefined
       }
-      return
+      // the dependant's own range first, the peer's as a hint (npm's second edge)
+      const dep = await this.#nodeFromEdge(parentEdge, parent, edge, required)
+      if (edge.valid) return undefined
+      if (conflictOK || !required.has(dep)) {
+        edge.peerConflicted = true
+        return undefined
+      }
+      // the recursion replaced `node`: nothing left to conflict with
+      if (!node.parent) return 'stop'
+      throw peerConflictError({ edge, current: edge.to, currentEdge: parentEdge, force, strictPeerDeps })
     }
-    const dep = await this.#nodeFromEdge(edge, null, null)
-    if (dep.canReplace(current)) await this.#nodeFromEdge(edge, parent, null)
+    const dep = await this.#nodeFromEdge(edge, null, null, required)
+    if (dep.canReplace(current)) {
+      await this.#nodeFromEdge(edge, parent, null, required)
+      return undefined
+    }
+    // a peer set that may never be placed (its dependant is not required) is let be until it is
+    if (conflictOK || !required.has(edge.from)) return undefined
+    throw peerConflictError({ edge, current, currentEdge: parentEdge, force, strictPeerDeps })
   }
 
   /** Optional peers left out of a virtual root's peer set, by name. */

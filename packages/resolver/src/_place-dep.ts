@@ -1,5 +1,6 @@
 import { CanPlaceDep } from './_can-place.js'
 import type { Edge } from './_edge.js'
+import { peerConflictError } from './_eresolve.js'
 import { Node } from './_tree.js'
 import { deepestNestingTarget, gatherDepSet, peerEntrySets } from './_walks.js'
 
@@ -10,6 +11,10 @@ import { deepestNestingTarget, gatherDepSet, peerEntrySets } from './_walks.js'
 export interface PlaceOptions {
   preferDedupe: boolean
   compare: (a: string, b: string) => number
+  /** npm's `force`: a dependency no folder can take is left out (or kept as it is), never fatal. */
+  force: boolean
+  /** npm's `strict-peer-deps`: such a dependency is fatal wherever it comes from, not only from the project. */
+  strictPeerDeps: boolean
   /** A peer dependency could not be met as declared. */
   onPeerConflict: (edge: Edge, dep: Node) => void
 }
@@ -47,7 +52,9 @@ export class PlaceDep {
     }
 
     if (!this.canPlace) {
-      // npm stops with ERESOLVE here unless forced; tote keeps going and warns.
+      // nowhere to go: npm's ERESOLVE, unless forced, or neither the project's nor strict
+      if (!options.force && (this.isMine || options.strictPeerDeps)) throw this.#conflictError()
+      // otherwise what is there stays (a CONFLICT taken as a KEEP), or the dependency is left out
       if (!this.canPlaceSelf) {
         options.onPeerConflict(edge, dep)
         return
@@ -113,6 +120,47 @@ export class PlaceDep {
     }
   }
 
+  get top(): PlaceDep {
+    return this.parent ? this.parent.top : this
+  }
+
+  /**
+   * Whether the placement is on the project's behalf (npm's `isMine`): the project asked for it, or
+   * it is a peer of a package the project depends on directly or whose peer set it brought in.
+   */
+  get isMine(): boolean {
+    const { edge } = this.top
+    const node = edge.from
+    if (node.isProjectRoot) return true
+    if (!edge.peer) return false
+    let hasPeerEdges = false
+    for (const edgeIn of node.edgesIn) {
+      if (edgeIn.peer) hasPeerEdges = true
+      else if (edgeIn.from.isProjectRoot) return true
+    }
+    if (hasPeerEdges) {
+      for (const entryEdge of peerEntrySets(node).keys()) if (entryEdge.from.isProjectRoot) return true
+    }
+    return false
+  }
+
+  /**
+   * ERESOLVE: the first peer whose check met a same-name package in the way, else this dependency
+   * against what its dependant sees under that name.
+   */
+  #conflictError(): Error {
+    const { force, strictPeerDeps } = this.options
+    const self = this.canPlaceSelf
+    if (self && self.canPlaceSelf !== 'CONFLICT') {
+      for (const peer of allChildren(self)) {
+        if (peer.canPlace !== 'CONFLICT' || !peer.current) continue
+        return peerConflictError({ edge: peer.edge, current: peer.current, force, strictPeerDeps })
+      }
+    }
+    const { edge } = this
+    return peerConflictError({ edge, current: edge.from.resolve(edge.name), force, strictPeerDeps })
+  }
+
   startNode(): Node {
     const from = this.parent ? this.parent.startNode() : this.edge.from
     return deepestNestingTarget(from, this.edge.name)
@@ -173,4 +221,11 @@ export class PlaceDep {
       for (const kid of kids) this.pruneDedupable(kid)
     }
   }
+}
+
+/** Every check below `check`, breadth first (npm's `allChildren`). */
+function allChildren(check: CanPlaceDep): CanPlaceDep[] {
+  const set = new Set(check.children)
+  for (const child of set) for (const grandchild of child.children) set.add(grandchild)
+  return [...set]
 }

@@ -64,6 +64,8 @@ async function resolve(
     compare,
     signal,
     optionalPeerSets: !options.skipAbsentOptionalPeers,
+    force: options.force ?? false,
+    strictPeerDeps: options.strictPeerDeps ?? false,
     onPeerConflict: (edge) => {
       edge.peerConflicted = true
     },

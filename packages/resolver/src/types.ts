@@ -26,6 +26,16 @@ export interface ResolverDeps {
 export interface ResolverOptions {
   /** npm's `legacy-peer-deps`: peer dependencies are not installed (still listed in entries). */
   legacyPeerDeps?: boolean
+  /**
+   * npm's `force`: a peer conflict never stops the resolve (no `ERESOLVE`); the tree keeps what it
+   * has and warns (`EPEERCONFLICT`), as npm writes it with `--force`.
+   */
+  force?: boolean
+  /**
+   * npm's `strict-peer-deps`: a conflict in any required peer set is `ERESOLVE`, not only in the
+   * project's own (without it, a conflict deeper down is a warning and the tree goes on, as npm's).
+   */
+  strictPeerDeps?: boolean
   /** Registry URL for a package name; a `resolved` URL under it is a registry URL. */
   registryFor?: (name: string) => string
   /** npm's `omit-lockfile-registry-resolved`: leave `resolved` out for registry tarballs. */

@@ -68,13 +68,27 @@ describe('peer dependencies (npm 7+)', () => {
     expect(lockfile.packages['']?.peerDependencies).toEqual({ react: '>=18' })
   })
 
-  it('a peer conflict is a warning naming the chain, and the other version is kept', async () => {
+  it('a conflict in the project’s own peer set is ERESOLVE, as npm’s', async () => {
+    const desc = {
+      a: { '1.0.0': { dependencies: { plugin: '1' } } },
+      plugin: { '1.0.0': { peerDependencies: { host: '^1' } } },
+      host: { '1.0.0': {}, '2.0.0': {} },
+    }
+    await expect(
+      createResolver(fakeSource(desc)).resolve({ dependencies: { plugin: '1', host: '2' } }),
+    ).rejects.toMatchObject({
+      code: 'ERESOLVE',
+      details: { name: 'host', wanted: { chain: ['root', 'plugin@1.0.0', 'peer host@^1'] } },
+    })
+  })
+
+  it('with force, a peer conflict is a warning naming the chain, and the other version is kept', async () => {
     const source = fakeSource({
       a: { '1.0.0': { dependencies: { plugin: '1' } } },
       plugin: { '1.0.0': { peerDependencies: { host: '^1' } } },
       host: { '1.0.0': {}, '2.0.0': {} },
     })
-    const { lockfile, warnings } = await createResolver(source).resolve({
+    const { lockfile, warnings } = await createResolver(source, { force: true }).resolve({
       dependencies: { plugin: '1', host: '2' },
     })
     expect(placed(lockfile)).toEqual({ 'node_modules/host': '2.0.0', 'node_modules/plugin': '1.0.0' })

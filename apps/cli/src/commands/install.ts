@@ -70,6 +70,9 @@ export async function run(context: CommandContext): Promise<number> {
         { getPackument: client.getPackument, getVersion: client.getVersion },
         {
           legacyPeerDeps: config.legacyPeerDeps,
+          // npm's own keys, from flags or any npmrc
+          force: config.get('force') === true,
+          strictPeerDeps: config.get('strict-peer-deps') === true,
           // npm fetches every optional peer's packument (and its peers') only to check it would fit;
           // it is never installed, and on both fixtures the tree is the same without them
           skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
