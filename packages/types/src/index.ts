@@ -1,4 +1,4 @@
-export { isToteError, ToteError } from './_error.js'
+export { fromPlainError, isToteError, type PlainError, ToteError, toPlainError } from './_error.js'
 export { isInstallPathInside, lockfileKeyProblem, packageNameProblem } from './_install-path.js'
 export { strongestHash } from './_integrity.js'
 export {
