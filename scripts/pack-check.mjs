@@ -225,6 +225,14 @@ function checkTarball(pkg) {
     if (!inside.has(target.replace(/^\.\//, '')))
       problems.push(`${target} is named by package.json but not packed`)
   }
+  const withoutSource = JSON.stringify(pkg.manifest.exports, (key, value) =>
+    key === 'source' ? undefined : value,
+  )
+  if (JSON.stringify(packed.exports) !== withoutSource) {
+    problems.push(
+      "packed exports differ from the repository's without `source`: update publishConfig.exports",
+    )
+  }
   problems.push(...undeclaredImports(pkg))
   problems.push(...staleBuildFiles(pkg))
   assert(problems.length === 0, problems.join('\n'))
