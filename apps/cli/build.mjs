@@ -3,9 +3,9 @@
 // compilation on every start without one. Worker threads need files of their own, built as ES
 // modules: the stages' workers go to dist/workers/, and tinypool's thread entry goes where tinypool
 // (bundled into dist/tote.cjs) looks for it, next to it: dist/entry/worker.js.
-import { readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
 
 const require = createRequire(import.meta.url)
@@ -84,10 +84,11 @@ const shared = {
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
+  metafile: true,
 }
 
 rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true })
-await build({
+const main = await build({
   ...shared,
   entryPoints: { tote: 'src/main.ts' },
   outfile: 'dist/tote.cjs',
@@ -96,7 +97,7 @@ await build({
   define: { ...shared.define, 'import.meta.url': '__toteModuleUrl' },
   banner: { js: "const __toteModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 })
-await build({
+const workers = await build({
   ...shared,
   entryPoints: {
     'workers/scheduler': '@tote/scheduler/worker',
@@ -118,3 +119,41 @@ await build({
 const bundle = readFileSync(new URL('./dist/tote.cjs', import.meta.url))
 const outside = bundle.findIndex((byte) => byte > 0x7f)
 if (outside !== -1) throw new Error(`dist/tote.cjs has a non-ASCII byte at offset ${outside}`)
+
+/**
+ * The bundle holds code of npm packages (undici, npm's config loader and its dependencies,
+ * tinypool, semver…) whose licences ask that their notices travel with every copy:
+ * dist/THIRD-PARTY-LICENSES.txt lists each bundled package with its licence file.
+ */
+function bundledPackages(...metafiles) {
+  const folders = new Set()
+  for (const metafile of metafiles) {
+    for (const input of Object.keys(metafile.inputs)) {
+      const path = input.replace(/^[a-z0-9-]+:/, '')
+      const at = path.lastIndexOf('node_modules/')
+      if (at === -1) continue
+      const parts = path.slice(at + 'node_modules/'.length).split('/')
+      const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]
+      folders.add(resolve(path.slice(0, at), 'node_modules', name))
+    }
+  }
+  return [...folders]
+    .map((folder) => {
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'))
+      const licenceFile = readdirSync(folder).find((file) => /^(licen[cs]e|copying)(\.|$)/i.test(file))
+      const text =
+        licenceFile === undefined
+          ? `(The package ships no licence file; its package.json says ${manifest.license}.)`
+          : readFileSync(join(folder, licenceFile), 'utf8').trim()
+      return { name: manifest.name, version: manifest.version, license: manifest.license, text }
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+const notices = bundledPackages(main.metafile, workers.metafile).map(
+  (bundled) => `${bundled.name}@${bundled.version} (${bundled.license})\n\n${bundled.text}\n`,
+)
+writeFileSync(
+  new URL('./dist/THIRD-PARTY-LICENSES.txt', import.meta.url),
+  `dist/tote.cjs and dist/workers bundle the following packages.\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`,
+)
