@@ -44,7 +44,6 @@ function clonerFor(task: UnpackTask | CloneTask, load: ImportModule): Promise<Cl
     cloner = factory.then((create) =>
       create({
         strategy: task.strategy,
-        workers: false,
         stateDir: task.cacheDir,
         onWarning: (warning: StageWarning) => current?.warnings.push(warning),
       }),
