@@ -1,8 +1,9 @@
 // Bundles the CLI into one CommonJS file, dist/tote.cjs, which bin/tote.js compiles with a V8 code
 // cache (see bin/_load.js): loading undici, npm's config loader and the stages costs ~180 ms of
 // compilation on every start without one. Worker threads need files of their own, built as ES
-// modules: the stages' workers go to dist/workers/, and tinypool's thread entry goes where tinypool
-// (bundled into dist/tote.cjs) looks for it, next to it: dist/entry/worker.js.
+// modules: the scheduler's and the registry client's workers and tote's own stage modules (which
+// the scheduler's threads import by URL) go to dist/workers/, and tinypool's thread entry goes where
+// tinypool (bundled into dist/tote.cjs) looks for it, next to it: dist/entry/worker.js.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
@@ -101,6 +102,9 @@ const workers = await build({
   ...shared,
   entryPoints: {
     'workers/scheduler': '@tote/scheduler/worker',
+    'workers/extractor': '@tote/extractor',
+    'workers/content-cache': '@tote/content-cache',
+    'workers/cloner': '@tote/cloner',
     'workers/registry': '@tote/registry-client/worker',
     'workers/registry-scan': '@tote/registry-client/scan-worker',
     'entry/worker': join(tinypoolDir, 'dist/entry/worker.js'),

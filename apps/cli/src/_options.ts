@@ -146,6 +146,14 @@ export function installOptions(): Record<string, OptionSpec> {
       arg: 'module',
       description: 'Clone with another cloner module (exports createCloner), to compare stages',
     },
+    stage: {
+      type: 'string',
+      kind: 'tote',
+      multiple: true,
+      arg: 'name=module',
+      description:
+        'Take a stage from another module, to compare stages: downloader, extractor, content-cache or cloner (repeatable)',
+    },
     workers: {
       type: 'string',
       kind: 'tote',

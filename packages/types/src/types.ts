@@ -183,6 +183,94 @@ export interface StageWarning {
   package?: string
 }
 
+/**
+ * The package a content cache entry is for: the name and version it was fetched for (the
+ * lockfile's). An entry is only ever used for that package, whatever integrity a lockfile gives
+ * another one.
+ */
+export interface PackageIdentity {
+  name: string
+  version: string
+}
+
+/** What a content cache found for an integrity and the package that asks for it. */
+export type CacheLookup =
+  /** A whole entry for this package, its files as they were written (by their stat). */
+  | { status: 'found'; entry: CachedPackage }
+  /** No entry, or one written by another version of the cache (another index format). */
+  | { status: 'missing' }
+  /** A whole entry of this integrity, fetched for another package: never used for this one. */
+  | { status: 'other-package'; holds: PackageIdentity }
+  /**
+   * The entry is not as it was written: a damaged index, or a file missing, of another size,
+   * replaced or modified since (a later mtime). `file` names the first such file.
+   */
+  | { status: 'damaged'; reason: string; file?: string }
+
+// The stages the scheduler runs in worker threads. Each is made in every thread by a factory that a
+// module exports (`createExtractor`, `createContentCache`, `createCloner`), from options that are
+// plain data; these are the functions the scheduler calls on what the factory returns. They are
+// synchronous: a worker runs one task at a time, and a synchronous call cannot interleave with
+// another task's, so each call's warnings go to the `onWarning` of that call, that is, to its task.
+
+/** Where one call of a stage sends its warnings (they belong to the task that made the call). */
+export interface StageCallOptions {
+  onWarning?(warning: StageWarning): void
+}
+
+/** One call of {@link ExtractorStage.extractSync}. */
+export interface ExtractCallOptions extends StageCallOptions {
+  /** `name@version`, put into warnings and error details. */
+  packageId?: string
+  /** Hash each file while writing it (each {@link PackageFile} gets `sha256`), for the content cache. */
+  hashFiles?: boolean
+}
+
+/** The extractor stage: `createExtractor(options)` of `@tote/extractor`, or a module shaped like it. */
+export interface ExtractorStage {
+  /**
+   * Unpacks a verified tarball into `destDir` (an empty folder) and lists the regular files written.
+   * Throws a ToteError for a damaged tarball (the caller removes `destDir`).
+   */
+  extractSync(tarball: Uint8Array, destDir: string, options?: ExtractCallOptions): { files: PackageFile[] }
+}
+
+/** Writes a package's files into `packageDir` (an empty folder) and lists them. */
+export type WritePackageSync = (packageDir: string) => { files: PackageFile[] }
+
+/**
+ * The content cache stage: `createContentCache(options)` of `@tote/content-cache`, or a module shaped
+ * like it. Where and how entries are kept is known to it alone.
+ */
+export interface ContentCacheStage {
+  /** Whether there is an entry (whole or not, for whichever package) for `integrity`: one `stat`. */
+  has(integrity: string): boolean
+  /** The entry for `integrity` if it is `identity`'s and its files are as they were written. */
+  lookupSync(integrity: string, identity: PackageIdentity): CacheLookup
+  /**
+   * Adds the entry that `write` produces for `identity`, whole or not at all, and returns it; returns
+   * the existing entry without calling `write` when a whole one for this package is there already.
+   */
+  addSync(integrity: string, identity: PackageIdentity, write: WritePackageSync): CachedPackage
+  /** Removes an entry (found damaged); false when there was none. */
+  removeSync(integrity: string): boolean
+}
+
+/** One call of {@link ClonerStage.cloneSync}. */
+export interface CloneCallOptions extends StageCallOptions {
+  /** Never share an inode with the cache: the package has install scripts that may edit its files. */
+  privateCopy?: boolean
+}
+
+/** The cloner stage: `createCloner(options)` of `@tote/cloner`, or a module shaped like it. */
+export interface ClonerStage {
+  /**
+   * Puts every file of `source.files` under `destDir` (which must not exist yet or be empty). A file
+   * missing from the cache throws ToteError `ECACHEDAMAGED`, so that the package is fetched again.
+   */
+  cloneSync(source: CachedPackage, destDir: string, options?: CloneCallOptions): void
+}
+
 /** One hash of a Subresource Integrity string (see `strongestHash`). */
 export interface IntegrityHash {
   /** `sha512`, `sha384`, `sha256` or `sha1`, as node:crypto names them. */

@@ -1,8 +1,8 @@
-// Measures cloneMany on a synthetic content cache shaped like ant-design's install (~3,200
-// packages, ~135k files): hard links on one thread vs worker threads vs copies, and where workers
-// start to pay. Run with `pnpm bench` in packages/cloner (builds dist/ first). Not a unit test.
+// Measures cloneSync on a synthetic content cache shaped like ant-design's install (~3,200
+// packages, ~135k files): hard links, copies and `auto`, on the calling thread (worker threads are
+// the scheduler's). Run with `pnpm bench` in packages/cloner (builds dist/ first). Not a unit test.
 //
-//   node bench/clone-many.bench.mjs [--reps 3] [--dir /tmp/tote-cloner-bench] [--cleanup]
+//   node bench/clone.bench.mjs [--reps 3] [--dir /tmp/tote-cloner-bench] [--cleanup]
 //
 // The cache is built once and reused by later runs. Every measurement clones into a fresh folder;
 // nothing is deleted until the end (a big rm -rf slows file creation for minutes), and only with
@@ -11,7 +11,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Worker } from 'node:worker_threads'
 import { createCloner } from '../dist/index.js'
 
 const { values } = parseArgs({
@@ -118,15 +117,13 @@ function jobsInto(project, packages) {
   })
 }
 
-async function measure(name, options, packages) {
+function measure(name, options, packages) {
   const project = join(runsDir, `${name}-${Math.random().toString(36).slice(2, 8)}`)
   const cloner = createCloner(options)
   const started = performance.now()
-  await cloner.cloneMany(jobsInto(project, packages))
+  for (const job of jobsInto(project, packages)) cloner.cloneSync(job.source, job.destDir)
   const ms = performance.now() - started
-  const strategy = cloner.effectiveStrategy
-  await cloner.close()
-  return { ms, strategy }
+  return { ms, strategy: cloner.effectiveStrategy }
 }
 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
@@ -139,13 +136,9 @@ console.log(
 )
 
 const configs = [
-  ['hardlink, 1 thread', { strategy: 'hardlink', workers: false }],
-  ['hardlink, + 1 worker', { strategy: 'hardlink', workers: 1 }],
-  ['hardlink, + 2 workers', { strategy: 'hardlink', workers: 2 }],
-  ['copy, 1 thread', { strategy: 'copy', workers: false }],
-  ['copy, + 1 worker', { strategy: 'copy', workers: 1 }],
+  ['hardlink', { strategy: 'hardlink' }],
+  ['copy', { strategy: 'copy' }],
   ['default (auto)', {}],
-  ['copy, default workers', { strategy: 'copy' }],
 ]
 const times = new Map(configs.map(([name]) => [name, []]))
 let defaultStrategy
@@ -153,7 +146,7 @@ for (let rep = 0; rep < reps; rep++) {
   // Rotate the order so that no configuration always runs after the slow copies.
   for (let k = 0; k < configs.length; k++) {
     const [name, options] = configs[(k + rep) % configs.length]
-    const { ms, strategy } = await measure(name.replace(/\W+/g, '-'), options, packages)
+    const { ms, strategy } = measure(name.replace(/\W+/g, '-'), options, packages)
     if (name === 'default (auto)') defaultStrategy = strategy
     times.get(name).push(ms)
     console.log(`  rep ${rep + 1}: ${name}: ${ms.toFixed(0)} ms (load ${loadavg()[0].toFixed(1)})`)
@@ -168,60 +161,6 @@ for (const [name, list] of times) {
   console.log(
     `| ${label} | ${median(list).toFixed(0)} | ${Math.min(...list).toFixed(0)} | ${perFile} | ${runs} |`,
   )
-}
-
-// Where workers start to pay: the first packages up to N files, thread start-up included.
-console.log('\nSmall batches, hardlink, median ms (thread start-up included):')
-console.log('| files | 1 thread | + 1 worker | + 2 workers |\n|---:|---:|---:|---:|')
-for (const target of [2_500, 5_000, 10_000, 20_000, 40_000]) {
-  let files = 0
-  const batch = []
-  for (const pkg of packages) {
-    if (files >= target) break
-    batch.push(pkg)
-    files += pkg.files.length
-  }
-  const results = [[], [], []]
-  for (let rep = 0; rep < reps; rep++) {
-    for (const [i, workers] of [false, 1, 2].entries()) {
-      results[i].push(
-        (await measure(`small-${target}-${workers}`, { strategy: 'hardlink', workers }, batch)).ms,
-      )
-    }
-  }
-  console.log(`| ${files} | ${results.map((list) => median(list).toFixed(0)).join(' | ')} |`)
-}
-// Does parallel hard-linking scale on this machine at all? Plain linkSync loops, no tote code, on
-// threads started beforehand: half the packages on one thread vs split over two.
-console.log('\nPlain linkSync loop over half the packages, threads started beforehand, ms:')
-console.log('| 1 thread | 2 threads | load |\n|---:|---:|---:|')
-const half = packages.slice(0, packages.length / 2)
-for (let rep = 0; rep < reps; rep++) {
-  const one = await rawLink([half], `raw-${rep}-1`)
-  const two = await rawLink([half.slice(0, half.length / 2), half.slice(half.length / 2)], `raw-${rep}-2`)
-  console.log(`| ${one.toFixed(0)} | ${two.toFixed(0)} | ${loadavg()[0].toFixed(1)} |`)
-}
-
-/** Runs the plain link loop on one pre-started thread per part; resolves with the wall time. */
-async function rawLink(parts, name) {
-  const workers = parts.map(
-    (part, i) =>
-      new Worker(new URL('./raw-link-worker.mjs', import.meta.url), {
-        workerData: { packages: part, root: join(runsDir, `${name}-${i}`, 'node_modules') },
-      }),
-  )
-  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))))
-  const started = performance.now()
-  await Promise.all(
-    workers.map((worker) => {
-      const done = new Promise((resolve) => worker.once('message', resolve))
-      worker.postMessage('go')
-      return done
-    }),
-  )
-  const ms = performance.now() - started
-  await Promise.all(workers.map((worker) => worker.terminate()))
-  return ms
 }
 
 console.log(
