@@ -19,7 +19,7 @@ it('README example: a packument, a retried tarball hashed while it streams', asy
   })
   try {
     const packument = await client.getPackument('left-pad')
-    const manifest = packument.versions[packument['dist-tags'].latest!]!
+    const manifest = packument.versions.get(packument['dist-tags'].latest!)!
     assert.deepEqual(manifest.bin, { 'left-pad': 'cli.js' })
     assert.equal(manifest.hasInstallScript, true)
 
