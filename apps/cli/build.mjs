@@ -49,10 +49,10 @@ const undiciDispatchersOnly = {
 
 /**
  * undici's HTTP/1.1 client requires its HTTP/2 client at load, which loads node:http2 and
- * node:http: ~7 ms of each start-up (CPU profile, vite-react-ts p1) for a protocol that is off
- * unless `allowH2`. The bundle gets a stand-in that requires the real one at its first call; a
- * bundled CommonJS module runs when first required, so node:http2 loads only for an HTTP/2
- * connection.
+ * node:http: ~7 ms of each start-up (CPU profile, vite-react-ts p1) for a protocol tote never
+ * offers (the registry client speaks HTTP/1.1 only). The bundle gets a stand-in that requires the
+ * real one at its first call; a bundled CommonJS module runs when first required, so node:http2
+ * loads only for an HTTP/2 connection.
  */
 const undiciHttp2OnFirstUse = {
   name: 'undici-http2-on-first-use',
@@ -100,8 +100,6 @@ await build({
   ...shared,
   entryPoints: {
     'workers/scheduler': '@tote/scheduler/worker',
-    'workers/registry': '@tote/registry-client/worker',
-    'workers/registry-scan': '@tote/registry-client/scan-worker',
     'entry/worker': join(tinypoolDir, 'dist/entry/worker.js'),
   },
   outdir: 'dist',

@@ -37,7 +37,6 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const started = performance.now()
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const workers = parseWorkers(context.values.workers)
-  const fetchWorkers = parseWorkers(context.values['fetch-workers'], '--fetch-workers')
   const clonerModule =
     typeof context.values.cloner === 'string' ? resolve(context.cwd, context.values.cloner) : undefined
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
@@ -46,7 +45,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
   const tracer = tracePath ? createTracer() : undefined
   const client = createRegistryClient(
-    registryClientOptions(config, fetchWorkers, (event) => {
+    registryClientOptions(config, (event) => {
       if (event.type === 'request-start') reporter.progress.inFlight++
       else if (event.type === 'request-end') {
         reporter.progress.inFlight--
