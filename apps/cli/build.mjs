@@ -1,7 +1,7 @@
 // Bundles the CLI into one CommonJS file, dist/tote.cjs, which bin/tote.js compiles with a V8 code
 // cache (see bin/_load.js): loading undici, npm's config loader and the stages costs ~180 ms of
 // compilation on every start without one. Worker threads need files of their own, built as ES
-// modules: the scheduler's and the registry client's workers and tote's own stage modules (which
+// modules: the scheduler's worker and tote's own stage modules (which
 // the scheduler's threads import by URL) go to dist/workers/, and tinypool's thread entry goes where
 // tinypool (bundled into dist/tote.cjs) looks for it, next to it: dist/entry/worker.js.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -50,10 +50,10 @@ const undiciDispatchersOnly = {
 
 /**
  * undici's HTTP/1.1 client requires its HTTP/2 client at load, which loads node:http2 and
- * node:http: ~7 ms of each start-up (CPU profile, vite-react-ts p1) for a protocol that is off
- * unless `allowH2`. The bundle gets a stand-in that requires the real one at its first call; a
- * bundled CommonJS module runs when first required, so node:http2 loads only for an HTTP/2
- * connection.
+ * node:http: ~7 ms of each start-up (CPU profile, vite-react-ts p1) for a protocol tote never
+ * offers (the registry client speaks HTTP/1.1 only). The bundle gets a stand-in that requires the
+ * real one at its first call; a bundled CommonJS module runs when first required, so node:http2
+ * loads only for an HTTP/2 connection.
  */
 const undiciHttp2OnFirstUse = {
   name: 'undici-http2-on-first-use',
@@ -105,8 +105,6 @@ const workers = await build({
     'workers/extractor': '@tote/extractor',
     'workers/content-cache': '@tote/content-cache',
     'workers/cloner': '@tote/cloner',
-    'workers/registry': '@tote/registry-client/worker',
-    'workers/registry-scan': '@tote/registry-client/scan-worker',
     'entry/worker': join(tinypoolDir, 'dist/entry/worker.js'),
   },
   outdir: 'dist',

@@ -160,12 +160,6 @@ export function installOptions(): Record<string, OptionSpec> {
       arg: 'n',
       description: 'Worker threads for unpacking and cloning (0: all on the main thread)',
     },
-    'fetch-workers': {
-      type: 'string',
-      kind: 'tote',
-      arg: 'n',
-      description: 'Worker threads that fetch and scan packuments (0: on the main thread)',
-    },
     'linker-strategy': {
       type: 'string',
       kind: 'tote',

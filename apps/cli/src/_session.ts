@@ -40,7 +40,6 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const started = performance.now()
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const workers = parseWorkers(context.values.workers)
-  const fetchWorkers = parseWorkers(context.values['fetch-workers'], '--fetch-workers')
   const stageModules = parseStageModules(context)
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
   const reporter = createReporterFor(config)
@@ -48,7 +47,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
   const tracer = tracePath ? createTracer() : undefined
   const client = createRegistryClient(
-    registryClientOptions(config, fetchWorkers, (event) => {
+    registryClientOptions(config, (event) => {
       if (event.type === 'request-start') reporter.progress.inFlight++
       else if (event.type === 'request-end') {
         reporter.progress.inFlight--

@@ -7,14 +7,12 @@ function shipped(name: string): URL {
 
 /**
  * Worker modules shipped next to the bundle (build.mjs emits them under dist/workers/): the
- * scheduler's and the registry client's workers, and tote's own stage modules, which the
+ * scheduler's worker and tote's own stage modules, which the
  * scheduler's threads import by URL. From TypeScript sources (tests) these are undefined: each
  * stage finds its own worker, and the stage modules are the packages themselves.
  */
 export const workerFiles: {
   scheduler?: URL
-  registry?: URL
-  registryScan?: URL
   extractor?: URL
   contentCache?: URL
   cloner?: URL
@@ -22,8 +20,6 @@ export const workerFiles: {
   typeof TOTE_BUNDLED !== 'undefined' && TOTE_BUNDLED
     ? {
         scheduler: shipped('scheduler'),
-        registry: shipped('registry'),
-        registryScan: shipped('registry-scan'),
         extractor: shipped('extractor'),
         contentCache: shipped('content-cache'),
         cloner: shipped('cloner'),

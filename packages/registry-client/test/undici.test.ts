@@ -1,5 +1,5 @@
 // undici is pinned to one exact version because tote relies on more than its documented surface:
-// the error codes src/_errors.ts sorts into timeouts, resets and the rest; `connect.lookup`; the
+// the error codes src/http/_errors.ts sorts into timeouts, resets and the rest; `connect.lookup`; the
 // explicit-empty proxy options of EnvHttpProxyAgent; and, in the CLI's bundle (apps/cli/build.mjs),
 // undici's own module files, required by path, and the shape of lib/dispatcher/client-h2.js. Each
 // test holds one of those facts against the installed copy (the one the CLI bundles: it resolves
@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { networkErrorKind } from '../src/_errors.js'
+import { networkErrorKind } from '../src/http/_errors.js'
 
 const require = createRequire(import.meta.url)
 const undiciDir = dirname(require.resolve('undici/package.json'))

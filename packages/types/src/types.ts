@@ -1,5 +1,16 @@
 // The records that cross tote's stages. Every stage package depends on these and on nothing else
 // of tote's, so a contributor can replace one stage by writing functions over these shapes.
+import type { SYSTEM_FAULT_CODES, TOTE_ERROR_CODES } from './_codes.js'
+
+/**
+ * A code a {@link ToteError} carries: one of tote's own (`TOTE_ERROR_CODES`), or a fault of the
+ * system under its errno name (`SYSTEM_FAULT_CODES`). README.md ("Error codes") says what each one
+ * means and what to do about it.
+ */
+export type ToteErrorCode = (typeof TOTE_ERROR_CODES)[number] | SystemFaultCode
+
+/** A fault of the system that the CLI reports under its errno name (`ENOSPC`, `EACCES`…). */
+export type SystemFaultCode = (typeof SYSTEM_FAULT_CODES)[number]
 
 /** Options for {@link ToteError}. */
 export interface ToteErrorOptions {
@@ -55,13 +66,47 @@ export interface PackageManifest {
   dist: PackageDist
 }
 
-/** A package's registry document: every version, and the dist-tags. */
+/**
+ * A package's registry document as plain data: every version, and the dist-tags. What a document
+ * made in memory (a test, a custom packument source) or parsed whole is; the registry client reads
+ * its documents lazily instead ({@link LazyPackument}).
+ */
 export interface Packument {
   name: string
   'dist-tags': Record<string, string>
   versions: Record<string, PackageManifest>
   /** ISO time of the last change, when the registry says. */
   modified?: string
+}
+
+/**
+ * A package's registry document as the registry client reads it: the dist-tags at once, each
+ * version only when it is asked for (a resolver reads two or three versions of a package that has
+ * thousands). `versionsOf` reads the versions of either kind of packument.
+ */
+export interface LazyPackument {
+  name: string
+  'dist-tags': Record<string, string>
+  versions: PackumentVersions
+  /** ISO time of the last change, when the registry says. */
+  modified?: string
+}
+
+/**
+ * The versions of a {@link LazyPackument}, read through methods, not properties: a manifest is
+ * parsed and reduced from the document's bytes when it is first asked for, then kept.
+ */
+export interface PackumentVersions {
+  /**
+   * The manifest of `version`. Undefined when the document has no such version, or has one that is
+   * not a manifest with a tarball. Throws a ToteError `EBADJSON` (naming the package and version)
+   * when that version's JSON is damaged.
+   */
+  get(version: string): PackageManifest | undefined
+  /** Whether the document lists `version` (whose manifest `get` may still find unusable). */
+  has(version: string): boolean
+  /** Every version the document lists, in its order. The same array each time: do not change it. */
+  keys(): readonly string[]
 }
 
 /**

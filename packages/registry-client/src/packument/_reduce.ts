@@ -133,11 +133,12 @@ export function reducePackument(doc: unknown, requestedName: string): Packument 
   if (isObject(doc.versions)) {
     for (const key in doc.versions) addManifest(versions, key, doc.versions[key], name)
   }
-  return assemblePackument(name, doc['dist-tags'], versions, doc.modified, doc.time)
+  const { modified, ...head } = packumentHead(name, doc['dist-tags'], doc.modified, doc.time)
+  return { ...head, versions, ...(modified === undefined ? {} : { modified }) }
 }
 
-// The steps of reducePackument, shared with readDocumentLazily (_document.ts), which feeds them
-// the same values cut out of the document's bytes: both paths give the same packument.
+// The steps of reducePackument, shared with readDocument (_read.ts), which feeds them the same
+// values cut out of the document's bytes: both give the same packument.
 
 /** The document's `name`, or the name it was asked for. */
 export function packageNameOf(name: unknown, requestedName: string): string {
@@ -156,22 +157,24 @@ function addManifest(
   if (manifest) versions[key] = manifest
 }
 
-/** The packument from its parts; `modified` is the document's, or else `time.modified`. */
-export function assemblePackument(
+/** A packument's head: what the document has besides its versions. */
+export interface PackumentHead {
+  name: string
+  'dist-tags': Record<string, string>
+  modified?: string
+}
+
+/** The packument's head from its parts; `modified` is the document's, or else `time.modified`. */
+export function packumentHead(
   name: string,
   distTags: unknown,
-  versions: Record<string, PackageManifest>,
   modified: unknown,
   time: unknown,
-): Packument {
-  const packument: Packument = {
-    name,
-    'dist-tags': (stringMap(distTags) ?? {}) as Record<string, string>,
-    versions,
-  }
+): PackumentHead {
+  const head: PackumentHead = { name, 'dist-tags': (stringMap(distTags) ?? {}) as Record<string, string> }
   const modifiedAt = typeof modified === 'string' ? modified : modifiedFromTime(time)
-  if (modifiedAt !== undefined) packument.modified = modifiedAt
-  return packument
+  if (modifiedAt !== undefined) head.modified = modifiedAt
+  return head
 }
 
 function modifiedFromTime(time: unknown): string | undefined {

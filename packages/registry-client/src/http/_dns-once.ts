@@ -1,3 +1,7 @@
+// A workaround for system resolvers that drop simultaneous queries (each one stalls for seconds),
+// as on the machines tote was measured on: a client that asks for it looks each host up once, one
+// query at a time, and connects every socket to those addresses. It is the client's own (option
+// `lookupHostsOnce`): a library user's process keeps the system's lookups, and their TTLs.
 import { type LookupAddress, lookup as systemLookup } from 'node:dns'
 import { isIP } from 'node:net'
 
@@ -8,39 +12,37 @@ export type LookupFunction = (
   callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
 ) => void
 
-export interface MemoisedLookup {
-  lookup: LookupFunction
-  /** All addresses of a host, looked up at most once. */
-  resolve(hostname: string): Promise<LookupAddress[]>
-  /** Addresses already known (e.g. looked up by the main thread for a worker). */
-  seed(hostname: string, addresses: LookupAddress[]): void
-}
-
-// The system resolver here drops simultaneous queries (each stalls for seconds): one query at a time
-// for the whole process, and each host only once per client.
-let queue: Promise<unknown> = Promise.resolve()
-
-function lookupAll(hostname: string): Promise<LookupAddress[]> {
-  const next = queue.then(
-    () =>
-      new Promise<LookupAddress[]>((resolve, reject) => {
-        systemLookup(hostname, { all: true }, (error, addresses) =>
-          error ? reject(error) : resolve(addresses),
-        )
-      }),
-  )
-  queue = next.catch(() => undefined)
-  return next
-}
-
 function familyNumber(family: number | string | undefined): number {
   if (family === 'IPv4') return 4
   if (family === 'IPv6') return 6
   return typeof family === 'number' ? family : 0
 }
 
-export function createMemoisedLookup(): MemoisedLookup {
+export interface LookupOnce {
+  /** For the connect options. */
+  lookup: LookupFunction
+  /** All addresses of a host, looked up at most once. */
+  resolve(hostname: string): Promise<LookupAddress[]>
+}
+
+/** Asks the system once per host, one host at a time, for this client's lifetime. */
+export function createLookupOnce(): LookupOnce {
   const known = new Map<string, Promise<LookupAddress[]>>()
+  // One query at a time: the next waits for the one before, failed or not.
+  let queue: Promise<unknown> = Promise.resolve()
+
+  function lookupAll(hostname: string): Promise<LookupAddress[]> {
+    const next = queue.then(
+      () =>
+        new Promise<LookupAddress[]>((resolve, reject) => {
+          systemLookup(hostname, { all: true }, (error, addresses) =>
+            error ? reject(error) : resolve(addresses),
+          )
+        }),
+    )
+    queue = next.catch(() => undefined)
+    return next
+  }
 
   function resolve(hostname: string): Promise<LookupAddress[]> {
     const ipFamily = isIP(hostname)
@@ -72,10 +74,5 @@ export function createMemoisedLookup(): MemoisedLookup {
       (error: NodeJS.ErrnoException) => callback(error, ''),
     )
   }
-
-  return {
-    lookup,
-    resolve,
-    seed: (hostname, addresses) => known.set(hostname, Promise.resolve(addresses)),
-  }
+  return { lookup, resolve }
 }

@@ -1,21 +1,17 @@
+// One packument, from the metadata cache or from the registry: one route from a response's bytes to
+// a lazily read packument, whatever its size. A body is cut down to the members tote reads
+// (_compact.ts) while it arrives (1 MiB or more) or when its last byte is in, and each version is
+// read when it is first asked for (_read.ts).
 import { gunzipSync } from 'node:zlib'
-import type { Packument } from '@tote/types'
-import { ToteError } from '@tote/types'
-import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from './_cache.js'
+import type { LazyPackument } from '@tote/types'
+import { redactUrl, ToteError } from '@tote/types'
+import { type HttpContext, headerValue, httpGet } from '../http/_get.js'
+import { type CacheEntry, type CacheListing, isFresh, readCacheEntry } from '../metadata-cache/_files.js'
 import { type CompactDocument, DocumentCompactor } from './_compact.js'
-import {
-  type DocumentIndex,
-  gatherBody,
-  indexCompact,
-  indexDocument,
-  packumentFromIndex,
-} from './_document.js'
-import { type HttpContext, headerValue, httpGet } from './_http.js'
-import { reducePackument } from './_reduce.js'
-import { skipSpace, valueEnd, walkMembers } from './_scan.js'
-import type { DocumentScanner } from './_scanner.js'
+import { skipSpace, valueEnd, walkMembers } from './_json-scan.js'
+import { gatherBody, type ReadDocument, readCompact, readDocument } from './_read.js'
 
-/** Everything needed to load one packument; plain data so it can be sent to a worker. */
+/** Everything needed to load one packument. */
 export interface PackumentTask {
   name: string
   url: string
@@ -25,7 +21,6 @@ export interface PackumentTask {
   offline: boolean
   preferOffline: boolean
   preferOnline: boolean
-  acceptGzip: boolean
   /**
    * Set for one version's document (`<registry>/<name>/<selector>`, a dist-tag or an exact version),
    * which is read as a packument holding only that version.
@@ -33,40 +28,12 @@ export interface PackumentTask {
   selector?: string | undefined
 }
 
-/**
- * How a document's bytes become what the caller keeps: on the calling thread a lazily read
- * packument; in a worker, the scanned document to transfer to the main thread (_pool.ts).
- */
-/** What a reader makes of a document: the packument, and the bytes the metadata cache stores for it. */
-export interface ReadDocument<T> {
-  packument: T
-  document: readonly Uint8Array[]
-}
-
-export interface DocumentReader<T> {
-  /** Undefined when the bytes are not the document the scanner expects (then parsed in one piece). */
-  read(chunks: readonly Uint8Array[], size: number, requestedName: string): ReadDocument<T> | undefined
-  /** The same for a document another thread scanned. */
-  fromIndex(index: DocumentIndex): ReadDocument<T>
-  /** The same for a packument parsed in one piece. */
-  fromPackument(packument: Packument): T
-}
-
-export const lazyPackumentReader: DocumentReader<Packument> = {
-  read(chunks, size, requestedName) {
-    const index = indexDocument(chunks, size, requestedName)
-    return index && lazyPackumentReader.fromIndex(index)
-  },
-  fromIndex: (index) => ({ packument: packumentFromIndex(index), document: index.chunks }),
-  fromPackument: (packument) => packument,
-}
-
-export interface PackumentResult<T = Packument> {
-  packument: T
+export interface PackumentResult {
+  packument: LazyPackument
   /** Set when the registry sent a new document: the cache entry to write (without its packument). */
   cacheEntry?: Omit<CacheEntry, 'packument'>
-  /** The new document's bytes (the chunks it arrived in), for the cache file. */
-  document?: readonly Uint8Array[]
+  /** The new document's compact bytes, for the cache file. */
+  document?: Buffer
 }
 
 // Full documents are accepted too: mirrors often ignore the abbreviated type.
@@ -145,41 +112,25 @@ function collectBody(headers: Record<string, string | string[] | undefined>, com
  */
 const DAMAGED_HINT = 'The registry or a proxy sent a damaged document; try again, or check the registry URL.'
 
-function parseBody<T>(
-  received: ReceivedBody,
-  task: PackumentTask,
-  status: number,
-  reader: DocumentReader<T>,
-): ReadDocument<T> {
-  const { chunks, size } = received
+/**
+ * The EBADJSON for a body the scan could not read: JSON.parse says what is wrong with its JSON, and
+ * JSON that parses is not a package document (an array, a string…).
+ */
+function damagedDocumentError(received: ReceivedBody, task: PackumentTask, status: number): ToteError {
+  const url = redactUrl(task.url)
+  const details = { url, status, packageName: task.name }
   try {
-    // A lazily read packument keeps its compact bytes: its versions are parsed from them when read.
-    const read = reader.read(chunks, size, task.name)
-    if (read !== undefined) return read
-  } catch {
-    // Parsed in one piece below, which reports what is wrong with the document.
-  }
-  const body = Buffer.concat(chunks, size)
-  const details = { url: task.url, status, packageName: task.name }
-  let doc: unknown
-  try {
-    doc = JSON.parse(body.toString('utf8'))
+    JSON.parse(gatherBody(received.chunks, received.size).toString('utf8'))
   } catch (cause) {
-    throw new ToteError(
-      'EBADJSON',
-      `Invalid JSON in the registry's answer for '${task.name}' from ${task.url}`,
-      {
-        hint: DAMAGED_HINT,
-        cause,
-        details,
-      },
-    )
+    return new ToteError('EBADJSON', `Invalid JSON in the registry's answer for '${task.name}' from ${url}`, {
+      hint: DAMAGED_HINT,
+      cause,
+      details,
+    })
   }
-  const packument = reducePackument(doc, task.name)
-  if (packument !== undefined) return { packument: reader.fromPackument(packument), document: [body] }
-  throw new ToteError(
+  return new ToteError(
     'EBADJSON',
-    `The registry's answer for '${task.name}' from ${task.url} is not a package document`,
+    `The registry's answer for '${task.name}' from ${url} is not a package document`,
     { hint: 'Check that the registry URL points at an npm-compatible registry.', details },
   )
 }
@@ -195,8 +146,8 @@ function versionAsPackument(received: ReceivedBody, task: PackumentTask, status:
   if (version === undefined) {
     throw new ToteError(
       'EBADJSON',
-      `The registry's answer for '${task.name}@${task.selector}' from ${task.url} is not a version document`,
-      { hint: DAMAGED_HINT, details: { url: task.url, status, packageName: task.name } },
+      `The registry's answer for '${task.name}@${task.selector}' from ${redactUrl(task.url)} is not a version document`,
+      { hint: DAMAGED_HINT, details: { url: redactUrl(task.url), status, packageName: task.name } },
     )
   }
   const distTags = task.selector === version ? {} : { [task.selector!]: version }
@@ -232,34 +183,27 @@ function versionOf(body: Buffer): string | undefined {
   return typeof version === 'string' ? version : undefined
 }
 
-export interface LoadOptions<T> {
-  reader: DocumentReader<T>
+export interface LoadOptions {
   /** Lists the cache folder once, so that a cold cache costs no failed open per name. */
   listing?: CacheListing | undefined
   signal?: AbortSignal | undefined
-  /** Scans large documents on another thread (see _scanner.ts). */
-  scanner?: DocumentScanner | undefined
 }
-
-/** Bodies from this size go to the scanner thread, when there is one. */
-const SCAN_ELSEWHERE_BYTES = 1 << 20
 
 /**
  * Loads one packument: from the disk cache when the mode allows it, otherwise from the registry
- * (conditionally when a cached copy exists), parsed and reduced. Runs on the main thread or in a
- * worker; the caller writes the returned cache entry.
+ * (conditionally when a cached copy exists). The caller writes the returned cache entry.
  */
-export async function loadPackument<T>(
+export async function loadPackument(
   context: HttpContext,
   task: PackumentTask,
-  { reader, listing, signal, scanner }: LoadOptions<T>,
-): Promise<PackumentResult<T>> {
+  { listing, signal }: LoadOptions,
+): Promise<PackumentResult> {
   const cached =
     task.cacheFile === undefined
       ? undefined
-      : await readCacheEntry(task.cacheFile, task.url, task.name, reader.read, listing)
-  const hit = (): PackumentResult<T> => {
-    context.emit({ type: 'cache-hit', name: task.name, url: task.url })
+      : await readCacheEntry(task.cacheFile, task.url, task.name, listing)
+  const hit = (): PackumentResult => {
+    context.emit({ type: 'cache-hit', name: task.name, url: redactUrl(task.url) })
     return { packument: cached!.packument }
   }
   if (task.offline) {
@@ -269,75 +213,70 @@ export async function loadPackument<T>(
       `'${task.name}' is not in the cache and the network is off (offline mode)`,
       {
         hint: 'Run once without --offline to fill the cache, or turn offline mode off.',
-        details: { url: task.url, status: 0, tries: 0, packageName: task.name },
+        details: { url: redactUrl(task.url), status: 0, tries: 0, packageName: task.name },
       },
     )
   }
   if (cached && (task.preferOffline || (!task.preferOnline && isFresh(cached)))) return hit()
 
-  const headers: Record<string, string> = { accept: ACCEPT }
-  if (task.acceptGzip) headers['accept-encoding'] = 'gzip'
+  // gzip saves most of the bytes of a registry that compresses; such a body is compacted whole.
+  const headers: Record<string, string> = { accept: ACCEPT, 'accept-encoding': 'gzip' }
   if (cached?.etag !== undefined) headers['if-none-match'] = cached.etag
   if (cached?.lastModified !== undefined) headers['if-modified-since'] = cached.lastModified
-  // With a scanner thread, large documents are compacted there instead, after their last chunk.
-  const state = { compactOnArrival: task.selector === undefined && scanner === undefined }
+  const state = { compactOnArrival: task.selector === undefined }
   // The document is read as each try's body ends, so that a damaged one is a fault of that try,
   // asked for again (see BodySink).
   const response = await httpGet(context, {
     subject: { url: task.url, packageName: task.name, registry: task.registry },
     headers,
     signal,
-    createSink: (headers, status) => documentSink(headers, status, task, reader, scanner, state),
+    createSink: (headers, status) => documentSink(headers, status, task, state),
     passStatuses: cached ? [304] : [],
     gated: true,
   })
   if (response.status === 304 && cached) {
-    context.emit({ type: 'cache-revalidated', name: task.name, url: task.url })
+    context.emit({ type: 'cache-revalidated', name: task.name, url: redactUrl(task.url) })
     return { packument: cached.packument }
   }
-  return { ...response.body!, cacheEntry: cacheEntryOf(task, response.headers) }
+  const { packument, bytes } = response.body!
+  return { packument, document: bytes, cacheEntry: cacheEntryOf(task, response.headers) }
 }
 
 /** Receives one try's document and reads it when it ends; throws EBADJSON when it is damaged. */
-function documentSink<T>(
+function documentSink(
   headers: Record<string, string | string[] | undefined>,
   status: number,
   task: PackumentTask,
-  reader: DocumentReader<T>,
-  scanner: DocumentScanner | undefined,
   state: { compactOnArrival: boolean },
 ) {
   const collected = collectBody(headers, state.compactOnArrival)
   return {
     push: collected.push,
-    async finish(): Promise<ReadDocument<T>> {
+    finish(): ReadDocument {
       let body = collected.finish()
       if (task.selector !== undefined) body = versionAsPackument(body, task, status)
-      let read: ReadDocument<T> | undefined
-      if (body.compact !== undefined) {
-        try {
-          read = reader.fromIndex(indexCompact(body.compact, task.name))
-        } catch {
-          // Parsed in one piece below, which reports what is wrong with the document.
-        }
-      } else if (scanner && body.size >= SCAN_ELSEWHERE_BYTES) {
-        const scanned = await scanner.scan(body.chunks, body.size, task.name)
-        if (scanned && 'index' in scanned) read = reader.fromIndex(scanned.index)
-        // Not a packument's JSON: parsed here, which says what is wrong with it.
-        else if (scanned) body = { chunks: scanned.chunks, size: body.size, kept: true }
+      let read: ReadDocument | undefined
+      try {
+        read =
+          body.compact === undefined
+            ? readDocument(body.chunks, body.size, task.name)
+            : readCompact(body.compact, task.name)
+      } catch {
+        // Not a packument's document: said below.
       }
       if (read !== undefined) return read
       if (!body.kept) {
         // Compacted while it arrived, so its bytes are gone, and not a packument's document (a
         // damaged one, most likely): the next try keeps them whole, to say what is wrong.
         state.compactOnArrival = false
+        const url = redactUrl(task.url)
         throw new ToteError(
           'EBADJSON',
-          `The registry's answer for '${task.name}' from ${task.url} is not a package document`,
-          { hint: DAMAGED_HINT, details: { url: task.url, status, packageName: task.name } },
+          `The registry's answer for '${task.name}' from ${url} is not a package document`,
+          { hint: DAMAGED_HINT, details: { url, status, packageName: task.name } },
         )
       }
-      return parseBody(body, task, status, reader)
+      throw damagedDocumentError(body, task, status)
     },
   }
 }

@@ -1,20 +1,4 @@
-import { ToteError } from '@tote/types'
-
-/** A ToteError as plain data, to cross a worker boundary (structured clone drops Error fields). */
-export interface SerialisedError {
-  code: string
-  message: string
-  hint: string | undefined
-  details: Record<string, unknown>
-}
-
-export function serialiseError(error: ToteError): SerialisedError {
-  return { code: error.code, message: error.message, hint: error.hint, details: error.details }
-}
-
-export function deserialiseError(data: SerialisedError): ToteError {
-  return new ToteError(data.code, data.message, { hint: data.hint, details: data.details })
-}
+import { redactUrl, redactUrlsIn, ToteError } from '@tote/types'
 
 /** What a failed request was about, for messages: a package name for packuments, else the URL. */
 export interface RequestSubject {
@@ -43,10 +27,20 @@ function nerfDart(url: string): string {
   }
 }
 
+/**
+ * The facts every request error carries. The URL is the one shown, without its credentials (see
+ * redactUrl): details are for tools, which print them.
+ */
+function requestDetails(subject: RequestSubject, status: number, tries: number) {
+  const { packageName } = subject
+  return { url: redactUrl(subject.url), status, tries, ...(packageName === undefined ? {} : { packageName }) }
+}
+
 /** The ToteError for a final HTTP status (no more retries). */
 export function httpError(subject: RequestSubject, status: number, tries: number): ToteError {
-  const { url, packageName } = subject
-  const details = { url, status, tries, ...(packageName === undefined ? {} : { packageName }) }
+  const { packageName } = subject
+  const url = redactUrl(subject.url)
+  const details = requestDetails(subject, status, tries)
   if (status === 404) {
     const what = packageName === undefined ? `${url} was not found` : `package '${packageName}' was not found`
     return new ToteError('E404', `${what} (404 from ${url})`, {
@@ -59,7 +53,7 @@ export function httpError(subject: RequestSubject, status: number, tries: number
   }
   if (status === 401 || status === 403) {
     return new ToteError('EAUTH', `${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'} from ${url}`, {
-      hint: `Check the auth token configured for ${subject.registry ?? registryOf(url)} (\`${nerfDart(subject.registry ?? `${registryOf(url)}/`)}:_authToken\` in .npmrc) and that it may read this package.`,
+      hint: `Check the auth token configured for ${subject.registry === undefined ? registryOf(url) : redactUrl(subject.registry)} (\`${nerfDart(subject.registry ?? `${registryOf(url)}/`)}:_authToken\` in .npmrc) and that it may read this package.`,
       details,
     })
   }
@@ -106,31 +100,38 @@ export function networkErrorKind(error: unknown): NetworkErrorKind | undefined {
   return undefined
 }
 
-/** The ToteError for a network failure that outlived its retries. */
+/** The code of the error underneath (a socket's `ECONNRESET`, undici's `UND_ERR_…`), if it has one. */
+function causeCode(cause: unknown): string | undefined {
+  const code = (cause as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+/**
+ * The ToteError for a network failure that outlived its retries: `ETIMEOUT` or `ENETWORK`, tote's
+ * own codes. The error underneath keeps its name (the socket's, or undici's) in `details.reason` and
+ * in the message, and is the `cause`.
+ */
 export function networkError(
   subject: RequestSubject,
   kind: NetworkErrorKind,
   cause: unknown,
   tries: number,
 ): ToteError {
-  const { url } = subject
-  const details = {
-    url,
-    status: 0,
-    tries,
-    ...(subject.packageName === undefined ? {} : { packageName: subject.packageName }),
-  }
-  const reason = (cause as { message?: string } | null)?.message ?? String(cause)
+  const url = redactUrl(subject.url)
+  const code = causeCode(cause)
+  const details = { ...requestDetails(subject, 0, tries), ...(code === undefined ? {} : { reason: code }) }
+  const message = redactUrlsIn((cause as { message?: string } | null)?.message ?? String(cause))
+  const reason = code === undefined || message.includes(code) ? message : `${code}: ${message}`
   const times = `${tries} ${tries === 1 ? 'try' : 'tries'}`
   if (kind === 'timeout') {
-    return new ToteError('ETIMEDOUT', `Timed out fetching ${url} after ${times} (${reason})`, {
+    return new ToteError('ETIMEOUT', `Timed out fetching ${url} after ${times} (${reason})`, {
       hint: 'Check your network or proxy; a slow registry may need a longer fetch timeout.',
       cause,
       details,
     })
   }
   if (kind === 'reset') {
-    return new ToteError('ECONNRESET', `Connection lost fetching ${url} after ${times} (${reason})`, {
+    return new ToteError('ENETWORK', `Connection lost fetching ${url} after ${times} (${reason})`, {
       hint: 'Check your network or proxy, then try again.',
       cause,
       details,
@@ -156,9 +157,11 @@ export class BodyFault extends Error {
 
 /** The reader's error once no try is left: the same error, with the real number of tries. */
 export function bodyFaultError(subject: RequestSubject, fault: ToteError, tries: number): ToteError {
-  return new ToteError(fault.code, `${fault.message} (${tries} ${tries === 1 ? 'try' : 'tries'})`, {
-    hint: fault.hint,
-    cause: fault.cause,
-    details: { url: subject.url, ...fault.details, tries },
-  })
+  const details = { url: subject.url, ...fault.details, tries }
+  if (typeof details.url === 'string') details.url = redactUrl(details.url)
+  return new ToteError(
+    fault.code,
+    `${redactUrlsIn(fault.message)} (${tries} ${tries === 1 ? 'try' : 'tries'})`,
+    { hint: fault.hint === undefined ? undefined : redactUrlsIn(fault.hint), cause: fault.cause, details },
+  )
 }

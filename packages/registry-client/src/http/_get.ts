@@ -1,4 +1,7 @@
-import { isToteError, ToteError } from '@tote/types'
+import { isToteError, redactUrl, ToteError } from '@tote/types'
+import type { RegistryEvent } from '../types.js'
+import type { BodyGate, GatePass } from './_body-gate.js'
+import type { Connections } from './_connections.js'
 import {
   BodyFault,
   bodyFaultError,
@@ -8,14 +11,11 @@ import {
   networkErrorKind,
   type RequestSubject,
 } from './_errors.js'
-import type { BodyGate, GatePass } from './_gate.js'
-import type { RequestDispatcher } from './_lazy-dispatcher.js'
 import { backoffDelay, isRetryableStatus, type RetryPolicy, retryAfterDelay, sleep } from './_retry.js'
-import type { RegistryEvent } from './types.js'
 
 /** What a {@link httpGet} needs besides the request itself. */
 export interface HttpContext {
-  dispatcher: RequestDispatcher
+  connections: Connections
   policy: RetryPolicy
   userAgent: string
   /** Authorization header value for one URL (each redirect hop asks again). */
@@ -131,7 +131,7 @@ function waitToRetry(
   delay: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  context.emit({ type: 'retry', url: subject.url, attempt, reason, delay })
+  context.emit({ type: 'retry', url: redactUrl(subject.url), attempt, reason, delay })
   return sleep(delay, signal)
 }
 
@@ -164,11 +164,13 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
     const authorization = context.authHeaderFor(url)
     if (authorization !== undefined) headers.authorization = authorization
     const started = performance.now()
-    context.emit({ type: 'request-start', url })
+    // Events are for progress and logs: the URL they carry is the one shown (see redactUrl).
+    const shown = redactUrl(url)
+    context.emit({ type: 'request-start', url: shown })
     let status = 0
     let bytes = 0
     try {
-      const response = await context.dispatcher.request({
+      const response = await context.connections.request({
         origin: target.origin,
         path: target.pathname + target.search,
         method: 'GET',
@@ -191,7 +193,7 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
           throw error
         }
         const expected = Number(headerValue(response.headers, 'content-length') ?? Number.NaN)
-        context.emit({ type: 'response-start', url, status, bytes: expected })
+        context.emit({ type: 'response-start', url: shown, status, bytes: expected })
         // Listened to rather than iterated: an async iterator costs a promise per chunk.
         const body = response.body
         let pass: GatePass | undefined
@@ -228,7 +230,7 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
     } finally {
       context.emit({
         type: 'request-end',
-        url,
+        url: shown,
         status,
         bytes,
         ms: Math.round(performance.now() - started),
@@ -236,8 +238,9 @@ async function attemptGet<T>(context: HttpContext, request: HttpGetRequest<T>): 
       })
     }
   }
-  throw new ToteError('EHTTP', `Too many redirects fetching ${request.subject.url}`, {
+  const shown = redactUrl(request.subject.url)
+  throw new ToteError('EHTTP', `Too many redirects fetching ${shown}`, {
     hint: 'The registry (or a proxy) redirects in a loop; check the registry URL.',
-    details: { url: request.subject.url, status: 0, tries: 1 },
+    details: { url: shown, status: 0, tries: 1 },
   })
 }

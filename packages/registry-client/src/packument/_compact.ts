@@ -9,7 +9,7 @@
 // byte for byte, in their order (so a repeated key still resolves as JSON.parse would), and only
 // the separators between them are written anew.
 import { Buffer, isAscii } from 'node:buffer'
-import { skipSpace, stringEnd, valueEnd, walkMembers } from './_scan.js'
+import { skipSpace, stringEnd, valueEnd, walkMembers } from './_json-scan.js'
 
 export interface Range {
   start: number
