@@ -32,31 +32,22 @@ export function renderChart(
   isAvailable: (contender: Contender, phase: Phase) => boolean,
 ): string {
   const body: string[] = []
-  let y = 30
-  body.push(text(16, y, `pm-bench: ${meta.fixture}`, { size: 18, weight: 'bold' }))
-  y += 20
-  body.push(
-    text(
-      16,
-      y,
-      `wall time in seconds: bar = median of ${meta.rounds} round${meta.rounds === 1 ? '' : 's'} (after 1 warm-up), whisker = fastest to slowest round, (×) = median / fastest median`,
-      { size: 12, fill: COLORS.muted },
-    ),
-  )
-  y += 16
   const { machine } = meta
-  body.push(
-    text(
-      16,
-      y,
-      `${meta.date.slice(0, 10)} · ${machine.cores} cores, ${machine.ramGb.toFixed(1)} GB RAM, node ${machine.node} · ${Object.entries(
-        meta.versions,
-      )
-        .map(([pm, version]) => `${pm} ${version}`)
-        .join(', ')}`,
-      { size: 12, fill: COLORS.muted },
-    ),
-  )
+  const plural = meta.rounds === 1 ? '' : 's'
+  const lines = [
+    `bar: median of ${meta.rounds} round${plural} (after a warm-up) · whisker: fastest to slowest round · (×): median / fastest median`,
+    `${meta.date.slice(0, 10)} · ${machine.cores} cores, ${machine.ramGb.toFixed(1)} GB RAM, ${machine.os}, node ${machine.node}, load average at start ${machine.loadAverage.map((load) => load.toFixed(2)).join(' ')}`,
+    Object.entries(meta.versions)
+      .map(([pm, version]) => `${pm} ${version}`)
+      .join(', '),
+  ]
+  let y = 30
+  body.push(text(16, y, `pm-bench: ${meta.fixture} — wall time in seconds`, { size: 18, weight: 'bold' }))
+  y += 4
+  for (const line of lines) {
+    y += 16
+    body.push(text(16, y, line, { size: 12, fill: COLORS.muted }))
+  }
   y += 14
   for (const phase of meta.phases) {
     const rows = contenders.map((contender) =>
