@@ -7,7 +7,7 @@ import { parseBenchArgs, USAGE } from './_args.js'
 import { cleanEnvironment, PEER_VERSIONS } from './_commands.js'
 import { killRunning } from './_process.js'
 import type { RunMeta } from './_report.js'
-import { RESULT_FILES, writeResults } from './_results.js'
+import { RESULT_FILES, renderSaved, writeResults } from './_results.js'
 import { createRunner } from './_runner.js'
 import { buildContenders, buildSchedule } from './_schedule.js'
 import {
@@ -36,6 +36,13 @@ export async function main(argv: string[]): Promise<void> {
     })
     if (options.help) {
       process.stdout.write(USAGE)
+      return
+    }
+    if (options.render !== undefined) {
+      process.stdout.write(renderSaved(options.render))
+      process.stderr.write(
+        `pm-bench: wrote ${RESULT_FILES.markdown} and ${RESULT_FILES.chart} in ${options.render} from its ${RESULT_FILES.json}\n`,
+      )
       return
     }
     const stop = (signal: NodeJS.Signals) => {
@@ -161,7 +168,14 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
 
   log(`pm-bench: ${options.fixture.name}, ${steps.length} runs, results in ${runDir}`)
   const runs: RunRecord[] = []
-  const write = () => writeResults(runDir, { meta, options, contenders, runs, isAvailable })
+  const recordedOptions = {
+    pms: options.pms,
+    phases: options.phases,
+    rounds: options.rounds,
+    variants: options.variants,
+    fixture: options.fixture.dir,
+  }
+  const write = () => writeResults(runDir, { meta, options: recordedOptions, contenders, runs, isAvailable })
   for (const [index, step] of steps.entries()) {
     const label = `${step.warmup ? 'warm-up' : `round ${step.round}`} ${step.phase} ${step.contender.key}`
     const record = await runner.runStep(step, index + 1)

@@ -62,6 +62,8 @@ export interface BenchOptions {
   /** Peers are installed into `<toolsDir>/<pm>@<version>`. */
   toolsDir: string
   keep: boolean
+  /** Run nothing: render results.md and results.svg again from this results folder's results.json. */
+  render: string | undefined
   /** Below this much free disk space (bytes) finished runs' folders are deleted before the next run. */
   minFreeBytes: number
 }

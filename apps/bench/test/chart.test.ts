@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { describe, expect, it } from 'vitest'
 import { renderChart } from '../src/_chart.js'
 import type { RunMeta } from '../src/_report.js'
-import { RESULT_FILES, writeResults } from '../src/_results.js'
+import { RESULT_FILES, renderSaved, writeResults } from '../src/_results.js'
 import { buildContenders } from '../src/_schedule.js'
 import type { Contender, Phase, RunRecord } from '../src/types.js'
 
@@ -140,12 +140,7 @@ describe('the chart pm-bench writes next to its tables', () => {
       phases,
       rounds: 3,
       variants: [],
-      fixture: {
-        name: 'vite-react-ts',
-        dir: 'fixture',
-        packageJsonPath: 'fixture/package.json',
-        npmrcPath: undefined,
-      },
+      fixture: 'fixtures/vite-react-ts',
     },
     contenders,
     runs,
@@ -194,6 +189,14 @@ describe('the chart pm-bench writes next to its tables', () => {
   it('prints the reference row and tote less node -e 0 in the tables too', () => {
     expect(report).toContain('| node -e 0 (reference) | 0.05 ±0.01 | 0.05 |')
     expect(report).toContain('tote − node -e 0 (medians): 2.95 s (3.00 − 0.05)')
+  })
+
+  it('draws the same chart and tables again from results.json alone (--render)', () => {
+    rmSync(join(dir, RESULT_FILES.chart))
+    rmSync(join(dir, RESULT_FILES.markdown))
+    expect(renderSaved(dir)).toBe(report)
+    expect(readFileSync(join(dir, RESULT_FILES.markdown), 'utf8')).toBe(report)
+    expect(readFileSync(join(dir, RESULT_FILES.chart), 'utf8')).toBe(svg)
   })
 
   it('escapes names that are not plain XML text', () => {
