@@ -6,6 +6,7 @@ import { installsNodeModules, LOCKFILE_NAMES, needsLockfile, pmCommand, wrapComm
 import { checkInstall, checkProblem, fileSize, treeSize } from './_measure.js'
 import { runToFiles } from './_process.js'
 import type { Step } from './_schedule.js'
+import { toteToolAt } from './_setup.js'
 import { parseTimeOutput, TIME_FORMAT } from './_time.js'
 import type { Contender, Fixture, Phase, PmContender, RunRecord, TimeMeasures, ToolCommand } from './types.js'
 
@@ -62,7 +63,8 @@ export function createRunner(context: RunnerContext) {
   ): Promise<Attempt> {
     prepareProject(dirs.project, lockfile)
     mkdirSync(dirs.cache, { recursive: true })
-    const tool = context.tools.get(contender.pm)
+    const bin = contender.variant?.bin
+    const tool = bin === undefined ? context.tools.get(contender.pm) : toteToolAt(bin)
     if (!tool) throw new Error(`no tool for ${contender.pm}`)
     const command = pmCommand(contender, phase, {
       tool,

@@ -18,6 +18,7 @@ import {
   registryFromNpm,
   toteSupport,
   toteTool,
+  toteToolAt,
 } from './_setup.js'
 import { ensurePeer } from './_tools.js'
 import type { BenchOptions, Contender, Phase, RunRecord, ToolCommand } from './types.js'
@@ -112,6 +113,7 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
   const versions: Record<string, string> = {}
   let toteFrozenCommand: 'ci' | 'install' = 'ci'
   let totePhases = new Set<Phase>()
+  const buildPhases = new Map<string, Set<Phase>>()
   for (const pm of options.pms) {
     if (pm === 'tote') {
       const tool = toteTool(REPO_ROOT)
@@ -122,6 +124,13 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
       totePhases = support.phases
       const missing = options.phases.filter((phase) => !support.phases.has(phase))
       if (missing.length > 0) notes.push(`tote cannot run ${missing.join(', ')} yet (n/a)`)
+      // Other builds of tote (--build): their version, and the phases each can run.
+      for (const variant of options.variants) {
+        if (variant.bin === undefined) continue
+        const build = toteSupport(toteToolAt(variant.bin), env, runDir)
+        versions[`tote[${variant.name}]`] = build.version
+        buildPhases.set(variant.name, build.phases)
+      }
       continue
     }
     tools.set(
@@ -131,7 +140,8 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     versions[pm] = PEER_VERSIONS[pm]
   }
   tools.set('node', { command: process.execPath, args: [], env: {} })
-  const isAvailable = (contender: Contender, phase: Phase) => contender.pm !== 'tote' || totePhases.has(phase)
+  const isAvailable = (contender: Contender, phase: Phase) =>
+    contender.pm !== 'tote' || (buildPhases.get(contender.variant?.name ?? '') ?? totePhases).has(phase)
 
   const meta: RunMeta = {
     date: started.toISOString(),

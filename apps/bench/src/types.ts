@@ -10,12 +10,17 @@ export type PmName = 'tote' | 'npm' | 'pnpm' | 'bun' | 'utoo'
  */
 export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm_link'
 
-/** Extra tote flags run as a row of their own, `tote[name]`. */
+/** Extra tote flags, or another build of tote, run as a row of their own, `tote[name]`. */
 export interface Variant {
   name: string
   args: string[]
   /** Environment variables set for this variant's runs. */
   env: Record<string, string>
+  /**
+   * Another build of tote to run instead of this repository's (`--build`): the absolute path of its
+   * `bin/tote.js`. Undefined: this repository's CLI.
+   */
+  bin?: string
 }
 
 /** One row of a table: a package manager, tote with a variant's flags, or the `node -e 0` reference. */
