@@ -111,7 +111,9 @@ function renderPhase(
     text(BAR_LEFT, top, standing(rows), { size: 12, fill: COLORS.tote, weight: 'bold', role: 'standing' }),
   )
   const measured = rows.filter((row) => row.state === 'ok')
-  const axisMax = niceCeiling(Math.max(0, ...measured.map((row) => row.wallMax)))
+  // The slowest round fills the width; ticks stop at the last whole step below it.
+  const slowest = Math.max(0, ...measured.map((row) => row.wallMax))
+  const axisMax = slowest > 0 ? slowest : 1
   const scale = (value: number) => BAR_LEFT + (value / axisMax) * (BAR_RIGHT - BAR_LEFT)
   const rowsTop = top + 14
   const rowsBottom = rowsTop + rows.length * ROW_HEIGHT
@@ -180,19 +182,12 @@ function seconds(value: number): string {
   return `${value.toFixed(2)} s`
 }
 
-/** The smallest 1, 2, 2.5 or 5 × 10^k that is at least `value` divided into at most 5 steps. */
+/** The smallest 1, 2, 2.5 or 5 × 10^k that divides `axisMax` into at most 5 steps. */
 function tickStep(axisMax: number): number {
   const rough = axisMax / 5
   const power = 10 ** Math.floor(Math.log10(rough))
   for (const factor of [1, 2, 2.5, 5, 10]) if (factor * power >= rough) return factor * power
   return 10 * power
-}
-
-/** An axis end at a whole number of ticks, at least `value`; 1 for nothing measured. */
-function niceCeiling(value: number): number {
-  if (!(value > 0)) return 1
-  const step = tickStep(value)
-  return Math.ceil(value / step - 1e-9) * step
 }
 
 /** A tick value with as many decimals as the step needs (0.25 → 2, 0.5 → 1, 5 → 0). */
