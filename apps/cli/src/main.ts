@@ -158,15 +158,10 @@ function checkArguments(
     )
   }
   if (positionals.length > 0 && command.positionals === undefined) {
-    const adding = command.name === 'install'
     throw usageError(
       'EUSAGE',
-      adding
-        ? `tote install does not take package names yet (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}): adding packages is not implemented.`
-        : `tote ${command.name} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}).`,
-      adding
-        ? 'Add the package to package.json by hand and run `tote install`, or use `npm install <package>`.'
-        : `Run \`tote ${command.name} --help\`.`,
+      `tote ${command.name} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}).`,
+      `Run \`tote ${command.name} --help\`.`,
     )
   }
 }
