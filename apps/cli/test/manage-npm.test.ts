@@ -9,7 +9,9 @@ import { scratch, tote } from './_tote.js'
 // manage-cases.json (`npm <args> --ignore-scripts --no-audit --no-fund --no-update-notifier` against
 // @tote/test-registry, registry URL replaced by `{registry}`; re-derived by
 // packages/package-json/test/derive-npm-manage.mjs). tote runs the same steps with the same arguments
-// (`install <spec>`, `uninstall`, `remove`, `un`, `update`), and must leave the same bytes.
+// (`install <spec>`, `uninstall`, `remove`, `un`, `update`), and must leave the same bytes; then
+// `tote ls --all --json` and `tote outdated --json` must print what npm's did (npm ls --all --json,
+// npm outdated --json, recorded after the last step).
 
 interface Step {
   args?: string[]
@@ -35,7 +37,10 @@ const { packages, cases } = JSON.parse(readFileSync(new URL('manage-cases.json',
 }
 const recorded = JSON.parse(readFileSync(new URL('npm-manage.json', here), 'utf8')) as {
   flags: string[]
-  results: Record<string, { steps: Recorded[] }>
+  results: Record<
+    string,
+    { steps: Recorded[]; ls: unknown; outdated?: { exit: number; json: Record<string, unknown> } }
+  >
 }
 
 const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : null)
@@ -65,6 +70,18 @@ describe("package.json and package-lock.json, byte for byte as npm's", () => {
           expect(read(join(project.dir, 'package-lock.json')), what).toBe(
             npm.lockfile?.split('{registry}').join(registry.url) ?? null,
           )
+        }
+        // the installed tree as npm ls --all --json shows it
+        const options = { ...project, cwd: project.dir, registry: registry.url }
+        const ls = await tote(['ls', '--all', '--json'], options)
+        const npmLs = JSON.stringify(recorded.results[c.name]!.ls).split('{registry}').join(registry.url)
+        expect(JSON.parse(ls.stdout), `${c.name}: tote ls --all --json\n${ls.stderr}`).toEqual(JSON.parse(npmLs))
+        const outdated = recorded.results[c.name]!.outdated
+        if (outdated) {
+          const run = await tote(['outdated', '--json'], options)
+          expect(run.code, `${c.name}: tote outdated --json\n${run.stderr}`).toBe(outdated.exit)
+          const npmJson = JSON.stringify(outdated.json).split('{project}').join(project.dir)
+          expect(JSON.parse(run.stdout)).toEqual(JSON.parse(npmJson))
         }
       } finally {
         await registry.close()
