@@ -26,7 +26,7 @@ import {
 } from './_session.js'
 import { removeStaleTempFilesInBackground } from './_temp-files.js'
 import { traced } from './_trace.js'
-import { HIDDEN_LOCKFILE } from './_tree-state.js'
+import { HIDDEN_LOCKFILE, markDone } from './_tree-state.js'
 
 // The flow of the commands that change what a project depends on (add, remove, update; install
 // with --json): edit the manifest, resolve it, then make node_modules, package-lock.json and
@@ -190,7 +190,8 @@ export async function runManaged(
         }),
       )
       lockfile = resolved.lockfile
-      const toSave = saves ? change.save?.(lockfile) : undefined
+      // a dry run works out what would be saved, and writes nothing
+      const toSave = config.get('save') !== false ? change.save?.(lockfile) : undefined
       saved = toSave?.content
       if (toSave !== undefined) {
         // The lockfile's project entry has the saved specs (npm saves the lockfile after package.json):
@@ -212,7 +213,7 @@ export async function runManaged(
     const writesLockfile = usesLockfile && saves && lockChanged
     const summary = change.describe(lockfile, saved, existing)
     if (dryRun) {
-      for (const line of summary.lines) reporter.info(`would ${line}`)
+      for (const line of summary.lines) reporter.info(`dry run, not done: ${line}`)
       if (json)
         writeJson({
           command,
@@ -315,6 +316,8 @@ async function installOrRollBack(
         scheduler: again,
         reporter,
       })
+      // what the failed run touched is back as the hidden lockfile says, even where nothing was placed
+      markDone(join(config.projectDir, 'node_modules'))
     } catch (rollback) {
       throw new ToteError(
         'EROLLBACKFAILED',

@@ -75,7 +75,9 @@ describe("package.json and package-lock.json, byte for byte as npm's", () => {
         const options = { ...project, cwd: project.dir, registry: registry.url }
         const ls = await tote(['ls', '--all', '--json'], options)
         const npmLs = JSON.stringify(recorded.results[c.name]!.ls).split('{registry}').join(registry.url)
-        expect(JSON.parse(ls.stdout), `${c.name}: tote ls --all --json\n${ls.stderr}`).toEqual(JSON.parse(npmLs))
+        expect(JSON.parse(ls.stdout), `${c.name}: tote ls --all --json\n${ls.stderr}`).toEqual(
+          JSON.parse(npmLs),
+        )
         const outdated = recorded.results[c.name]!.outdated
         if (outdated) {
           const run = await tote(['outdated', '--json'], options)

@@ -35,7 +35,12 @@ const recorded = JSON.parse(readFileSync(new URL('./npm-manage.json', import.met
   results: Record<string, { steps: { packageJson?: string; lockfile?: string }[] }>
 }
 
-const FLAG_TYPES: Record<string, SaveType> = { '-D': 'dev', '-O': 'optional', '--save-peer': 'peer', '--save-prod': 'prod' }
+const FLAG_TYPES: Record<string, SaveType> = {
+  '-D': 'dev',
+  '-O': 'optional',
+  '--save-peer': 'peer',
+  '--save-prod': 'prod',
+}
 
 /** One `npm install <specs>` step: package.json's text after it, given the versions npm installed. */
 function install(text: string, args: string[], npmrc: string, lockfile: string): string {
@@ -52,7 +57,13 @@ function install(text: string, args: string[], npmrc: string, lockfile: string):
   for (const { name } of requests) {
     const entry = packages[`node_modules/${name}`]!
     const spec = maps[SAVE_TYPE_FIELDS[saveType ?? inferSaveType(maps, name)]]![name]!
-    const saved = savedSpec({ name, spec, packageName: entry.name ?? name, version: entry.version, savePrefix })
+    const saved = savedSpec({
+      name,
+      spec,
+      packageName: entry.name ?? name,
+      version: entry.version,
+      savePrefix,
+    })
     setSavedSpec(final, name, saved, saveType)
   }
   return packageJsonText(file, applyDependencies(file.content, final)) ?? text
@@ -68,7 +79,9 @@ function uninstall(text: string, names: string[]): string {
 describe("package.json edits, byte for byte as npm's", () => {
   for (const c of cases) {
     const steps = c.steps.map((step, index) => ({ step, index })).filter(({ step }) => step.args)
-    const edits = steps.filter(({ step }) => ['install', 'i', 'uninstall', 'un', 'remove'].includes(step.args![0]!))
+    const edits = steps.filter(({ step }) =>
+      ['install', 'i', 'uninstall', 'un', 'remove'].includes(step.args![0]!),
+    )
     if (edits.length === 0) continue
     it(c.name, () => {
       let text = c.packageJson
