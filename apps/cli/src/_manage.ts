@@ -7,12 +7,13 @@ import {
   readPackageJson,
   writePackageJsonText,
 } from '@tote/package-json'
+import { createRegistryClient } from '@tote/registry-client'
 import { createResolver } from '@tote/resolver'
 import type { Scheduler } from '@tote/scheduler'
 import { type Lockfile, type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import type { NodeModulesResult } from './_install.js'
-import { exitOnInterrupt } from './_interrupt.js'
+import { exitOnInterrupt, interruption } from './_interrupt.js'
 import { platformMatches, platformOf } from './_plan.js'
 import {
   checkInstallStrategy,
@@ -24,6 +25,7 @@ import {
   reportDryRun,
   type Session,
 } from './_session.js'
+import { registryClientOptions } from './_stages.js'
 import { removeStaleTempFilesInBackground } from './_temp-files.js'
 import { traced } from './_trace.js'
 import { HIDDEN_LOCKFILE, markDone } from './_tree-state.js'
@@ -132,6 +134,8 @@ export async function runManaged(
       )
     : undefined
   let state = 'package.json, package-lock.json and node_modules are as they were'
+  /** Set while node_modules is being changed: what an interruption runs to put it back. */
+  let putBack: (() => Promise<void>) | undefined
   const stopHandlingInterrupts = exitOnInterrupt({
     command,
     reporter,
@@ -139,6 +143,7 @@ export async function runManaged(
     state: () => state,
     stop: () => Promise.all([scheduler?.close(), client.close()]),
     release: () => lock?.release(),
+    afterStop: () => putBack?.() ?? Promise.resolve(),
   })
   try {
     const change = await plan({ session, file, savePrefix: savePrefixOf(config) })
@@ -229,9 +234,12 @@ export async function runManaged(
     }
     let result: NodeModulesResult | undefined
     if (scheduler) {
-      state =
-        'package.json and package-lock.json are as they were, node_modules is incomplete: run `tote install` to put it back as they say'
-      result = await installOrRollBack(session, lockfile, scheduler)
+      state = 'package.json and package-lock.json are as they were; putting node_modules back as it was'
+      result = await installOrRollBack(session, lockfile, scheduler, (back) => {
+        putBack = back
+      })
+      putBack = undefined
+      state = 'node_modules is up to date, package.json and package-lock.json are as they were: run the command again'
     }
     await writeFiles()
     state = 'package.json, package-lock.json and node_modules are up to date'
@@ -266,7 +274,8 @@ export async function runManaged(
     stopHandlingInterrupts()
     reporter.stop()
     await Promise.all([scheduler?.close(), client.close()])
-    lock?.release()
+    // an interrupted run lets go of the lock when it exits, after putting node_modules back
+    if (!interruption()) lock?.release()
   }
 }
 
@@ -275,20 +284,58 @@ function writeJson(document: Record<string, unknown>): void {
 }
 
 /**
+ * Puts node_modules back as its hidden lockfile said before this run (`before`; nothing when there
+ * was none), with a scheduler and registry client of its own (an interrupted run's are closed): the
+ * packages come from the content cache, where an install by tote left them.
+ */
+async function rollBack(session: Session, before: Lockfile | undefined): Promise<void> {
+  const { config, reporter } = session
+  const { installNodeModules, createInstallScheduler } = await import('./_install.js')
+  const client = createRegistryClient(registryClientOptions(config, undefined, () => {}))
+  const scheduler = createInstallScheduler(client, config, reporter, session)
+  try {
+    const previous: Lockfile = before ?? { lockfileVersion: 3, requires: true, packages: {} }
+    await installNodeModules({
+      projectDir: config.projectDir,
+      lockfile: previous,
+      config,
+      scheduler,
+      reporter,
+    })
+    // what the stopped run touched is back as the hidden lockfile says, even where nothing was placed
+    markDone(join(config.projectDir, 'node_modules'))
+  } finally {
+    await Promise.all([scheduler.close(), client.close()])
+  }
+}
+
+/**
  * Makes node_modules match `lockfile`. When that fails (a tarball that cannot be fetched, a full
- * disk), node_modules is put back as it was (from the hidden lockfile read before), so that with the
- * old package.json and package-lock.json the project is as it was; the first error is thrown.
+ * disk) or is interrupted (`onInterrupt` is handed what puts it back), node_modules is put back as it
+ * was, so that with the old package.json and package-lock.json the project is as it was; the first
+ * error is thrown.
  */
 async function installOrRollBack(
   session: Session,
   lockfile: Lockfile,
   scheduler: Scheduler,
+  onInterrupt: (putBack: () => Promise<void>) => void,
 ): Promise<NodeModulesResult> {
   const { config, reporter, tracer } = session
-  const { installNodeModules, createInstallScheduler } = await import('./_install.js')
+  const { installNodeModules } = await import('./_install.js')
   const before = await readLockfile(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE)).catch(
     () => undefined,
   )
+  onInterrupt(async () => {
+    try {
+      await rollBack(session, before)
+      process.stderr.write('tote: node_modules is back as it was\n')
+    } catch (error) {
+      process.stderr.write(
+        `tote: node_modules could not be put back (${(error as Error).message.split('\n')[0]}): run \`tote install\` to make it match package-lock.json\n`,
+      )
+    }
+  })
   try {
     return await installNodeModules({
       projectDir: config.projectDir,
@@ -299,25 +346,14 @@ async function installOrRollBack(
       tracer,
     })
   } catch (error) {
-    const { interruption } = await import('./_interrupt.js')
     if (interruption()) throw error
     reporter.stop()
     reporter.warn({
       code: 'EROLLBACK',
       message: `installing failed (${(error as Error).message.split('\n')[0]}); putting node_modules back as it was`,
     })
-    const again = createInstallScheduler(session.client, config, reporter, session)
     try {
-      const previous: Lockfile = before ?? { lockfileVersion: 3, requires: true, packages: {} }
-      await installNodeModules({
-        projectDir: config.projectDir,
-        lockfile: previous,
-        config,
-        scheduler: again,
-        reporter,
-      })
-      // what the failed run touched is back as the hidden lockfile says, even where nothing was placed
-      markDone(join(config.projectDir, 'node_modules'))
+      await rollBack(session, before)
     } catch (rollback) {
       throw new ToteError(
         'EROLLBACKFAILED',
@@ -327,8 +363,6 @@ async function installOrRollBack(
           cause: error,
         },
       )
-    } finally {
-      await again.close()
     }
     throw error
   }

@@ -123,6 +123,27 @@ describe('tote add: everything or nothing', () => {
       registry.clearFaults()
     }
   })
+
+  it('Ctrl-C while node_modules is being changed puts it back as it was', async () => {
+    const project = await installedProject()
+    const before = snapshot(project)
+    registry.fault(registry.tarballPath('slow', '1.0.0'), { delayMs: 30_000 })
+    try {
+      const args = ['add', 'slow', 'a@1.1.0', '--verbose']
+      const started = startTote(args, { ...project, cwd: project.dir, registry: registry.url })
+      await started.saidOnStderr('tote: installing')
+      started.child.kill('SIGINT')
+      const exit = await started.exited
+      expect(exit.code).toBe(130)
+      expect(exit.stderr).toContain(
+        'tote: add interrupted (SIGINT); package.json and package-lock.json are as they were; putting node_modules back as it was',
+      )
+      expect(exit.stderr).toContain('tote: node_modules is back as it was')
+      expect(snapshot(project)).toEqual(before)
+    } finally {
+      registry.clearFaults()
+    }
+  })
 })
 
 async function waitFor(condition: () => boolean): Promise<void> {
@@ -169,6 +190,18 @@ describe('tote add, remove, update', () => {
     )
     expect(existsSync(join(project.dir, 'node_modules/b'))).toBe(false)
     expect(existsSync(join(project.dir, 'node_modules/c'))).toBe(true) // a@2 needs it
+  })
+
+  it('install --json prints one document about a plain install', async () => {
+    const project = scratch({ name: 'p', dependencies: { b: '^1.0.0' } })
+    const result = await run(project, ['install', '--json'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({
+      command: 'install',
+      packageJson: 'unchanged',
+      lockfile: 'written',
+      nodeModules: { added: 2, removed: 0, changed: 0, kept: 0 },
+    })
   })
 
   it('remove without names is a usage error', async () => {
