@@ -45,6 +45,8 @@ export interface ManagePlan {
   update?: string[]
   /** Resolve from nothing, not from the lockfile (npm update with no names). */
   fresh?: boolean
+  /** Write package-lock.json even with --no-save (npm update does). */
+  lockfileDespiteNoSave?: boolean
   /** Use package-lock.json as it is (install --frozen-lockfile). */
   frozen?: boolean
   /**
@@ -215,7 +217,9 @@ export async function runManaged(
     const lockChanged =
       text !== undefined &&
       (existing === undefined || text !== stringifyLockfile(existing, session.project.format))
-    const writesLockfile = usesLockfile && saves && lockChanged
+    // npm update writes its lockfile even with --no-save (it never saves package.json unasked)
+    const writesLockfile =
+      usesLockfile && (saves || (change.lockfileDespiteNoSave === true && !dryRun)) && lockChanged
     const summary = change.describe(lockfile, saved, existing)
     if (dryRun) {
       for (const line of summary.lines) reporter.info(`dry run, not done: ${line}`)
@@ -239,7 +243,8 @@ export async function runManaged(
         putBack = back
       })
       putBack = undefined
-      state = 'node_modules is up to date, package.json and package-lock.json are as they were: run the command again'
+      state =
+        'node_modules is up to date, package.json and package-lock.json are as they were: run the command again'
     }
     await writeFiles()
     state = 'package.json, package-lock.json and node_modules are up to date'

@@ -228,6 +228,19 @@ describe('tote add, remove, update', () => {
     expect(existsSync(join(project.dir, 'node_modules/a/package.json'))).toBe(true)
   })
 
+  it('update writes package-lock.json even with --no-save, as npm update does; package.json stays', async () => {
+    const project = scratch({ name: 'p' })
+    expect((await run(project, ['add', 'c@1.0.0'])).code).toBe(0)
+    const packageJson = readFileSync(join(project.dir, 'package.json'), 'utf8')
+    expect(packageJson).toContain('"c": "^1.0.0"')
+    const result = await run(project, ['update', '--no-save'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('updated c 1.0.0 → 1.5.0')
+    const lockfile = JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8'))
+    expect(lockfile.packages['node_modules/c'].version).toBe('1.5.0')
+    expect(readFileSync(join(project.dir, 'package.json'), 'utf8')).toBe(packageJson)
+  })
+
   it('update --latest moves ranges to the latest versions, keeping ~ and exact', async () => {
     const project = scratch({ name: 'p', dependencies: { a: '~1.0.0', c: '1.0.0' } })
     expect((await run(project, ['install'])).code).toBe(0)

@@ -125,6 +125,7 @@ export async function run(context: CommandContext): Promise<number> {
     const saves = context.values.save === true
     return {
       manifest: session.project.manifest,
+      lockfileDespiteNoSave: true,
       ...(names.length > 0 ? { update: names } : { fresh: true }),
       ...(saves
         ? {
