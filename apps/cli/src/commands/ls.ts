@@ -1,7 +1,9 @@
+import { loadConfig } from '@tote/config'
 import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
+import { configFlags } from '../_context.js'
 import { type InstalledEdge, type InstalledNode, loadInstalledTree, pkgid } from '../_installed.js'
 
 // `tote ls`: npm ls over the installed tree. The traversal is npm's: breadth first from the project,
@@ -53,7 +55,8 @@ function problemsOf(item: Item, projectDir: string): string[] {
 
 export async function run(context: CommandContext): Promise<number> {
   const { values, positionals } = context
-  const projectDir = context.cwd
+  // the project folder as npm finds it (the nearest package.json up from here, or --prefix)
+  const projectDir = (await loadConfig({ cwd: context.cwd, flags: configFlags(context) })).projectDir
   const { manifest } = await readProjectManifest(projectDir)
   const tree = await loadInstalledTree(projectDir, manifest)
   const depthFlag = values.depth

@@ -1,7 +1,9 @@
+import { loadConfig } from '@tote/config'
 import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
+import { configFlags } from '../_context.js'
 import { type InstalledEdge, type InstalledNode, loadInstalledTree } from '../_installed.js'
 
 // `tote why <name>` (explain): npm explain. Every installed copy of the package, each with the chain
@@ -98,7 +100,8 @@ export async function run(context: CommandContext): Promise<number> {
       details: { usage: true },
     })
   }
-  const projectDir = context.cwd
+  // the project folder as npm finds it (the nearest package.json up from here, or --prefix)
+  const projectDir = (await loadConfig({ cwd: context.cwd, flags: configFlags(context) })).projectDir
   const { manifest } = await readProjectManifest(projectDir)
   const tree = await loadInstalledTree(projectDir, manifest)
   const found: InstalledNode[] = []
