@@ -64,7 +64,10 @@ export const globalOptions: Record<string, OptionSpec> = {
     description: 'The project folder, as npm reads --prefix for a project (same as --cwd)',
   },
   userconfig: npm('string', 'The user npmrc file to read instead of ~/.npmrc', { arg: 'file' }),
-  color: ignored('Colour in the output', 'tote prints no colour yet'),
+  color: npm(
+    'boolean',
+    'Colour `warn` and `error` on a terminal (--no-color: never, --color=always: anywhere; NO_COLOR, FORCE_COLOR)',
+  ),
   'update-notifier': ignored('Check for a newer version', 'tote never checks for updates'),
   yes: ignored('Answer yes to every question', 'tote asks no questions', { short: 'y' }),
 }
