@@ -296,7 +296,7 @@ function writeJson(document: Record<string, unknown>): void {
 async function rollBack(session: Session, before: Lockfile | undefined): Promise<void> {
   const { config, reporter } = session
   const { installNodeModules, createInstallScheduler } = await import('./_install.js')
-  const client = createRegistryClient(registryClientOptions(config, undefined, () => {}))
+  const client = createRegistryClient(registryClientOptions(config, () => {}))
   const scheduler = createInstallScheduler(client, config, reporter, session)
   try {
     const previous: Lockfile = before ?? { lockfileVersion: 3, requires: true, packages: {} }

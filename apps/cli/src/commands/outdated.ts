@@ -75,7 +75,7 @@ export async function run(context: CommandContext): Promise<number> {
             if (isToteError(error) && ['ETARGET', 'E403', 'E404'].includes(error.code)) return undefined
             throw error
           }
-          const versions = Object.keys(packument.versions)
+          const versions = packument.versions.keys()
           const tags = packument['dist-tags'] ?? {}
           const wanted = pickVersion(alias?.spec ?? edge.spec, versions, tags)
           const latest = pickVersion('*', versions, tags)
