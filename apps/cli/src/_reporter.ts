@@ -96,7 +96,8 @@ export function createReporter(options: {
     timer = undefined
     if (muted) return
     const text = line()
-    const width = stream.columns ?? 80
+    // a pseudo-terminal of no size (`script` without a terminal around it) says 0 columns
+    const width = stream.columns || 80
     stream.write(`\r\x1b[K${text.slice(0, width - 1)}`)
     shown = true
   }

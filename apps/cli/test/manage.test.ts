@@ -17,6 +17,7 @@ beforeAll(async () => {
       c: { versions: { '1.0.0': {}, '1.5.0': {} } },
       slow: { versions: { '1.0.0': {} } },
       broken: { versions: { '1.0.0': { dependencies: { c: '^1.0.0' } } } },
+      old: { versions: { '1.0.0': { dependencies: { c: '1.0.0' } } } },
     },
   })
 })
@@ -190,6 +191,18 @@ describe('tote add, remove, update', () => {
     )
     expect(existsSync(join(project.dir, 'node_modules/b'))).toBe(false)
     expect(existsSync(join(project.dir, 'node_modules/c'))).toBe(true) // a@2 needs it
+  })
+
+  it('remove counts the packages nested in a removed one, as npm does', async () => {
+    const project = scratch({ name: 'p', version: '1.0.0', dependencies: { c: '1.5.0' } })
+    expect((await run(project, ['install'])).code).toBe(0)
+    expect((await run(project, ['add', 'old'])).code).toBe(0)
+    expect(existsSync(join(project.dir, 'node_modules/old/node_modules/c/package.json'))).toBe(true)
+    const result = await run(project, ['remove', 'old'])
+    expect(result.code, result.stderr).toBe(0)
+    // npm uninstall old: "removed 2 packages" (old, and the c 1.0.0 under it)
+    expect(result.stdout).toMatch(/^removed old from dependencies\nremoved 2 packages in [\d.]+s\n$/)
+    expect(readdirSync(join(project.dir, 'node_modules')).sort()).toEqual(['.package-lock.json', 'c'])
   })
 
   it('install --json prints one document about a plain install', async () => {

@@ -58,6 +58,8 @@ describe('on a terminal', () => {
     })
     // The live line was drawn (and redrawn in place) while the registry kept failing.
     expect(raw).toContain('\r\x1b[Kresolving: ')
+    // whole, though `script` gives a terminal of 0 columns here (read as 80)
+    expect(raw).toMatch(/\r\x1b\[Kresolving: [^\r]* \(\d+\.\ds\)/)
     // On a terminal, `warn` is yellow.
     expect(raw).toContain('tote \x1b[33mwarn\x1b[39m ERETRY: ')
     const shown = screen(raw)
