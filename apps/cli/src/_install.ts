@@ -184,7 +184,8 @@ export async function installNodeModules(options: {
     // npm counts every package that leaves the tree, those nested in a removed folder too: the
     // hidden lockfile names them, the sweep only the folders it removed
     const gone = new Set(result.removed)
-    for (const path of Object.keys(previous?.packages ?? {})) if (path !== '' && !planned.has(path)) gone.add(path)
+    for (const path of Object.keys(previous?.packages ?? {}))
+      if (path !== '' && !planned.has(path)) gone.add(path)
     removed = gone.size
   }
 
