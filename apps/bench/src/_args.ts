@@ -31,11 +31,15 @@ Options:
   --add-package <spec>     What p5_add adds to the warm project (default: ${DEFAULT_ADD_PACKAGE})
   --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
   --variant <NAME=flags>   Also run tote with these extra flags (and leading VAR=value words as its
-                           environment), shown as tote[NAME]; repeatable
+                           environment), shown as tote[NAME]; a word or value starting with ./ or ../
+                           is a path from the current folder; repeatable
+  --build <NAME=path>      Also run another build of tote (its bin/tote.js, or a checkout of the
+                           repository), shown as tote[NAME]; repeatable
   --out <dir>              Results folder (default: <repo>/bench-results)
   --tools <dir>            Where peers get installed (default: $TOTE_BENCH_TOOLS or ~/.cache/tote-bench/tools)
   --min-free-gb <n>        Free disk space below which finished runs' folders are deleted (default: ${DEFAULT_MIN_FREE_GB})
   --keep                   Keep every run's project and cache folders
+  --render <dir>           Run nothing: write results.md and results.svg again from <dir>/results.json
   -h, --help               Show this help
 `
 
@@ -70,6 +74,7 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
   if (isInside(repoRoot, toolsDir)) {
     throw usageError(`The tools folder ${toolsDir} is inside the repository; pick one outside it.`)
   }
+  const variants = parseVariants(values.variant ?? [], cwd)
   return {
     help: values.help ?? false,
     pms: parseList(values.pm, ALL_PMS, 'package manager'),
@@ -81,10 +86,11 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
       values.phases === undefined ? [...DEFAULT_PHASES] : parseList(values.phases, ALL_PHASES, 'phase'),
     ),
     rounds: parsePositiveInteger(values.rounds, DEFAULT_ROUNDS, '--rounds'),
-    variants: parseVariants(values.variant ?? []),
+    variants: [...variants, ...parseBuilds(values.build ?? [], cwd, variants)],
     outDir: resolve(cwd, values.out ?? join(repoRoot, 'bench-results')),
     toolsDir,
     keep: values.keep ?? false,
+    render: values.render === undefined ? undefined : resolve(cwd, values.render),
     minFreeBytes:
       parsePositiveInteger(values['min-free-gb'], DEFAULT_MIN_FREE_GB, '--min-free-gb') * 1024 ** 3,
     addPackage: parseAddPackage(values['add-package']),
@@ -103,10 +109,12 @@ function parseRaw(argv: string[]) {
       rounds: { type: 'string' },
       'add-package': { type: 'string' },
       variant: { type: 'string', multiple: true },
+      build: { type: 'string', multiple: true },
       out: { type: 'string' },
       tools: { type: 'string' },
       'min-free-gb': { type: 'string' },
       keep: { type: 'boolean' },
+      render: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -150,22 +158,42 @@ function parsePositiveInteger(given: string | undefined, fallback: number, flag:
   return Number(given)
 }
 
+/** `NAME=rest` of a `--variant` or `--build`, its name checked. */
+function namedItem(item: string, flag: string, form: string, taken: readonly Variant[]) {
+  const equals = item.indexOf('=')
+  const name = equals === -1 ? '' : item.slice(0, equals)
+  if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) {
+    throw usageError(`${flag} takes NAME=${form} (NAME: letters, digits, . _ -), not "${item}".`)
+  }
+  if (taken.some((variant) => variant.name === name)) {
+    throw usageError(`Variant "${name}" is given twice.`)
+  }
+  return { name, rest: item.slice(equals + 1) }
+}
+
+/**
+ * A word that is a relative path (`./x`, `../x`), or ends in one after its first `=`
+ * (`extractor=./x`, `--cloner=./x`), with that path made absolute from `cwd`: every tote run
+ * starts in a fresh project folder, where the path would name nothing.
+ */
+function absolutePaths(word: string, cwd: string): string {
+  const match = /^([^=]*=)?(\.\.?\/.*)$/.exec(word)
+  if (match === null) return word
+  return `${match[1] ?? ''}${resolve(cwd, match[2]!)}`
+}
+
 /**
  * `NAME=--flag value` → `{ name, args, env }`; the flags are split like a shell would (quotes group
- * words), and leading `VAR=value` words set environment variables, as before a shell command.
+ * words), and leading `VAR=value` words set environment variables, as before a shell command. With
+ * `cwd`, relative paths (a word, or a word's value after `=`, starting with `./` or `../`) are made
+ * absolute from there.
  */
-export function parseVariants(given: string[]): Variant[] {
+export function parseVariants(given: string[], cwd?: string): Variant[] {
   const variants: Variant[] = []
   for (const item of given) {
-    const equals = item.indexOf('=')
-    const name = equals === -1 ? '' : item.slice(0, equals)
-    if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) {
-      throw usageError(`--variant takes NAME='--flag value' (NAME: letters, digits, . _ -), not "${item}".`)
-    }
-    if (variants.some((variant) => variant.name === name)) {
-      throw usageError(`Variant "${name}" is given twice.`)
-    }
-    const args = splitWords(item.slice(equals + 1))
+    const { name, rest } = namedItem(item, '--variant', "'--flag value'", variants)
+    const words = splitWords(rest)
+    const args = cwd === undefined ? words : words.map((word) => absolutePaths(word, cwd))
     const env: Record<string, string> = {}
     while (args.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(args[0]!)) {
       const assignment = args.shift()!
@@ -177,6 +205,26 @@ export function parseVariants(given: string[]): Variant[] {
     variants.push({ name, args, env })
   }
   return variants
+}
+
+/**
+ * `NAME=path` → a variant that runs the tote at `path` (from `cwd`): its `bin/tote.js`, a folder of
+ * the CLI package (apps/cli, holding bin/tote.js) or a checkout of the repository.
+ */
+export function parseBuilds(given: string[], cwd: string, taken: readonly Variant[] = []): Variant[] {
+  const builds: Variant[] = []
+  for (const item of given) {
+    const { name, rest } = namedItem(item, '--build', 'path', [...taken, ...builds])
+    const path = resolve(cwd, rest)
+    const bin = [path, join(path, 'bin', 'tote.js'), join(path, 'apps', 'cli', 'bin', 'tote.js')].find(
+      (candidate) => existsSync(candidate) && statSync(candidate).isFile(),
+    )
+    if (bin === undefined) {
+      throw usageError(`--build ${name}: ${path} is neither tote's bin/tote.js nor a folder holding one.`)
+    }
+    builds.push({ name, args: [], env: {}, bin })
+  }
+  return builds
 }
 
 export function splitWords(text: string): string[] {

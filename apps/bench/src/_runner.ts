@@ -13,8 +13,9 @@ import {
 import { checkInstall, checkProblem, fileSize, treeSize } from './_measure.js'
 import { runToFiles } from './_process.js'
 import type { Step } from './_schedule.js'
+import { toteToolAt } from './_setup.js'
 import { parseTimeOutput, TIME_FORMAT } from './_time.js'
-import type { Contender, Fixture, Phase, RunRecord, TimeMeasures, ToolCommand } from './types.js'
+import type { Contender, Fixture, Phase, PmContender, RunRecord, TimeMeasures, ToolCommand } from './types.js'
 
 /** A run that takes longer than this is killed and recorded as failed. */
 export const RUN_TIMEOUT_MS = 45 * 60_000
@@ -70,7 +71,8 @@ export function createRunner(context: RunnerContext) {
   ): Promise<Attempt> {
     prepareProject(dirs.project, lockfile)
     mkdirSync(dirs.cache, { recursive: true })
-    const tool = context.tools.get(contender.pm)
+    const bin = contender.variant?.bin
+    const tool = bin === undefined ? context.tools.get(contender.pm) : toteToolAt(bin)
     if (!tool) throw new Error(`no tool for ${contender.pm}`)
     const command = pmCommand(contender, phase, {
       tool,
@@ -111,7 +113,7 @@ export function createRunner(context: RunnerContext) {
   }
 
   /** The contender's own lockfile: from its first successful p0/p1 run, else made now, untimed. */
-  async function ensureLockfile(contender: Contender): Promise<string> {
+  async function ensureLockfile(contender: PmContender): Promise<string> {
     const stored = lockfiles.get(contender.key)
     if (stored) return stored
     const failure = lockfileFailures.get(contender.key)
@@ -131,7 +133,7 @@ export function createRunner(context: RunnerContext) {
     throw new Error(reason)
   }
 
-  function storeLockfile(contender: Contender, source: string): string {
+  function storeLockfile(contender: PmContender, source: string): string {
     const dir = join(context.lockfileDir, safeName(contender.key))
     mkdirSync(dir, { recursive: true })
     const target = join(dir, lockfileBaseName(source))
@@ -182,6 +184,17 @@ export function createRunner(context: RunnerContext) {
     })
     mkdirSync(stepDir, { recursive: true })
     finishedDirs.push(stepDir)
+    if (contender.pm === 'node') {
+      // The reference row: timed like every run, in a project folder of its own; nothing to check.
+      spawnSync('sync')
+      const run = await attempt(
+        contender,
+        phase,
+        { project: join(stepDir, 'project'), cache, logs: join(stepDir, 'run-') },
+        undefined,
+      )
+      return { ...base, status: run.error ? 'fail' : 'ok', ...run, after: undefined, checks: undefined }
+    }
     let lockfile: string | undefined
     if (needsLockfile(phase)) {
       try {

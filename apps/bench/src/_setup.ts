@@ -77,7 +77,11 @@ export async function pinRegistryHost(
  * pm-bench goes first on PATH. Windows has no `#!`: there it is `node <repo>/apps/cli/bin/tote.js`.
  */
 export function toteTool(repoRoot: string, path = process.env.PATH): ToolCommand {
-  const bin = join(repoRoot, 'apps', 'cli', 'bin', 'tote.js')
+  return toteToolAt(join(repoRoot, 'apps', 'cli', 'bin', 'tote.js'), path)
+}
+
+/** {@link toteTool} for the tote whose launcher is `bin` (another build, `--build`). */
+export function toteToolAt(bin: string, path = process.env.PATH): ToolCommand {
   if (process.platform === 'win32') return { command: process.execPath, args: [bin], env: {} }
   const nodeFirst = [dirname(process.execPath), path].filter(Boolean).join(delimiter)
   return { command: bin, args: [], env: { PATH: nodeFirst } }

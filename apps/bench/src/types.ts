@@ -12,20 +12,39 @@ export type PmName = 'tote' | 'npm' | 'pnpm' | 'bun' | 'utoo'
  */
 export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm_link' | 'p5_add'
 
-/** Extra tote flags run as a row of their own, `tote[name]`. */
+/** Extra tote flags, or another build of tote, run as a row of their own, `tote[name]`. */
 export interface Variant {
   name: string
   args: string[]
   /** Environment variables set for this variant's runs. */
   env: Record<string, string>
+  /**
+   * Another build of tote to run instead of this repository's (`--build`): the absolute path of its
+   * `bin/tote.js`. Undefined: this repository's CLI.
+   */
+  bin?: string
 }
 
-/** One row of a table: a package manager, or tote with a variant's flags. */
-export interface Contender {
+/** One row of a table: a package manager, tote with a variant's flags, or the `node -e 0` reference. */
+export type Contender = PmContender | ReferenceContender
+
+/** A package manager's row, or tote's with a variant's flags. */
+export interface PmContender {
   /** `npm`, `tote`, `tote[name]`. */
   key: string
   pm: PmName
   variant?: Variant
+}
+
+/**
+ * The reference row: `node -e 0` with the Node that runs tote, timed through the same wrappers as
+ * every run, so that "tote's time minus Node's own start-up" can be read from one run. It installs
+ * nothing and is never the fastest of a phase.
+ */
+export interface ReferenceContender {
+  key: 'node -e 0'
+  pm: 'node'
+  variant?: undefined
 }
 
 /** The project whose package.json (and .npmrc) every run installs. */
@@ -50,6 +69,8 @@ export interface BenchOptions {
   /** Peers are installed into `<toolsDir>/<pm>@<version>`. */
   toolsDir: string
   keep: boolean
+  /** Run nothing: render results.md and results.svg again from this results folder's results.json. */
+  render: string | undefined
   /** Below this much free disk space (bytes) finished runs' folders are deleted before the next run. */
   minFreeBytes: number
   /** The spec `p5_add` adds (default `zod`). */
@@ -105,7 +126,8 @@ export interface RunChecks {
 /** One run as written to results.json. */
 export interface RunRecord {
   contender: string
-  pm: PmName
+  /** `node` for the `node -e 0` reference row. */
+  pm: PmName | 'node'
   variant: string | undefined
   phase: Phase
   /** 0 is the warm-up round, never shown in the tables. */

@@ -43,6 +43,12 @@ describe('parseBenchArgs', () => {
     expect(options.toolsDir).toBe(join(root, 'home', '.cache', 'tote-bench', 'tools'))
     expect(options.keep).toBe(false)
     expect(options.minFreeBytes).toBe(20 * 1024 ** 3)
+    expect(options.render).toBeUndefined()
+  })
+
+  it('takes --render as a results folder, relative to the current folder', () => {
+    const options = parseBenchArgs(['--render', 'bench-results/run-1'], environment)
+    expect(options.render).toBe(join(root, 'main', 'bench-results', 'run-1'))
   })
 
   it('reads lists, rounds, folders and flags', () => {
@@ -107,6 +113,40 @@ describe('parseBenchArgs', () => {
   })
 })
 
+describe('builds', () => {
+  it('runs another build of tote, named by its bin/tote.js, its CLI folder or its checkout', () => {
+    const checkout = join(root, 'other')
+    const bin = join(checkout, 'apps', 'cli', 'bin', 'tote.js')
+    mkdirSync(join(checkout, 'apps', 'cli', 'bin'), { recursive: true })
+    writeFileSync(bin, '#!/bin/sh\n')
+    const options = parseBenchArgs(
+      [
+        '--build',
+        'before=../other',
+        '--build',
+        `cli=${join(checkout, 'apps', 'cli')}`,
+        '--build',
+        `file=${bin}`,
+        '--variant',
+        'x=--flag',
+      ],
+      environment,
+    )
+    expect(options.variants).toEqual([
+      { name: 'x', args: ['--flag'], env: {} },
+      { name: 'before', args: [], env: {}, bin },
+      { name: 'cli', args: [], env: {}, bin },
+      { name: 'file', args: [], env: {}, bin },
+    ])
+  })
+
+  it('rejects a path that holds no tote, and a name a variant has', () => {
+    expect(usageMessage(['--build', 'a=../shared'])).toMatch(/neither tote's bin\/tote\.js nor a folder/)
+    expect(usageMessage(['--build', 'nothing'])).toMatch(/--build takes NAME=path/)
+    expect(usageMessage(['--variant', 'a=--x', '--build', `a=${join(root, 'other')}`])).toMatch(/twice/)
+  })
+})
+
 describe('variants', () => {
   it('splits NAME=flags into a name and shell-like words', () => {
     expect(
@@ -134,6 +174,32 @@ describe('variants', () => {
     expect(() => parseVariants(['a='])).toThrow(/no flags/)
     expect(() => parseVariants(['a=--x', 'a=--y'])).toThrow(/twice/)
     expect(() => splitWords('--x "open')).toThrow(/Unclosed/)
+  })
+
+  it('makes relative module paths absolute from the folder pm-bench runs in (each run has its own)', () => {
+    const options = parseBenchArgs(
+      [
+        '--variant',
+        'swap=COUNTING_LOG=./counts.log --stage extractor=./stages/x.mjs --cloner ../y.mjs --label=./z',
+        '--variant',
+        'plain=--cloner copy --stage cloner=/abs/c.mjs --tag=a./b',
+      ],
+      environment,
+    )
+    expect(options.variants).toEqual([
+      {
+        name: 'swap',
+        args: [
+          '--stage',
+          `extractor=${join(root, 'main', 'stages', 'x.mjs')}`,
+          '--cloner',
+          join(root, 'y.mjs'),
+          `--label=${join(root, 'main', 'z')}`,
+        ],
+        env: { COUNTING_LOG: join(root, 'main', 'counts.log') },
+      },
+      { name: 'plain', args: ['--cloner', 'copy', '--stage', 'cloner=/abs/c.mjs', '--tag=a./b'], env: {} },
+    ])
   })
 
   it('keeps empty quoted words', () => {

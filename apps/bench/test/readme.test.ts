@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { parseBenchArgs, splitWords } from '../src/_args.js'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+// A command continued on the next lines (`\` at a line's end) is one command.
 const commands = readme
+  .replace(/\\\n/g, ' ')
   .split('\n')
   .map((line) => line.trim())
   .filter((line) => line.startsWith('node apps/bench/bin/pm-bench.js'))
@@ -19,6 +21,9 @@ describe('README', () => {
       writeFileSync(join(root, 'shared', 'fixtures', name, 'package.json'), '{}')
     }
     mkdirSync(join(root, 'main'))
+    // The other build `--build before=../tote-before` names: a checkout next to this one.
+    mkdirSync(join(root, 'tote-before', 'apps', 'cli', 'bin'), { recursive: true })
+    writeFileSync(join(root, 'tote-before', 'apps', 'cli', 'bin', 'tote.js'), '')
     const environment = {
       repoRoot: join(root, 'main'),
       cwd: join(root, 'main'),

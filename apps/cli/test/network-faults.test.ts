@@ -40,6 +40,14 @@ async function locked(dependencies: Record<string, string>): Promise<Project> {
   return project
 }
 
+/** Points the lockfile's `resolved` of `name` at `url`. */
+function rewriteResolved(project: Project, name: string, url: string): void {
+  const lockPath = join(project.dir, 'package-lock.json')
+  const lock = JSON.parse(readFileSync(lockPath, 'utf8'))
+  lock.packages[`node_modules/${name}`].resolved = url
+  writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`)
+}
+
 /** The retries the user sees: one warning per failed try that is tried again. */
 function onlyRetries(stderr: string): string[] {
   const lines = stderr.split('\n').filter(Boolean)
@@ -235,6 +243,58 @@ describe('credentials in URLs', () => {
       /^tote error EHTTP: HTTP 503 from http:\/\/\*\*\*@127\.0\.0\.1:\d+\/lib after 2 tries/m,
     )
     expect(output).not.toContain(secret)
+  })
+
+  it('never appear when a request fails for good: a 404, a refused connection, a tarball failing its integrity', async () => {
+    const withUser = (url: string) => url.replace('http://', `http://me:${secret}-password@`)
+    const token = (url: string) => `${url}?token=${secret}-token`
+    const runs: Array<{ code: string; result: Awaited<ReturnType<typeof tote>> }> = []
+
+    // 404: a package the registry does not have, from a registry URL with a user and password.
+    const missing = scratch({ name: 'p', version: '1.0.0', dependencies: { 'no-such-package': '^1.0.0' } })
+    runs.push({
+      code: 'E404',
+      result: await tote(['install', '--verbose'], {
+        ...missing,
+        cwd: missing.dir,
+        registry: withUser(registry.url),
+      }),
+    })
+
+    // A refused connection: the lockfile's tarball URL (user, password and token) points at a
+    // registry that is gone.
+    const closed = await createTestRegistry({ packages: { lib: { versions: { '1.0.0': {} } } } })
+    const goneTarball = token(withUser(closed.tarballUrl('lib', '1.0.0')))
+    await closed.close()
+    const refused = await locked({ lib: '1.0.0' })
+    rewriteResolved(refused, 'lib', goneTarball)
+    runs.push({
+      code: 'ENETWORK',
+      result: await run(refused, ['ci', '--verbose'], { npm_config_fetch_retries: '0' }),
+    })
+
+    // Integrity: the tarball arrives corrupted on every try.
+    const corrupted = await locked({ lib: '1.0.0' })
+    rewriteResolved(corrupted, 'lib', token(withUser(registry.tarballUrl('lib', '1.0.0'))))
+    registry.fault(registry.tarballPath('lib', '1.0.0'), { corrupt: true })
+    runs.push({
+      code: 'EINTEGRITY',
+      result: await run(corrupted, ['ci', '--verbose'], { npm_config_fetch_retries: '1' }),
+    })
+
+    for (const { code, result } of runs) {
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(new RegExp(`^tote error ${code}: `, 'm'))
+      // the URL is there, its credentials are not
+      expect(result.stderr).toMatch(/http:\/\/\*\*\*@127\.0\.0\.1:\d+\//)
+      expect(result.stdout + result.stderr).not.toContain(secret)
+    }
+    expect(runs[1]!.result.stderr).toContain('?token=***')
+    expect(runs[2]!.result.stderr).toContain('?token=***')
+    // the corrupted tarball was asked for with its credentials all the same
+    expect(registry.requests.map((request) => request.path)).toContain(
+      `${registry.tarballPath('lib', '1.0.0')}?token=${secret}-token`,
+    )
   })
 
   it('never appear in --verbose log lines, warnings or errors: a token in a tarball URL of the lockfile', async () => {

@@ -1,3 +1,4 @@
+import { constants } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import {
   fromPlainError,
@@ -48,9 +49,14 @@ describe('ToteError', () => {
     expect(new Set(all).size).toBe(all.length)
     for (const code of all) expect(code).toMatch(/^E[A-Z0-9]+$/)
     // Socket error names are the system's, not tote's.
-    for (const socket of ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EPIPE']) {
+    for (const socket of ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']) {
       expect(all).not.toContain(socket)
     }
+    // None of tote's own codes is a name the system gives its errors (errno): those that tote
+    // passes on keep their own list, SYSTEM_FAULT_CODES, and are all errno names.
+    const errno = Object.keys(constants.errno)
+    expect(TOTE_ERROR_CODES.filter((code) => errno.includes(code))).toEqual([])
+    expect(SYSTEM_FAULT_CODES.filter((code) => !errno.includes(code))).toEqual([])
   })
 })
 
