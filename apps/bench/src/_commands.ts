@@ -25,7 +25,12 @@ export function installsNodeModules(phase: Phase): boolean {
 
 /** Phases that start from the package manager's own lockfile. */
 export function needsLockfile(phase: Phase): boolean {
-  return phase === 'p3_cold_install' || phase === 'p4_warm_link'
+  return phase === 'p3_cold_install' || phase === 'p4_warm_link' || phase === 'p5_add'
+}
+
+/** Phases whose run starts with a cache filled by an untimed install of the lockfile. */
+export function needsWarmCache(phase: Phase): boolean {
+  return phase === 'p4_warm_link' || phase === 'p5_add'
 }
 
 export interface CommandContext {
@@ -35,10 +40,21 @@ export interface CommandContext {
   cacheDir: string
   /** tote's frozen-install command: `ci` once tote has it, else `install`. */
   toteFrozenCommand: 'ci' | 'install'
+  /** What p5_add adds. */
+  addPackage?: string
 }
 
 /** The subcommand and phase flags, without the cache, registry and noise flags. */
-export function phaseArgs(pm: PmName, phase: Phase, toteFrozenCommand: 'ci' | 'install' = 'ci'): string[] {
+export function phaseArgs(
+  pm: PmName,
+  phase: Phase,
+  toteFrozenCommand: 'ci' | 'install' = 'ci',
+  addPackage = 'zod',
+): string[] {
+  if (phase === 'p5_add') {
+    if (pm === 'tote' || pm === 'pnpm' || pm === 'bun') return ['add', addPackage]
+    return ['install', addPackage]
+  }
   const frozen = needsLockfile(phase)
   switch (pm) {
     case 'npm':
@@ -65,7 +81,7 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
   // The reference row: the tool is the Node that runs tote; it starts, runs nothing and exits.
   if (contender.pm === 'node')
     return { command: tool.command, args: [...tool.args, '-e', '0'], env: { ...tool.env } }
-  const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand)
+  const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand, context.addPackage)
   const env: Record<string, string> = { ...tool.env, ...contender.variant?.env }
   let flags: string[]
   switch (contender.pm) {

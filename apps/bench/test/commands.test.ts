@@ -36,6 +36,14 @@ describe('phase commands', () => {
     }
   })
 
+  it("adds one package in p5, with each package manager's own command", () => {
+    expect(phaseArgs('tote', 'p5_add', 'ci', 'zod')).toEqual(['add', 'zod'])
+    expect(phaseArgs('npm', 'p5_add', 'ci', 'zod')).toEqual(['install', 'zod'])
+    expect(phaseArgs('pnpm', 'p5_add', 'ci', 'zod@^3')).toEqual(['add', 'zod@^3'])
+    expect(phaseArgs('bun', 'p5_add', 'ci', 'zod')).toEqual(['add', 'zod'])
+    expect(phaseArgs('utoo', 'p5_add', 'ci', 'zod')).toEqual(['install', 'zod'])
+  })
+
   it('does a plain install in p0', () => {
     for (const pm of ['npm', 'pnpm', 'bun', 'utoo', 'tote'] as const) {
       expect(phaseArgs(pm, 'p0_full_cold')).toEqual(['install'])

@@ -1,5 +1,12 @@
 import type { ParseArgsConfig } from 'node:util'
-import { globalOptions, installOptions, type OptionSpec, registryOptions, saveOptions } from './_options.js'
+import {
+  globalOptions,
+  installOptions,
+  jsonOption,
+  type OptionSpec,
+  registryOptions,
+  saveOptions,
+} from './_options.js'
 
 export { globalOptions, type OptionSpec }
 
@@ -32,6 +39,43 @@ export interface CommandSpec {
   load: () => Promise<CommandModule>
 }
 
+/** The options of the commands that resolve and install: install, add, remove, update. */
+function changeOptions(): Record<string, OptionSpec> {
+  return {
+    'lockfile-only': {
+      type: 'boolean',
+      kind: 'tote',
+      description: 'Resolve and write package-lock.json only',
+    },
+    'package-lock-only': {
+      type: 'boolean',
+      kind: 'tote',
+      description: 'Same as --lockfile-only (npm spelling)',
+    },
+    'frozen-lockfile': {
+      type: 'boolean',
+      kind: 'tote',
+      description:
+        "Install package-lock.json as it is; fail if it does not match package.json (ci's check, without emptying node_modules)",
+    },
+    'dry-run': {
+      type: 'boolean',
+      kind: 'tote',
+      description: 'Resolve and say what would change; write nothing',
+    },
+    'npm-peer-sets': {
+      type: 'boolean',
+      kind: 'tote',
+      description:
+        "Weigh optional peers nothing installs, with their peers, as npm does (more requests; the tree then matches npm's even where such a peer would conflict)",
+    },
+    ...saveOptions(),
+    ...installOptions(),
+    ...registryOptions(),
+    ...jsonOption('Print one JSON document on stdout: what changed (see the CLI README)'),
+  }
+}
+
 /**
  * The command table. Only names, summaries and options live here, so help and argument checking
  * never load a command's code.
@@ -40,41 +84,112 @@ export const commands: CommandSpec[] = [
   {
     name: 'install',
     aliases: ['i'],
-    summary: 'Resolve dependencies, write package-lock.json and install node_modules',
-    usage: 'tote install [options]',
+    summary: 'Resolve dependencies, write package-lock.json and install node_modules; with specs, add them',
+    usage: 'tote install [options] [<spec>...]',
+    options: changeOptions(),
+    positionals: 'package specs to add, as `tote add` takes them',
+    load: () => import('./commands/install.js'),
+  },
+  {
+    name: 'add',
+    summary: 'Add packages to package.json, install them and update package-lock.json',
+    usage: 'tote add [options] <spec>...',
+    details: [
+      'Specs: name, name@version, name@range, name@tag, alias@npm:name[@range].',
+      "Saves ^<installed version> (npm's save-prefix; the exact version with -E or save-exact), or a",
+      'range given that ^<version> would widen. package.json, package-lock.json and node_modules change',
+      'together or not at all; package.json is written last, keeping its indent and line endings.',
+    ],
+    options: changeOptions(),
+    positionals: 'package specs',
+    load: () => import('./commands/add.js'),
+  },
+  {
+    name: 'remove',
+    aliases: ['rm', 'uninstall', 'un', 'r'],
+    summary: 'Remove dependencies from package.json, node_modules and package-lock.json',
+    usage: 'tote remove [options] <name>...',
+    options: changeOptions(),
+    positionals: 'names of dependencies',
+    load: () => import('./commands/remove.js'),
+  },
+  {
+    name: 'update',
+    aliases: ['up', 'upgrade'],
+    summary: 'Update packages to the newest versions their ranges allow (--latest: move the ranges)',
+    usage: 'tote update [options] [<name>...]',
+    details: [
+      "As npm update: without names, everything is resolved anew within package.json's ranges; with",
+      'names, those packages wherever they are in the tree. package.json stays as it is unless --save',
+      '(then ranges of updated project dependencies start at the new versions).',
+      '--latest: project dependencies (the named ones, or all) move to their latest versions, keeping',
+      'their range operator (^, ~ or exact), as pnpm and bun do.',
+    ],
     options: {
-      'lockfile-only': {
+      ...changeOptions(),
+      latest: {
         type: 'boolean',
         kind: 'tote',
-        description: 'Resolve and write package-lock.json only',
+        description: 'Move project dependencies to their latest versions, ranges included',
       },
-      'package-lock-only': {
+    },
+    positionals: 'names of packages to update',
+    load: () => import('./commands/update.js'),
+  },
+  {
+    name: 'outdated',
+    summary: 'List dependencies with newer versions: current, wanted, latest',
+    usage: 'tote outdated [options] [<name>...]',
+    details: ['Exit code: 1 when something is outdated, 0 when nothing is (as npm).'],
+    options: {
+      all: {
         type: 'boolean',
         kind: 'tote',
-        description: 'Same as --lockfile-only (npm spelling)',
+        short: 'a',
+        description: "Every outdated package, not only the project's own",
       },
-      'frozen-lockfile': {
-        type: 'boolean',
-        kind: 'tote',
-        description:
-          "Install package-lock.json as it is; fail if it does not match package.json (ci's check, without emptying node_modules)",
-      },
-      'dry-run': {
-        type: 'boolean',
-        kind: 'tote',
-        description: 'Resolve and say what would change; write nothing',
-      },
-      'npm-peer-sets': {
-        type: 'boolean',
-        kind: 'tote',
-        description:
-          "Weigh optional peers nothing installs, with their peers, as npm does (more requests; the tree then matches npm's even where such a peer would conflict)",
-      },
-      ...saveOptions(),
-      ...installOptions(),
+      ...jsonOption("Print npm's JSON document: name → current, wanted, latest, dependent, location"),
       ...registryOptions(),
     },
-    load: () => import('./commands/install.js'),
+    positionals: 'names of packages',
+    load: () => import('./commands/outdated.js'),
+  },
+  {
+    name: 'ls',
+    aliases: ['list'],
+    summary: 'List installed packages as a tree',
+    usage: 'tote ls [options] [<name>...]',
+    details: [
+      'With names: only the paths that lead to those packages. Exit code 1 when the tree has problems (missing or invalid), as npm.',
+    ],
+    options: {
+      all: {
+        type: 'boolean',
+        kind: 'tote',
+        short: 'a',
+        description: "The whole tree, not only the project's own dependencies",
+      },
+      depth: {
+        type: 'string',
+        kind: 'tote',
+        arg: 'n',
+        description: 'How deep to list (default 0, with --all: all)',
+      },
+      ...jsonOption('Print the tree as npm ls --json does'),
+    },
+    positionals: 'names of packages',
+    load: () => import('./commands/ls.js'),
+  },
+  {
+    name: 'why',
+    aliases: ['explain'],
+    summary: 'Show why a package is installed: every copy and the dependency paths to it',
+    usage: 'tote why [options] <name>[@range]...',
+    options: {
+      ...jsonOption('Print each copy with the edges into it, as npm explain --json does'),
+    },
+    positionals: 'names of packages',
+    load: () => import('./commands/why.js'),
   },
   {
     name: 'ci',

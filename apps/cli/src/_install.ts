@@ -179,8 +179,14 @@ export async function installNodeModules(options: {
   if (treeExists) {
     // Stale folders go first: what the plan replaces, and what it no longer has.
     await Promise.all(toPlace.map((pkg) => rm(pkg.destDir, { recursive: true, force: true })))
-    const result = await removeExtraneous({ projectDir, keep: new Set(plan.packages.map((pkg) => pkg.path)) })
-    removed = result.removed.length
+    const planned = new Set(plan.packages.map((pkg) => pkg.path))
+    const result = await removeExtraneous({ projectDir, keep: planned })
+    // npm counts every package that leaves the tree, those nested in a removed folder too: the
+    // hidden lockfile names them, the sweep only the folders it removed
+    const gone = new Set(result.removed)
+    for (const path of Object.keys(previous?.packages ?? {}))
+      if (path !== '' && !planned.has(path)) gone.add(path)
+    removed = gone.size
   }
 
   reporter.progress.total = toPlace.length

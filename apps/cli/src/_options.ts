@@ -64,7 +64,10 @@ export const globalOptions: Record<string, OptionSpec> = {
     description: 'The project folder, as npm reads --prefix for a project (same as --cwd)',
   },
   userconfig: npm('string', 'The user npmrc file to read instead of ~/.npmrc', { arg: 'file' }),
-  color: ignored('Colour in the output', 'tote prints no colour yet'),
+  color: npm(
+    'boolean',
+    'Colour `warn` and `error` on a terminal (--no-color: never, --color=always: anywhere; NO_COLOR, FORCE_COLOR)',
+  ),
   'update-notifier': ignored('Check for a newer version', 'tote never checks for updates'),
   yes: ignored('Answer yes to every question', 'tote asks no questions', { short: 'y' }),
 }
@@ -215,17 +218,26 @@ export function installOptions(): Record<string, OptionSpec> {
   }
 }
 
-/** Flags of `install` that only apply with package names (`tote add`, to come): accepted, no effect without. */
+/** npm's save flags: where `tote add` (`install <spec>`) saves, and how; npm configuration, so an npmrc may set them too. */
 export function saveOptions(): Record<string, OptionSpec> {
-  const noSpecs = 'only applies when package names are given (not supported yet)'
   return {
-    save: npm('boolean', 'Write package-lock.json (--no-save: install without writing it)'),
+    save: npm('boolean', 'Write package.json and package-lock.json (--no-save: change node_modules only)'),
     'package-lock': npm('boolean', 'Read and write package-lock.json (--no-package-lock: neither)'),
-    'save-dev': ignored('Save new packages to devDependencies', noSpecs, { short: 'D' }),
-    'save-prod': ignored('Save new packages to dependencies', noSpecs, { short: 'P' }),
-    'save-optional': ignored('Save new packages to optionalDependencies', noSpecs, { short: 'O' }),
-    'save-peer': ignored('Save new packages to peerDependencies', noSpecs),
-    'save-exact': ignored('Save exact versions', noSpecs, { short: 'E' }),
-    'save-bundle': ignored('Save new packages to bundleDependencies', noSpecs, { short: 'B' }),
+    'save-dev': npm('boolean', 'Save added packages to devDependencies', { short: 'D' }),
+    'save-prod': npm('boolean', 'Save added packages to dependencies (out of the other maps)', {
+      short: 'P',
+    }),
+    'save-optional': npm('boolean', 'Save added packages to optionalDependencies', { short: 'O' }),
+    'save-peer': npm('boolean', 'Save added packages to peerDependencies (with -O: optional peers)'),
+    'save-exact': npm('boolean', 'Save the exact version installed, not a range', { short: 'E' }),
+    'save-prefix': npm('string', 'The range operator saved before the version (default ^)', {
+      arg: 'prefix',
+    }),
+    'save-bundle': npm('boolean', 'Also list added packages in bundleDependencies', { short: 'B' }),
   }
+}
+
+/** `--json`: one JSON document on stdout. */
+export function jsonOption(description: string): Record<string, OptionSpec> {
+  return { json: { type: 'boolean', kind: 'tote', description } }
 }

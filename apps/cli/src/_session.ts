@@ -278,7 +278,7 @@ const PROJECT_SCRIPTS = [
 ]
 
 /** The closing lines of an install: what changed, and the scripts that did not run. */
-function reportInstalled(session: Session, result: NodeModulesResult): void {
+export function reportInstalled(session: Session, result: NodeModulesResult): void {
   const { reporter, config, project } = session
   const changes = changesLine(result.added, result.removed, result.changed)
   const fetched = result.added + result.changed > 0 ? ` (${result.downloaded} downloaded)` : ''

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { colourOn } from './_colour.js'
 import {
   type CommandContext,
   type CommandSpec,
@@ -34,14 +35,27 @@ export async function main(argv: string[], host: Host = {}): Promise<void> {
       process.stderr.write(`tote: node warning: ${warning.stack ?? warning.message}\n`),
     )
   }
+  // npm's `--color=always` (a boolean flag here): colour wherever the output goes
+  if (colorFlag(argv) === 'always') process.env.FORCE_COLOR = '1'
   try {
     const code = (await dispatch(argv, host)) ?? 0
     if (!interruption()) process.exitCode = code
   } catch (error) {
     // An interrupted run has said its last line and exits with the signal's code; what the work it
     // stopped threw is no news.
-    if (!interruption()) process.exitCode = reportError(error, argv.includes('--verbose'))
+    if (!interruption())
+      process.exitCode = reportError(
+        error,
+        argv.includes('--verbose'),
+        colourOn(process.stderr, colorFlag(argv)),
+      )
   }
+}
+
+/** npm's `color` as the command line gives it (npmrc files are read later, by each command). */
+function colorFlag(argv: string[]): boolean | 'always' {
+  if (argv.includes('--no-color') || argv.includes('--color=false')) return false
+  return argv.includes('--color=always') ? 'always' : true
 }
 
 async function dispatch(argv: string[], host: Host): Promise<number | undefined> {
@@ -158,15 +172,10 @@ function checkArguments(
     )
   }
   if (positionals.length > 0 && command.positionals === undefined) {
-    const adding = command.name === 'install'
     throw usageError(
       'EUSAGE',
-      adding
-        ? `tote install does not take package names yet (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}): adding packages is not implemented.`
-        : `tote ${command.name} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}).`,
-      adding
-        ? 'Add the package to package.json by hand and run `tote install`, or use `npm install <package>`.'
-        : `Run \`tote ${command.name} --help\`.`,
+      `tote ${command.name} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}).`,
+      `Run \`tote ${command.name} --help\`.`,
     )
   }
 }

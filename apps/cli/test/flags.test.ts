@@ -47,14 +47,13 @@ function run(project: Project, args: string[], env: Record<string, string> = {})
 const listing = (project: Project) => readdirSync(project.dir).sort()
 
 describe('nothing ignored silently', () => {
-  it('install with a package name is an error, and writes nothing', async () => {
+  it('install with a spec tote cannot add is an error, and writes nothing', async () => {
     const project = scratch({ name: 'p', dependencies: { lib: '1.0.0' } })
-    const result = await run(project, ['install', 'ms'])
-    expect(result.code).toBe(2)
+    const result = await run(project, ['install', 'github:someone/ms'])
+    expect(result.code).toBe(1)
     expect(result.stderr).toContain(
-      'tote error EUSAGE: tote install does not take package names yet (got "ms")',
+      'tote error EUNSUPPORTEDSPEC: "github:someone/ms" is a github spec; tote adds registry packages only, so far',
     )
-    expect(result.stderr).toContain('hint: Add the package to package.json by hand')
     expect(listing(project)).toEqual(['package.json'])
   })
 

@@ -23,6 +23,10 @@ export interface BuildOptions {
   force: boolean
   /** npm's `strict-peer-deps`: a conflict in any required peer set stops it, not only the project's. */
   strictPeerDeps: boolean
+  /** Names of project dependencies resolved anew though what the tree has fits (npm's explicit requests). */
+  explicit: ReadonlySet<string>
+  /** Names resolved anew wherever they are depended on (npm's updateNames). */
+  update: ReadonlySet<string>
   onPeerConflict: (edge: Edge, dep: Node) => void
 }
 
@@ -102,9 +106,15 @@ export class TreeBuilder {
       if (to && this.loadFailures.has(to)) continue
       if (!to) {
         if (edge.type !== 'peerOptional') problems.push(edge)
-      } else if (!edge.valid) problems.push(edge)
+      } else if (!edge.valid || this.options.update.has(edge.name) || this.isExplicit(edge))
+        problems.push(edge)
     }
     return problems
+  }
+
+  /** An edge of the project to a dependency the user named (npm's explicit request). */
+  isExplicit(edge: Edge): boolean {
+    return edge.from === this.root && this.options.explicit.has(edge.name)
   }
 
   async #step(node: Node): Promise<void> {
@@ -135,7 +145,14 @@ export class TreeBuilder {
       strictPeerDeps: this.options.strictPeerDeps,
       onPeerConflict: this.options.onPeerConflict,
     }
-    for (const { edge, dep } of tasks) this.#afterPlace(new PlaceDep(edge, dep, placeOptions))
+    for (const { edge, dep } of tasks) {
+      const options = {
+        ...placeOptions,
+        explicitRequest: this.isExplicit(edge),
+        updateNames: this.options.update,
+      }
+      this.#afterPlace(new PlaceDep(edge, dep, options))
+    }
   }
 
   /**

@@ -17,6 +17,10 @@ export interface PlaceOptions {
   strictPeerDeps: boolean
   /** A peer dependency could not be met as declared. */
   onPeerConflict: (edge: Edge, dep: Node) => void
+  /** The user named this dependency (`tote add`): what the tree has is replaced even when it fits. */
+  explicitRequest?: boolean
+  /** Names being updated (`tote update <name>`): never kept just because what is there fits. */
+  updateNames?: ReadonlySet<string>
 }
 
 export class PlaceDep {
@@ -38,12 +42,20 @@ export class PlaceDep {
 
   #place(): void {
     const { edge, dep, options } = this
-    if (edge.to && edge.valid) return
+    if (edge.to && edge.valid && !options.explicitRequest && !options.updateNames?.has(edge.name)) return
 
     for (const target of this.startNode().ancestry()) {
       const targetEdge = target.edgesOut.get(edge.name)
       if (!target.isTop && targetEdge?.peer) continue
-      const check = new CanPlaceDep(dep, target, edge, options.preferDedupe, this.parent?.canPlace ?? null)
+      const check = new CanPlaceDep(
+        dep,
+        target,
+        edge,
+        options.preferDedupe,
+        this.parent?.canPlace ?? null,
+        [],
+        options.explicitRequest === true,
+      )
       if (check.canPlaceSelf !== 'CONFLICT') this.canPlaceSelf = check
       if (check.canPlace === 'CONFLICT') break
       this.canPlace = check

@@ -26,7 +26,7 @@ async function resolve(
   deps: ResolverDeps,
   options: ResolverOptions,
   project: ProjectManifest,
-  { lockfile, signal }: ResolveOptions,
+  { lockfile, signal, explicit = [], update = [] }: ResolveOptions,
 ): Promise<ResolveResult> {
   signal?.throwIfAborted()
   const compare = new Intl.Collator('en').compare
@@ -40,6 +40,15 @@ async function resolve(
 
   const locked = lockfile ? loadLockedTree(lockfile, root, ctx, overrides) : []
   const start = lockfile ? nodesWithProblems(root) : [root]
+  // npm starts from the project for explicit requests, and from every dependant of a node to update
+  if (lockfile && explicit.length > 0 && !start.includes(root)) start.push(root)
+  if (lockfile && update.length > 0) {
+    const names = new Set(update)
+    for (const node of descendants(root)) {
+      if (!names.has(node.name)) continue
+      for (const edge of node.edgesIn) if (!start.includes(edge.from)) start.push(edge.from)
+    }
+  }
   if (lockfile && start.length === 0 && rootMatches(lockfile, project)) {
     const packages = Object.keys(lockfile.packages ?? {}).filter((location) => location !== '').length
     return { lockfile, warnings: [], stats: { packuments: 0, packages } }
@@ -66,6 +75,8 @@ async function resolve(
     optionalPeerSets: !options.skipAbsentOptionalPeers,
     force: options.force ?? false,
     strictPeerDeps: options.strictPeerDeps ?? false,
+    explicit: new Set(explicit),
+    update: new Set(update),
     onPeerConflict: (edge) => {
       edge.peerConflicted = true
     },

@@ -109,6 +109,16 @@ export interface ResolveOptions {
   /** The current lockfile: reused as is when up to date, else the starting tree (locked versions kept where they still fit). */
   lockfile?: Lockfile
   signal?: AbortSignal
+  /**
+   * Project dependencies the user named to add (`tote add <name>`, npm's explicit requests): resolved
+   * anew to the newest version their spec allows, even where the tree already has one that fits.
+   */
+  explicit?: readonly string[]
+  /**
+   * Packages to update wherever the tree has them (`npm update <name>`): every dependency on one of
+   * these names is resolved anew, to the newest version its range allows.
+   */
+  update?: readonly string[]
 }
 
 /** Resolves a project's dependencies to a placed tree. */

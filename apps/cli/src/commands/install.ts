@@ -22,6 +22,9 @@ import { traced } from '../_trace.js'
  * makes node_modules match it. Tarballs start downloading while the resolver is still working.
  */
 export async function run(context: CommandContext): Promise<number> {
+  // `tote install <spec...>` is `tote add`; --json goes through the same flow
+  if (context.positionals.length > 0 || context.values.json === true)
+    return (await import('./add.js')).run(context)
   const session = await openSession(context)
   const { reporter, config, project, client } = session
   checkInstallStrategy(config)
