@@ -1,5 +1,13 @@
 import type { ParseArgsConfig } from 'node:util'
-import { globalOptions, installOptions, type OptionSpec, registryOptions, saveOptions } from './_options.js'
+import {
+  globalOptions,
+  installOptions,
+  installScriptsOptions,
+  type OptionSpec,
+  registryOptions,
+  runOptions,
+  saveOptions,
+} from './_options.js'
 
 export { globalOptions, type OptionSpec }
 
@@ -10,6 +18,8 @@ export interface CommandModule {
 
 /** Parsed arguments handed to a command. */
 export interface CommandContext {
+  /** The command's name in the table (`run` for `run-script`), as scripts see it in `npm_command`. */
+  command?: string
   values: Record<string, string | boolean | (string | boolean)[] | undefined>
   /** The flags that are npm configuration keys, for npm's configuration loader. */
   npmFlags: Record<string, string | boolean | (string | boolean)[]>
@@ -114,6 +124,102 @@ export const commands: CommandSpec[] = [
     positionals: 'a subcommand: verify',
     load: () => import('./commands/cache.js'),
   },
+  {
+    name: 'run',
+    aliases: ['run-script'],
+    summary: "Run one of the project's scripts, with its pre and post scripts; alone, list them",
+    usage: 'tote run <script> [-- <args>...]',
+    details: [
+      'Runs scripts.<script> of package.json (with pre<script> before and post<script> after, unless',
+      "--ignore-scripts) through the script shell, in the project folder, with npm's environment: every",
+      'node_modules/.bin from the project up on PATH. Arguments after the name go to the script; put',
+      'them after -- when they look like flags (`tote run test -- --watch`).',
+      '',
+      "Exit code: the script's. Without a script name, lists the scripts.",
+    ],
+    options: runOptions(),
+    positionals: 'a script name, then arguments for it',
+    load: () => import('./commands/run.js'),
+  },
+  ...(['test', 'start', 'stop', 'restart'] as const).map(
+    (name): CommandSpec => ({
+      name,
+      ...(name === 'test' ? { aliases: ['t', 'tst'] } : {}),
+      summary:
+        name === 'restart'
+          ? 'Run the restart script (or stop, then start), with its pre and post scripts'
+          : `Run the ${name} script, with its pre and post scripts (tote run ${name})`,
+      usage: `tote ${name} [-- <args>...]`,
+      options: runOptions(),
+      positionals: 'arguments for the script',
+      load: () => import('./commands/run.js'),
+    }),
+  ),
+  {
+    name: 'exec',
+    summary: "Run a command of the project's dependencies (a bin in node_modules/.bin)",
+    usage: 'tote exec [--] <bin> [<args>...]  |  tote exec -c "<command line>"',
+    details: [
+      'Runs the bin through the script shell in the current folder, with node_modules/.bin of the',
+      "project on PATH and npm's script environment. Put its flags after -- (`tote exec -- eslint --fix`).",
+      'tote exec runs what is installed; it downloads nothing.',
+      '',
+      "Exit code: the command's.",
+    ],
+    options: {
+      call: {
+        type: 'string',
+        kind: 'npm',
+        short: 'c',
+        arg: 'command line',
+        description: 'Run this command line in the script environment instead of a bin',
+      },
+      'script-shell': runOptions()['script-shell']!,
+    },
+    positionals: 'the bin to run, then its arguments',
+    load: () => import('./commands/exec.js'),
+  },
+  {
+    name: 'install-scripts',
+    summary: "Manage which dependencies may run install scripts (package.json allowScripts, npm's format)",
+    usage: 'tote install-scripts approve <pkg>... | approve --all | deny <pkg>... | deny --all | ls | prune',
+    details: [
+      'Subcommands:',
+      '  approve  Allow the install scripts of installed packages: pinned name@version entries',
+      '           (--no-allow-scripts-pin: the name alone). A "name": false entry is never overridden.',
+      '  deny     Deny them: a "name": false entry. Denied scripts are skipped without a word.',
+      '  ls       List the installed packages whose install scripts no entry covers.',
+      '  prune    Remove entries that match no installed package with install scripts (--dry-run: say which).',
+      '',
+      'package.json is written as npm 11 writes it. The next `tote install` runs the scripts an',
+      'approval allows that have not run yet.',
+    ],
+    options: installScriptsOptions(),
+    positionals: 'a subcommand, then package names',
+    load: () => import('./commands/install-scripts.js'),
+  },
+  ...(['approve-scripts', 'deny-scripts'] as const).map(
+    (name): CommandSpec => ({
+      name,
+      summary: `Same as tote install-scripts ${name === 'approve-scripts' ? 'approve' : 'deny'}`,
+      usage: `tote ${name} <pkg>... | tote ${name} --all`,
+      options: {
+        ...installScriptsOptions(),
+        ...(name === 'approve-scripts'
+          ? {
+              'allow-scripts-pending': {
+                type: 'boolean',
+                kind: 'npm',
+                description:
+                  'List the packages with unreviewed install scripts (same as tote install-scripts ls)',
+              } satisfies OptionSpec,
+            }
+          : {}),
+      },
+      positionals: 'package names',
+      load: () => import('./commands/install-scripts.js'),
+    }),
+  ),
 ]
 
 export function findCommand(name: string): CommandSpec | undefined {

@@ -89,7 +89,14 @@ async function dispatch(argv: string[], host: Host): Promise<number | undefined>
   for (const [name, value] of Object.entries(values)) {
     if (options[name]?.kind === 'npm' && value !== undefined) npmFlags[name] = value
   }
-  return module.run({ values, npmFlags, positionals, cwd, importModule: host.importModule })
+  return module.run({
+    command: command.name,
+    values,
+    npmFlags,
+    positionals,
+    cwd,
+    importModule: host.importModule,
+  })
 }
 
 function unknownCommand(name: string, message: string) {

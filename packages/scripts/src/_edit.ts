@@ -1,3 +1,4 @@
+import semver from 'semver'
 import { identityFromTarballUrl, keyMatches, trustedIdentity } from './_policy.js'
 import { isNameOnly, parseKey } from './_spec.js'
 import type {
@@ -223,6 +224,13 @@ export function parsePositional(arg: string): { name: string; range: string | nu
     }
   }
   return { name, range: null }
+}
+
+/** Does an installed package named `arg` (`pkg`, `pkg@1.2.3`, `pkg@^1`) match, by its trusted name and version? */
+export function matchesPositional(arg: string, display: TrustedIdentity): boolean {
+  const { name, range } = parsePositional(arg)
+  if (display.name !== name) return false
+  return !range || (display.version !== null && semver.satisfies(display.version, range, { loose: true }))
 }
 
 export { identityFromTarballUrl }

@@ -3,6 +3,7 @@ export {
   approvePackage,
   denyPackage,
   displayIdentity,
+  matchesPositional,
   nameKeyFor,
   parsePositional,
   pruneEntries,
