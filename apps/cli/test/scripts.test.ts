@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { scratch, tote } from './_tote.js'
+import { scratch, startTote, tote } from './_tote.js'
 
 // Lifecycle scripts end to end: the built tote against the loopback registry, real scripts, real files.
 
@@ -426,6 +426,34 @@ describe('tote run', () => {
     const result = await run(project, ['restart', '--silent'])
     expect(result.code).toBe(0)
     expect(result.stdout).toBe('pre\nstarted\n')
+  })
+})
+
+describe('tote run and signals', () => {
+  async function until(path: string) {
+    for (let i = 0; i < 1000 && !existsSync(path); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+
+  it('passes Ctrl-C (SIGINT) and SIGTERM on to the script; its exit code, or its signal, is tote\'s', async () => {
+    const project = scratch({
+      name: 'r',
+      scripts: {
+        trapping: `trap 'echo interrupted > int.txt; exit 7' INT; touch ready; while true; do sleep 0.05; done`,
+        sleeping: 'touch ready2; exec sleep 30',
+      },
+    })
+    const options = { cwd: project.dir, home: project.home, cache: project.cache, registry: registry.url }
+    const trapping = startTote(['run', 'trapping'], options)
+    await until(join(project.dir, 'ready'))
+    process.kill(trapping.pid, 'SIGINT')
+    const ended = await trapping.exited
+    expect(readFileSync(join(project.dir, 'int.txt'), 'utf8')).toBe('interrupted\n')
+    expect(ended.code).toBe(7)
+
+    const sleeping = startTote(['run', 'sleeping'], options)
+    await until(join(project.dir, 'ready2'))
+    process.kill(sleeping.pid, 'SIGTERM')
+    expect((await sleeping.exited).signal).toBe('SIGTERM')
   })
 })
 
