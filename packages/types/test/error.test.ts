@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fromPlainError, isToteError, toPlainError, ToteError } from '../src/index.js'
+import { fromPlainError, isToteError, ToteError, toPlainError } from '../src/index.js'
 
 describe('ToteError', () => {
   it('carries a stable code, a hint, a cause and details', () => {
