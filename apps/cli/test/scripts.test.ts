@@ -431,10 +431,11 @@ describe('tote run', () => {
 
 describe('tote run and signals', () => {
   async function until(path: string) {
-    for (let i = 0; i < 1000 && !existsSync(path); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    for (let i = 0; i < 1000 && !existsSync(path); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10))
   }
 
-  it('passes Ctrl-C (SIGINT) and SIGTERM on to the script; its exit code, or its signal, is tote\'s', async () => {
+  it("passes Ctrl-C (SIGINT) and SIGTERM on to the script; its exit code, or its signal, is tote's", async () => {
     const project = scratch({
       name: 'r',
       scripts: {
