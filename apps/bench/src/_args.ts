@@ -6,7 +6,15 @@ import type { BenchOptions, Fixture, Phase, PmName, Variant } from './types.js'
 
 export const ALL_PMS: readonly PmName[] = ['tote', 'npm', 'pnpm', 'bun', 'utoo']
 /** Also the order phases run in within a round: lockfile-producing phases come first. */
-export const ALL_PHASES: readonly Phase[] = ['p0_full_cold', 'p1_resolve', 'p3_cold_install', 'p4_warm_link']
+export const ALL_PHASES: readonly Phase[] = [
+  'p0_full_cold',
+  'p1_resolve',
+  'p3_cold_install',
+  'p4_warm_link',
+  'p5_run',
+]
+/** The phases run when --phases is not given: the installs. */
+export const DEFAULT_PHASES: readonly Phase[] = ALL_PHASES.filter((phase) => phase !== 'p5_run')
 export const DEFAULT_ROUNDS = 3
 export const DEFAULT_MIN_FREE_GB = 20
 
@@ -17,7 +25,7 @@ Times package managers installing a real project (see apps/bench/README.md).
 Options:
   --pm <list>              Package managers, comma-separated (default: ${ALL_PMS.join(',')})
   --fixture <path>         Project folder or its package.json (default: ../shared/fixtures/vite-react-ts from the repo root)
-  --phases <list>          Phases, comma-separated (default: ${ALL_PHASES.join(',')})
+  --phases <list>          Phases, comma-separated (default: ${DEFAULT_PHASES.join(',')}; also p5_run)
   --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
   --variant <NAME=flags>   Also run tote with these extra flags (and leading VAR=value words as its
                            environment), shown as tote[NAME]; repeatable
@@ -66,7 +74,9 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
       values.fixture ?? join(repoRoot, '..', 'shared', 'fixtures', 'vite-react-ts'),
       cwd,
     ),
-    phases: sortPhases(parseList(values.phases, ALL_PHASES, 'phase')),
+    phases: sortPhases(
+      values.phases === undefined ? [...DEFAULT_PHASES] : parseList(values.phases, ALL_PHASES, 'phase'),
+    ),
     rounds: parsePositiveInteger(values.rounds, DEFAULT_ROUNDS, '--rounds'),
     variants: parseVariants(values.variant ?? []),
     outDir: resolve(cwd, values.out ?? join(repoRoot, 'bench-results')),

@@ -18,10 +18,13 @@ export const LOCKFILE_NAMES: Record<PmName, string> = {
   utoo: 'package-lock.json',
 }
 
-/** Phases that install node_modules (p1 only writes a lockfile). */
+/** Phases that install node_modules (p1 only writes a lockfile; p5 runs a script). */
 export function installsNodeModules(phase: Phase): boolean {
-  return phase !== 'p1_resolve'
+  return phase !== 'p1_resolve' && phase !== 'p5_run'
 }
+
+/** The script p5_run adds to the fixture's package.json and runs. */
+export const RUN_SCRIPT = { name: 'pm-bench-true', command: 'true' } as const
 
 /** Phases that start from the package manager's own lockfile. */
 export function needsLockfile(phase: Phase): boolean {
@@ -40,6 +43,7 @@ export interface CommandContext {
 /** The subcommand and phase flags, without the cache, registry and noise flags. */
 export function phaseArgs(pm: PmName, phase: Phase, toteFrozenCommand: 'ci' | 'install' = 'ci'): string[] {
   const frozen = needsLockfile(phase)
+  if (phase === 'p5_run') return ['run', RUN_SCRIPT.name]
   switch (pm) {
     case 'npm':
       if (phase === 'p1_resolve') return ['install', '--package-lock-only']
@@ -64,6 +68,16 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
   const { tool, registry, cacheDir } = context
   const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand)
   const env: Record<string, string> = { ...tool.env, ...contender.variant?.env }
+  if (phase === 'p5_run') {
+    // `run` reads no registry and no cache: the command as a user types it (pnpm: outside the
+    // repository's workspace).
+    const flags = contender.pm === 'pnpm' ? ['--ignore-workspace'] : []
+    return {
+      command: tool.command,
+      args: [...tool.args, ...base, ...flags, ...(contender.variant?.args ?? [])],
+      env,
+    }
+  }
   let flags: string[]
   switch (contender.pm) {
     case 'npm':

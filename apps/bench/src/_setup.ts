@@ -105,6 +105,7 @@ export function toteSupport(tool: ToolCommand, env: Record<string, string>, cwd:
   const versionRun = runCaptured(tool.command, [...tool.args, '--version'], { cwd, env, timeoutMs: 60_000 })
   const install = help('install')
   const ci = help('ci')
+  const run = help('run')
   const phases = new Set<Phase>()
   if (install !== undefined) phases.add('p0_full_cold')
   if (install?.includes('--lockfile-only')) phases.add('p1_resolve')
@@ -112,6 +113,7 @@ export function toteSupport(tool: ToolCommand, env: Record<string, string>, cwd:
     phases.add('p3_cold_install')
     phases.add('p4_warm_link')
   }
+  if (run !== undefined) phases.add('p5_run')
   return {
     version: versionRun.status === 0 ? versionRun.stdout.trim() : 'not built',
     phases,

@@ -7,8 +7,11 @@ export type PmName = 'tote' | 'npm' | 'pnpm' | 'bun' | 'utoo'
  * - `p1_resolve`: the same state; resolve and write the lockfile only.
  * - `p3_cold_install`: the package manager's own lockfile, empty cache, no node_modules.
  * - `p4_warm_link`: its own lockfile, a cache filled by an earlier install, no node_modules.
+ * - `p5_run`: the fixture's package.json with a script `true` added, nothing installed; runs that
+ *   script (`<pm> run pm-bench-true`): the start-up cost of a package manager's `run`. Not in the
+ *   default phases.
  */
-export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm_link'
+export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm_link' | 'p5_run'
 
 /** Extra tote flags run as a row of their own, `tote[name]`. */
 export interface Variant {
