@@ -27,6 +27,11 @@ export interface CommandContext {
   cwd: string
   /** Loads a contributor's stage module (--stage, --cloner); see Host in main.ts. */
   importModule?: ((specifier: string) => Promise<unknown>) | undefined
+  /**
+   * How the skipped-scripts summary tells the user to approve packages, when not with `tote
+   * install-scripts approve` (`tote x` installs in a folder of the cache).
+   */
+  approveHint?: ((names: string[]) => string) | undefined
 }
 
 export interface CommandSpec {
@@ -39,6 +44,11 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>
   /** What the command does with positional arguments; without it, giving one is an error. */
   positionals?: string
+  /**
+   * Everything from the first positional on is the command's own (a bin and its arguments, as npx
+   * takes them): `tote exec esbuild --version` passes --version to esbuild.
+   */
+  passThrough?: boolean
   load: () => Promise<CommandModule>
 }
 
@@ -177,7 +187,40 @@ export const commands: CommandSpec[] = [
       'script-shell': runOptions()['script-shell']!,
     },
     positionals: 'the bin to run, then its arguments',
+    passThrough: true,
     load: () => import('./commands/exec.js'),
+  },
+  {
+    name: 'x',
+    summary: 'Fetch a package into the cache and run its bin (npx, bunx, pnpm dlx)',
+    usage: 'tote x [--allow-scripts <pkg>] <pkg>[@<range>] [<args>...]',
+    details: [
+      'Installs the package (the newest version, or the range or tag given) with its dependencies in a',
+      "folder of tote's cache, then runs its bin in the current folder with npm's script environment:",
+      'the one bin it has, else the one named as the package. The same spec later runs what is',
+      'there, without a download. Its install scripts follow the allowScripts policy: they are',
+      'skipped and named unless --allow-scripts names the package (or allow-scripts in .npmrc does).',
+      'Everything after the package goes to its bin.',
+      '',
+      "Exit code: the bin's.",
+    ],
+    options: {
+      'allow-scripts': {
+        type: 'string',
+        kind: 'npm',
+        multiple: true,
+        arg: 'names',
+        description: 'Let these packages run their install scripts (comma-separated or repeated)',
+      },
+      'dangerously-allow-all-scripts': installOptions()['dangerously-allow-all-scripts']!,
+      'unreviewed-scripts': installOptions()['unreviewed-scripts']!,
+      'ignore-scripts': installOptions()['ignore-scripts']!,
+      'script-shell': runOptions()['script-shell']!,
+      ...registryOptions(),
+    },
+    positionals: 'the package, then arguments for its bin',
+    passThrough: true,
+    load: () => import('./commands/x.js'),
   },
   {
     name: 'install-scripts',

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'nod
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import type { CloneStrategy } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import {
   buildOrder,
@@ -29,9 +30,11 @@ import {
   writeNodeGypShim,
 } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
+import { type BuildCachePackage, createBuildCache } from './_build-cache.js'
 import type { CommandContext } from './_commands.js'
 import type { NodeModulesResult } from './_install.js'
 import type { Reporter } from './_reporter.js'
+import type { Tracer } from './_trace.js'
 
 declare const TOTE_VERSION: string
 
@@ -101,12 +104,29 @@ export function scriptShell(config: ToteConfig): string | undefined {
 }
 
 /** The runner for this run: its scripts print nothing themselves; `inherit` ones get npm's banner. */
-export function createRunner(config: ToteConfig, command: string, reporter: Reporter): ScriptRunner {
+export function createRunner(
+  config: ToteConfig,
+  command: string,
+  reporter: Reporter,
+  tracer?: Tracer,
+): ScriptRunner {
   return createScriptRunner({
     env: baseEnvironment(config, command),
     shell: scriptShell(config),
     nodeGypBinDir: writeNodeGypShim(join(config.cacheDir, 'node-gyp-bin')),
-    onEvent: (event) => renderScriptEvent(event, reporter),
+    onEvent: (event) => {
+      renderScriptEvent(event, reporter)
+      if (tracer && event.type === 'script-end') {
+        // --trace: each script a span (scripts run in child processes, side by side: async lanes).
+        const end = performance.timeOrigin + performance.now()
+        tracer.asyncSpan('script', `${event.label || 'project'} ${event.event}`, end - event.ms, end, {
+          script: event.script,
+          code: event.code,
+          signal: event.signal,
+          ...(event.logFile ? { log: event.logFile } : {}),
+        })
+      }
+    },
   })
 }
 
@@ -229,6 +249,8 @@ export interface DependencyScriptsReport {
   /** Unreviewed packages whose scripts did not run. */
   skipped: InstalledWithScripts[]
   ran: number
+  /** Packages whose built result came from the build cache instead of their scripts. */
+  reused: number
 }
 
 const boolEnv = (value: boolean) => (value ? '1' : '')
@@ -241,7 +263,13 @@ const boolEnv = (value: boolean) => (value ? '1' : '')
  * one whose script fails, with a warning.
  */
 export async function runDependencyScripts(
-  session: { config: ToteConfig; reporter: Reporter; project: { manifest: Record<string, unknown> } },
+  session: {
+    config: ToteConfig
+    reporter: Reporter
+    project: { manifest: Record<string, unknown> }
+    tracer?: Tracer | undefined
+    cloneStrategy?: CloneStrategy
+  },
   lockfile: Lockfile,
   result: Pick<NodeModulesResult, 'placed' | 'installed'>,
   options: { command: string; unreviewed: UnreviewedMode },
@@ -262,7 +290,7 @@ export async function runDependencyScripts(
       candidates.add(path)
     }
   }
-  const report: DependencyScriptsReport = { skipped: [], ran: 0 }
+  const report: DependencyScriptsReport = { skipped: [], ran: 0, reused: 0 }
   if (candidates.size === 0 && !existsSync(join(nodeModules, SCRIPT_STATE))) return report
   const graph = lockfileGraph(lockfile)
   const found = [...candidates]
@@ -310,10 +338,41 @@ export async function runDependencyScripts(
     delete pending[path]
     writeState(nodeModules, { pending })
   }
+  // The build cache: a trusted package built before with the same key gets its built result linked.
+  const buildCache = createBuildCache({
+    cacheDir: config.cacheDir,
+    ...(session.cloneStrategy ? { strategy: session.cloneStrategy } : {}),
+    onWarning: (message) => reporter.debug(message),
+  })
+  const cacheable = new Map<string, { pkg: BuildCachePackage; key: string }>()
   const toBuild = runs.filter((pkg) => {
-    if (dependencyRunList(pkg.scripts).length > 0) return true
-    done(pkg.path) // only a prepare, which runs when npm packs a git or folder source
-    return false
+    const scripts = dependencyRunList(pkg.scripts)
+    if (scripts.length === 0) {
+      done(pkg.path) // only a prepare, which runs when npm packs a git or folder source
+      return false
+    }
+    if (verdicts.get(pkg.path) !== 'run') return true // unreviewed scripts run, never cached
+    const entry = lockfile.packages[pkg.path]!
+    const cached: BuildCachePackage = {
+      dir: pkg.dir,
+      identity: { name: pkg.name, version: entry.version ?? '' },
+      integrity: entry.integrity,
+      scripts,
+    }
+    const key = buildCache.keyOf(cached)
+    if (key === undefined) return true
+    const start = performance.timeOrigin + performance.now()
+    if (buildCache.restore(cached, key)) {
+      session.tracer?.span('build cache', pkg.label, start, performance.timeOrigin + performance.now(), 0, {
+        key,
+      })
+      reporter.debug(`${pkg.label}: built result linked from the build cache`)
+      report.reused++
+      done(pkg.path)
+      return false
+    }
+    cacheable.set(pkg.path, { pkg: cached, key })
+    return true
   })
   if (toBuild.length === 0) return report
   const order = buildOrder(
@@ -321,7 +380,7 @@ export async function runDependencyScripts(
     toBuild.map((pkg) => pkg.path),
   )
   const foreground = config.get('foreground-scripts') === true
-  const runner = createRunner(config, options.command, reporter)
+  const runner = createRunner(config, options.command, reporter, session.tracer)
   reporter.phase('running scripts')
   const built = await buildPackages(
     toBuild.map((pkg) => {
@@ -353,6 +412,14 @@ export async function runDependencyScripts(
     },
   )
   report.ran = built.built.length
+  for (const path of built.built) {
+    const cached = cacheable.get(path)
+    if (!cached) continue
+    const start = performance.timeOrigin + performance.now()
+    const saved = await buildCache.save(cached.pkg, cached.key)
+    session.tracer?.span('build cache', `save ${path}`, start, performance.timeOrigin + performance.now(), 0)
+    reporter.debug(`${path}: built result ${saved === 'saved' ? 'kept in the build cache' : 'not cacheable'}`)
+  }
   for (const failed of built.failedOptional) {
     await rm(join(projectDir, failed.path), { recursive: true, force: true })
     done(failed.path)
@@ -410,7 +477,11 @@ export function idOf(manifest: ScriptManifest): string {
  * its scripts, and the command that approves them. Shown at every log level: the project may not
  * work until they have run.
  */
-export function reportSkippedScripts(report: DependencyScriptsReport | undefined, reporter: Reporter): void {
+export function reportSkippedScripts(
+  report: DependencyScriptsReport | undefined,
+  reporter: Reporter,
+  approveHint?: (names: string[]) => string,
+): void {
   const skipped = report?.skipped ?? []
   if (skipped.length === 0) return
   const names = [...new Set(skipped.filter((pkg) => !pkg.node.policy.inBundle).map((pkg) => pkg.name))]
@@ -425,9 +496,11 @@ export function reportSkippedScripts(report: DependencyScriptsReport | undefined
     message: [
       `${count} ${count === 1 ? 'package has' : 'packages have'} install scripts that did not run (not yet covered by allowScripts):`,
       ...lines,
-      approve
-        ? `Review them, then run \`${approve}\` (the next \`tote install\` runs them), or \`tote install-scripts deny <pkg>\` to keep them off.`
-        : 'Bundled dependencies never run their install scripts unless --unreviewed-scripts=run or --dangerously-allow-all-scripts.',
+      approve && approveHint
+        ? approveHint(names)
+        : approve
+          ? `Review them, then run \`${approve}\` (the next \`tote install\` runs them), or \`tote install-scripts deny <pkg>\` to keep them off.`
+          : 'Bundled dependencies never run their install scripts unless --unreviewed-scripts=run or --dangerously-allow-all-scripts.',
     ].join('\n'),
   })
 }

@@ -38,6 +38,8 @@ export interface Session {
   tracePath: string | undefined
   /** The command, as scripts see it in `npm_command`. */
   command: string
+  /** See CommandContext.approveHint. */
+  approveHint: ((names: string[]) => string) | undefined
   /** What happens to dependencies' scripts that allowScripts does not cover (--unreviewed-scripts). */
   unreviewed: UnreviewedMode
 }
@@ -93,6 +95,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
     tracer,
     tracePath,
     command: context.command ?? 'install',
+    approveHint: context.approveHint,
     unreviewed,
   }
 }
@@ -257,7 +260,7 @@ export async function installAndReport(
   reporter.stop()
   await scripts.runProjectScripts(session, session.command)
   reportInstalled(session, result)
-  scripts.reportSkippedScripts(skipped, reporter)
+  scripts.reportSkippedScripts(skipped, reporter, session.approveHint)
   await finishTrace(session)
   return 0
 }

@@ -13,6 +13,9 @@ let registry: TestRegistry
 const journal = (what: string) =>
   `echo "start ${what}" >> "$INIT_CWD/journal.txt"; sleep 0.1; echo "end ${what}" >> "$INIT_CWD/journal.txt"`
 
+/** A build whose result names the process that made it, and that notes each run in the project. */
+const countedBuild = 'echo "built by $$" > built.txt; echo "counted postinstall" >> "$INIT_CWD/journal.txt"'
+
 beforeAll(async () => {
   registry = await createTestRegistry({
     packages: {
@@ -48,6 +51,19 @@ beforeAll(async () => {
         },
       },
       optfail: { versions: { '1.0.0': { scripts: { install: 'exit 1' } } } },
+      counted: { versions: { '1.0.0': { scripts: { postinstall: countedBuild } } } },
+      xtool: {
+        versions: {
+          '1.0.0': {
+            bin: { xtool: 'cli.js' },
+            scripts: { postinstall: 'echo yes > built.txt' },
+            files: {
+              'cli.js':
+                "#!/usr/bin/env node\nconst built = require('fs').existsSync(__dirname + '/built.txt')\nconsole.log([built ? 'built' : 'not built', process.cwd(), ...process.argv.slice(2)].join(' '))\n",
+            },
+          },
+        },
+      },
       tool: {
         versions: {
           '1.0.0': {
@@ -359,6 +375,65 @@ describe("dependencies' install scripts", () => {
   })
 })
 
+describe('the build cache', () => {
+  it("links a trusted package's built result on a warm install instead of building again; another key builds again", async () => {
+    const manifest = { name: 'p', dependencies: { counted: '1.0.0' }, allowScripts: { counted: true } }
+    const first = scratch(manifest)
+    expect((await run(first, ['install'])).code).toBe(0)
+    expect(lines(first)).toEqual(['counted postinstall'])
+    const built = readFileSync(join(first.dir, 'node_modules/counted/built.txt'), 'utf8')
+    expect(built).toMatch(/^built by \d+\n$/)
+
+    // Another project, the same cache: the built result is linked, the script does not run.
+    const second = { ...scratch(manifest), cache: first.cache }
+    const tracePath = join(second.dir, '..', 'trace.json')
+    const warm = await run(second, ['install', '--trace', tracePath, '--verbose'])
+    expect(warm.code).toBe(0)
+    expect(warm.stderr).toContain('counted@1.0.0: built result linked from the build cache')
+    expect(lines(second)).toEqual([])
+    expect(readFileSync(join(second.dir, 'node_modules/counted/built.txt'), 'utf8')).toBe(built)
+    const spans = JSON.parse(readFileSync(tracePath, 'utf8')).traceEvents.filter(
+      (event: { ph: string }) => event.ph === 'X',
+    )
+    expect(spans.map((span: { cat: string; name: string }) => `${span.cat}: ${span.name}`)).toContain(
+      'build cache: counted@1.0.0',
+    )
+    // tote ci empties node_modules: the built result comes back from the cache again.
+    expect((await run(second, ['ci'])).code).toBe(0)
+    expect(lines(second)).toEqual([])
+    expect(readFileSync(join(second.dir, 'node_modules/counted/built.txt'), 'utf8')).toBe(built)
+
+    // Not approved any more: nothing is linked nor run (the unbuilt package, named in the summary).
+    const unapproved = { ...scratch({ name: 'p', dependencies: { counted: '1.0.0' } }), cache: first.cache }
+    const skipped = await run(unapproved, ['install'])
+    expect(skipped.stderr).toContain('counted@1.0.0 (postinstall:')
+    expect(existsSync(join(unapproved.dir, 'node_modules/counted/built.txt'))).toBe(false)
+
+    // The same name and version with other contents (another integrity: another key) builds again.
+    const other = await createTestRegistry({
+      packages: {
+        counted: {
+          versions: { '1.0.0': { scripts: { postinstall: countedBuild }, files: { 'extra.js': '' } } },
+        },
+      },
+    })
+    try {
+      const third = { ...scratch(manifest), cache: first.cache }
+      const rebuilt = await tote(['install'], {
+        cwd: third.dir,
+        home: third.home,
+        cache: third.cache,
+        registry: other.url,
+      })
+      expect(rebuilt.code).toBe(0)
+      expect(lines(third)).toEqual(['counted postinstall'])
+      expect(readFileSync(join(third.dir, 'node_modules/counted/built.txt'), 'utf8')).not.toBe(built)
+    } finally {
+      await other.close()
+    }
+  })
+})
+
 describe('tote run', () => {
   const scripts = {
     prebuild: 'echo "pre $npm_lifecycle_event"',
@@ -465,6 +540,9 @@ describe('tote exec', () => {
     const result = await run(project, ['exec', 'hello', '--', '--loud', 'a b'])
     expect(result.code).toBe(0)
     expect(result.stdout).toBe('hello --loud a b npx\n')
+    // Everything after the bin is the bin's, flags included, as npx takes them.
+    const flags = await run(project, ['exec', 'hello', '--version', '-h'])
+    expect(flags.stdout).toBe('hello --version -h npx\n')
     const call = await run(project, ['exec', '-c', 'hello x; exit 5'])
     expect(call.stdout).toBe('hello x npx\n')
     expect(call.code).toBe(5)
@@ -496,6 +574,34 @@ const canCompile =
   existsSync(
     join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp'),
   )
+
+describe('tote x', () => {
+  it('fetches a package into the cache and runs its bin here, with its arguments; the second time offline', async () => {
+    const project = scratch({ name: 'e' })
+    const result = await run(project, ['x', 'tool', '--loud', 'a b'])
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toBe('hello --loud a b npx\n')
+    expect(result.code).toBe(0)
+    expect(existsSync(join(project.dir, 'node_modules'))).toBe(false) // the project is left alone
+    const again = await run(project, ['x', '--offline', 'tool', 'again'])
+    expect(again.stdout).toBe('hello again npx\n')
+    const missing = await run(project, ['x', 'plain'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('tote error ENOBIN: plain has no bin')
+  })
+
+  it('skips and names its install scripts unless --allow-scripts approves them', async () => {
+    const project = scratch({ name: 'e' })
+    const skipped = await run(project, ['x', 'xtool', 'one'])
+    expect(skipped.code).toBe(0)
+    expect(skipped.stdout).toBe(`not built ${project.dir} one\n`)
+    expect(skipped.stderr).toContain('xtool@1.0.0 (postinstall: echo yes > built.txt)')
+    expect(skipped.stderr).toContain('`tote x --allow-scripts xtool xtool`')
+    const allowed = await run(project, ['x', '--allow-scripts', 'xtool', 'xtool', 'two'])
+    expect(allowed.stderr).toBe('')
+    expect(allowed.stdout).toBe(`built ${project.dir} two\n`)
+  })
+})
 
 describe('an addon with a binding.gyp', () => {
   it.skipIf(!canCompile)(

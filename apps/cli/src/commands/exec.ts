@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { loadConfig } from '@tote/config'
+import { loadConfig, type ToteConfig } from '@tote/config'
 import { readManifest } from '@tote/scripts'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
 import { configFlags, createReporterFor } from '../_context.js'
 import { usageError } from '../_errors.js'
+import type { Reporter } from '../_reporter.js'
 import { createRunner } from '../_scripts.js'
 import { closest } from '../_suggest.js'
 import { signalNumber } from './run.js'
@@ -52,16 +53,33 @@ export async function run(context: CommandContext): Promise<number> {
   }
   // npm exec: the bin single-quoted so that the shell takes its name as it is, the arguments after it.
   const script = call ?? `'${bin!.replace(/'/g, `'\\''`)}'`
-  const here = context.cwd
-  const manifest = readManifest(here) ?? {}
-  const runner = createRunner(config, 'exec', reporter)
-  const result = await runner({
-    dir: here,
-    manifest: { ...manifest, scripts: { ...(manifest.scripts ?? {}), npx: script } },
-    event: 'npx',
+  return runBin(config, reporter, {
+    dir: context.cwd,
     script,
     args: call === undefined ? args : [],
     binPaths: [binDir],
+  })
+}
+
+/**
+ * Runs a bin (or a command line) as npm exec does: through the script shell in `dir`, sharing the
+ * terminal, with `binPaths` first on PATH and `npm_lifecycle_event=npx`. Resolves to its exit code;
+ * a bin killed by a signal kills tote with it.
+ */
+export async function runBin(
+  config: ToteConfig,
+  reporter: Reporter,
+  request: { dir: string; script: string; args: string[]; binPaths: string[] },
+): Promise<number> {
+  const manifest = readManifest(request.dir) ?? {}
+  const runner = createRunner(config, 'exec', reporter)
+  const result = await runner({
+    dir: request.dir,
+    manifest: { ...manifest, scripts: { ...(manifest.scripts ?? {}), npx: request.script } },
+    event: 'npx',
+    script: request.script,
+    args: request.args,
+    binPaths: request.binPaths,
     stdio: 'inherit',
     label: '',
   })
