@@ -437,13 +437,18 @@ export async function runDependencyScripts(
  * install, postinstall, prepublish, preprepare, prepare, postprepare), sharing the terminal.
  */
 export async function runProjectScripts(
-  session: { config: ToteConfig; reporter: Reporter },
+  session: { config: ToteConfig; reporter: Reporter; tracer?: Tracer | undefined },
   command: string,
 ): Promise<void> {
   const { config, reporter } = session
   if (config.ignoreScripts) return
   const manifest = readManifest(config.projectDir) ?? {}
-  const runner = createRunner(config, command, reporter)
+  // Most projects have none of these: no runner (nor node-gyp lookup) then. A binding.gyp makes
+  // npm's implicit `node-gyp rebuild`.
+  const scripts = (manifest.scripts ?? {}) as Record<string, unknown>
+  const any = PROJECT_EVENTS.some((event) => typeof scripts[event] === 'string')
+  if (!any && !existsSync(join(config.projectDir, 'binding.gyp'))) return
+  const runner = createRunner(config, command, reporter, session.tracer)
   for (const event of PROJECT_EVENTS) {
     const result = await runner({
       dir: config.projectDir,
