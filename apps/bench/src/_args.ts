@@ -12,9 +12,12 @@ export const ALL_PHASES: readonly Phase[] = [
   'p3_cold_install',
   'p4_warm_link',
   'p5_add',
+  'p6_run',
 ]
-/** The phases run when --phases is not given: p5_add only when asked for. */
-export const DEFAULT_PHASES: readonly Phase[] = ALL_PHASES.filter((phase) => phase !== 'p5_add')
+/** The phases run when --phases is not given: the installs (p5_add and p6_run only when asked for). */
+export const DEFAULT_PHASES: readonly Phase[] = ALL_PHASES.filter(
+  (phase) => phase !== 'p5_add' && phase !== 'p6_run',
+)
 /** What `p5_add` adds unless `--add-package` says otherwise: one package with no dependencies. */
 export const DEFAULT_ADD_PACKAGE = 'zod'
 export const DEFAULT_ROUNDS = 3
@@ -27,7 +30,7 @@ Times package managers installing a real project (see apps/bench/README.md).
 Options:
   --pm <list>              Package managers, comma-separated (default: ${ALL_PMS.join(',')})
   --fixture <path>         Project folder or its package.json (default: ../shared/fixtures/vite-react-ts from the repo root)
-  --phases <list>          Phases, comma-separated (default: ${DEFAULT_PHASES.join(',')}; also p5_add)
+  --phases <list>          Phases, comma-separated (default: ${DEFAULT_PHASES.join(',')}; also p5_add, p6_run)
   --add-package <spec>     What p5_add adds to the warm project (default: ${DEFAULT_ADD_PACKAGE})
   --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
   --variant <NAME=flags>   Also run tote with these extra flags (and leading VAR=value words as its

@@ -18,10 +18,13 @@ export const LOCKFILE_NAMES: Record<PmName, string> = {
   utoo: 'package-lock.json',
 }
 
-/** Phases that install node_modules (p1 only writes a lockfile). */
+/** Phases that install node_modules (p1 only writes a lockfile; p5 runs a script). */
 export function installsNodeModules(phase: Phase): boolean {
-  return phase !== 'p1_resolve'
+  return phase !== 'p1_resolve' && phase !== 'p6_run'
 }
+
+/** The script p6_run adds to the fixture's package.json and runs. */
+export const RUN_SCRIPT = { name: 'pm-bench-true', command: 'true' } as const
 
 /** Phases that start from the package manager's own lockfile. */
 export function needsLockfile(phase: Phase): boolean {
@@ -56,6 +59,7 @@ export function phaseArgs(
     return ['install', addPackage]
   }
   const frozen = needsLockfile(phase)
+  if (phase === 'p6_run') return ['run', RUN_SCRIPT.name]
   switch (pm) {
     case 'npm':
       if (phase === 'p1_resolve') return ['install', '--package-lock-only']
@@ -83,6 +87,16 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
     return { command: tool.command, args: [...tool.args, '-e', '0'], env: { ...tool.env } }
   const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand, context.addPackage)
   const env: Record<string, string> = { ...tool.env, ...contender.variant?.env }
+  if (phase === 'p6_run') {
+    // `run` reads no registry and no cache: the command as a user types it (pnpm: outside the
+    // repository's workspace).
+    const flags = contender.pm === 'pnpm' ? ['--ignore-workspace'] : []
+    return {
+      command: tool.command,
+      args: [...tool.args, ...base, ...flags, ...(contender.variant?.args ?? [])],
+      env,
+    }
+  }
   let flags: string[]
   switch (contender.pm) {
     case 'npm':

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
@@ -8,6 +8,7 @@ import {
   needsLockfile,
   needsWarmCache,
   pmCommand,
+  RUN_SCRIPT,
   wrapCommand,
 } from './_commands.js'
 import { checkInstall, checkProblem, fileSize, treeSize } from './_measure.js'
@@ -62,6 +63,14 @@ export function createRunner(context: RunnerContext) {
     if (lockfile) copyFileSync(lockfile, join(projectDir, lockfileBaseName(lockfile)))
   }
 
+  /** p6_run's project: the fixture's package.json with the script to run. */
+  function addRunScript(projectDir: string): void {
+    const path = join(projectDir, 'package.json')
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { scripts?: Record<string, string> }
+    manifest.scripts = { ...manifest.scripts, [RUN_SCRIPT.name]: RUN_SCRIPT.command }
+    writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+  }
+
   async function attempt(
     contender: Contender,
     phase: Phase,
@@ -70,6 +79,7 @@ export function createRunner(context: RunnerContext) {
     lockfile: string | undefined,
   ): Promise<Attempt> {
     prepareProject(dirs.project, lockfile)
+    if (phase === 'p6_run') addRunScript(dirs.project)
     mkdirSync(dirs.cache, { recursive: true })
     const bin = contender.variant?.bin
     const tool = bin === undefined ? context.tools.get(contender.pm) : toteToolAt(bin)
@@ -234,6 +244,7 @@ export function createRunner(context: RunnerContext) {
     }
     const record: RunRecord = { ...base, status: 'ok', ...run, after, checks: undefined }
     if (run.error) return { ...record, status: 'fail' }
+    if (phase === 'p6_run') return record // a script ran: nothing installed to check
     const checks = checkInstall({ projectDir, lockfileName, installs: installsNodeModules(phase) })
     const problem = checkProblem(checks, lockfileName)
     if (problem) return { ...record, status: 'fail', checks, error: `check failed: ${problem}` }

@@ -111,6 +111,7 @@ export function toteSupport(tool: ToolCommand, env: Record<string, string>, cwd:
   const install = help('install')
   const ci = help('ci')
   const add = help('add')
+  const run = help('run')
   const phases = new Set<Phase>()
   if (install !== undefined) phases.add('p0_full_cold')
   if (install?.includes('--lockfile-only')) phases.add('p1_resolve')
@@ -119,6 +120,7 @@ export function toteSupport(tool: ToolCommand, env: Record<string, string>, cwd:
     phases.add('p4_warm_link')
   }
   if (add !== undefined) phases.add('p5_add')
+  if (run !== undefined) phases.add('p6_run')
   return {
     version: versionRun.status === 0 ? versionRun.stdout.trim() : 'not built',
     phases,

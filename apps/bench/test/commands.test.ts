@@ -17,6 +17,18 @@ function commandLine(pm: PmName, phase: Parameters<typeof phaseArgs>[1], contend
 }
 
 describe('phase commands', () => {
+  it('p6_run: `<pm> run pm-bench-true`, without cache or registry flags (pnpm outside the workspace)', () => {
+    for (const pm of ['tote', 'npm', 'bun', 'utoo'] as const) {
+      expect(commandLine(pm, 'p6_run').args.slice(-2)).toEqual(['run', 'pm-bench-true'])
+      expect(commandLine(pm, 'p6_run').args.join(' ')).not.toContain(registry)
+    }
+    expect(commandLine('pnpm', 'p6_run').args.slice(-3)).toEqual([
+      'run',
+      'pm-bench-true',
+      '--ignore-workspace',
+    ])
+  })
+
   it('resolves without installing', () => {
     expect(phaseArgs('npm', 'p1_resolve')).toEqual(['install', '--package-lock-only'])
     expect(phaseArgs('pnpm', 'p1_resolve')).toEqual(['install', '--lockfile-only'])

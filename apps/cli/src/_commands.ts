@@ -2,9 +2,11 @@ import type { ParseArgsConfig } from 'node:util'
 import {
   globalOptions,
   installOptions,
+  installScriptsOptions,
   jsonOption,
   type OptionSpec,
   registryOptions,
+  runOptions,
   saveOptions,
 } from './_options.js'
 
@@ -17,6 +19,8 @@ export interface CommandModule {
 
 /** Parsed arguments handed to a command. */
 export interface CommandContext {
+  /** The command's name in the table (`run` for `run-script`), as scripts see it in `npm_command`. */
+  command?: string
   values: Record<string, string | boolean | (string | boolean)[] | undefined>
   /** The flags that are npm configuration keys, for npm's configuration loader. */
   npmFlags: Record<string, string | boolean | (string | boolean)[]>
@@ -24,6 +28,11 @@ export interface CommandContext {
   cwd: string
   /** Loads a contributor's stage module (--stage, --cloner); see Host in main.ts. */
   importModule?: ((specifier: string) => Promise<unknown>) | undefined
+  /**
+   * How the skipped-scripts summary tells the user to approve packages, when not with `tote
+   * install-scripts approve` (`tote x` installs in a folder of the cache).
+   */
+  approveHint?: ((names: string[]) => string) | undefined
 }
 
 export interface CommandSpec {
@@ -36,6 +45,11 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>
   /** What the command does with positional arguments; without it, giving one is an error. */
   positionals?: string
+  /**
+   * Everything from the first positional on is the command's own (a bin and its arguments, as npx
+   * takes them): `tote exec esbuild --version` passes --version to esbuild.
+   */
+  passThrough?: boolean
   load: () => Promise<CommandModule>
 }
 
@@ -229,6 +243,135 @@ export const commands: CommandSpec[] = [
     positionals: 'a subcommand: verify',
     load: () => import('./commands/cache.js'),
   },
+  {
+    name: 'run',
+    aliases: ['run-script'],
+    summary: "Run one of the project's scripts, with its pre and post scripts; alone, list them",
+    usage: 'tote run <script> [-- <args>...]',
+    details: [
+      'Runs scripts.<script> of package.json (with pre<script> before and post<script> after, unless',
+      "--ignore-scripts) through the script shell, in the project folder, with npm's environment: every",
+      'node_modules/.bin from the project up on PATH. Arguments after the name go to the script; put',
+      'them after -- when they look like flags (`tote run test -- --watch`).',
+      '',
+      "Exit code: the script's. Without a script name, lists the scripts.",
+    ],
+    options: runOptions(),
+    positionals: 'a script name, then arguments for it',
+    load: () => import('./commands/run.js'),
+  },
+  ...(['test', 'start', 'stop', 'restart'] as const).map(
+    (name): CommandSpec => ({
+      name,
+      ...(name === 'test' ? { aliases: ['t', 'tst'] } : {}),
+      summary:
+        name === 'restart'
+          ? 'Run the restart script (or stop, then start), with its pre and post scripts'
+          : `Run the ${name} script, with its pre and post scripts (tote run ${name})`,
+      usage: `tote ${name} [-- <args>...]`,
+      options: runOptions(),
+      positionals: 'arguments for the script',
+      load: () => import('./commands/run.js'),
+    }),
+  ),
+  {
+    name: 'exec',
+    summary: "Run a command of the project's dependencies (a bin in node_modules/.bin)",
+    usage: 'tote exec [--] <bin> [<args>...]  |  tote exec -c "<command line>"',
+    details: [
+      'Runs the bin through the script shell in the current folder, with node_modules/.bin of the',
+      "project on PATH and npm's script environment. Put its flags after -- (`tote exec -- eslint --fix`).",
+      'tote exec runs what is installed; it downloads nothing.',
+      '',
+      "Exit code: the command's.",
+    ],
+    options: {
+      call: {
+        type: 'string',
+        kind: 'npm',
+        short: 'c',
+        arg: 'command line',
+        description: 'Run this command line in the script environment instead of a bin',
+      },
+      'script-shell': runOptions()['script-shell']!,
+    },
+    positionals: 'the bin to run, then its arguments',
+    passThrough: true,
+    load: () => import('./commands/exec.js'),
+  },
+  {
+    name: 'x',
+    summary: 'Fetch a package into the cache and run its bin (npx, bunx, pnpm dlx)',
+    usage: 'tote x [--allow-scripts <pkg>] <pkg>[@<range>] [<args>...]',
+    details: [
+      'Installs the package (the newest version, or the range or tag given) with its dependencies in a',
+      "folder of tote's cache, then runs its bin in the current folder with npm's script environment:",
+      'the one bin it has, else the one named as the package. The same spec later runs what is',
+      'there, without a download. Its install scripts follow the allowScripts policy: they are',
+      'skipped and named unless --allow-scripts names the package (or allow-scripts in .npmrc does).',
+      'Everything after the package goes to its bin.',
+      '',
+      "Exit code: the bin's.",
+    ],
+    options: {
+      'allow-scripts': {
+        type: 'string',
+        kind: 'npm',
+        multiple: true,
+        arg: 'names',
+        description: 'Let these packages run their install scripts (comma-separated or repeated)',
+      },
+      'dangerously-allow-all-scripts': installOptions()['dangerously-allow-all-scripts']!,
+      'unreviewed-scripts': installOptions()['unreviewed-scripts']!,
+      'ignore-scripts': installOptions()['ignore-scripts']!,
+      'script-shell': runOptions()['script-shell']!,
+      ...registryOptions(),
+    },
+    positionals: 'the package, then arguments for its bin',
+    passThrough: true,
+    load: () => import('./commands/x.js'),
+  },
+  {
+    name: 'install-scripts',
+    summary: "Manage which dependencies may run install scripts (package.json allowScripts, npm's format)",
+    usage: 'tote install-scripts approve <pkg>... | approve --all | deny <pkg>... | deny --all | ls | prune',
+    details: [
+      'Subcommands:',
+      '  approve  Allow the install scripts of installed packages: pinned name@version entries',
+      '           (--no-allow-scripts-pin: the name alone). A "name": false entry is never overridden.',
+      '  deny     Deny them: a "name": false entry. Denied scripts are skipped without a word.',
+      '  ls       List the installed packages whose install scripts no entry covers.',
+      '  prune    Remove entries that match no installed package with install scripts (--dry-run: say which).',
+      '',
+      'package.json is written as npm 11 writes it. The next `tote install` runs the scripts an',
+      'approval allows that have not run yet.',
+    ],
+    options: installScriptsOptions(),
+    positionals: 'a subcommand, then package names',
+    load: () => import('./commands/install-scripts.js'),
+  },
+  ...(['approve-scripts', 'deny-scripts'] as const).map(
+    (name): CommandSpec => ({
+      name,
+      summary: `Same as tote install-scripts ${name === 'approve-scripts' ? 'approve' : 'deny'}`,
+      usage: `tote ${name} <pkg>... | tote ${name} --all`,
+      options: {
+        ...installScriptsOptions(),
+        ...(name === 'approve-scripts'
+          ? {
+              'allow-scripts-pending': {
+                type: 'boolean',
+                kind: 'npm',
+                description:
+                  'List the packages with unreviewed install scripts (same as tote install-scripts ls)',
+              } satisfies OptionSpec,
+            }
+          : {}),
+      },
+      positionals: 'package names',
+      load: () => import('./commands/install-scripts.js'),
+    }),
+  ),
 ]
 
 export function findCommand(name: string): CommandSpec | undefined {

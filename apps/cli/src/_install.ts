@@ -23,6 +23,10 @@ export interface NodeModulesResult {
   removed: number
   downloaded: number
   withScripts: string[]
+  /** Install paths placed by this run (not kept from before), failed optional ones left out. */
+  placed: string[]
+  /** Install paths in node_modules now. */
+  installed: string[]
 }
 
 /**
@@ -237,7 +241,18 @@ export async function installNodeModules(options: {
   ]
   const changed = installed.filter((pkg) => changedPaths.has(pkg.path)).length
   const added = installed.length - kept - changed
-  return { added, changed, kept, removed, downloaded: stats.downloaded, withScripts }
+  const placed = toPlace.filter((pkg) => !failedOptional.has(pkg.path)).map((pkg) => pkg.path)
+  const paths = installed.map((pkg) => pkg.path)
+  return {
+    added,
+    changed,
+    kept,
+    removed,
+    downloaded: stats.downloaded,
+    withScripts,
+    placed,
+    installed: paths,
+  }
 }
 
 function readText(path: string): string | undefined {

@@ -246,6 +246,12 @@ export async function runManaged(
       state =
         'node_modules is up to date, package.json and package-lock.json are as they were: run the command again'
     }
+    // npm builds (runs install scripts) before it saves package.json and the lockfile: a failing
+    // script of a required package leaves both as they were.
+    const scripts = result ? await import('./_scripts.js') : undefined
+    const skipped = result
+      ? await scripts!.runDependencyScripts(session, lockfile, result, session)
+      : undefined
     await writeFiles()
     state = 'package.json, package-lock.json and node_modules are up to date'
     reporter.stop()
@@ -257,6 +263,7 @@ export async function runManaged(
     if (result) {
       const { reportInstalled } = await import('./_session.js')
       reportInstalled(session, result)
+      scripts!.reportSkippedScripts(skipped, reporter, session.approveHint)
     } else {
       reporter.info(
         `${files.length > 0 ? `wrote ${files.join(' and ')}` : 'nothing to write'} in ${elapsed(session)}`,

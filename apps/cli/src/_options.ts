@@ -110,13 +110,40 @@ export function installOptions(): Record<string, OptionSpec> {
     }),
     production: npm('boolean', 'Leave out devDependencies (npm: same as --omit dev)'),
     'legacy-peer-deps': npm('boolean', 'Do not install peer dependencies'),
-    'ignore-scripts': npm('boolean', 'Run no lifecycle scripts (tote does not run them yet)'),
+    'ignore-scripts': npm(
+      'boolean',
+      "Run no lifecycle scripts: neither dependencies' install scripts nor the project's",
+    ),
+    'script-shell': npm('string', 'The shell that runs scripts (default: sh)', { arg: 'shell' }),
+    'allow-scripts': npm(
+      'string',
+      'Refused in a project, as npm refuses it (EALLOWSCRIPTS): approve in package.json allowScripts or .npmrc',
+      { arg: 'names', multiple: true },
+    ),
+    'strict-allow-scripts': npm(
+      'boolean',
+      'Fail (ESTRICTALLOWSCRIPTS) when a dependency has install scripts that allowScripts does not cover',
+    ),
+    'dangerously-allow-all-scripts': npm(
+      'boolean',
+      "Run every dependency's install scripts, approved, unreviewed or denied (--ignore-scripts still wins)",
+    ),
+    'unreviewed-scripts': {
+      type: 'string',
+      kind: 'tote',
+      arg: 'skip|run|fail',
+      description:
+        "Dependencies' install scripts that allowScripts does not cover: skip and name them (default), run them as npm does, or fail",
+    },
     'bin-links': npm('boolean', "Link packages' bins into node_modules/.bin (--no-bin-links: do not)"),
     cpu: npm('string', 'Install optional packages for this CPU instead of this machine’s', { arg: 'cpu' }),
     os: npm('string', 'Install optional packages for this OS instead of this machine’s', { arg: 'os' }),
     libc: npm('string', 'Install optional packages for this libc (glibc, musl)', { arg: 'libc' }),
     'install-strategy': npm('string', 'Only hoisted, npm’s default layout, for now', { arg: 'hoisted' }),
-    'foreground-scripts': ignored('Run scripts in the foreground', 'tote runs no scripts yet'),
+    'foreground-scripts': npm(
+      'boolean',
+      "Run dependencies' install scripts one at a time on tote's terminal, not in the background with their output kept in a log",
+    ),
     audit: ignored('Audit the installed packages', 'tote does not audit'),
     'audit-level': {
       ...ignored('Lowest severity an audit fails on', 'tote does not audit'),
@@ -240,4 +267,30 @@ export function saveOptions(): Record<string, OptionSpec> {
 /** `--json`: one JSON document on stdout. */
 export function jsonOption(description: string): Record<string, OptionSpec> {
   return { json: { type: 'boolean', kind: 'tote', description } }
+}
+
+/** Options of the commands that run one of the project's scripts (run, test, start, stop, restart). */
+export function runOptions(): Record<string, OptionSpec> {
+  return {
+    'if-present': npm('boolean', 'Exit 0 without a word when the script is not there'),
+    'ignore-scripts': npm('boolean', 'Run the script alone, without its pre<name> and post<name> scripts'),
+    'script-shell': npm('string', 'The shell that runs scripts (default: sh)', { arg: 'shell' }),
+  }
+}
+
+/** Options of `tote install-scripts` and its aliases. */
+export function installScriptsOptions(): Record<string, OptionSpec> {
+  return {
+    all: npm('boolean', 'approve or deny: every package with unreviewed install scripts'),
+    'allow-scripts-pin': npm(
+      'boolean',
+      'approve: write pinned name@version entries (default; --no-allow-scripts-pin: name-only entries)',
+    ),
+    'dry-run': {
+      type: 'boolean',
+      kind: 'tote',
+      description: 'Resolve and say what would change; write nothing',
+    },
+    json: npm('boolean', 'Print the result as JSON'),
+  }
 }

@@ -6,12 +6,14 @@ import { loadConfig, type ToteConfig } from '@tote/config'
 import { isLockfileInSync, type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import type { Scheduler } from '@tote/scheduler'
+import type { UnreviewedMode } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import { configFlags, createReporterFor } from './_context.js'
 import type { NodeModulesResult } from './_install.js'
 import { lockProject, type ProjectLock } from './_project-lock.js'
 import type { Reporter } from './_reporter.js'
+import { unreviewedMode } from './_scripts.js'
 import { STAGE_NAMES, type StageModules, type StageName } from './_stage-modules.js'
 import { registryClientOptions } from './_stages.js'
 import { createTracer, type Tracer } from './_trace.js'
@@ -34,6 +36,12 @@ export interface Session {
   /** Set with --trace FILE: every job's span, written at the end. */
   tracer: Tracer | undefined
   tracePath: string | undefined
+  /** The command, as scripts see it in `npm_command`. */
+  command: string
+  /** See CommandContext.approveHint. */
+  approveHint: ((names: string[]) => string) | undefined
+  /** What happens to dependencies' scripts that allowScripts does not cover (--unreviewed-scripts). */
+  unreviewed: UnreviewedMode
 }
 
 export async function openSession(context: CommandContext): Promise<Session> {
@@ -41,6 +49,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const workers = parseWorkers(context.values.workers)
   const stageModules = parseStageModules(context)
+  const unreviewed = unreviewedMode(context.values)
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
   const reporter = createReporterFor(config)
   const project = await readProjectManifest(config.projectDir)
@@ -85,6 +94,9 @@ export async function openSession(context: CommandContext): Promise<Session> {
     workers,
     tracer,
     tracePath,
+    command: context.command ?? 'install',
+    approveHint: context.approveHint,
+    unreviewed,
   }
 }
 
@@ -242,9 +254,13 @@ export async function installAndReport(
     reporter,
     tracer,
   })
+  const scripts = await import('./_scripts.js')
+  const skipped = await scripts.runDependencyScripts(session, lockfile, result, session)
   await afterInstall?.()
   reporter.stop()
+  await scripts.runProjectScripts(session, session.command)
   reportInstalled(session, result)
+  scripts.reportSkippedScripts(skipped, reporter, session.approveHint)
   await finishTrace(session)
   return 0
 }
@@ -266,35 +282,12 @@ function changesLine(added: number, removed: number, changed: number): string {
   return `${parts.slice(0, -1).join(', ')}${parts.length > 2 ? ',' : ''} and ${parts.at(-1)}`
 }
 
-/** The scripts npm runs for the project itself on install, in its order. */
-const PROJECT_SCRIPTS = [
-  'preinstall',
-  'install',
-  'postinstall',
-  'prepublish',
-  'preprepare',
-  'prepare',
-  'postprepare',
-]
-
-/** The closing lines of an install: what changed, and the scripts that did not run. */
+/** The closing line of an install: what changed. */
 export function reportInstalled(session: Session, result: NodeModulesResult): void {
-  const { reporter, config, project } = session
+  const { reporter } = session
   const changes = changesLine(result.added, result.removed, result.changed)
   const fetched = result.added + result.changed > 0 ? ` (${result.downloaded} downloaded)` : ''
   reporter.info(`${changes} in ${elapsed(session)}${fetched}`)
-  if (config.ignoreScripts) return
-  const scripts = (project.manifest.scripts ?? {}) as Record<string, unknown>
-  const own = PROJECT_SCRIPTS.filter((name) => typeof scripts[name] === 'string').map(
-    (name) => `${project.manifest.name ?? 'the project'} (${name})`,
-  )
-  const skipped = [...own, ...result.withScripts]
-  if (skipped.length === 0) return
-  // Shown even with --silent: the project may not work until these have run.
-  reporter.alert({
-    code: 'ESCRIPTSSKIPPED',
-    message: `tote does not run lifecycle scripts yet; ${plural(skipped.length, 'package')} ${skipped.length === 1 ? 'has' : 'have'} scripts that did not run: ${skipped.join(', ')}`,
-  })
 }
 
 /**

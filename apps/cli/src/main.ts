@@ -86,7 +86,12 @@ async function dispatch(argv: string[], host: Host): Promise<number | undefined>
   const command = findCommand(first)
   if (!command) throw unknownCommand(first, `Unknown command "${first}".`)
   const options = { ...command.options, ...globalOptions }
-  const { values, positionals } = parse(argv.slice(1), options, true)
+  const { flags, rest } = command.passThrough
+    ? splitAtCommand(argv.slice(1), options)
+    : { flags: argv.slice(1), rest: [] }
+  const parsed = parse(flags, options, true)
+  const values = parsed.values
+  const positionals = [...parsed.positionals, ...rest]
   checkArguments(command, options, values, positionals)
   if (values.help) {
     process.stdout.write(commandHelp(command))
@@ -103,7 +108,14 @@ async function dispatch(argv: string[], host: Host): Promise<number | undefined>
   for (const [name, value] of Object.entries(values)) {
     if (options[name]?.kind === 'npm' && value !== undefined) npmFlags[name] = value
   }
-  return module.run({ values, npmFlags, positionals, cwd, importModule: host.importModule })
+  return module.run({
+    command: command.name,
+    values,
+    npmFlags,
+    positionals,
+    cwd,
+    importModule: host.importModule,
+  })
 }
 
 function unknownCommand(name: string, message: string) {
@@ -152,6 +164,36 @@ function parse(argv: string[], options: Record<string, OptionSpec>, allowPositio
     }
     throw usageError('EUSAGE', message.replace(/\. To specify a positional.*$/s, '.'), 'Run `tote --help`.')
   }
+}
+
+/**
+ * For commands that run another command (exec, x): tote's flags are those before the first
+ * positional (or before `--`); from there on, everything is that command's, flags included (as npx
+ * reads them), but for the first `--`.
+ */
+function splitAtCommand(
+  argv: string[],
+  options: Record<string, OptionSpec>,
+): { flags: string[]; rest: string[] } {
+  const short = new Map(
+    Object.entries(options).flatMap(([name, spec]) => (spec.short ? [[spec.short, name]] : [])),
+  )
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!
+    if (arg === '--') return { flags: argv.slice(0, index), rest: argv.slice(index + 1) }
+    if (!arg.startsWith('-') || arg === '-') {
+      // `tote exec hello -- --loud` as npm reads it: the first `--` after the bin is dropped.
+      const rest = argv.slice(index)
+      const dashes = rest.indexOf('--')
+      if (dashes !== -1) rest.splice(dashes, 1)
+      return { flags: argv.slice(0, index), rest }
+    }
+    if (arg.includes('=')) continue
+    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 ? short.get(arg.slice(1)) : undefined
+    // A string flag takes the next argument as its value.
+    if (name !== undefined && options[name]?.type === 'string') index++
+  }
+  return { flags: argv, rest: [] }
 }
 
 /** Flags npm has that tote refuses, and positional arguments a command does not take, are errors. */

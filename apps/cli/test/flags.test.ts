@@ -73,23 +73,25 @@ describe('nothing ignored silently', () => {
     expect(listing(project)).toEqual(['package.json'])
   })
 
-  it("names the project's own scripts with the dependencies'; --silent keeps the warning, --ignore-scripts drops it", async () => {
+  it("runs the project's own scripts, names the dependencies' skipped ones; --silent keeps the warning, --ignore-scripts drops both", async () => {
     const manifest = {
       name: 'p',
-      scripts: { prepare: 'husky', test: 'vitest' },
+      scripts: { prepare: 'echo prepared > prepared.txt', test: 'vitest' },
       dependencies: { scripted: '1.0.0' },
     }
     const project = scratch(manifest)
     const result = await run(project, ['install', '--silent'])
     expect(result.code).toBe(0)
     expect(result.stdout).toBe('')
+    expect(readFileSync(join(project.dir, 'prepared.txt'), 'utf8')).toBe('prepared\n')
     expect(result.stderr).toContain(
-      'tote warn ESCRIPTSSKIPPED: tote does not run lifecycle scripts yet; 2 packages have scripts that did not run: p (prepare), scripted@1.0.0',
+      'tote warn ESCRIPTSSKIPPED: 1 package has install scripts that did not run (not yet covered by allowScripts):\n  scripted@1.0.0 (postinstall: node -e 0)',
     )
     const ignoring = scratch(manifest)
     const quiet = await run(ignoring, ['install', '--ignore-scripts'])
     expect(quiet.code).toBe(0)
     expect(quiet.stderr).toBe('')
+    expect(existsSync(join(ignoring.dir, 'prepared.txt'))).toBe(false)
   })
 })
 

@@ -5,6 +5,7 @@
 /** tote's own codes: conditions of installing that a user can act on. */
 export const TOTE_ERROR_CODES = [
   'E404',
+  'EALLOWSCRIPTS',
   'EAUTH',
   'EBADINTEGRITY',
   'EBADJSON',
@@ -24,7 +25,9 @@ export const TOTE_ERROR_CODES = [
   'ELOCKFILE',
   'ELOCKOUTOFSYNC',
   'ELSPROBLEMS',
+  'EMISSINGSCRIPT',
   'ENETWORK',
+  'ENOBIN',
   'ENOCOMMAND',
   'ENOLOCK',
   'ENOMATCH',
@@ -39,7 +42,10 @@ export const TOTE_ERROR_CODES = [
   'EREGISTRY',
   'ERESOLVE',
   'EROLLBACKFAILED',
+  'ESCRIPTFAILED',
+  'ESCRIPTSHELL',
   'ESTAGEMODULE',
+  'ESTRICTALLOWSCRIPTS',
   'ETARBALL',
   'ETARGET',
   'ETIMEOUT',
