@@ -76,3 +76,10 @@ export interface ProjectManifestFile {
   /** Its indent and line ending, which npm also uses for the lockfile. */
   format: LockfileFormat
 }
+
+/** A workspace {@link readWorkspaces} found: its folder and package.json. */
+export interface WorkspaceManifestFile {
+  /** The folder, relative to the project, POSIX: `packages/a`. */
+  path: string
+  manifest: import('@tote/types').ProjectManifest
+}
