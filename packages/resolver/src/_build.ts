@@ -1,9 +1,13 @@
 import { isToteError, type PackageManifest, ToteError } from '@tote/types'
 import type { Edge } from './_edge.js'
 import { peerConflictError } from './_eresolve.js'
+import type { Folders } from './_folders.js'
+import { folderOf, localPath } from './_local.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
+import { satisfies } from './_semver.js'
 import type { PackumentSource } from './_source.js'
+import { isRegistrySpec, type ParsedSpec } from './_spec.js'
 import { Node } from './_tree.js'
 
 // npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
@@ -24,6 +28,8 @@ export interface BuildOptions {
   /** npm's `strict-peer-deps`: a conflict in any required peer set stops it, not only the project's. */
   strictPeerDeps: boolean
   onPeerConflict: (edge: Edge, dep: Node) => void
+  /** The project's workspaces and linked folders. */
+  folders: Folders
 }
 
 /** Placements for one peer edge beyond which it is taken to be cycling (see #cycling). */
@@ -71,6 +77,8 @@ export class TreeBuilder {
   readonly #skippedPeers = new WeakMap<Node, Map<string, Edge>>()
   /** How often each peer edge (by dependant's place and version) was taken up for placement. */
   readonly #peerAttempts = new Map<string, number>()
+  /** Links placed or met, whose folders are looked at once the queue is empty (npm's linkNodes). */
+  readonly #links = new Set<Node>()
 
   constructor(
     readonly root: Node,
@@ -81,17 +89,37 @@ export class TreeBuilder {
 
   async build(start: Iterable<Node>): Promise<void> {
     for (const node of start) this.#queue.push(node)
-    for (let node = this.#queue.pop(); node; node = this.#queue.pop()) {
-      this.options.signal?.throwIfAborted()
-      if (this.#seen.has(node) || node.root !== this.root) continue
-      this.#seen.add(node)
-      await this.#step(node)
+    do {
+      for (let node = this.#queue.pop(); node; node = this.#queue.pop()) {
+        this.options.signal?.throwIfAborted()
+        if (this.#seen.has(node) || node.root !== this.root) continue
+        this.#seen.add(node)
+        await this.#step(node)
+      }
+    } while (this.#resolveLinks())
+  }
+
+  /**
+   * npm's resolveLinks: once the queue is empty, the folders of the links placed so far (workspaces,
+   * `file:` folders inside the project) get their own dependencies resolved, in queue order; folders
+   * outside the project are left as they are. True when any was queued.
+   */
+  #resolveLinks(): boolean {
+    let queued = false
+    for (const link of this.#links) {
+      this.#links.delete(link)
+      const target = link.linkTarget
+      if (!target || link.root !== this.root || !target.isDescendantOf(this.root)) continue
+      if (this.#seen.has(target) || !target.resolveParent) continue
+      this.#queue.push(target)
+      queued = true
     }
+    return queued
   }
 
   /** Edges of `node` that need a (new) node: missing, or not satisfied by what they resolve to. */
   problemEdges(node: Node): Edge[] {
-    const bundle = node.isProjectRoot ? undefined : node.pkg.bundleDependencies
+    const bundle = node.isProjectRoot || node.isWorkspace ? undefined : node.pkg.bundleDependencies
     const bundled = new Set(
       bundle === true ? Object.keys(node.pkg.dependencies ?? {}) : Array.isArray(bundle) ? bundle : [],
     )
@@ -136,6 +164,10 @@ export class TreeBuilder {
       onPeerConflict: this.options.onPeerConflict,
     }
     for (const { edge, dep } of tasks) this.#afterPlace(new PlaceDep(edge, dep, placeOptions))
+    for (const edge of node.edgesOut.values()) {
+      const to = edge.to
+      if (to?.linkTarget) this.#links.add(to)
+    }
   }
 
   /**
@@ -162,6 +194,7 @@ export class TreeBuilder {
         this.#queue.push(edgeIn.from)
       }
       this.#queue.push(placed)
+      if (placed.linkTarget) this.#links.add(placed)
       const { source, optionalPeerSets } = this.options
       if (placed.manifest) source.picked(placed.manifest)
       // discovery for what the placed node will need (a no-op when it is known already)
@@ -236,14 +269,30 @@ export class TreeBuilder {
     const parsed = edge.parsed
     const fail = (error: Error) =>
       new Node({ ctx, name, pkg: { name: parsed.name }, error, overrides: edge.overrides })
-    if (parsed.type === 'unsupported') {
+    if (parsed.type === 'workspace' || parsed.type === 'directory') {
+      try {
+        const target = await this.#folderFor(edge, parsed)
+        return new Node({ ctx, name, pkg: {}, linkTarget: target })
+      } catch (error) {
+        if (!isToteError(error)) throw error
+        return fail(
+          new ToteError(error.code, `${name}@${edge.spec}, wanted by ${chainText(edge)}: ${error.message}`, {
+            hint: error.hint,
+            cause: error,
+            details: { ...error.details, name, spec: edge.spec, chain: chainOf(edge) },
+          }),
+        )
+      }
+    }
+    if (!isRegistrySpec(parsed)) {
+      const kind = parsed.type === 'unsupported' ? parsed.kind : parsed.type === 'remote' ? 'tarball' : 'file'
       return fail(
         new ToteError(
           'EUNSUPPORTEDSPEC',
-          `Unsupported spec for ${name}: "${edge.spec}" (${parsed.kind}), wanted by ${chainText(edge)}`,
+          `Unsupported spec for ${name}: "${edge.spec}" (${kind}), wanted by ${chainText(edge)}`,
           {
-            hint: 'tote installs registry packages: use a version range, a dist-tag or an npm: alias.',
-            details: { name, spec: edge.spec, kind: parsed.kind, chain: chainOf(edge) },
+            hint: 'tote installs registry packages, workspaces and folders: use a version range, a dist-tag, an npm: alias, workspace: or file:<folder>.',
+            details: { name, spec: edge.spec, kind, chain: chainOf(edge) },
           },
         ),
       )
@@ -291,6 +340,56 @@ export class TreeBuilder {
     return new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
   }
 
+  /** The folder node a `workspace:` or folder spec links to; a ToteError saying why when there is none. */
+  async #folderFor(edge: Edge, parsed: ParsedSpec & { type: 'workspace' | 'directory' }): Promise<Node> {
+    const { folders } = this.options
+    if (!(edge.from.sourceReference ?? edge.from).isFolder) {
+      // a published package's folder spec points into node_modules or nowhere (npm would try, and fail)
+      const kind = parsed.type === 'workspace' ? 'workspace' : edge.spec.startsWith('link:') ? 'link' : 'file'
+      throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${edge.name}: "${edge.spec}" (${kind})`, {
+        hint: 'Only the project, its workspaces and its linked folders may depend on folders and workspaces; a registry package cannot.',
+        details: { kind },
+      })
+    }
+    if (parsed.type === 'workspace') {
+      const target = folders.workspaces.get(parsed.name)
+      if (!target) {
+        const names = [...folders.workspaces.keys()]
+        throw new ToteError('ENOWORKSPACE', `the project has no workspace named ${parsed.name}`, {
+          hint: names.length
+            ? `Its workspaces are: ${names.join(', ')}. Fix the name, or add the folder to "workspaces" in package.json.`
+            : 'Declare the workspaces in the root package.json ("workspaces": ["packages/*"]).',
+          details: { workspaces: names },
+        })
+      }
+      if (parsed.range !== '*' && !satisfies(target.version, parsed.range)) {
+        throw new ToteError(
+          'ETARGET',
+          `the workspace ${parsed.name} (${target.location}) is version ${target.version || '(none)'}, not in ${parsed.range}`,
+          {
+            hint: `Change the range, or the workspace's version in ${target.location}/package.json.`,
+            details: { path: target.location, version: target.version },
+          },
+        )
+      }
+      return target
+    }
+    const path = localPath(folderOf(edge.from), parsed.path, edge.from.ctx.projectDir)
+    if (path === undefined) {
+      throw new ToteError('ENOLOCAL', `the folder ${parsed.path} cannot be found from the project`, {
+        hint: 'Use a path relative to the package.json that declares it.',
+        details: { path: parsed.path },
+      })
+    }
+    if (path === '') {
+      throw new ToteError('ENOLOCAL', 'the folder is the project itself', {
+        hint: 'A project cannot depend on its own folder.',
+        details: { path },
+      })
+    }
+    return folders.folder(path)
+  }
+
   /** Loads the peers of `node` (and theirs) into its virtual root, preferring the dependant's own specs. */
   async #loadPeerSet(node: Node, required: Set<Node>): Promise<Node> {
     const peerEdges = [...node.edgesOut.values()]
@@ -333,7 +432,8 @@ export class TreeBuilder {
     if (!parent) return 'stop'
     const parentEdge = parent.edgesOut.get(edge.name)
     const { force, strictPeerDeps } = this.options
-    const isMine = parent.sourceReference?.isProjectRoot === true
+    const isMine =
+      parent.sourceReference?.isProjectRoot === true || parent.sourceReference?.isWorkspace === true
     const conflictOK = force || (!isMine && !strictPeerDeps)
     const current = edge.to
     if (!current) {

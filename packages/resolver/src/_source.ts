@@ -1,6 +1,6 @@
 import type { PackageManifest, Packument } from '@tote/types'
 import { type EngineVersions, pickFromVersionDocument, pickManifest, versionSelector } from './_pick.js'
-import { type ParsedSpec, parseSpec } from './_spec.js'
+import { isRegistrySpec, type ParsedSpec, parseSpec } from './_spec.js'
 import type { ResolverDeps, ResolverEvent } from './types.js'
 
 /**
@@ -246,7 +246,7 @@ export class PackumentSource {
 
   #want(name: string, spec: string, need: Need): void {
     const parsed = parseSpec(name, spec)
-    if (parsed.type === 'unsupported') return
+    if (!isRegistrySpec(parsed)) return
     const key = `${need}:${parsed.name}@${spec}`
     if (this.#stopped || this.#wanted.has(key) || this.#options.signal?.aborted) return
     this.#wanted.add(key)

@@ -20,6 +20,18 @@ export interface ResolverDeps {
    * The tree is the same either way.
    */
   getVersion?(name: string, selector: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  /**
+   * Optional: the package.json of a folder a `file:` or `link:` dependency points to, `path` being
+   * relative to the project, POSIX (`vendor/a`, `../lib`). Without it such dependencies fail
+   * (`ENOLOCAL`). Throw a `ToteError` naming the folder when there is no package.json.
+   */
+  readPackage?(path: string): Promise<ProjectManifest>
+}
+
+/** A workspace of the project: its folder (relative to the project, POSIX) and its package.json. */
+export interface WorkspaceManifest {
+  path: string
+  manifest: ProjectManifest
 }
 
 /** Options of {@link createResolver}. Names and meaning follow npm's configuration. */
@@ -104,6 +116,13 @@ export interface ResolveOptions {
   /** The current lockfile: reused as is when up to date, else the starting tree (locked versions kept where they still fit). */
   lockfile?: Lockfile
   signal?: AbortSignal
+  /**
+   * The project's workspaces (`@tote/lockfile`'s `readWorkspaces` finds them), in npm's order: each
+   * is linked at `node_modules/<name>` and its dependencies are resolved with the project's.
+   */
+  workspaces?: readonly WorkspaceManifest[]
+  /** The project's absolute path: `file:` specs with an absolute or `~` path are made relative to it. */
+  projectDir?: string
 }
 
 /** Resolves a project's dependencies to a placed tree. */
