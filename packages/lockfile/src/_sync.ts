@@ -139,7 +139,7 @@ function resolveFrom(packages: Lockfile['packages'], from: string, name: string)
  * The workspaces a lockfile records, as npm's mapWorkspaces.virtual finds them: the keys outside
  * node_modules that the root entry's `workspaces` patterns match.
  */
-function lockedWorkspacePaths(lockfile: Lockfile): string[] {
+export function lockedWorkspacePaths(lockfile: Lockfile): string[] {
   const declared = lockfile.packages['']?.workspaces
   if (declared === undefined) return []
   let patterns: { patterns: string[]; negated: string[] }
