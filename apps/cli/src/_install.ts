@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { lstat, mkdir, rm, symlink, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { linkBins, removeExtraneous } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import { createDownloader } from '@tote/downloader'
@@ -8,6 +8,7 @@ import { hiddenLockfile, stringifyLockfile, writeLockfileText } from '@tote/lock
 import type { RegistryClient } from '@tote/registry-client'
 import { type CloneStrategy, createScheduler, type Scheduler } from '@tote/scheduler'
 import type { Lockfile, StageWarning } from '@tote/types'
+import { folderInside, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
@@ -112,36 +113,59 @@ export async function installNodeModules(options: {
   scheduler: Scheduler
   reporter: Reporter
   tracer?: Tracer | undefined
+  /** Only these workspaces (npm's `-w`); undefined: the whole lockfile. */
+  filter?: WorkspaceFilter | undefined
 }): Promise<NodeModulesResult> {
-  const { projectDir, lockfile, config, scheduler, reporter, tracer } = options
+  const { projectDir, lockfile, config, scheduler, reporter, tracer, filter } = options
   const nodeModules = join(projectDir, 'node_modules')
   const hiddenPath = join(nodeModules, HIDDEN_LOCKFILE)
   const treeExists = existsSync(nodeModules)
-  const { plan, previous, toPlace, keptPaths, changedPaths } = await compareWithTree(
+  const { plan, previous, toPlace, keptPaths, changedPaths, toLink, alsoKept } = await compareWithTree(
     projectDir,
     lockfile,
     config,
+    { filter },
   )
   const kept = keptPaths.size
   // Whatever this run may change is named before the first change, so that a run killed half-way
   // leaves a tree whose untouched part is still trusted and whose touched part is checked again.
   // A tree that is up to date is not written at all (a read-only project installs fine).
   const leaving =
-    previous === undefined ? [] : Object.keys(previous.packages).filter((path) => !keptPaths.has(path))
-  const changes = previous === undefined || toPlace.length > 0 || leaving.length > 0
+    previous === undefined
+      ? []
+      : Object.keys(previous.packages).filter((path) => !keptPaths.has(path) && !alsoKept.has(path))
+  const changes = previous === undefined || toPlace.length > 0 || toLink.length > 0 || leaving.length > 0
   if (changes) {
     markInProgress(
       nodeModules,
-      previous === undefined ? 'all' : [...new Set([...toPlace.map((pkg) => pkg.path), ...leaving])],
+      previous === undefined
+        ? 'all'
+        : [...new Set([...toPlace.map((pkg) => pkg.path), ...toLink.map((link) => link.path), ...leaving])],
     )
   }
   let removed = 0
+  // With a workspace filter, what the lockfile has outside it stays where it is (npm leaves it alone).
+  const keep = new Set([
+    ...plan.packages.map((pkg) => pkg.path),
+    ...plan.links.map((link) => link.path),
+    ...(filter ? alsoKept : []),
+  ])
   if (treeExists) {
     // Stale folders go first: what the plan replaces, and what it no longer has.
     await Promise.all(toPlace.map((pkg) => rm(pkg.destDir, { recursive: true, force: true })))
-    const result = await removeExtraneous({ projectDir, keep: new Set(plan.packages.map((pkg) => pkg.path)) })
+    const result = await removeExtraneous({ projectDir, keep })
     removed = result.removed.length
   }
+  // the node_modules of the project's own folders (workspaces, file: folders inside it) too
+  for (const folder of projectFolders(projectDir, lockfile)) {
+    const prefix = `${folder}/`
+    const inside = new Set(
+      [...keep].filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length)),
+    )
+    const result = await removeExtraneous({ projectDir: join(projectDir, folder), keep: inside })
+    removed += result.removed.length
+  }
+  await placeLinks(toLink)
 
   reporter.progress.total = toPlace.length
   reporter.phase('installing')
@@ -161,11 +185,22 @@ export async function installNodeModules(options: {
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
   // npm's --no-bin-links: no .bin folder at all.
   const binLinks = config.get('bin-links') !== false
+  for (const link of plan.links) {
+    if (link.bin && !link.inside && binLinks) {
+      reporter.warn({
+        code: 'EBINOUTSIDE',
+        message: `the bins of ${link.target} (linked at ${link.path}) are not linked: tote changes nothing outside the project, and linking a bin makes its file executable`,
+      })
+    }
+  }
   await traced(tracer, 'phase', 'link bins', async () => {
     if (!binLinks) return
     await linkBins({
       projectDir,
-      packages: installed
+      packages: [
+        ...installed,
+        ...plan.links.filter((link) => link.inside).map((link) => ({ ...link, version: link.version ?? '' })),
+      ]
         .filter((pkg) => pkg.bin)
         .map((pkg) => ({
           path: pkg.path,
@@ -178,8 +213,12 @@ export async function installNodeModules(options: {
         warning.code === 'EBINCONFLICT' ? reporter.debug(warning.message) : reporter.warn(warning),
     })
   })
-  if (installed.length > 0) {
-    const installedPaths = new Set(installed.map((pkg) => pkg.path))
+  if (installed.length > 0 || plan.links.length > 0) {
+    const installedPaths = new Set([
+      ...installed.map((pkg) => pkg.path),
+      ...plan.links.map((link) => link.path),
+      ...alsoKept,
+    ])
     const text = stringifyLockfile(
       hiddenLockfile(lockfile, { isInstalled: (path) => installedPaths.has(path) }),
     )
@@ -190,8 +229,40 @@ export async function installNodeModules(options: {
     ...new Set(installed.filter((pkg) => pkg.hasInstallScript).map((pkg) => `${pkg.name}@${pkg.version}`)),
   ]
   const changed = installed.filter((pkg) => changedPaths.has(pkg.path)).length
-  const added = installed.length - kept - changed
+  // npm counts the links it makes as added packages
+  const added = installed.length - kept - changed + toLink.length
   return { added, changed, kept, removed, downloaded: stats.downloaded, withScripts }
+}
+
+/**
+ * The project's own folders that a lockfile has packages under (`packages/a` of
+ * `packages/a/node_modules/x`, or a workspace's), really inside the project (symlinks followed):
+ * their node_modules are the install's too.
+ */
+export function projectFolders(projectDir: string, lockfile: Lockfile): string[] {
+  const folders = new Set<string>()
+  for (const path of Object.keys(lockfile.packages)) {
+    if (path === '' || path.startsWith('../')) continue
+    if (!path.includes('/node_modules/') && !path.startsWith('node_modules/')) folders.add(path)
+  }
+  return [...folders].filter((folder) => folderInside(projectDir, folder))
+}
+
+/**
+ * Makes each link (a symlink relative to its folder, a junction on Windows), replacing what is at
+ * its place: a link is unlinked (never followed), a folder (a package that was there) removed. Each
+ * place was proven inside the project's node_modules by the plan.
+ */
+async function placeLinks(links: readonly PlannedLink[]): Promise<void> {
+  await Promise.all(
+    links.map(async (link) => {
+      const stats = await lstat(link.destDir).catch(() => undefined)
+      if (stats?.isSymbolicLink()) await unlink(link.destDir)
+      else if (stats) await rm(link.destDir, { recursive: true, force: true })
+      await mkdir(dirname(link.destDir), { recursive: true })
+      await symlink(link.linkText, link.destDir, 'junction')
+    }),
+  )
 }
 
 function readText(path: string): string | undefined {

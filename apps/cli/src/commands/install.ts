@@ -1,4 +1,5 @@
-import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import { join } from 'node:path'
+import { readLockfile, readProjectManifest, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
 import type { Lockfile } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
@@ -67,7 +68,12 @@ export async function run(context: CommandContext): Promise<number> {
     if (frozen) lockfile = lockfileMatchingProject(session, existing, '--frozen-lockfile')
     else {
       const resolver = createResolver(
-        { getPackument: client.getPackument, getVersion: client.getVersion },
+        {
+          getPackument: client.getPackument,
+          getVersion: client.getVersion,
+          // file: and link: folders (relative to the project, POSIX)
+          readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
+        },
         {
           legacyPeerDeps: config.legacyPeerDeps,
           // npm's own keys, from flags or any npmrc
@@ -105,7 +111,11 @@ export async function run(context: CommandContext): Promise<number> {
       )
       reporter.phase('resolving')
       const resolved = await traced(session.tracer, 'phase', 'resolve', () =>
-        resolver.resolve(project.manifest, { lockfile: existing }),
+        resolver.resolve(project.manifest, {
+          lockfile: existing,
+          workspaces: session.workspaces,
+          projectDir: config.projectDir,
+        }),
       )
       lockfile = resolved.lockfile
       stats = resolved.stats
