@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { lstat, mkdir, rm, symlink, unlink } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { linkBins, removeExtraneous } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import { createDownloader } from '@tote/downloader'
-import { hiddenLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
-import { type CloneStrategy, createScheduler, type Scheduler } from '@tote/scheduler'
-import type { Lockfile, StageWarning } from '@tote/types'
+import { type CloneStrategy, createScheduler, type PrefetchRequest, type Scheduler } from '@tote/scheduler'
+import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
 import { folderInside, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type Tracer, traced } from './_trace.js'
@@ -41,7 +43,12 @@ export function createInstallScheduler(
   const downloader = createDownloader(client)
   const warnCache = cacheWarnings(reporter)
   return createScheduler(
-    { download: (request, { signal }) => downloader.download(request, { signal }) },
+    {
+      download: (request, { signal }) =>
+        request.tarballUrl.startsWith('file:')
+          ? readTarballFile(request)
+          : downloader.download(request, { signal }),
+    },
     {
       cacheDir: config.cacheDir,
       cloneStrategy: stages.cloneStrategy,
@@ -73,6 +80,43 @@ export function createInstallScheduler(
       },
     },
   )
+}
+
+/**
+ * A `file:` tarball (npm's `resolved: "file:vendor/a.tgz"`, planned as a file URL): read, and checked
+ * against the lockfile's integrity as a download is (`EINTEGRITY`); a missing file is `ENOENT` naming it.
+ */
+async function readTarballFile(request: PrefetchRequest): Promise<{ data: Uint8Array; integrity: string }> {
+  const path = fileURLToPath(request.tarballUrl)
+  let data: Buffer
+  try {
+    data = await readFile(path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'ETARBALL'
+    throw new ToteError(
+      code,
+      `Cannot read the tarball of ${request.name}@${request.version}: ${path} (${code})`,
+      {
+        hint: 'The lockfile points at a tarball on disk that is not there: restore it, or change the dependency and run `tote install`.',
+        cause: error,
+        details: { path },
+      },
+    )
+  }
+  if (!request.integrity) return { data, integrity: sha512Integrity(data) }
+  const expected = strongestHash(request.integrity)
+  const actual = createHash(expected.algorithm).update(data).digest('base64')
+  if (actual !== expected.base64) {
+    throw new ToteError(
+      'EINTEGRITY',
+      `Integrity check failed for ${request.name}@${request.version} (${path}): expected ${expected.sri}, got ${expected.algorithm}-${actual}`,
+      {
+        hint: 'The tarball on disk differs from what the lockfile recorded. If it was changed on purpose, run `tote install` to record it again.',
+        details: { path, expected: expected.sri, actual: `${expected.algorithm}-${actual}` },
+      },
+    )
+  }
+  return { data, integrity: expected.sri }
 }
 
 /** Cache warnings shown one by one; more than that are listed with --verbose only. */

@@ -1,5 +1,6 @@
 import { readFileSync, realpathSync } from 'node:fs'
-import { dirname, join, relative, sep } from 'node:path'
+import { dirname, isAbsolute, join, relative, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { lockedWorkspacePaths } from '@tote/lockfile'
 import type { ScheduledPackage } from '@tote/scheduler'
 import {
@@ -330,7 +331,7 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       tarballUrl:
         entry.resolved === undefined
           ? registryTarballUrl(options.registryFor(name), name, entry.version)
-          : tarballUrlOf(path, entry.resolved),
+          : tarballUrlOf(options.projectDir, path, entry.resolved),
       hasInstallScript: entry.hasInstallScript === true,
       ...(entry.bin ? { bin: entry.bin } : {}),
       destDir: destinationOf(options.projectDir, path),
@@ -411,8 +412,18 @@ function destinationOf(projectDir: string, path: string): string {
   return destDir
 }
 
-/** A `resolved` that tote can download: an http(s) URL. Other sources are named in the error. */
-function tarballUrlOf(path: string, resolved: string): string {
+/**
+ * A `resolved` that tote can fetch: an http(s) URL, or a `file:` tarball (relative to the project,
+ * as npm records it), as a `file:` URL the install's downloader reads. Other sources (git) are
+ * named in the error.
+ */
+function tarballUrlOf(projectDir: string, path: string, resolved: string): string {
+  if (/^file:/i.test(resolved)) {
+    const file = resolved.slice('file:'.length).replace(/^\/\/(?=\/)/, '')
+    if (/\.(tgz|tar\.gz|tar)$/i.test(file) && file !== '') {
+      return pathToFileURL(isAbsolute(file) ? file : join(projectDir, file)).href
+    }
+  }
   let url: URL | undefined
   try {
     url = new URL(resolved)
@@ -421,7 +432,7 @@ function tarballUrlOf(path: string, resolved: string): string {
   if (url !== undefined || /^(?:git\+|github:|gitlab:|bitbucket:|file:|link:|\.{0,2}\/)/.test(resolved)) {
     throw new ToteError(
       'EUNSUPPORTEDSOURCE',
-      `package-lock.json: ${path} comes from ${JSON.stringify(resolved)}; tote installs packages from registries and tarball URLs only, so far`,
+      `package-lock.json: ${path} comes from ${JSON.stringify(resolved)}; tote installs packages from registries, tarball URLs, tarballs on disk and folders, not yet from git`,
       {
         hint: 'Install this project with npm for now, or depend on a registry version of that package.',
         details: { path, resolved },

@@ -40,7 +40,7 @@ afterAll(() => registry.close())
 function caseProject(name: string, steps = 1) {
   const c = CASES.find((x) => x.name === name)!
   const project = scratch()
-  for (const step of c.steps.slice(0, steps)) writeFiles(dirname(project.dir), step)
+  for (const step of c.steps.slice(0, steps)) writeFiles(dirname(project.dir), step, registry.url)
   return project
 }
 
@@ -297,6 +297,64 @@ describe('file: folders', () => {
     const ci = await run(project, ['ci'])
     expect(ci.code).toBe(0)
     expect(readdirSync(join(project.dir, '../ext'))).toEqual(['package.json'])
+  })
+})
+
+describe('tarballs', () => {
+  it('install writes npm’s lockfile for a file: tarball and a tarball URL, and installs both', async () => {
+    const project = caseProject('tarballs')
+    const result = await run(project, ['install'])
+    expect(result.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(npmLockfile('tarballs'))
+    expect(installed(project.dir)).toEqual([
+      'node_modules/leaf',
+      'node_modules/rem',
+      'node_modules/shared',
+      'node_modules/tb',
+    ])
+    expect(JSON.parse(readFileSync(join(project.dir, 'node_modules/rem/package.json'), 'utf8')).name).toBe(
+      'uses-shared1',
+    )
+    expect(readlinkSync(join(project.dir, 'node_modules/.bin/tb'))).toBe('../tb/cli.js')
+    // its install script did not run, and says so
+    expect(result.stderr).toContain('tb@1.0.0')
+  })
+
+  it('ci installs them from npm’s lockfile without asking the registry for any document', async () => {
+    const project = caseProject('tarballs')
+    writeFileSync(join(project.dir, 'package-lock.json'), npmLockfile('tarballs'))
+    const before = registry.requests.length
+    const ci = await run(project, ['ci'])
+    expect(ci.code).toBe(0)
+    expect(installed(project.dir)).toEqual([
+      'node_modules/leaf',
+      'node_modules/rem',
+      'node_modules/shared',
+      'node_modules/tb',
+    ])
+    // tarballs only (the URL's among them), no packument nor version document
+    const paths = registry.requests.slice(before).map((request) => request.path)
+    expect(paths.every((path) => path.endsWith('.tgz'))).toBe(true)
+    expect(paths).toContain('/uses-shared1/-/uses-shared1-1.0.0.tgz')
+  })
+
+  it('ci checks a tarball on disk against the lockfile’s integrity, and names a missing one', async () => {
+    const project = caseProject('tarballs')
+    writeFileSync(join(project.dir, 'package-lock.json'), npmLockfile('tarballs'))
+    writeFiles(dirname(project.dir), {
+      'project/vendor/tb-1.0.0.tgz': {
+        $tarball: { 'package/package.json': '{"name":"tb","version":"1.0.0"}' },
+      },
+    })
+    const changed = await run(project, ['ci'])
+    expect(changed.code).toBe(1)
+    expect(changed.stderr).toContain('tote error EINTEGRITY: Integrity check failed for tb@1.0.0')
+    expect(existsSync(join(project.dir, 'node_modules/tb'))).toBe(false)
+    rmSync(join(project.dir, 'vendor'), { recursive: true })
+    const missing = await run(project, ['ci'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('tote error ENOENT: Cannot read the tarball of tb@1.0.0')
+    expect(missing.stderr).toContain('vendor/tb-1.0.0.tgz')
   })
 })
 

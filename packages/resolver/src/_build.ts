@@ -1,14 +1,16 @@
-import { isToteError, type PackageManifest, ToteError } from '@tote/types'
+import { isToteError, type PackageManifest, type ProjectManifest, ToteError } from '@tote/types'
 import type { Edge } from './_edge.js'
 import { peerConflictError } from './_eresolve.js'
 import type { Folders } from './_folders.js'
 import { folderOf, localPath } from './_local.js'
+import { normalizedPackage } from './_lockfile.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
 import { satisfies } from './_semver.js'
 import type { PackumentSource } from './_source.js'
 import { isRegistrySpec, type ParsedSpec } from './_spec.js'
 import { Node } from './_tree.js'
+import type { ResolverDeps, TarballSource } from './types.js'
 
 // npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
 // dependencies, pick a version for each (with its peer set, in a virtual root copying the dependant's
@@ -30,6 +32,32 @@ export interface BuildOptions {
   onPeerConflict: (edge: Edge, dep: Node) => void
   /** The project's workspaces and linked folders. */
   folders: Folders
+  /** Reads a tarball spec's package.json (see ResolverDeps.readTarball). */
+  readTarball: ResolverDeps['readTarball']
+}
+
+/** A tarball's package.json as the manifest of a node: npm's normalisation, `dist` as npm records it. */
+function manifestOfTarball(
+  pkg: ProjectManifest,
+  resolved: string,
+  integrity: string,
+  name: string,
+): PackageManifest {
+  const data = normalizedPackage(pkg as Record<string, unknown>)
+  const scripts = (data.scripts && typeof data.scripts === 'object' ? data.scripts : {}) as Record<
+    string,
+    unknown
+  >
+  const manifest = {
+    ...data,
+    name: typeof data.name === 'string' && data.name ? data.name : name,
+    version: typeof data.version === 'string' ? data.version : '',
+    dist: { tarball: resolved, integrity },
+  } as PackageManifest
+  if (data.hasInstallScript === true || scripts.install || scripts.preinstall || scripts.postinstall) {
+    manifest.hasInstallScript = true
+  }
+  return manifest
 }
 
 /** Placements for one peer edge beyond which it is taken to be cycling (see #cycling). */
@@ -77,6 +105,8 @@ export class TreeBuilder {
   readonly #skippedPeers = new WeakMap<Node, Map<string, Edge>>()
   /** How often each peer edge (by dependant's place and version) was taken up for placement. */
   readonly #peerAttempts = new Map<string, number>()
+  /** Manifests of tarball specs, by `resolved`. */
+  readonly #tarballs = new Map<string, Promise<PackageManifest>>()
   /** Links placed or met, whose folders are looked at once the queue is empty (npm's linkNodes). */
   readonly #links = new Set<Node>()
 
@@ -274,24 +304,30 @@ export class TreeBuilder {
         const target = await this.#folderFor(edge, parsed)
         return new Node({ ctx, name, pkg: {}, linkTarget: target })
       } catch (error) {
-        if (!isToteError(error)) throw error
-        return fail(
-          new ToteError(error.code, `${name}@${edge.spec}, wanted by ${chainText(edge)}: ${error.message}`, {
-            hint: error.hint,
-            cause: error,
-            details: { ...error.details, name, spec: edge.spec, chain: chainOf(edge) },
-          }),
-        )
+        signal?.throwIfAborted()
+        return fail(localError(error, edge, name))
+      }
+    }
+    if (parsed.type === 'file' || parsed.type === 'remote') {
+      try {
+        const manifest = await this.#tarballManifest(edge, parsed, name)
+        const node = new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
+        node.fromSource = true
+        if (placing) source.picked(manifest)
+        return node
+      } catch (error) {
+        signal?.throwIfAborted()
+        return fail(localError(error, edge, name))
       }
     }
     if (!isRegistrySpec(parsed)) {
-      const kind = parsed.type === 'unsupported' ? parsed.kind : parsed.type === 'remote' ? 'tarball' : 'file'
+      const kind = parsed.kind
       return fail(
         new ToteError(
           'EUNSUPPORTEDSPEC',
           `Unsupported spec for ${name}: "${edge.spec}" (${kind}), wanted by ${chainText(edge)}`,
           {
-            hint: 'tote installs registry packages, workspaces and folders: use a version range, a dist-tag, an npm: alias, workspace: or file:<folder>.',
+            hint: 'tote installs registry packages, workspaces, folders and tarballs: use a version range, a dist-tag, an npm: alias, workspace:, file: or a tarball URL.',
             details: { name, spec: edge.spec, kind, chain: chainOf(edge) },
           },
         ),
@@ -338,6 +374,53 @@ export class TreeBuilder {
     }
     if (placing) source.picked(manifest)
     return new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
+  }
+
+  /**
+   * The manifest of a tarball spec (`file:a.tgz`, a URL), read once per tarball: its package.json
+   * as npm normalises it, `dist` its place (`file:<path from the project>`, or the URL, as npm's
+   * `resolved`) and integrity.
+   */
+  #tarballManifest(
+    edge: Edge,
+    parsed: ParsedSpec & { type: 'file' | 'remote' },
+    name: string,
+  ): Promise<PackageManifest> {
+    const readTarball = this.options.readTarball
+    let source: TarballSource
+    if (parsed.type === 'file') {
+      if (!(edge.from.sourceReference ?? edge.from).isFolder) {
+        throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${edge.name}: "${edge.spec}" (file)`, {
+          hint: 'Only the project, its workspaces and its linked folders may depend on tarballs on disk; a registry package cannot.',
+          details: { kind: 'file' },
+        })
+      }
+      const path = localPath(folderOf(edge.from), parsed.path, edge.from.ctx.projectDir)
+      if (path === undefined) {
+        throw new ToteError('ENOLOCAL', `the tarball ${parsed.path} cannot be found from the project`, {
+          hint: 'Use a path relative to the package.json that declares it.',
+          details: { path: parsed.path },
+        })
+      }
+      source = { type: 'file', path }
+    } else source = { type: 'remote', url: parsed.url }
+    const resolved = source.type === 'file' ? `file:${source.path}` : source.url
+    let manifest = this.#tarballs.get(resolved)
+    if (!manifest) {
+      if (!readTarball) {
+        throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${name}: "${edge.spec}" (tarball)`, {
+          hint: 'Resolve with a readTarball dependency (tote install does).',
+          details: { kind: parsed.type === 'remote' ? 'tarball' : 'file' },
+        })
+      }
+      const signal = this.options.signal
+      manifest = readTarball(source, signal ? { signal } : undefined).then(({ manifest: pkg, integrity }) =>
+        manifestOfTarball(pkg, resolved, integrity, name),
+      )
+      manifest.catch(() => {})
+      this.#tarballs.set(resolved, manifest)
+    }
+    return manifest
   }
 
   /** The folder node a `workspace:` or folder spec links to; a ToteError saying why when there is none. */
@@ -482,6 +565,27 @@ export class TreeBuilder {
     }
     return false
   }
+}
+
+/**
+ * A folder's or tarball's failure as a ToteError naming the dependency, its spec and who wanted it
+ * (an error of the file system keeps its code: `ENOENT` for a missing tarball).
+ */
+function localError(error: unknown, edge: Edge, name: string): ToteError {
+  const code = isToteError(error)
+    ? error.code
+    : typeof (error as { code?: unknown })?.code === 'string'
+      ? (error as { code: string }).code
+      : 'ELOCALSPEC'
+  const message = error instanceof Error ? error.message : String(error)
+  return new ToteError(code, `${name}@${edge.spec}, wanted by ${chainText(edge)}: ${message}`, {
+    hint:
+      isToteError(error) && error.hint
+        ? error.hint
+        : 'Check that the file or folder the spec names is there and readable.',
+    cause: error,
+    details: { ...(isToteError(error) ? error.details : {}), name, spec: edge.spec, chain: chainOf(edge) },
+  })
 }
 
 /** Who wanted `edge`: `root`, the packages in between, then `name@spec`. */

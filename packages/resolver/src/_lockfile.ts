@@ -190,7 +190,8 @@ function manifestEntry(node: Node, manifest: PackageManifest, options: EntryOpti
   const tarball = manifest.dist?.tarball
   if (
     tarball &&
-    !(options.omitRegistryResolved && isRegistryUrl(tarball, manifest.name, options.registryFor))
+    (node.fromSource ||
+      !(options.omitRegistryResolved && isRegistryUrl(tarball, manifest.name, options.registryFor)))
   ) {
     entry.resolved = tarball
   }

@@ -83,6 +83,7 @@ async function resolve(
       edge.peerConflicted = true
     },
     folders,
+    readTarball: deps.readTarball?.bind(deps),
   })
   // discovery starts from every edge that needs work, before placement asks for anything
   for (const node of start) {

@@ -246,16 +246,12 @@ export class Node {
       return this.linkTarget !== undefined && this.linkTarget === other.linkTarget
     }
     if (this.isFolder || other.isFolder) return false
-    if (this.source !== other.source) return false
+    if ((this.fromSource || other.fromSource) && this.source !== other.source) return false
     return this.packageName === other.packageName && this.version === other.version
   }
 
-  /**
-   * Where a package that is not a registry one came from (a tarball's or a git repository's
-   * `resolved`); undefined for registry packages, links and folders.
-   */
+  /** Where the package came from: its manifest's tarball, or its lockfile entry's `resolved`. */
   get source(): string | undefined {
-    if (!this.fromSource) return undefined
     return this.manifest?.dist?.tarball ?? (this.lockEntry?.resolved as string | undefined)
   }
 

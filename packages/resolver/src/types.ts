@@ -26,6 +26,23 @@ export interface ResolverDeps {
    * (`ENOLOCAL`). Throw a `ToteError` naming the folder when there is no package.json.
    */
   readPackage?(path: string): Promise<ProjectManifest>
+  /**
+   * Optional: a tarball that is not a registry version, `file:` (`path` relative to the project,
+   * POSIX) or a URL: its package.json and its integrity (npm's: sha512 of the bytes). Without it
+   * such specs fail (`EUNSUPPORTEDSPEC`).
+   */
+  readTarball?(source: TarballSource, options?: { signal?: AbortSignal }): Promise<TarballPackage>
+}
+
+/** Where a tarball spec points. */
+export type TarballSource = { type: 'file'; path: string } | { type: 'remote'; url: string }
+
+/** What {@link ResolverDeps.readTarball} reads from a tarball. */
+export interface TarballPackage {
+  /** Its package.json. */
+  manifest: ProjectManifest
+  /** SRI of the tarball's bytes (sha512). */
+  integrity: string
 }
 
 /** A workspace of the project: its folder (relative to the project, POSIX) and its package.json. */

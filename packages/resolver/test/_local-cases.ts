@@ -1,13 +1,20 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { RegistryPackages } from '@tote/test-registry'
+import { createTarball, type RegistryPackages } from '@tote/test-registry'
 
 // Projects with workspaces and `file:` folders. What npm wrote for each step of each case is
 // recorded in npm-local-cases.json by derive-local-cases.ts; workspaces.test.ts holds tote to the
 // same bytes.
 
-/** The files of a project, path → JSON (a package.json), or null to remove the file. */
-export type ProjectFiles = Record<string, Record<string, unknown> | null>
+/**
+ * The files of a project, path → JSON (a package.json; `{registry}` in its strings is the test
+ * registry's URL), a tarball (`{ $tarball: { 'package/package.json': '…' } }`, packed as npm packs),
+ * or null to remove the file.
+ */
+export type ProjectFiles = Record<
+  string,
+  Record<string, unknown> | { $tarball: Record<string, string> } | null
+>
 
 export interface LocalCase {
   name: string
@@ -134,6 +141,35 @@ export const CASES: LocalCase[] = [
     ],
   },
   {
+    name: 'tarballs',
+    about:
+      'a tarball on disk (file:, with a bin and a dependency), and a tarball URL under another name: resolved as npm records them (file: path from the project, the URL), integrity the sha512 of the bytes, their dependencies from the registry',
+    steps: [
+      {
+        'project/package.json': {
+          name: 'tarballs',
+          dependencies: {
+            tb: 'file:vendor/tb-1.0.0.tgz',
+            rem: '{registry}uses-shared1/-/uses-shared1-1.0.0.tgz',
+          },
+        },
+        'project/vendor/tb-1.0.0.tgz': {
+          $tarball: {
+            'package/package.json': JSON.stringify({
+              name: 'tb',
+              version: '1.0.0',
+              license: 'MIT',
+              bin: { tb: 'cli.js' },
+              scripts: { install: 'node cli.js' },
+              dependencies: { leaf: '^1.0.0' },
+            }),
+            'package/cli.js': '#!/usr/bin/env node\n',
+          },
+        },
+      },
+    ],
+  },
+  {
     name: 'file-folders',
     about:
       'file: folders: one inside the project (linked; its dependencies, devDependencies too, are resolved and nest where they conflict), one outside it (linked; npm leaves its dependencies alone)',
@@ -155,14 +191,17 @@ export const CASES: LocalCase[] = [
   },
 ]
 
-/** Writes a step's files under `base` (null removes one). */
-export function writeFiles(base: string, files: ProjectFiles): void {
+/** Writes a step's files under `base` (null removes one); `registry` replaces `{registry}`. */
+export function writeFiles(base: string, files: ProjectFiles, registry = '{registry}'): void {
   for (const [path, content] of Object.entries(files)) {
     const file = join(base, path)
     if (content === null) rmSync(file, { force: true })
     else {
       mkdirSync(dirname(file), { recursive: true })
-      writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`)
+      if ('$tarball' in content) {
+        const entries = Object.entries(content.$tarball as Record<string, string>)
+        writeFileSync(file, createTarball(entries.map(([entry, text]) => ({ path: entry, content: text }))))
+      } else writeFileSync(file, `${JSON.stringify(content, null, 2).split('{registry}').join(registry)}\n`)
     }
   }
 }

@@ -33,7 +33,7 @@ async function run(): Promise<Record<string, string[]>> {
       const dir = join(caseDir, PROJECT_FOLDER)
       const lockfiles: string[] = []
       for (const step of c.steps) {
-        writeFiles(caseDir, step)
+        writeFiles(caseDir, step, registry.url)
         writeFileSync(join(dir, '.npmrc'), '')
         // asynchronously: the registry answers from this process
         const result = await npm(

@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseLockfile, readProjectManifest, readWorkspaces, stringifyLockfile } from '@tote/lockfile'
+import {
+  parseLockfile,
+  readProjectManifest,
+  readWorkspaces,
+  sha512Integrity,
+  stringifyLockfile,
+  tarballPackageJsons,
+} from '@tote/lockfile'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { type Packument, ToteError } from '@tote/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -36,6 +43,9 @@ async function getPackument(name: string): Promise<Packument> {
   return (await response.json()) as Packument
 }
 
+/** Tarballs read by resolveFolder, by `resolved`. */
+const tarballsRead: string[] = []
+
 /** The resolver as tote install uses it on a project folder: workspaces and folders read from disk. */
 async function resolveFolder(dir: string, lockfileText?: string) {
   const project = await readProjectManifest(dir)
@@ -43,6 +53,16 @@ async function resolveFolder(dir: string, lockfileText?: string) {
   const resolver = createResolver({
     getPackument,
     readPackage: async (path) => (await readProjectManifest(join(dir, path))).manifest,
+    // the bytes from disk or from the registry, as tote install reads them
+    async readTarball(source) {
+      tarballsRead.push(source.type === 'file' ? `file:${source.path}` : source.url)
+      const bytes =
+        source.type === 'file'
+          ? readFileSync(join(dir, source.path))
+          : new Uint8Array(await (await fetch(source.url)).arrayBuffer())
+      const manifest = tarballPackageJsons(bytes, 'tarball').get('package.json')!
+      return { manifest, integrity: sha512Integrity(bytes) }
+    },
   })
   const lockfile = lockfileText === undefined ? undefined : parseLockfile(lockfileText)
   const result = await resolver.resolve(project.manifest, { lockfile, workspaces, projectDir: dir })
@@ -58,7 +78,7 @@ describe('workspaces and file: folders, against npm', () => {
       )
       expect(npmLockfiles).toHaveLength(c.steps.length)
       for (const [i, step] of c.steps.entries()) {
-        writeFiles(base, step)
+        writeFiles(base, step, registry.url)
         const { text } = await resolveFolder(join(base, PROJECT_FOLDER), npmLockfiles[i - 1])
         expect(text, `step ${i}`).toBe(npmLockfiles[i])
       }
@@ -72,6 +92,47 @@ function folderOf(files: Record<string, Record<string, unknown>>): string {
   writeFiles(base, files)
   return join(base, PROJECT_FOLDER)
 }
+
+describe('tarballs', () => {
+  it('npm’s lockfile with a file: tarball and a tarball URL is up to date: nothing read or fetched again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tote-local-'))
+    writeFiles(dir, CASES.find((c) => c.name === 'tarballs')!.steps[0]!, registry.url)
+    const npm = recorded.results.tarballs![0]!.split('{registry}').join(registry.url)
+    tarballsRead.length = 0
+    const again = await resolveFolder(join(dir, PROJECT_FOLDER), npm)
+    expect(again.text).toBe(npm)
+    expect(again.stats.packuments).toBe(0)
+    expect(tarballsRead).toEqual([])
+  })
+
+  it('a tarball URL that changed is read again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tote-local-'))
+    writeFiles(dir, CASES.find((c) => c.name === 'tarballs')!.steps[0]!, registry.url)
+    const npm = recorded.results.tarballs![0]!.split('{registry}').join(registry.url)
+    writeFiles(
+      dir,
+      {
+        'project/package.json': {
+          name: 'tarballs',
+          dependencies: { tb: 'file:vendor/tb-1.0.0.tgz', rem: '{registry}shared/-/shared-2.0.0.tgz' },
+        },
+      },
+      registry.url,
+    )
+    tarballsRead.length = 0
+    const { lockfile } = await resolveFolder(join(dir, PROJECT_FOLDER), npm)
+    expect(tarballsRead).toEqual([`${registry.url}shared/-/shared-2.0.0.tgz`])
+    expect(lockfile.packages['node_modules/rem']).toMatchObject({ name: 'shared', version: '2.0.0' })
+  })
+
+  it('a file: tarball that is not there fails naming the dependency, the spec and the file', async () => {
+    const dir = folderOf({ 'project/package.json': { name: 'm', dependencies: { x: 'file:missing.tgz' } } })
+    const error = await resolveFolder(dir).catch((e: unknown) => e)
+    expect(error).toMatchObject({ details: { name: 'x', spec: 'file:missing.tgz' } })
+    expect((error as Error).message).toContain('x@file:missing.tgz, wanted by root')
+    expect((error as Error).message).toContain('missing.tgz')
+  })
+})
 
 describe('workspaces', () => {
   it('an up-to-date lockfile with workspaces comes back as it was, nothing fetched', async () => {

@@ -1,5 +1,14 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readLockfile, readProjectManifest, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import { createDownloader } from '@tote/downloader'
+import {
+  readLockfile,
+  readProjectManifest,
+  sha512Integrity,
+  stringifyLockfile,
+  tarballPackageJsons,
+  writeLockfileText,
+} from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
 import type { Lockfile } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
@@ -73,6 +82,23 @@ export async function run(context: CommandContext): Promise<number> {
           getVersion: client.getVersion,
           // file: and link: folders (relative to the project, POSIX)
           readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
+          // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
+          async readTarball(source, options) {
+            const data =
+              source.type === 'file'
+                ? await readFile(join(config.projectDir, source.path))
+                : (
+                    await createDownloader(client).download(
+                      { name: source.url, version: '', tarballUrl: source.url, integrity: '' },
+                      options?.signal ? { signal: options.signal } : {},
+                    )
+                  ).data
+            const label = source.type === 'file' ? source.path : source.url
+            return {
+              manifest: tarballPackageJsons(data, label).get('package.json')!,
+              integrity: sha512Integrity(data),
+            }
+          },
         },
         {
           legacyPeerDeps: config.legacyPeerDeps,
@@ -92,7 +118,8 @@ export async function run(context: CommandContext): Promise<number> {
                 platformMatches(os, platform.os) &&
                 platformMatches(cpu, platform.cpu) &&
                 platformMatches(libc, platform.libc)
-              if (scheduler && dist.integrity && fits) {
+              // a tarball on disk is read when it is placed, not fetched ahead
+              if (scheduler && dist.integrity && fits && /^https?:/i.test(dist.tarball)) {
                 scheduler.prefetch({
                   name: event.name,
                   version: event.version,
