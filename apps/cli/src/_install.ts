@@ -10,7 +10,7 @@ import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText }
 import type { RegistryClient } from '@tote/registry-client'
 import { type CloneStrategy, createScheduler, type PrefetchRequest, type Scheduler } from '@tote/scheduler'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
-import { folderInside, type PlannedLink, type WorkspaceFilter } from './_plan.js'
+import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
@@ -191,6 +191,7 @@ export async function installNodeModules(options: {
   // With a workspace filter, what the lockfile has outside it stays where it is (npm leaves it alone).
   const keep = new Set([
     ...plan.packages.map((pkg) => pkg.path),
+    ...plan.bundled,
     ...plan.links.map((link) => link.path),
     ...(filter ? alsoKept : []),
   ])
@@ -244,6 +245,18 @@ export async function installNodeModules(options: {
       packages: [
         ...installed,
         ...plan.links.filter((link) => link.inside).map((link) => ({ ...link, version: link.version ?? '' })),
+        // bundled packages' bins too, as npm links them
+        ...plan.bundled
+          .filter((path) => !failedOptional.has(bundlerOf(path, plan.bundled)))
+          .map((path) => {
+            const entry = lockfile.packages[path]!
+            return {
+              path,
+              name: entry.name ?? nameOfPath(path),
+              version: entry.version ?? '',
+              bin: entry.bin,
+            }
+          }),
       ]
         .filter((pkg) => pkg.bin)
         .map((pkg) => ({
@@ -260,6 +273,8 @@ export async function installNodeModules(options: {
   if (installed.length > 0 || plan.links.length > 0) {
     const installedPaths = new Set([
       ...installed.map((pkg) => pkg.path),
+      // a bundled package is there when its bundler is (hiddenLockfile drops it with a bundler left out)
+      ...plan.bundled,
       ...plan.links.map((link) => link.path),
       ...alsoKept,
     ])
@@ -276,6 +291,19 @@ export async function installNodeModules(options: {
   // npm counts the links it makes as added packages
   const added = installed.length - kept - changed + toLink.length
   return { added, changed, kept, removed, downloaded: stats.downloaded, withScripts }
+}
+
+/** The install path of the package whose tarball ships a bundled one: the nearest ancestor not bundled itself. */
+function bundlerOf(path: string, bundled: readonly string[]): string {
+  for (
+    let cut = path.lastIndexOf('/node_modules/');
+    cut > 0;
+    cut = path.lastIndexOf('/node_modules/', cut - 1)
+  ) {
+    const ancestor = path.slice(0, cut)
+    if (!bundled.includes(ancestor)) return ancestor
+  }
+  return path
 }
 
 /**

@@ -57,6 +57,11 @@ export interface PlannedLink {
 /** What an install will put on disk, and what it leaves out. */
 export interface InstallPlan {
   packages: ScheduledPackage[]
+  /**
+   * Install paths of packages a dependency's tarball ships (npm's `inBundle` under a package with
+   * `bundleDependencies`): placed with their bundler, never fetched on their own.
+   */
+  bundled: string[]
   /** Links to the project's folders (workspaces, `file:` folders). */
   links: PlannedLink[]
   /**
@@ -244,7 +249,7 @@ export function folderInside(projectDir: string, folder: string, cache?: Map<str
 export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPlan {
   const platform = options.platform ?? currentPlatform()
   const omit = new Set(options.omit)
-  const plan: InstallPlan = { packages: [], links: [], skipped: [], optional: new Set() }
+  const plan: InstallPlan = { packages: [], bundled: [], links: [], skipped: [], optional: new Set() }
   const skippedPrefixes: string[] = []
   const skippedPaths = new Set<string>()
   const linkEntries = new Map<string, LockfilePackage>()
@@ -296,6 +301,10 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       skip('omit')
       continue
     }
+    if (entry.inBundle === true && bundledByAncestor(lockfile, path)) {
+      plan.bundled.push(path)
+      continue
+    }
     const name = entry.name ?? nameOfPath(path)
     const fits =
       platformMatches(entry.os, platform.os) &&
@@ -344,6 +353,7 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       ? undefined
       : reachable(lockfile, isSkipped, omit.has('dev'), options.filter)
   const notWanted = options.filter ? 'filtered' : 'unreachable'
+  if (wanted) plan.bundled = plan.bundled.filter((path) => wanted.has(path))
   for (const [path, entry] of linkEntries) {
     if (wanted && !wanted.has(path)) {
       plan.skipped.push({ path, reason: notWanted })
@@ -362,6 +372,25 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
   }
   plan.packages = kept
   return plan
+}
+
+/**
+ * Whether a package of the lockfile sits inside another (`node_modules/a/node_modules/b`) that has
+ * `bundleDependencies`: then an `inBundle` entry is in that package's tarball. (The project's own
+ * bundled dependencies are `inBundle` too, but come from the registry like any other.)
+ */
+function bundledByAncestor(lockfile: Lockfile, path: string): boolean {
+  for (
+    let cut = path.lastIndexOf('/node_modules/');
+    cut > 0;
+    cut = path.lastIndexOf('/node_modules/', cut - 1)
+  ) {
+    const ancestor = path.slice(0, cut)
+    if (!ancestor.includes('node_modules/')) return false
+    const bundle = lockfile.packages[ancestor]?.bundleDependencies
+    if (bundle === true || (Array.isArray(bundle) && bundle.length > 0)) return true
+  }
+  return false
 }
 
 /** The link a lockfile's link entry asks for; its folder must have an entry (npm: EMISSINGTARGET). */

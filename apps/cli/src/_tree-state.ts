@@ -167,6 +167,8 @@ export async function compareWithTree(
       alsoKept.add(link.path)
     } else toLink.push(link)
   }
+  // bundled packages come and go with their bundler
+  for (const path of plan.bundled) alsoKept.add(path)
   // the folders the links lead to are installed with them (npm's hidden lockfile lists them)
   for (const link of plan.links) if (lockfile.packages[link.target]) alsoKept.add(link.target)
   // outside a workspace filter, what is installed as the lockfile says stays installed

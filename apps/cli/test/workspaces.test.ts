@@ -358,6 +358,80 @@ describe('tarballs', () => {
   })
 })
 
+describe('bundled dependencies', () => {
+  const tree = [
+    'node_modules/bundler',
+    'node_modules/bundler/node_modules/deep',
+    'node_modules/bundler/node_modules/inner',
+    'node_modules/inner',
+    'node_modules/shared',
+  ]
+
+  it('install takes them from the bundler’s tarball and writes npm’s lockfile (inBundle)', async () => {
+    const project = caseProject('bundled')
+    const before = registry.requests.length
+    const result = await run(project, ['install'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(npmLockfile('bundled'))
+    expect(installed(project.dir)).toEqual(tree)
+    expect(versionSeenFrom(join(project.dir, 'node_modules/bundler'), 'inner')).toBe('1.5.0')
+    expect(readlinkSync(join(project.dir, 'node_modules/bundler/node_modules/.bin/inner'))).toBe(
+      '../inner/bin.js',
+    )
+    // nothing of the bundle is asked of the registry
+    const paths = registry.requests.slice(before).map((request) => request.path)
+    expect(paths.filter((path) => path.includes('deep') || path.includes('inner-1'))).toEqual([])
+  })
+
+  it('ci installs npm’s lockfile with inBundle entries, fetching only the bundler’s tarball for them', async () => {
+    const project = caseProject('bundled')
+    writeFileSync(join(project.dir, 'package-lock.json'), npmLockfile('bundled'))
+    const before = registry.requests.length
+    const ci = await run(project, ['ci'])
+    expect(ci.stderr).toBe('')
+    expect(ci.code).toBe(0)
+    expect(installed(project.dir)).toEqual(tree)
+    expect(hiddenKeys(project.dir)).toEqual(
+      Object.keys(parseLockfile(npmLockfile('bundled')).packages).filter((key) => key !== ''),
+    )
+    const paths = registry.requests.slice(before).map((request) => request.path)
+    expect(paths.every((path) => path.endsWith('.tgz'))).toBe(true)
+    expect(paths.filter((path) => path.includes('deep') || path.includes('inner-1'))).toEqual([])
+    // installed again, nothing changes
+    const again = await run(project, ['install'])
+    expect(again.stdout).toMatch(/^up to date in /m)
+  })
+
+  it('what a bundled package needs and its bundler does not ship stays missing, as npm leaves it', async () => {
+    const project = caseProject('bundled-needs')
+    const result = await run(project, ['install'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(npmLockfile('bundled-needs'))
+    // npm 11.19.1's install puts these three there too (neither leaf nor shared@2 is fetched)
+    expect(installed(project.dir)).toEqual([
+      'node_modules/bundler-needs',
+      'node_modules/bundler-needs/node_modules/inner',
+      'node_modules/shared',
+    ])
+    expect(versionSeenFrom(join(project.dir, 'node_modules/bundler-needs'), 'inner')).toBe('1.2.0')
+    const again = await run(project, ['ci'])
+    expect(again.code).toBe(0)
+    expect(installed(project.dir)).toHaveLength(3)
+  })
+
+  it('the project’s own bundled dependencies are installed from the registry (npm marks them inBundle too)', async () => {
+    const project = caseProject('project-bundle')
+    const result = await run(project, ['install'])
+    expect(result.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(npmLockfile('project-bundle'))
+    const ci = await run(project, ['ci'])
+    expect(ci.code).toBe(0)
+    expect(installed(project.dir)).toEqual(['node_modules/shared', 'node_modules/uses-shared1'])
+  })
+})
+
 describe('links and folders stay inside the project', () => {
   it.each([
     ['/etc', 'is not a folder of the project or beside it'],

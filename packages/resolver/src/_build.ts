@@ -3,13 +3,13 @@ import type { Edge } from './_edge.js'
 import { peerConflictError } from './_eresolve.js'
 import type { Folders } from './_folders.js'
 import { folderOf, localPath } from './_local.js'
-import { normalizedPackage } from './_lockfile.js'
+import { integrityOf, normalizedPackage } from './_lockfile.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
 import { satisfies } from './_semver.js'
 import type { PackumentSource } from './_source.js'
 import { isRegistrySpec, type ParsedSpec } from './_spec.js'
-import { Node } from './_tree.js'
+import { bundleList, Node } from './_tree.js'
 import type { ResolverDeps, TarballSource } from './types.js'
 
 // npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
@@ -35,6 +35,9 @@ export interface BuildOptions {
   /** Reads a tarball spec's package.json (see ResolverDeps.readTarball). */
   readTarball: ResolverDeps['readTarball']
 }
+
+/** What the tarball of a tarball spec ships in its node_modules, by its manifest. */
+const bundledOf = new WeakMap<PackageManifest, Record<string, ProjectManifest>>()
 
 /** A tarball's package.json as the manifest of a node: npm's normalisation, `dist` as npm records it. */
 function manifestOfTarball(
@@ -149,10 +152,7 @@ export class TreeBuilder {
 
   /** Edges of `node` that need a (new) node: missing, or not satisfied by what they resolve to. */
   problemEdges(node: Node): Edge[] {
-    const bundle = node.isProjectRoot || node.isWorkspace ? undefined : node.pkg.bundleDependencies
-    const bundled = new Set(
-      bundle === true ? Object.keys(node.pkg.dependencies ?? {}) : Array.isArray(bundle) ? bundle : [],
-    )
+    const bundled = new Set(node.isProjectRoot || node.isWorkspace ? [] : bundleList(node.pkg))
     const problems: Edge[] = []
     for (const edge of node.edgesOut.values()) {
       if (bundled.has(edge.name)) continue
@@ -166,6 +166,7 @@ export class TreeBuilder {
   }
 
   async #step(node: Node): Promise<void> {
+    await this.#loadBundle(node)
     const tasks: { edge: Edge; dep: Node }[] = []
     for (const edge of this.problemEdges(node)) {
       if (edge.peerConflicted) continue
@@ -227,8 +228,11 @@ export class TreeBuilder {
       if (placed.linkTarget) this.#links.add(placed)
       const { source, optionalPeerSets } = this.options
       if (placed.manifest) source.picked(placed.manifest)
-      // discovery for what the placed node will need (a no-op when it is known already)
+      // discovery for what the placed node will need (a no-op when it is known already); what
+      // its tarball ships is not fetched
+      const bundled = bundleList(placed.pkg)
       for (const edge of placed.edgesOut.values()) {
+        if (bundled.includes(edge.name)) continue
         if (edge.type !== 'peerOptional') source.want(edge.name, edge.spec, 'install')
         else if (optionalPeerSets) source.want(edge.name, edge.spec, 'peers')
       }
@@ -377,6 +381,53 @@ export class TreeBuilder {
   }
 
   /**
+   * npm's crackOpen: a package with bundleDependencies gets the packages its tarball ships, as its
+   * children (npm loads the unpacked tarball's node_modules), before its own dependencies are looked
+   * at; the bundled ones are then met. Only for packages new to the tree (a lockfile's already lists
+   * them), and only with a readTarball dependency.
+   */
+  async #loadBundle(node: Node): Promise<void> {
+    if (node.bundleLoaded) return
+    node.bundleLoaded = true
+    const manifest = node.manifest
+    const readTarball = this.options.readTarball
+    if (!manifest || !readTarball || node.isFolder || node.linkTarget || node.error) return
+    if (bundleList(node.pkg).length === 0) return
+    let bundled = bundledOf.get(manifest)
+    if (!bundled) {
+      const tarball = manifest.dist?.tarball
+      if (!tarball) return
+      const integrity = manifest.dist.integrity ?? integrityOf(manifest)
+      const source: TarballSource = tarball.startsWith('file:')
+        ? { type: 'file', path: tarball.slice('file:'.length) }
+        : { type: 'remote', url: tarball, ...(integrity ? { integrity } : {}) }
+      const signal = this.options.signal
+      try {
+        bundled = (await readTarball(source, signal ? { signal } : undefined)).bundled ?? {}
+      } catch (error) {
+        signal?.throwIfAborted()
+        const edge = node.placedBy ?? node.edgesIn[0]
+        throw edge ? localError(error, edge, node.name) : error
+      }
+    }
+    const folders = Object.keys(bundled).sort(
+      (a, b) => a.split('/node_modules/').length - b.split('/node_modules/').length,
+    )
+    const byFolder = new Map<string, Node>([['', node]])
+    for (const folder of folders) {
+      const cut = folder.lastIndexOf('node_modules/')
+      const parent = byFolder.get(cut === 0 ? '' : folder.slice(0, cut - 1))
+      if (!parent) continue
+      const name = folder.slice(cut + 'node_modules/'.length)
+      const pkg = normalizedPackage(bundled[folder] as Record<string, unknown>)
+      const child = new Node({ ctx: node.ctx, name, pkg, fromBundle: true, overrides: node.overrides })
+      child.bundleLoaded = true
+      child.attach(parent)
+      byFolder.set(folder, child)
+    }
+  }
+
+  /**
    * The manifest of a tarball spec (`file:a.tgz`, a URL), read once per tarball: its package.json
    * as npm normalises it, `dist` its place (`file:<path from the project>`, or the URL, as npm's
    * `resolved`) and integrity.
@@ -414,8 +465,12 @@ export class TreeBuilder {
         })
       }
       const signal = this.options.signal
-      manifest = readTarball(source, signal ? { signal } : undefined).then(({ manifest: pkg, integrity }) =>
-        manifestOfTarball(pkg, resolved, integrity, name),
+      manifest = readTarball(source, signal ? { signal } : undefined).then(
+        ({ manifest: pkg, integrity, bundled }) => {
+          const made = manifestOfTarball(pkg, resolved, integrity, name)
+          if (bundled) bundledOf.set(made, bundled)
+          return made
+        },
       )
       manifest.catch(() => {})
       this.#tarballs.set(resolved, manifest)

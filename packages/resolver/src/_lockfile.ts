@@ -5,7 +5,7 @@ import type { Folders } from './_folders.js'
 import { nameFromFolder } from './_local.js'
 import type { OverrideSet } from './_overrides.js'
 import { parseSpec } from './_spec.js'
-import { Node, type TreeContext } from './_tree.js'
+import { bundleList, Node, type TreeContext } from './_tree.js'
 
 // Between the placed tree and package-lock v3: writing entries the way npm writes them, and loading
 // a lockfile back into a tree to start from.
@@ -26,9 +26,17 @@ export function toLockfile(
 ): Lockfile {
   const nodes = descendants(root).sort((a, b) => compare(a.location, b.location))
   const packages: Record<string, LockfilePackage> = { '': rootEntry(project) }
+  // npm's inBundle, only looked for where some package bundles (it walks every dependant)
+  const bundles = [root, ...nodes].some((node) => !node.linkTarget && bundleList(node.pkg).length > 0)
   if (nonEmpty(project.workspaces))
     packages['']!.workspaces = project.workspaces as LockfilePackage['workspaces']
-  for (const node of nodes) packages[node.location] = entryOf(node, options)
+  for (const node of nodes) {
+    const entry = entryOf(node, options)
+    if (bundles && !node.lockEntry && !node.linkTarget && node.fsPath === undefined && node.inBundle) {
+      entry.inBundle = true
+    }
+    packages[node.location] = entry
+  }
   const lockfile: Lockfile = { lockfileVersion: 3, requires: true, packages }
   const head: Partial<Lockfile> = {}
   if (typeof project.name === 'string') head.name = project.name
@@ -64,6 +72,8 @@ function rootEntry(project: ProjectManifest): LockfilePackage {
     if (nonEmpty(project[field])) entry[field] = project[field]
   }
   if (nonEmpty(project.peerDependenciesMeta)) entry.peerDependenciesMeta = project.peerDependenciesMeta
+  const bundle = normalizedPackage(project as Record<string, unknown>).bundleDependencies
+  if (Array.isArray(bundle) && bundle.length > 0) entry.bundleDependencies = bundle
   const bin = normalizeBin(project.bin, project.name)
   if (bin) entry.bin = bin
   for (const field of ['engines', 'funding', 'os', 'cpu', 'libc'] as const) {
@@ -78,9 +88,11 @@ function entryOf(node: Node, options: EntryOptions): LockfilePackage {
   const entry: LockfilePackage =
     node.fsPath !== undefined
       ? folderEntry(node)
-      : node.manifest
-        ? manifestEntry(node, node.manifest, options)
-        : lockEntry(node)
+      : node.fromBundle
+        ? bundledEntry(node)
+        : node.manifest
+          ? manifestEntry(node, node.manifest, options)
+          : lockEntry(node)
   if (node.extraneous) entry.extraneous = true
   else {
     if (node.dev) entry.dev = true
@@ -112,6 +124,33 @@ function folderEntry(node: Node): LockfilePackage {
   const name = typeof pkg.name === 'string' ? pkg.name : ''
   if (name && name !== nameFromFolder(node.fsPath ?? '')) entry.name = name
   if (pkg.devDependencies) entry.devDependencies = pkg.devDependencies
+  return entry as LockfilePackage
+}
+
+/**
+ * The entry of a package shipped in its bundler's tarball, from its package.json as npm's
+ * metaFromNode makes it: no `resolved` or `integrity` unless its package.json has npm's old
+ * `_resolved`/`_integrity`; `inBundle` is added by the caller.
+ */
+function bundledEntry(node: Node): LockfilePackage {
+  const pkg = node.pkg as Record<string, unknown>
+  const entry: Record<string, unknown> = {}
+  for (const key of FOLDER_KEYS) {
+    const value = metaField(pkg, key)
+    if (value !== undefined) entry[key] = value
+  }
+  if (typeof pkg._integrity === 'string' && pkg._integrity) entry.integrity = pkg._integrity
+  if (pkg._hasShrinkwrap === true) entry.hasShrinkwrap = true
+  const resolved = pkg._resolved
+  if (typeof resolved === 'string' && resolved && !(resolved.startsWith('file:') && pkg._where)) {
+    entry.resolved = resolved
+  }
+  const scripts =
+    pkg.scripts && typeof pkg.scripts === 'object' ? (pkg.scripts as Record<string, unknown>) : {}
+  if (pkg.hasInstallScript || scripts.install || scripts.preinstall || scripts.postinstall) {
+    entry.hasInstallScript = true
+  }
+  if (node.packageName !== node.name) entry.name = node.packageName
   return entry as LockfilePackage
 }
 

@@ -287,8 +287,17 @@ export class PackumentSource {
     visit: (name: string, spec: string, need: Need) => void,
   ): void {
     const { legacyPeerDeps, optionalPeerSets, alreadyServed } = this.#options
+    // what the tarball ships is not fetched
+    const bundled = new Set(
+      manifest.bundleDependencies === true
+        ? Object.keys(manifest.dependencies ?? {})
+        : Array.isArray(manifest.bundleDependencies)
+          ? manifest.bundleDependencies
+          : [],
+    )
     const wantAll = (map: Record<string, string> | undefined, needOf: (name: string) => Need | null) => {
       for (const [dep, spec] of Object.entries(map ?? {})) {
+        if (bundled.has(dep)) continue
         const depNeed = needOf(dep)
         if (depNeed && typeof spec === 'string' && !alreadyServed(dep, spec)) visit(dep, spec, depNeed)
       }

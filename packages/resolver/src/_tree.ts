@@ -29,6 +29,13 @@ export interface NodePackage {
   bundleDependencies?: string[] | boolean
 }
 
+/** The names a package bundles: its `bundleDependencies` (`true`: all its dependencies). */
+export function bundleList(pkg: NodePackage): string[] {
+  const bundle = pkg.bundleDependencies
+  if (bundle === true) return Object.keys(pkg.dependencies ?? {})
+  return Array.isArray(bundle) ? bundle.filter((name) => typeof name === 'string') : []
+}
+
 /** Nodes and edges of one tree (the project's, or a virtual root's), by name. */
 class Inventory {
   readonly edgesByName = new Map<string, Set<Edge>>()
@@ -73,6 +80,8 @@ export interface NodeOptions {
   fsPath?: string
   /** A workspace of the project (its folder is `fsPath`). */
   isWorkspace?: boolean
+  /** Loaded from its bundler's tarball (npm's bundled dependencies): `pkg` is its package.json. */
+  fromBundle?: boolean
   sourceReference?: Node
   linkTarget?: Node
   overrides?: OverrideSet
@@ -95,6 +104,9 @@ export class Node {
   /** See {@link NodeOptions.fsPath}. */
   readonly fsPath: string | undefined
   readonly isWorkspace: boolean
+  readonly fromBundle: boolean
+  /** Its bundled dependencies were loaded from its tarball (or need not be). */
+  bundleLoaded = false
   /** For a folder node (fsPath): the folder node above it that node resolution continues in (npm's fsParent). */
   fsParent: Node | null = null
   /** Folder nodes whose fsParent this is. */
@@ -132,6 +144,7 @@ export class Node {
     this.isProjectRoot = options.isProjectRoot ?? false
     this.fsPath = options.fsPath
     this.isWorkspace = options.isWorkspace ?? false
+    this.fromBundle = options.fromBundle ?? false
     this.sourceReference = options.sourceReference
     this.linkTarget = options.linkTarget
     this.overrides = options.overrides
@@ -284,8 +297,38 @@ export class Node {
     return current.canReplaceWith(this, ignorePeers)
   }
 
+  /**
+   * npm's getBundler: the package whose tarball ships this one (the project, for its own
+   * bundleDependencies): the parent lists it in `bundleDependencies`, or a package that parent
+   * bundles depends on it; null when none does.
+   */
+  getBundler(path: Node[] = []): Node | null {
+    if (path.includes(this)) return null
+    path.push(this)
+    const parent = this.parent
+    if (!parent) return null
+    const fromParent = parent.getBundler(path)
+    if (fromParent) return fromParent
+    if (bundleList(parent.pkg).includes(this.name)) return parent
+    for (const edge of this.edgesIn) {
+      if (edge.from.getBundler(path) === parent) return parent
+    }
+    return null
+  }
+
+  get inBundle(): boolean {
+    return this.getBundler() !== null
+  }
+
+  /** Shipped in a dependency's tarball (not in the project's own bundle). */
+  get inDepBundle(): boolean {
+    const bundler = this.getBundler()
+    return bundler !== null && bundler !== this.root
+  }
+
   /** npm's `canDedupe`: an ancestor's node of the same name would serve every dependant as well. */
   canDedupe(preferDedupe: boolean): boolean {
+    if (this.inDepBundle) return false
     const grandparent = this.resolveParent?.resolveParent
     if (!grandparent) return false
     if (this.edgesIn.length === 0) return true

@@ -28,14 +28,20 @@ export interface ResolverDeps {
   readPackage?(path: string): Promise<ProjectManifest>
   /**
    * Optional: a tarball that is not a registry version, `file:` (`path` relative to the project,
-   * POSIX) or a URL: its package.json and its integrity (npm's: sha512 of the bytes). Without it
-   * such specs fail (`EUNSUPPORTEDSPEC`).
+   * POSIX) or a URL: its package.json and its integrity (npm's: sha512 of the bytes); also asked
+   * for a registry package that has `bundleDependencies`, for the packages its tarball ships. Without
+   * it tarball specs fail (`EUNSUPPORTEDSPEC`) and bundled dependencies are not looked into.
    */
   readTarball?(source: TarballSource, options?: { signal?: AbortSignal }): Promise<TarballPackage>
 }
 
-/** Where a tarball spec points. */
-export type TarballSource = { type: 'file'; path: string } | { type: 'remote'; url: string }
+/**
+ * Where a tarball is: a spec's (`file:` path relative to the project, or a URL), or a registry
+ * package's whose bundled dependencies are wanted (`integrity`: what the bytes must match).
+ */
+export type TarballSource =
+  | { type: 'file'; path: string; integrity?: string }
+  | { type: 'remote'; url: string; integrity?: string }
 
 /** What {@link ResolverDeps.readTarball} reads from a tarball. */
 export interface TarballPackage {
@@ -43,6 +49,11 @@ export interface TarballPackage {
   manifest: ProjectManifest
   /** SRI of the tarball's bytes (sha512). */
   integrity: string
+  /**
+   * The package.json of each package it ships in its node_modules, by folder inside the package
+   * (`node_modules/a`, `node_modules/a/node_modules/@s/b`): its bundled dependencies.
+   */
+  bundled?: Record<string, ProjectManifest>
 }
 
 /** A workspace of the project: its folder (relative to the project, POSIX) and its package.json. */

@@ -35,6 +35,47 @@ export const PACKAGES: RegistryPackages = {
   'peer-host': { versions: { '1.0.0': { peerDependencies: { shared: '^2.0.0' } } } },
   opt: { versions: { '1.0.0': {} } },
   wsb: { versions: { '2.0.0': { dependencies: { leaf: '1.0.0' } } } },
+  inner: { versions: { '1.0.0': {}, '2.0.0': {} } },
+  deep: { versions: { '1.0.0': {} } },
+  bundler: {
+    versions: {
+      '1.0.0': {
+        dependencies: { inner: '^1.0.0', shared: '^1.0.0' },
+        bundleDependencies: ['inner'],
+        files: {
+          'index.js': 'module.exports = require("inner")\n',
+          'node_modules/inner/package.json': JSON.stringify({
+            name: 'inner',
+            version: '1.5.0',
+            license: 'MIT',
+            dependencies: { deep: '^1.0.0' },
+            bin: { inner: 'bin.js' },
+          }),
+          'node_modules/inner/bin.js': '#!/usr/bin/env node\n',
+          'node_modules/inner/index.js': 'module.exports = { name: "inner", version: "1.5.0" }\n',
+          'node_modules/deep/package.json': JSON.stringify({ name: 'deep', version: '1.0.0' }),
+          'node_modules/deep/index.js': 'module.exports = { name: "deep", version: "1.0.0" }\n',
+        },
+      },
+    },
+  },
+  'bundler-needs': {
+    versions: {
+      '1.0.0': {
+        dependencies: { inner: '^1.0.0' },
+        bundleDependencies: ['inner'],
+        files: {
+          'index.js': 'module.exports = require("inner")\n',
+          'node_modules/inner/package.json': JSON.stringify({
+            name: 'inner',
+            version: '1.2.0',
+            dependencies: { leaf: '^1.0.0', shared: '^2.0.0' },
+          }),
+          'node_modules/inner/index.js': 'module.exports = { name: "inner", version: "1.2.0" }\n',
+        },
+      },
+    },
+  },
 }
 
 export const CASES: LocalCase[] = [
@@ -165,6 +206,43 @@ export const CASES: LocalCase[] = [
             }),
             'package/cli.js': '#!/usr/bin/env node\n',
           },
+        },
+      },
+    ],
+  },
+  {
+    name: 'bundled',
+    about:
+      'a package that bundles a dependency (and what that one needs): the bundled packages come from its tarball (inBundle), never from the registry, even where the registry has the name; the bundler’s other dependency is resolved as usual',
+    steps: [
+      {
+        'project/package.json': { name: 'bundles', dependencies: { bundler: '^1.0.0', inner: '^2.0.0' } },
+      },
+    ],
+  },
+  {
+    name: 'bundled-needs',
+    about:
+      'a bundled package that needs packages its bundler’s tarball does not ship: they are fetched from the registry and placed as npm places them (not inBundle), one where the root has another version',
+    steps: [
+      {
+        'project/package.json': {
+          name: 'bundle-needs',
+          dependencies: { 'bundler-needs': '1.0.0', shared: '^1.0.0' },
+        },
+      },
+    ],
+  },
+  {
+    name: 'project-bundle',
+    about:
+      'the project’s own bundleDependencies: recorded in its entry, and its bundled packages (and what they need) marked inBundle, though they come from the registry',
+    steps: [
+      {
+        'project/package.json': {
+          name: 'own-bundle',
+          dependencies: { shared: '^1.0.0', 'uses-shared1': '1.0.0' },
+          bundleDependencies: ['uses-shared1'],
         },
       },
     ],

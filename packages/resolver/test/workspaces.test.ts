@@ -12,7 +12,7 @@ import {
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { type Packument, ToteError } from '@tote/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createResolver } from '../src/index.js'
+import { createResolver, type ResolverEvent } from '../src/index.js'
 import { CASES, PACKAGES, PROJECT_FOLDER, writeFiles } from './_local-cases.js'
 
 // npm is the oracle: npm-local-cases.json holds the lockfile npm 11.19.1 wrote after each step of
@@ -47,23 +47,31 @@ async function getPackument(name: string): Promise<Packument> {
 const tarballsRead: string[] = []
 
 /** The resolver as tote install uses it on a project folder: workspaces and folders read from disk. */
-async function resolveFolder(dir: string, lockfileText?: string) {
+async function resolveFolder(dir: string, lockfileText?: string, onEvent?: (event: ResolverEvent) => void) {
   const project = await readProjectManifest(dir)
   const workspaces = await readWorkspaces(dir, project.manifest)
-  const resolver = createResolver({
-    getPackument,
-    readPackage: async (path) => (await readProjectManifest(join(dir, path))).manifest,
-    // the bytes from disk or from the registry, as tote install reads them
-    async readTarball(source) {
-      tarballsRead.push(source.type === 'file' ? `file:${source.path}` : source.url)
-      const bytes =
-        source.type === 'file'
-          ? readFileSync(join(dir, source.path))
-          : new Uint8Array(await (await fetch(source.url)).arrayBuffer())
-      const manifest = tarballPackageJsons(bytes, 'tarball').get('package.json')!
-      return { manifest, integrity: sha512Integrity(bytes) }
+  const resolver = createResolver(
+    {
+      getPackument,
+      readPackage: async (path) => (await readProjectManifest(join(dir, path))).manifest,
+      // the bytes from disk or from the registry, as tote install reads them
+      async readTarball(source) {
+        tarballsRead.push(source.type === 'file' ? `file:${source.path}` : source.url)
+        const bytes =
+          source.type === 'file'
+            ? readFileSync(join(dir, source.path))
+            : new Uint8Array(await (await fetch(source.url)).arrayBuffer())
+        const found = tarballPackageJsons(bytes, 'tarball')
+        const bundled = Object.fromEntries(
+          [...found]
+            .filter(([path]) => path !== 'package.json')
+            .map(([path, json]) => [path.slice(0, -'/package.json'.length), json]),
+        )
+        return { manifest: found.get('package.json')!, integrity: sha512Integrity(bytes), bundled }
+      },
     },
-  })
+    onEvent ? { onEvent } : {},
+  )
   const lockfile = lockfileText === undefined ? undefined : parseLockfile(lockfileText)
   const result = await resolver.resolve(project.manifest, { lockfile, workspaces, projectDir: dir })
   return { ...result, text: stringifyLockfile(result.lockfile, project.format) }
@@ -92,6 +100,32 @@ function folderOf(files: Record<string, Record<string, unknown>>): string {
   writeFiles(base, files)
   return join(base, PROJECT_FOLDER)
 }
+
+describe('bundled dependencies', () => {
+  it('are read from their bundler’s tarball once; nothing of the bundle is picked from the registry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tote-local-'))
+    writeFiles(dir, CASES.find((c) => c.name === 'bundled')!.steps[0]!, registry.url)
+    const picked: string[] = []
+    tarballsRead.length = 0
+    const { text } = await resolveFolder(join(dir, PROJECT_FOLDER), undefined, (event) => {
+      if (event.type === 'version-picked') picked.push(`${event.name}@${event.version}`)
+    })
+    expect(text).toBe(recorded.results.bundled![0]!.split('{registry}').join(registry.url))
+    expect(picked.sort()).toEqual(['bundler@1.0.0', 'inner@2.0.0', 'shared@1.0.0'])
+    expect(tarballsRead).toEqual([`${registry.url}bundler/-/bundler-1.0.0.tgz`])
+  })
+
+  it('npm’s lockfile with inBundle entries is up to date: no tarball read, no packument fetched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tote-local-'))
+    writeFiles(dir, CASES.find((c) => c.name === 'bundled')!.steps[0]!, registry.url)
+    const npm = recorded.results.bundled![0]!.split('{registry}').join(registry.url)
+    tarballsRead.length = 0
+    const again = await resolveFolder(join(dir, PROJECT_FOLDER), npm)
+    expect(again.text).toBe(npm)
+    expect(again.stats.packuments).toBe(0)
+    expect(tarballsRead).toEqual([])
+  })
+})
 
 describe('tarballs', () => {
   it('npm’s lockfile with a file: tarball and a tarball URL is up to date: nothing read or fetched again', async () => {

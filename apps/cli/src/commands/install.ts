@@ -10,7 +10,7 @@ import {
   writeLockfileText,
 } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
-import type { Lockfile } from '@tote/types'
+import type { Lockfile, ProjectManifest } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
 import { exitOnInterrupt } from '../_interrupt.js'
 import { platformMatches, platformOf } from '../_plan.js'
@@ -83,21 +83,29 @@ export async function run(context: CommandContext): Promise<number> {
           // file: and link: folders (relative to the project, POSIX)
           readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
           // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
+          // (and registry tarballs with bundleDependencies, checked against their integrity: what they ship)
           async readTarball(source, options) {
             const data =
               source.type === 'file'
                 ? await readFile(join(config.projectDir, source.path))
                 : (
                     await createDownloader(client).download(
-                      { name: source.url, version: '', tarballUrl: source.url, integrity: '' },
+                      {
+                        name: source.url,
+                        version: '',
+                        tarballUrl: source.url,
+                        integrity: source.integrity ?? '',
+                      },
                       options?.signal ? { signal: options.signal } : {},
                     )
                   ).data
             const label = source.type === 'file' ? source.path : source.url
-            return {
-              manifest: tarballPackageJsons(data, label).get('package.json')!,
-              integrity: sha512Integrity(data),
+            const found = tarballPackageJsons(data, label)
+            const bundled: Record<string, ProjectManifest> = {}
+            for (const [path, json] of found) {
+              if (path !== 'package.json') bundled[path.slice(0, -'/package.json'.length)] = json
             }
+            return { manifest: found.get('package.json')!, integrity: sha512Integrity(data), bundled }
           },
         },
         {
