@@ -1,11 +1,12 @@
 // Bundles the CLI into one CommonJS file, dist/tote.cjs, which bin/tote.js compiles with a V8 code
 // cache (see bin/_load.js): loading undici, npm's config loader and the stages costs ~180 ms of
 // compilation on every start without one. Worker threads need files of their own, built as ES
-// modules: the stages' workers go to dist/workers/, and tinypool's thread entry goes where tinypool
-// (bundled into dist/tote.cjs) looks for it, next to it: dist/entry/worker.js.
-import { readFileSync, rmSync } from 'node:fs'
+// modules: the scheduler's worker and tote's own stage modules (which
+// the scheduler's threads import by URL) go to dist/workers/, and tinypool's thread entry goes where
+// tinypool (bundled into dist/tote.cjs) looks for it, next to it: dist/entry/worker.js.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { build } from 'esbuild'
 
 const require = createRequire(import.meta.url)
@@ -49,10 +50,10 @@ const undiciDispatchersOnly = {
 
 /**
  * undici's HTTP/1.1 client requires its HTTP/2 client at load, which loads node:http2 and
- * node:http: ~7 ms of each start-up (CPU profile, vite-react-ts p1) for a protocol that is off
- * unless `allowH2`. The bundle gets a stand-in that requires the real one at its first call; a
- * bundled CommonJS module runs when first required, so node:http2 loads only for an HTTP/2
- * connection.
+ * node:http: ~7 ms of each start-up (CPU profile, vite-react-ts p1) for a protocol tote never
+ * offers (the registry client speaks HTTP/1.1 only). The bundle gets a stand-in that requires the
+ * real one at its first call; a bundled CommonJS module runs when first required, so node:http2
+ * loads only for an HTTP/2 connection.
  */
 const undiciHttp2OnFirstUse = {
   name: 'undici-http2-on-first-use',
@@ -84,10 +85,11 @@ const shared = {
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
+  metafile: true,
 }
 
 rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true })
-await build({
+const main = await build({
   ...shared,
   entryPoints: { tote: 'src/main.ts' },
   outfile: 'dist/tote.cjs',
@@ -96,12 +98,13 @@ await build({
   define: { ...shared.define, 'import.meta.url': '__toteModuleUrl' },
   banner: { js: "const __toteModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 })
-await build({
+const workers = await build({
   ...shared,
   entryPoints: {
     'workers/scheduler': '@tote/scheduler/worker',
-    'workers/registry': '@tote/registry-client/worker',
-    'workers/registry-scan': '@tote/registry-client/scan-worker',
+    'workers/extractor': '@tote/extractor',
+    'workers/content-cache': '@tote/content-cache',
+    'workers/cloner': '@tote/cloner',
     'entry/worker': join(tinypoolDir, 'dist/entry/worker.js'),
   },
   outdir: 'dist',
@@ -118,3 +121,41 @@ await build({
 const bundle = readFileSync(new URL('./dist/tote.cjs', import.meta.url))
 const outside = bundle.findIndex((byte) => byte > 0x7f)
 if (outside !== -1) throw new Error(`dist/tote.cjs has a non-ASCII byte at offset ${outside}`)
+
+/**
+ * The bundle holds code of npm packages (undici, npm's config loader and its dependencies,
+ * tinypool, semver…) whose licences ask that their notices travel with every copy:
+ * dist/THIRD-PARTY-LICENSES.txt lists each bundled package with its licence file.
+ */
+function bundledPackages(...metafiles) {
+  const folders = new Set()
+  for (const metafile of metafiles) {
+    for (const input of Object.keys(metafile.inputs)) {
+      const path = input.replace(/^[a-z0-9-]+:/, '')
+      const at = path.lastIndexOf('node_modules/')
+      if (at === -1) continue
+      const parts = path.slice(at + 'node_modules/'.length).split('/')
+      const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]
+      folders.add(resolve(path.slice(0, at), 'node_modules', name))
+    }
+  }
+  return [...folders]
+    .map((folder) => {
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'))
+      const licenceFile = readdirSync(folder).find((file) => /^(licen[cs]e|copying)(\.|$)/i.test(file))
+      const text =
+        licenceFile === undefined
+          ? `(The package ships no licence file; its package.json says ${manifest.license}.)`
+          : readFileSync(join(folder, licenceFile), 'utf8').trim()
+      return { name: manifest.name, version: manifest.version, license: manifest.license, text }
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+const notices = bundledPackages(main.metafile, workers.metafile).map(
+  (bundled) => `${bundled.name}@${bundled.version} (${bundled.license})\n\n${bundled.text}\n`,
+)
+writeFileSync(
+  new URL('./dist/THIRD-PARTY-LICENSES.txt', import.meta.url),
+  `dist/tote.cjs and dist/workers bundle the following packages.\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`,
+)

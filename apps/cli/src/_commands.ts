@@ -15,7 +15,7 @@ export interface CommandContext {
   npmFlags: Record<string, string | boolean | (string | boolean)[]>
   positionals: string[]
   cwd: string
-  /** Loads a contributor's module (--cloner); see Host in main.ts. */
+  /** Loads a contributor's stage module (--stage, --cloner); see Host in main.ts. */
   importModule?: ((specifier: string) => Promise<unknown>) | undefined
 }
 

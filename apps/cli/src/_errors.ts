@@ -1,11 +1,11 @@
-import { isToteError, ToteError } from '@tote/types'
+import { isToteError, redactUrlsIn, type SystemFaultCode, ToteError, type ToteErrorCode } from '@tote/types'
 
-export function usageError(code: string, message: string, hint: string): ToteError {
+export function usageError(code: ToteErrorCode, message: string, hint: string): ToteError {
   return new ToteError(code, message, { hint, details: { usage: true } })
 }
 
 /** What the system's error codes mean for someone installing, and what to do about each. */
-const SYSTEM_FAULTS: Record<string, { what: string; hint: string }> = {
+const SYSTEM_FAULTS: Record<SystemFaultCode, { what: string; hint: string }> = {
   ENOSPC: {
     what: 'No space left on the disk',
     hint: 'Free some space (or move the cache with --cache-dir) and run the command again; what this run changed is checked again then.',
@@ -63,11 +63,12 @@ const SYSTEM_FAULTS: Record<string, { what: string; hint: string }> = {
 export function systemFault(error: unknown): unknown {
   if (isToteError(error) || !(error instanceof Error)) return error
   const { code, path, syscall } = error as NodeJS.ErrnoException
-  const fault = code === undefined ? undefined : SYSTEM_FAULTS[code]
-  if (fault === undefined || code === undefined) return error
+  if (code === undefined || !Object.hasOwn(SYSTEM_FAULTS, code)) return error
+  const faultCode = code as SystemFaultCode
+  const fault = SYSTEM_FAULTS[faultCode]
   // An error that crossed from a worker thread has lost its path: its message still names it.
   const where = path ? ` (${syscall ? `${syscall} ` : ''}${path})` : ` (${error.message})`
-  return new ToteError(code, `${fault.what}${where}`, {
+  return new ToteError(faultCode, `${fault.what}${where}`, {
     hint: fault.hint,
     cause: error,
     details: { errno: code, ...(path ? { path } : {}), ...(syscall ? { syscall } : {}) },
@@ -81,10 +82,13 @@ export function reportError(thrown: unknown, verbose: boolean): number {
     const lines = [`tote error ${error.code}: ${error.message}`]
     if (error.hint) lines.push(`  hint: ${error.hint}`)
     if (verbose && error.cause) lines.push(`  cause: ${formatCause(error.cause)}`)
-    process.stderr.write(`${lines.join('\n')}\n`)
+    // Whatever a message quotes (a registry URL, a lockfile's resolved), no credentials are shown.
+    process.stderr.write(`${redactUrlsIn(lines.join('\n'))}\n`)
     return error.details.usage ? 2 : 1
   }
-  process.stderr.write(`tote: unexpected error (a bug in tote; please report it)\n${formatCause(error)}\n`)
+  process.stderr.write(
+    `tote: unexpected error (a bug in tote; please report it)\n${redactUrlsIn(formatCause(error))}\n`,
+  )
   return 1
 }
 

@@ -3,15 +3,16 @@ import { existsSync, readFileSync } from 'node:fs'
 import { lstat, mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { linkBins, removeExtraneous } from '@tote/cloner'
+import { type CloneStrategy, linkBins, removeExtraneous } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
-import { createDownloader } from '@tote/downloader'
+import { createDownloader, type Downloader } from '@tote/downloader'
 import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
-import { type CloneStrategy, createScheduler, type PrefetchRequest, type Scheduler } from '@tote/scheduler'
+import { createScheduler, type PrefetchRequest, type Scheduler, type SchedulerDeps } from '@tote/scheduler'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
 import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
+import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
 import { workerFiles } from './_workers.js'
@@ -27,59 +28,102 @@ export interface NodeModulesResult {
   withScripts: string[]
 }
 
-/** The scheduler for this run, over the registry client; its worker file is found next to the bundle. */
+/**
+ * The scheduler for this run: downloads through the registry client, and tote's own stage modules
+ * (or those the command line names) for unpacking, caching and cloning. Its worker file and tote's
+ * stage modules are found next to the bundle.
+ */
 export function createInstallScheduler(
   client: RegistryClient,
   config: ToteConfig,
   reporter: Reporter,
   stages: {
     cloneStrategy: CloneStrategy
-    clonerModule?: string | undefined
-    importModule?: ((specifier: string) => Promise<unknown>) | undefined
+    stageModules: StageModules
+    importModule?: ImportModule | undefined
     workers?: number | undefined
   },
   tracer?: Tracer,
 ): Scheduler {
-  const downloader = createDownloader(client)
+  const importModule = stageImporter(stages.importModule)
+  const modules = stageModules(stages.stageModules)
   const warnCache = cacheWarnings(reporter)
-  return createScheduler(
-    {
-      download: (request, { signal }) =>
-        request.tarballUrl.startsWith('file:')
-          ? readTarballFile(request)
-          : downloader.download(request, { signal }),
-    },
-    {
-      cacheDir: config.cacheDir,
-      cloneStrategy: stages.cloneStrategy,
-      ...(stages.clonerModule ? { clonerModule: stages.clonerModule } : {}),
-      ...(stages.importModule ? { importModule: stages.importModule } : {}),
-      ...(stages.workers !== undefined ? { workers: stages.workers } : {}),
-      ...(workerFiles.scheduler ? { workerFile: workerFiles.scheduler } : {}),
-      onEvent(event) {
-        if (event.type === 'warning') {
-          if (!warnCache(event.warning)) reporter.warn(event.warning)
-        } else if (event.type === 'job-end') {
-          if (tracer) {
-            const args = {
-              packages: event.packages,
-              ...(event.bytes ? { bytes: event.bytes } : {}),
-              ...(event.files ? { files: event.files } : {}),
-            }
-            if (event.thread === 0 && event.kind === 'download')
-              tracer.asyncSpan(event.kind, event.label, event.start, event.end, args)
-            else tracer.span(event.kind, event.label, event.start, event.end, event.thread, args)
-          }
-          if (event.kind === 'download') {
-            reporter.progress.downloaded++
-            reporter.progress.bytes += event.bytes ?? 0
-          }
-          reporter.progress.linked += event.packages
-          reporter.update()
-        }
+  return createScheduler(downloadStage(client, stages.stageModules.downloader, importModule), {
+    stages: {
+      extractor: { module: modules.extractor },
+      contentCache: { module: modules.contentCache, options: { dir: config.cacheDir } },
+      // `auto` remembers what worked per device pair in tote's cache folder.
+      cloner: {
+        module: modules.cloner,
+        options: { strategy: stages.cloneStrategy, stateDir: config.cacheDir },
       },
     },
-  )
+    importModule,
+    ...(stages.workers !== undefined ? { workers: stages.workers } : {}),
+    ...(workerFiles.scheduler ? { workerFile: workerFiles.scheduler } : {}),
+    onEvent(event) {
+      if (event.type === 'warning') {
+        if (!warnCache(event.warning)) reporter.warn(event.warning)
+      } else if (event.type === 'job-end') {
+        if (tracer) {
+          const args = {
+            packages: event.packages,
+            ...(event.bytes ? { bytes: event.bytes } : {}),
+            ...(event.files ? { files: event.files } : {}),
+          }
+          if (event.thread === 0 && event.kind === 'download')
+            tracer.asyncSpan(event.kind, event.label, event.start, event.end, args)
+          else tracer.span(event.kind, event.label, event.start, event.end, event.thread, args)
+        }
+        if (event.kind === 'download') {
+          reporter.progress.downloaded++
+          reporter.progress.bytes += event.bytes ?? 0
+        }
+        reporter.progress.linked += event.packages
+        reporter.update()
+      }
+    },
+  })
+}
+
+/**
+ * The download stage: `@tote/downloader` over the registry client, or the module `--stage
+ * downloader=…` names, which exports `createDownloader(client)` as `@tote/downloader` does.
+ */
+function downloadStage(
+  client: RegistryClient,
+  module: string | undefined,
+  load: ImportModule,
+): SchedulerDeps {
+  // `file:` tarballs (npm's `resolved: "file:vendor/a.tgz"`) are read from disk, whatever the module
+  const deps = downloadFrom(client, module, load)
+  return {
+    download: (request, options) =>
+      request.tarballUrl.startsWith('file:') ? readTarballFile(request) : deps.download(request, options),
+  }
+}
+
+function downloadFrom(client: RegistryClient, module: string | undefined, load: ImportModule): SchedulerDeps {
+  if (module === undefined) {
+    const downloader = createDownloader(client)
+    return { download: (request, { signal }) => downloader.download(request, { signal }) }
+  }
+  const loading = load(module).then((loaded) => {
+    const create = (loaded as { createDownloader?: unknown } | undefined)?.createDownloader
+    if (typeof create !== 'function') {
+      throw new ToteError(
+        'ESTAGEMODULE',
+        `The downloader module ${module} does not export createDownloader(client)`,
+        {
+          hint: 'Name a module that exports createDownloader(client), as @tote/downloader does.',
+          details: { stage: 'downloader', module },
+        },
+      )
+    }
+    return (create as (deps: RegistryClient) => Downloader)(client)
+  })
+  loading.catch(() => {}) // the first download reports it
+  return { download: async (request, { signal }) => (await loading).download(request, { signal }) }
 }
 
 /**

@@ -146,17 +146,19 @@ export function installOptions(): Record<string, OptionSpec> {
       arg: 'module',
       description: 'Clone with another cloner module (exports createCloner), to compare stages',
     },
+    stage: {
+      type: 'string',
+      kind: 'tote',
+      multiple: true,
+      arg: 'name=module',
+      description:
+        'Take a stage from another module, to compare stages: downloader, extractor, content-cache or cloner (repeatable)',
+    },
     workers: {
       type: 'string',
       kind: 'tote',
       arg: 'n',
       description: 'Worker threads for unpacking and cloning (0: all on the main thread)',
-    },
-    'fetch-workers': {
-      type: 'string',
-      kind: 'tote',
-      arg: 'n',
-      description: 'Worker threads that fetch and scan packuments (0: on the main thread)',
     },
     'linker-strategy': {
       type: 'string',

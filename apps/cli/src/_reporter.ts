@@ -1,4 +1,4 @@
-import type { StageWarning } from '@tote/types'
+import { redactUrlsIn, type StageWarning } from '@tote/types'
 
 /**
  * How much the CLI prints: `silent` errors only; `error` results and errors; `normal` also
@@ -114,7 +114,8 @@ export function createReporter(options: {
     if (muted) return
     const wasShown = shown
     erase()
-    to.write(`${text}\n`)
+    // Whoever wrote the line, a URL in it shows no credentials (request lines, warnings, errors).
+    to.write(`${redactUrlsIn(text)}\n`)
     if (wasShown) draw()
   }
 

@@ -1,5 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync, rmdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { CloneStrategy } from '@tote/cloner'
 import { loadConfig, type ToteConfig } from '@tote/config'
 import {
   globMatch,
@@ -10,7 +12,7 @@ import {
   type WorkspaceManifestFile,
 } from '@tote/lockfile'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
-import type { CloneStrategy, Scheduler } from '@tote/scheduler'
+import type { Scheduler } from '@tote/scheduler'
 import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import { configFlags, createReporterFor } from './_context.js'
@@ -18,6 +20,7 @@ import type { NodeModulesResult } from './_install.js'
 import type { WorkspaceFilter } from './_plan.js'
 import { lockProject, type ProjectLock } from './_project-lock.js'
 import type { Reporter } from './_reporter.js'
+import { STAGE_NAMES, type StageModules, type StageName } from './_stage-modules.js'
 import { registryClientOptions } from './_stages.js'
 import { createTracer, type Tracer } from './_trace.js'
 
@@ -34,9 +37,9 @@ export interface Session {
   lockPath: string
   client: RegistryClient
   cloneStrategy: CloneStrategy
-  /** --cloner: a module to clone with instead of @tote/cloner (absolute path). */
-  clonerModule: string | undefined
-  /** How clonerModule is loaded on the main thread (see Host in main.ts). */
+  /** --stage name=module and --cloner: stages taken from other modules (file URLs), to compare them. */
+  stageModules: StageModules
+  /** How stage modules are loaded on the main thread (see Host in main.ts). */
   importModule: ((specifier: string) => Promise<unknown>) | undefined
   /** --workers: worker threads for the scheduler; undefined lets it choose. */
   workers: number | undefined
@@ -49,9 +52,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const started = performance.now()
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const workers = parseWorkers(context.values.workers)
-  const fetchWorkers = parseWorkers(context.values['fetch-workers'], '--fetch-workers')
-  const clonerModule =
-    typeof context.values.cloner === 'string' ? resolve(context.cwd, context.values.cloner) : undefined
+  const stageModules = parseStageModules(context)
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
   const reporter = createReporterFor(config)
   const project = await readProjectManifest(config.projectDir)
@@ -60,7 +61,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
   const tracer = tracePath ? createTracer() : undefined
   const client = createRegistryClient(
-    registryClientOptions(config, fetchWorkers, (event) => {
+    registryClientOptions(config, (event) => {
       if (event.type === 'request-start') reporter.progress.inFlight++
       else if (event.type === 'request-end') {
         reporter.progress.inFlight--
@@ -95,7 +96,7 @@ export async function openSession(context: CommandContext): Promise<Session> {
     lockPath: join(config.projectDir, 'package-lock.json'),
     client,
     cloneStrategy,
-    clonerModule,
+    stageModules,
     importModule: context.importModule,
     workers,
     tracer,
@@ -170,6 +171,36 @@ function parseWorkers(value: unknown, flag = '--workers'): number | undefined {
     hint: `Use ${flag} 0 to run everything on the main thread.`,
     details: { usage: true },
   })
+}
+
+/** `--stage name=module` (repeatable) and `--cloner module`: each stage named once at most. */
+function parseStageModules(context: CommandContext): StageModules {
+  const given = [context.values.stage ?? []].flat()
+  if (typeof context.values.cloner === 'string') given.push(`cloner=${context.values.cloner}`)
+  const names = Object.keys(STAGE_NAMES).join(', ')
+  const modules: StageModules = {}
+  for (const value of given) {
+    const at = typeof value === 'string' ? value.indexOf('=') : -1
+    const name = (typeof value === 'string' ? value.slice(0, Math.max(at, 0)) : '') as StageName
+    const module = typeof value === 'string' ? value.slice(at + 1) : ''
+    if (!(name in STAGE_NAMES) || module === '') {
+      throw new ToteError('EUSAGE', `--stage wants name=module, not ${JSON.stringify(value)}.`, {
+        hint: `Name one of: ${names}; the module exports its factory (${STAGE_NAMES.cloner}, …).`,
+        details: { usage: true },
+      })
+    }
+    if (modules[name] !== undefined) {
+      throw new ToteError('EUSAGE', `The ${name} stage is named twice (--stage, --cloner).`, {
+        hint: 'Name each stage once.',
+        details: { usage: true },
+      })
+    }
+    // A path is the command line's, relative to --cwd; a URL (file:…) is taken as it is.
+    modules[name] = /^[a-z][a-z0-9+.-]+:/i.test(module)
+      ? module
+      : pathToFileURL(resolve(context.cwd, module)).href
+  }
+  return modules
 }
 
 export const CLONE_STRATEGIES: readonly CloneStrategy[] = ['auto', 'reflink', 'hardlink', 'copy']

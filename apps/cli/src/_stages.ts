@@ -1,14 +1,11 @@
 import type { ToteConfig } from '@tote/config'
 import type { RegistryClientOptions, RegistryEvent } from '@tote/registry-client'
-import { workerFiles } from './_workers.js'
 
 declare const TOTE_VERSION: string
 
 /** Registry client options from npm configuration. */
 export function registryClientOptions(
   config: ToteConfig,
-  /** --fetch-workers; undefined lets the client choose. */
-  fetchWorkers: number | undefined,
   onEvent: (event: RegistryEvent) => void,
 ): RegistryClientOptions {
   return {
@@ -39,10 +36,8 @@ export function registryClientOptions(
     ...(config.noProxy.length > 0 ? { noProxy: config.noProxy.join(',') } : {}),
     userAgent:
       config.userAgent ?? `tote/${TOTE_VERSION} node/${process.version} ${process.platform} ${process.arch}`,
-    ...(workerFiles.registry ? { workerScript: workerFiles.registry } : {}),
-    ...(workerFiles.registryScan ? { scannerScript: workerFiles.registryScan } : {}),
-    ...(process.env.TOTE_SCAN_WORKER === '1' ? { scanWorker: true } : {}),
-    ...(fetchWorkers === undefined ? {} : { workers: fetchWorkers }),
+    // A run is short, and some system resolvers drop simultaneous queries (registry-client README).
+    lookupHostsOnce: true,
     onEvent,
   }
 }

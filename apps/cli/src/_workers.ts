@@ -1,23 +1,27 @@
 declare const TOTE_BUNDLED: boolean | undefined
 
+/** A module build.mjs emits under dist/workers/, next to the bundle (or its chunks). */
+function shipped(name: string): URL {
+  return new URL(`${import.meta.url.includes('/chunks/') ? '..' : '.'}/workers/${name}.js`, import.meta.url)
+}
+
 /**
- * Worker modules shipped next to the bundle (build.mjs emits them under dist/workers/). From
- * TypeScript sources (tests) each stage finds its own worker, so these are undefined.
+ * Worker modules shipped next to the bundle (build.mjs emits them under dist/workers/): the
+ * scheduler's worker and tote's own stage modules, which the
+ * scheduler's threads import by URL. From TypeScript sources (tests) these are undefined: each
+ * stage finds its own worker, and the stage modules are the packages themselves.
  */
-export const workerFiles: { scheduler?: URL; registry?: URL; registryScan?: URL } =
+export const workerFiles: {
+  scheduler?: URL
+  extractor?: URL
+  contentCache?: URL
+  cloner?: URL
+} =
   typeof TOTE_BUNDLED !== 'undefined' && TOTE_BUNDLED
     ? {
-        scheduler: new URL(
-          `${import.meta.url.includes('/chunks/') ? '..' : '.'}/workers/scheduler.js`,
-          import.meta.url,
-        ),
-        registry: new URL(
-          `${import.meta.url.includes('/chunks/') ? '..' : '.'}/workers/registry.js`,
-          import.meta.url,
-        ),
-        registryScan: new URL(
-          `${import.meta.url.includes('/chunks/') ? '..' : '.'}/workers/registry-scan.js`,
-          import.meta.url,
-        ),
+        scheduler: shipped('scheduler'),
+        extractor: shipped('extractor'),
+        contentCache: shipped('content-cache'),
+        cloner: shipped('cloner'),
       }
     : {}

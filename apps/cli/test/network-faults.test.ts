@@ -1,6 +1,6 @@
 // Faults of the registry during installs: each request kind is retried within npm's fetch-retries,
 // once (no layer retries again what another already did), and the error counts the real tries.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -167,7 +167,7 @@ describe('a download that stalls after its headers', () => {
       registry.fault(tarball(), { stallAfterBytes: 1000 })
       const { result, requests } = await counting(tarball(), () => run(project, [command], env))
       expect(result.code).toBe(1)
-      expect(result.stderr).toContain('ETIMEDOUT')
+      expect(result.stderr).toContain('tote error ETIMEOUT: Timed out fetching')
       expect(result.stderr).toContain(registry.tarballUrl('lib', '1.0.0'))
       expect(result.stderr).toContain('3 tries')
       expect(requests).toBe(3)
@@ -210,5 +210,50 @@ describe('the wait between tries', () => {
     expect(delays[1]).toBeGreaterThanOrEqual(60)
     expect(delays[1]).toBeLessThanOrEqual(72)
     expect(delays[2]).toBe(100)
+  })
+})
+
+describe('credentials in URLs', () => {
+  const secret = 's3cret'
+
+  it('never appear in --verbose log lines, warnings or errors: a user and password in the registry URL', async () => {
+    const project = scratch({ name: 'p', version: '1.0.0', dependencies: { app: '^1.0.0' } })
+    const withUser = registry.url.replace('http://', `http://me:${secret}-password@`)
+    registry.fault('/lib', { status: 503 })
+    const result = await tote(['install', '--verbose'], {
+      ...project,
+      cwd: project.dir,
+      registry: withUser,
+      env: { npm_config_fetch_retries: '1' },
+    })
+    expect(result.code).toBe(1)
+    const output = result.stdout + result.stderr
+    // request lines, retry warnings and the error are all there, with the user info hidden
+    expect(result.stderr).toMatch(/^tote: GET http:\/\/\*\*\*@127\.0\.0\.1:\d+\/app\/\S+ 200 /m)
+    expect(result.stderr).toMatch(/^tote warn ERETRY: GET http:\/\/\*\*\*@127\.0\.0\.1:\d+\/lib: HTTP 503/m)
+    expect(result.stderr).toMatch(
+      /^tote error EHTTP: HTTP 503 from http:\/\/\*\*\*@127\.0\.0\.1:\d+\/lib after 2 tries/m,
+    )
+    expect(output).not.toContain(secret)
+  })
+
+  it('never appear in --verbose log lines, warnings or errors: a token in a tarball URL of the lockfile', async () => {
+    const project = await locked({ lib: '1.0.0' })
+    const lockPath = join(project.dir, 'package-lock.json')
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8'))
+    const tarball = registry.tarballUrl('lib', '1.0.0')
+    lock.packages['node_modules/lib'].resolved = `${tarball}?token=${secret}-token`
+    writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`)
+    registry.fault(registry.tarballPath('lib', '1.0.0'), { status: 503 })
+    const result = await run(project, ['ci', '--verbose'], { npm_config_fetch_retries: '1' })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`tote: GET ${tarball}?token=*** 503 `)
+    expect(result.stderr).toContain(`tote warn ERETRY: GET ${tarball}?token=***: HTTP 503`)
+    expect(result.stderr).toContain(`tote error EHTTP: HTTP 503 from ${tarball}?token=*** after 2 tries`)
+    expect(result.stdout + result.stderr).not.toContain(secret)
+    // the download itself carried the token
+    expect(registry.requests.map((request) => request.path)).toContain(
+      `${registry.tarballPath('lib', '1.0.0')}?token=${secret}-token`,
+    )
   })
 })

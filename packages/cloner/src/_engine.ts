@@ -17,8 +17,12 @@ export interface EngineState {
   hardlink: Support
 }
 
+/** Where a warning goes: to the call that raised it (see {@link CloneEngine.cloneSync}). */
+export type Warn = (warning: StageWarning) => void
+
 export interface CloneEngine {
-  cloneSync(source: CachedPackage, destDir: string, privateCopy: boolean): void
+  /** `warn` gets this call's warnings: each cause is warned once per engine, to the call it arose in. */
+  cloneSync(source: CachedPackage, destDir: string, privateCopy: boolean, warn: Warn): void
   readonly state: EngineState
   effectiveStrategy(): ConcreteCloneStrategy | undefined
 }
@@ -42,24 +46,17 @@ const UNSAFE_PATH = /(?:^|\/)\.\.(?:\/|$)|^\/|\0/
 /**
  * Places packages' files with one strategy (or `auto`'s current choice), falling back per file.
  * Synchronous on purpose: one syscall per file is the whole cost, and sync calls avoid the libuv
- * thread pool's per-call overhead; parallelism comes from worker threads (see _pool.ts).
+ * thread pool's per-call overhead; parallelism comes from the scheduler's worker threads.
  */
-export function createCloneEngine(options: {
-  strategy: CloneStrategy
-  fs: CloneFs
-  state?: EngineState
-  onWarning(warning: StageWarning): void
-}): CloneEngine {
-  const { strategy, fs, onWarning } = options
-  const state: EngineState = options.state
-    ? { ...options.state }
-    : { reflink: strategy === 'auto' ? 'unknown' : 'fails', hardlink: 'unknown' }
+export function createCloneEngine(options: { strategy: CloneStrategy; fs: CloneFs }): CloneEngine {
+  const { strategy, fs } = options
+  const state: EngineState = { reflink: strategy === 'auto' ? 'unknown' : 'fails', hardlink: 'unknown' }
   const warned = new Set<string>()
 
-  function warnOnce(key: string, message: string): void {
+  function warnOnce(key: string, message: string, warn: Warn): void {
     if (warned.has(key)) return
     warned.add(key)
-    onWarning({ code: 'ECLONEFALLBACK', message })
+    warn({ code: 'ECLONEFALLBACK', message })
   }
 
   function errnoCode(error: unknown): string | undefined {
@@ -98,10 +95,16 @@ export function createCloneEngine(options: {
   }
 
   /** The current strategy failed at `kind`: decide between pair-level downgrade and per-file fallback. */
-  function handleFailure(kind: 'reflink' | 'hardlink', error: unknown, from: string, to: string): void {
+  function handleFailure(
+    kind: 'reflink' | 'hardlink',
+    error: unknown,
+    from: string,
+    to: string,
+    warn: Warn,
+  ): void {
     const code = errnoCode(error) ?? ''
     if (kind === 'hardlink' && code === 'EMLINK') {
-      warnOnce('EMLINK', 'Copied files that have too many hard links already (EMLINK).')
+      warnOnce('EMLINK', 'Copied files that have too many hard links already (EMLINK).', warn)
       return
     }
     const unsupported = (kind === 'reflink' ? REFLINK_UNSUPPORTED : HARDLINK_UNSUPPORTED).has(code)
@@ -112,6 +115,7 @@ export function createCloneEngine(options: {
       warnOnce(
         `${kind}:${code}`,
         `Some files could not be placed with ${kind} (${code}); copied them instead.`,
+        warn,
       )
     } else {
       state[kind] = 'fails'
@@ -124,7 +128,7 @@ export function createCloneEngine(options: {
     fs.chmodSync(to, mode)
   }
 
-  function placeFile(from: string, to: string, mode: number, privateCopy: boolean): void {
+  function placeFile(from: string, to: string, mode: number, privateCopy: boolean, warn: Warn): void {
     let crossDevice = false
     if (strategy === 'reflink' || (strategy === 'auto' && state.reflink !== 'fails')) {
       try {
@@ -133,7 +137,7 @@ export function createCloneEngine(options: {
         return
       } catch (error) {
         if (errnoCode(error) === 'ENOENT') throw error
-        handleFailure('reflink', error, from, to)
+        handleFailure('reflink', error, from, to, warn)
         crossDevice = errnoCode(error) === 'EXDEV'
       }
     }
@@ -148,7 +152,7 @@ export function createCloneEngine(options: {
         return
       } catch (error) {
         if (errnoCode(error) === 'ENOENT') throw error
-        handleFailure('hardlink', error, from, to)
+        handleFailure('hardlink', error, from, to, warn)
       }
     }
     copy(from, to, mode, COPYFILE_EXCL)
@@ -191,13 +195,13 @@ export function createCloneEngine(options: {
 
   return {
     state,
-    cloneSync(source, destDir, privateCopy) {
+    cloneSync(source, destDir, privateCopy, warn) {
       makeFolders(source, destDir)
       const fromDir = `${source.dir}/`
       const toDir = `${destDir}/`
       for (const file of source.files) {
         try {
-          placeFile(fromDir + file.path, toDir + file.path, file.mode, privateCopy)
+          placeFile(fromDir + file.path, toDir + file.path, file.mode, privateCopy, warn)
         } catch (error) {
           throw errnoCode(error) === 'ENOENT' ? missingSource(error, source, file.path, destDir) : error
         }

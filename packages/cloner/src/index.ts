@@ -1,6 +1,5 @@
 export { linkBins } from './_bins.js'
 export { createCloner } from './_cloner.js'
-export { clonerWorkerUrl } from './_pool.js'
 export { removeExtraneous } from './_remove.js'
 export { removeOwnTempFilesSync, removeStaleTempFiles, STRATEGY_FILE } from './_strategy-memory.js'
 export type * from './types.js'

@@ -1,4 +1,4 @@
-import type { CachedPackage, StageWarning } from '@tote/types'
+import type { CachedPackage, CloneCallOptions, ClonerStage, StageWarning } from '@tote/types'
 
 /**
  * How files get from the content cache into node_modules.
@@ -14,8 +14,7 @@ export type ConcreteCloneStrategy = Exclude<CloneStrategy, 'auto'>
 
 /**
  * The file system calls the cloner makes, replaceable for tests (to simulate EXDEV, EMLINK, a
- * filesystem without reflinks). Same signatures as `node:fs`. A cloner with replaced calls never
- * uses worker threads (functions cannot cross to a worker).
+ * filesystem without reflinks). Same signatures as `node:fs`.
  */
 export interface CloneFs {
   linkSync(existingPath: string, newPath: string): void
@@ -25,70 +24,51 @@ export interface CloneFs {
   statSync(path: string): { dev: number }
 }
 
+/**
+ * Options for {@link createCloner}. The scheduler passes plain data (`strategy`, `stateDir`) to the
+ * factory in each of its worker threads; `onWarning` and `fs` are for callers on their own thread.
+ */
 export interface ClonerOptions {
   /** Default `auto`. A forced strategy that the filesystem cannot do fails with `ECLONENOTSUP`. */
   strategy?: CloneStrategy
   /**
-   * Worker threads that help the calling thread in {@link Cloner.cloneMany}: a count (started for
-   * any batch), `false` (calling thread only), or `auto` (the default): for batches of 10,000 files
-   * or more, one per idle core by the load average minus the calling thread's, at most 2; copies
-   * get at least one. Measured in the README: on busy cores, helpers slow hard links down.
+   * Gets the non-fatal problems of calls that give no `onWarning` of their own, e.g. files copied
+   * because hard-linking them failed (each distinct warning once per cloner).
    */
-  workers?: number | 'auto' | false
-  /** Gets non-fatal problems, e.g. files copied because hard-linking them failed (once per cause). */
   onWarning?(warning: StageWarning): void
   /**
    * Folder where `auto` remembers which strategy worked for a pair of devices (a small JSON file
-   * `clone-strategy.json`), so that the next run skips the probes. The content cache's folder is a
-   * good choice. Without it, `auto` probes once per cloner.
+   * `clone-strategy.json`), so that the next run skips the probes. tote's cache folder is a good
+   * choice. Without it, `auto` probes once per cloner.
    */
   stateDir?: string
   /** Replaces file system calls (tests). */
   fs?: Partial<CloneFs>
-  /**
-   * Where the worker module is, when a bundler moved it. Default: `_worker.js` next to this module,
-   * see {@link clonerWorkerUrl}.
-   */
-  workerFile?: string | URL
 }
 
-export interface CloneOptions {
-  /**
-   * Never share an inode with the cache (reflink or copy, no hard link): for packages whose install
-   * scripts may change their own files, which would otherwise change the cache.
-   */
-  privateCopy?: boolean
-}
+/**
+ * One {@link Cloner.cloneSync} call (`CloneCallOptions` of @tote/types):
+ * - `privateCopy`: never share an inode with the cache (reflink or copy, no hard link): for packages
+ *   whose install scripts may change their own files, which would otherwise change the cache;
+ * - `onWarning`: gets this call's warnings (instead of {@link ClonerOptions.onWarning}), so that they
+ *   belong to the task that made the call.
+ */
+export type CloneOptions = CloneCallOptions
 
-/** One package for {@link Cloner.cloneMany}. */
-export interface CloneJob extends CloneOptions {
-  source: CachedPackage
-  /** Absolute folder to create, e.g. `/project/node_modules/a`. */
-  destDir: string
-}
-
-export interface Cloner {
+/** The cloner: the `ClonerStage` the scheduler calls in its worker threads, and what `auto` settled on. */
+export interface Cloner extends ClonerStage {
   /**
-   * Materialises one package at destDir (which must not exist yet or be empty): creates its folders
-   * and places every file of `source.files`. A file missing from the cache fails with
-   * `ECACHEDAMAGED` (details `{ integrity, file }`) so that the caller can refetch the package.
+   * Materialises one package at destDir (which must not exist yet or be empty) on the calling thread:
+   * creates its folders and places every file of `source.files` (~10 µs per hard-linked file). A
+   * file missing from the cache fails with `ECACHEDAMAGED` (details `{ integrity, file }`) so that
+   * the caller can refetch the package.
    */
-  clone(source: CachedPackage, destDir: string, options?: CloneOptions): Promise<void>
-  /** Same, synchronous (blocks the thread for ~10 µs per hard-linked file). */
   cloneSync(source: CachedPackage, destDir: string, options?: CloneOptions): void
-  /**
-   * Many packages at once: spread over worker threads when there are enough files for that to pay
-   * (see `workers`), else on this thread, yielding to the event loop between packages.
-   * All jobs run even if one fails; then the first failure is thrown.
-   */
-  cloneMany(jobs: readonly CloneJob[]): Promise<void>
   /**
    * The strategy in use: a forced one from the start; for `auto`, what it settled on for this
    * filesystem pair (known after the first clone, or `undefined` before).
    */
   readonly effectiveStrategy: ConcreteCloneStrategy | undefined
-  /** Stops the worker threads. The cloner can still be used afterwards (it starts them again). */
-  close(): Promise<void>
 }
 
 /** A package whose bins to link, as the installer knows it. */

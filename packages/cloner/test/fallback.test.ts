@@ -104,6 +104,28 @@ describe('falling back', () => {
     },
   )
 
+  it("gives each call's warnings to that call's onWarning, and the cloner's to calls without one", () => {
+    const cache = scratch()
+    const near = samplePackage(cache, 'near')
+    const far = samplePackage(cache, 'far')
+    const many = samplePackage(cache, 'many')
+    const { fs } = simulatedFs((from) =>
+      from.startsWith(far.dir) ? 'EXDEV' : from.startsWith(many.dir) ? 'EMLINK' : undefined,
+    )
+    const cloner: StageWarning[] = []
+    const first: StageWarning[] = []
+    const second: StageWarning[] = []
+    const c = createCloner({ fs, onWarning: (w) => cloner.push(w) })
+    const project = scratch()
+    c.cloneSync(near, join(project, 'near'), { onWarning: (w) => first.push(w) })
+    c.cloneSync(far, join(project, 'far'), { onWarning: (w) => first.push(w) })
+    c.cloneSync(far, join(project, 'far2'), { onWarning: (w) => second.push(w) }) // warned once only
+    c.cloneSync(many, join(project, 'many'))
+    expect(first.map((w) => w.message)).toEqual([expect.stringMatching(/EXDEV/)])
+    expect(second).toEqual([])
+    expect(cloner.map((w) => w.message)).toEqual([expect.stringMatching(/EMLINK/)])
+  })
+
   it('after hard links worked, a cross-device file is copied, not the whole pair downgraded', () => {
     const cache = scratch()
     const near = samplePackage(cache, 'near')

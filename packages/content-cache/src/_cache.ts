@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { CachedPackage } from '@tote/types'
+import type { CachedPackage, PackageFile, WritePackageSync } from '@tote/types'
 import { removeStaleTempFilesIn, removeTempFilesOfSync, strongestHash, tempFileOwnerFrom } from '@tote/types'
 import { fileProblem, lstatIfThere, lstatIfThereAsync, packHashes } from './_files.js'
 import { type IndexRecord, parseIndex, serializeIndex } from './_index-file.js'
@@ -100,6 +100,59 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     return true
   }
 
+  /** {@link removeFolder}, synchronously. */
+  function removeFolderSync(folder: string): boolean {
+    const trash = newStagingDir('removed')
+    mkdirSync(staging, { recursive: true })
+    try {
+      renameSync(folder, trash)
+    } catch (error) {
+      if (code(error) === 'ENOENT') return false
+      throw error
+    }
+    rmSync(trash, { recursive: true, force: true })
+    return true
+  }
+
+  /**
+   * Makes the staging folder `dir`, whose `package/` holds `files`, an entry: writes its index.json
+   * last, then renames it into place. Synchronous for `add` too: a few calls, after the write.
+   */
+  function commitSync(
+    dir: string,
+    integrity: string,
+    identity: PackageIdentity,
+    files: PackageFile[],
+  ): CachedPackage {
+    const hashes = packHashes(join(dir, 'package'), files)
+    // "Written at" by the clock that stamped the files (the file system's: a file server's may
+    // differ from ours): the mtime of a file made after them. Later edits get later mtimes.
+    const indexPath = join(dir, 'index.json')
+    writeFileSync(indexPath, '')
+    const writtenAt = statSync(indexPath).mtimeMs
+    const sri = strongestHash(integrity).sri
+    const index = serializeIndex({ integrity: sri, identity, writtenAt, files, hashes })
+    writeFileSync(indexPath, index.text)
+    const target = entryDir(integrity)
+    mkdirSync(join(target, '..'), { recursive: true })
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(dir, target)
+        return { integrity, dir: join(target, 'package'), files: index.files }
+      } catch (error) {
+        // Another process renamed its entry first: use theirs. A damaged one, or another
+        // package's, in the way: replace it.
+        const theirs = lookupSync(integrity, identity)
+        if (theirs.status === 'found') {
+          rmSync(dir, { recursive: true, force: true })
+          return theirs.entry
+        }
+        if (!TARGET_EXISTS.has(code(error) ?? '') || attempt === 2) throw error
+        removeFolderSync(target)
+      }
+    }
+  }
+
   async function add(
     integrity: string,
     identity: PackageIdentity,
@@ -107,40 +160,28 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
   ): Promise<CachedPackage> {
     const existing = await lookup(integrity, identity)
     if (existing.status === 'found') return existing.entry
-    const key = strongestHash(integrity)
-    const target = entryDir(integrity)
     const dir = newStagingDir('add')
     try {
       const packageDir = join(dir, 'package')
       await mkdir(packageDir, { recursive: true })
       const written = await write(packageDir)
-      const hashes = packHashes(packageDir, written.files)
-      // "Written at" by the clock that stamped the files (the file system's: a file server's may
-      // differ from ours): the mtime of a file made after them. Later edits get later mtimes.
-      const indexPath = join(dir, 'index.json')
-      await writeFile(indexPath, '')
-      const writtenAt = (await stat(indexPath)).mtimeMs
-      const index = serializeIndex({ integrity: key.sri, identity, writtenAt, files: written.files, hashes })
-      await writeFile(indexPath, index.text)
-      await mkdir(join(target, '..'), { recursive: true })
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await rename(dir, target)
-          return { integrity, dir: join(target, 'package'), files: index.files }
-        } catch (error) {
-          // Another process renamed its entry first: use theirs. A damaged one, or another
-          // package's, in the way: replace it.
-          const theirs = await lookup(integrity, identity)
-          if (theirs.status === 'found') {
-            await rm(dir, { recursive: true, force: true })
-            return theirs.entry
-          }
-          if (!TARGET_EXISTS.has(code(error) ?? '') || attempt === 2) throw error
-          await removeFolder(target)
-        }
-      }
+      return commitSync(dir, integrity, identity, written.files)
     } catch (error) {
       await rm(dir, { recursive: true, force: true })
+      throw error
+    }
+  }
+
+  function addSync(integrity: string, identity: PackageIdentity, write: WritePackageSync): CachedPackage {
+    const existing = lookupSync(integrity, identity)
+    if (existing.status === 'found') return existing.entry
+    const dir = newStagingDir('add')
+    try {
+      const packageDir = join(dir, 'package')
+      mkdirSync(packageDir, { recursive: true })
+      return commitSync(dir, integrity, identity, write(packageDir).files)
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true })
       throw error
     }
   }
@@ -158,7 +199,9 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     lookupSync,
     has: (integrity) => existsSync(join(entryDir(integrity), 'index.json')),
     add,
+    addSync,
     remove: (integrity) => removeFolder(entryDir(integrity)),
+    removeSync: (integrity) => removeFolderSync(entryDir(integrity)),
     verify: (verifyOptions = {}) =>
       verifyEntries(join(options.dir, CONTENT), { ...verifyOptions, removeFolder }),
     entryDir,

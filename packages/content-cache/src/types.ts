@@ -1,4 +1,14 @@
-import type { CachedPackage, PackageFile, StaleTempFileOptions } from '@tote/types'
+import type {
+  CachedPackage,
+  CacheLookup,
+  ContentCacheStage,
+  PackageFile,
+  PackageIdentity,
+  StaleTempFileOptions,
+  WritePackageSync,
+} from '@tote/types'
+
+export type { PackageIdentity, WritePackageSync }
 
 /** Options for {@link createContentCache}. */
 export interface ContentCacheOptions {
@@ -13,15 +23,6 @@ export interface ContentCacheOptions {
 export type CleanStagingOptions = StaleTempFileOptions
 
 /**
- * The package an entry is for: the name and version it was fetched for (the lockfile's). An entry
- * is only ever used for that package, whatever integrity a lockfile gives another one.
- */
-export interface PackageIdentity {
-  name: string
-  version: string
-}
-
-/**
  * Writes a package's files into `packageDir` (an empty folder) and lists them. Files listed with a
  * `sha256` are not read back to hash them (`extractTarballSync(…, { hashFiles: true })` gives one).
  */
@@ -30,18 +31,7 @@ export type WritePackage = (
 ) => Promise<{ files: PackageFile[] }> | { files: PackageFile[] }
 
 /** What {@link ContentCache.lookup} found for an integrity and the package that asks for it. */
-export type Lookup =
-  /** A whole entry for this package, its files as they were written (by their stat). */
-  | { status: 'found'; entry: CachedPackage }
-  /** No entry, or one written by another version of tote (another index format). */
-  | { status: 'missing' }
-  /** A whole entry of this integrity, fetched for another package: never used for this one. */
-  | { status: 'other-package'; holds: PackageIdentity }
-  /**
-   * The entry is not as it was written: a damaged index, or a file missing, of another size,
-   * replaced or modified since (a later mtime). `file` names the first such file.
-   */
-  | { status: 'damaged'; reason: string; file?: string }
+export type Lookup = CacheLookup
 
 /** Options for {@link ContentCache.verify}. */
 export interface VerifyOptions {
@@ -92,7 +82,7 @@ export interface VerifySummary {
  * fetched for. Entries appear whole or not at all (written in a staging folder, then renamed into
  * place), so a killed process or a concurrent install never leaves one that looks complete but is not.
  */
-export interface ContentCache {
+export interface ContentCache extends ContentCacheStage {
   /**
    * The entry for `integrity` if it was fetched for `identity` and its files are as they were
    * written: one read of index.json and one `lstat` per file (size, type, mtime). Never throws for a
@@ -112,10 +102,17 @@ export interface ContentCache {
    */
   add(integrity: string, identity: PackageIdentity, write: WritePackage): Promise<CachedPackage>
   /**
+   * {@link add}, synchronously, with a synchronous `write`: what the scheduler's worker threads call
+   * (the extractor writes synchronously).
+   */
+  addSync(integrity: string, identity: PackageIdentity, write: WritePackageSync): CachedPackage
+  /**
    * Removes an entry (found damaged): it is renamed away first, so no reader sees half of it, then
    * deleted. Resolves to false when there was none.
    */
   remove(integrity: string): Promise<boolean>
+  /** {@link remove}, synchronously. */
+  removeSync(integrity: string): boolean
   /**
    * Checks every entry fully: its index, each file's stat as `lookup` does, and each file's content
    * against the sha256 recorded when it was written. Removes what it finds damaged or outdated

@@ -185,6 +185,86 @@ describe('content cache', () => {
     expect(await cache.remove(sri('gone'))).toBe(false)
   })
 
+  describe('addSync and removeSync (what worker threads call)', () => {
+    it('adds the entry add would, and returns an existing one without writing again', async () => {
+      const dir = tempDir()
+      const cache = createContentCache({ dir })
+      const integrity = sri('sync')
+      const added = cache.addSync(integrity, demo, writeDemo)
+      expect(added).toEqual({
+        integrity,
+        dir: join(cache.entryDir(integrity), 'package'),
+        files: writeDemo(tempDir()).files,
+      })
+      expect(await cache.lookup(integrity, demo)).toEqual({ status: 'found', entry: added })
+      const write = vi.fn(writeDemo)
+      expect(cache.addSync(integrity, demo, write)).toEqual(added)
+      expect(write).not.toHaveBeenCalled()
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+      // add() finds it too: both write one layout.
+      expect(await cache.add(integrity, demo, write)).toEqual(added)
+      expect(write).not.toHaveBeenCalled()
+    })
+
+    it("replaces a damaged entry, and another package's", () => {
+      const dir = tempDir()
+      const cache = createContentCache({ dir })
+      const integrity = sri('replaced')
+      rmSync(join(cache.addSync(integrity, demo, writeDemo).dir, 'lib/index.js'))
+      expect(cache.lookupSync(integrity, demo)).toMatchObject({ status: 'damaged', file: 'lib/index.js' })
+      const repaired = cache.addSync(integrity, demo, writeDemo)
+      expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'found', entry: repaired })
+
+      const other = { name: 'other', version: '2.0.0' }
+      const theirs = cache.addSync(integrity, other, writeDemo)
+      expect(cache.lookupSync(integrity, other)).toEqual({ status: 'found', entry: theirs })
+      expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'other-package', holds: other })
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+    })
+
+    it('adds nothing when write throws, and leaves no staging folder', () => {
+      const dir = tempDir()
+      const cache = createContentCache({ dir })
+      const failure = new Error('tarball damaged')
+      expect(() =>
+        cache.addSync(sri('fails'), demo, (packageDir) => {
+          writeFileSync(join(packageDir, 'half.js'), '')
+          throw failure
+        }),
+      ).toThrow(failure)
+      expect(cache.lookupSync(sri('fails'), demo)).toEqual({ status: 'missing' })
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+    })
+
+    it('returns the entry of a writer that renamed first, and drops its own copy', () => {
+      const dir = tempDir()
+      const cache = createContentCache({ dir })
+      const integrity = sri('raced-sync')
+      let first: ReturnType<typeof cache.addSync> | undefined
+      // While this add writes, another one (another process, in life) adds the same entry whole.
+      const second = cache.addSync(integrity, demo, (packageDir) => {
+        first = createContentCache({ dir }).addSync(integrity, demo, writeDemo)
+        const written = writeDemo(packageDir)
+        writeFileSync(join(packageDir, 'mine.txt'), 'the copy that lost')
+        return written
+      })
+      expect(second).toEqual(first)
+      expect(readdirSync(second.dir).sort()).toEqual(['lib', 'package.json'])
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+    })
+
+    it('removeSync renames the entry away, then deletes it', () => {
+      const dir = tempDir()
+      const cache = createContentCache({ dir })
+      cache.addSync(sri('gone'), demo, writeDemo)
+      expect(cache.removeSync(sri('gone'))).toBe(true)
+      expect(cache.lookupSync(sri('gone'), demo)).toEqual({ status: 'missing' })
+      expect(readdirSync(join(cache.entryDir(sri('gone')), '..'))).toEqual([])
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([])
+      expect(cache.removeSync(sri('gone'))).toBe(false)
+    })
+  })
+
   it("cleanStaging removes the staging folders of gone processes and old ones, never a live writer's", async () => {
     const dir = tempDir()
     const cache = createContentCache({ dir })

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { strongestHash, ToteError } from '@tote/types'
+import { redactUrl, strongestHash, ToteError } from '@tote/types'
 import type {
   DownloadedTarball,
   Downloader,
@@ -53,12 +53,13 @@ function checkDigest(
 ): void {
   if (!expected || digest === expected.base64) return
   const actual = `${expected.algorithm}-${digest}`
+  const url = redactUrl(request.tarballUrl)
   throw new ToteError(
     'EINTEGRITY',
-    `Integrity check failed for ${request.name}@${request.version} (${request.tarballUrl}): expected ${expected.sri}, got ${actual}`,
+    `Integrity check failed for ${request.name}@${request.version} (${url}): expected ${expected.sri}, got ${actual}`,
     {
       hint: 'The tarball differs from what the lockfile recorded. If the registry really changed it, delete the entry from package-lock.json and install again.',
-      details: { url: request.tarballUrl, expected: expected.sri, actual },
+      details: { url, expected: expected.sri, actual },
     },
   )
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import type { ToteError } from '@tote/types'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createDownloader, type DownloaderEvent } from '../src/index.js'
 
@@ -16,7 +17,6 @@ beforeAll(async () => {
     retries: 2,
     retryMinTimeout: 5,
     retryMaxTimeout: 20,
-    workers: 0,
   })
 })
 afterAll(async () => {
@@ -55,6 +55,18 @@ describe('createDownloader', () => {
       details: { url: request().tarballUrl, expected: wrong, actual: registry.integrity('pkg', '1.0.0') },
     })
     expect((error as Error).message).toContain(request().tarballUrl)
+  })
+
+  it('names a tarball URL without the token in its query', async () => {
+    const downloader = createDownloader(client)
+    const wrong = `sha512-${createHash('sha512').update('other').digest('base64')}`
+    const tarballUrl = `${request().tarballUrl}?token=s3cret-token`
+    const error = (await downloader.download({ ...request(), tarballUrl, integrity: wrong }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as ToteError
+    expect(error).toMatchObject({ code: 'EINTEGRITY', details: { url: `${request().tarballUrl}?token=***` } })
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('s3cret')
   })
 
   it('downloads again a body corrupted on its way: a failed check is a fault of that try', async () => {

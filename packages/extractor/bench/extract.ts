@@ -1,9 +1,10 @@
 // Measures gunzip variants and whole extractions of the sample from fetch-tarballs.ts. Not a test.
 //   pnpm build && node --import tsx bench/extract.ts [folder] [rounds] [phases: gunzip,parse,extract,pipeline] [builds]
 // `builds`: other builds to compare, `label=dir,label=dir`: each dir a dist/ folder of another build,
-// copied where it still resolves @tote/types and tinypool (e.g. node_modules/.bench-before/dist); the
-// extract and pipeline phases then run each of them too, on the main thread and with 2 workers.
-// Wall and CPU (user + system of the whole process, worker threads included) per run; modes are
+// copied where it still resolves @tote/types (e.g. node_modules/.bench-before/dist); the extract and
+// pipeline phases then run each of them too. Worker threads are the scheduler's (its README has
+// how they were measured); this runs extractions on the calling thread.
+// Wall and CPU (user + system of the whole process) per run; modes are
 // rotated between rounds so that a noisy neighbour does not always hit the same one.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, statfsSync } from 'node:fs'
@@ -118,27 +119,20 @@ async function decompressionStream(tarball: Uint8Array): Promise<ArrayBuffer> {
   return new Response(stream).arrayBuffer()
 }
 
-/** One whole extraction in a fresh process (cold code, a new pool), as an install runs it. */
+/** One whole extraction in a fresh process (cold code), as an install runs it. */
 let runCount = 0
-function extractInProcess(workers: number, pipeline = false, dist?: string): Run {
+function extractInProcess(pipeline = false, dist?: string): Run {
   const dest = join(out, String(runCount++))
   const script = fileURLToPath(new URL('./_extract-run.mjs', import.meta.url))
-  const args = [script, folder, dest, String(workers), pipeline ? 'pipeline' : 'all', ...(dist ? [dist] : [])]
+  const args = [script, folder, dest, pipeline ? 'pipeline' : 'all', ...(dist ? [dist] : [])]
   const output = execFileSync(process.execPath, args, { encoding: 'utf8' })
   return JSON.parse(output) as Run
 }
 
 /** The modes of the extract and pipeline phases: this build, and the other `builds` when given. */
 function extractModes(pipeline: boolean): Record<string, () => Run> {
-  const modes: Record<string, () => Run> = {
-    'main thread (workers: false)': () => extractInProcess(0, pipeline),
-    'tinypool, 2 workers': () => extractInProcess(2, pipeline),
-  }
-  for (const [label, dist] of builds) {
-    modes[`main thread, ${label}`] = () => extractInProcess(0, pipeline, dist)
-    modes[`tinypool, 2 workers, ${label}`] = () => extractInProcess(2, pipeline, dist)
-  }
-  if (builds.length === 0) modes['tinypool, 1 worker'] = () => extractInProcess(1, pipeline)
+  const modes: Record<string, () => Run> = { 'this build': () => extractInProcess(pipeline) }
+  for (const [label, dist] of builds) modes[label] = () => extractInProcess(pipeline, dist)
   return modes
 }
 
@@ -204,10 +198,7 @@ function checkDiskSpace(): void {
 if (phases.has('extract') || phases.has('pipeline')) checkDiskSpace()
 
 if (phases.has('extract')) {
-  await compare(
-    'whole extraction into a fresh folder, each run in a new process (pool start and close included)',
-    extractModes(false),
-  )
+  await compare('whole extraction into a fresh folder, each run in a new process', extractModes(false))
 }
 
 if (phases.has('pipeline')) {

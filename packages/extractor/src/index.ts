@@ -1,3 +1,3 @@
 export { extractTarballSync } from './_extract.js'
-export { createExtractor, extractorWorkerFile } from './_pool.js'
+export { createExtractor } from './_extractor.js'
 export type * from './types.js'

@@ -3,8 +3,8 @@
 // arrives. Every configuration runs in a fresh process, configurations interleaved, `--reps` times.
 //
 //   cd packages/registry-client && npx tsc -p tsconfig.build.json
-//   node bench/packuments.mjs /tmp/project/package-lock.json [--reps 3] [--configs name,name]
-//     [--builds before=/tmp/old/dist,after=dist]
+//   node bench/packuments.mjs <project>/package-lock.json [--reps 3] [--configs name,name]
+//     [--builds before=<copy of an older dist>,after=dist]
 //
 // `--builds` compares builds of this package (a copy of an older `dist`, next to a `node_modules`
 // that links to this package's), interleaved with the configurations.
@@ -17,21 +17,12 @@ import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 
-// `connections` is per origin: with workers, they share it.
+// `connections` is per origin.
 const CONFIGS = {
-  'main-thread c8': { workers: 0, connections: 8 },
-  'main-thread c16': { workers: 0, connections: 16 },
-  'main-thread c24': { workers: 0, connections: 24 },
-  'worker x1 c8': { workers: 1, connections: 8 },
-  'worker x1 c16': { workers: 1, connections: 16 },
-  'worker x1 c24': { workers: 1, connections: 24 },
-  'worker x2 c16': { workers: 2, connections: 16 },
-  'worker x2 c24': { workers: 2, connections: 24 },
-  'worker x2 c32': { workers: 2, connections: 32 },
-  'worker x2 c24 gzip': { workers: 2, connections: 24, acceptGzip: true },
-  'worker x2 c24 h2': { workers: 2, connections: 24, allowH2: true },
-  'worker x2 c24 cache-write': { workers: 2, connections: 24, cache: true },
-  'main-thread c24 h2': { workers: 0, connections: 24, allowH2: true },
+  c24: { connections: 24 },
+  c64: { connections: 64 },
+  c128: { connections: 128 },
+  'c128 cache-write': { connections: 128, cache: true },
 }
 
 /** name → names it depends on (any version), and the root's direct dependencies. */
@@ -69,9 +60,8 @@ async function child(configName, lockfilePath, clientDist) {
   const client = createRegistryClient({
     registry,
     connections: config.connections,
-    workers: config.workers,
-    acceptGzip: config.acceptGzip ?? false,
-    allowH2: config.allowH2 ?? false,
+    // As the CLI does: the resolver of the machines measured drops simultaneous lookups.
+    lookupHostsOnce: true,
     cacheDir,
     onEvent: (event) => {
       if (event.type === 'request-end') {
@@ -90,7 +80,7 @@ async function child(configName, lockfilePath, clientDist) {
     if (asked.has(name) || !(name in edges)) return undefined
     asked.add(name)
     return client.getPackument(name).then((packument) => {
-      versions += Object.keys(packument.versions).length
+      versions += packument.versions.keys().length
       return Promise.all((edges[name] ?? []).map(ask))
     })
   }

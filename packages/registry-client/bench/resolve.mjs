@@ -1,13 +1,14 @@
 // The same question as packuments.mjs, asked by the real resolver: @tote/resolver resolves a
-// fixture (cold, no cache) over this client in each mode. Needs both packages built:
+// fixture (cold, no cache) over this client with each number of connections. Needs both packages
+// built:
 //
 //   (cd packages/resolver && npx tsc -p tsconfig.build.json); (cd packages/registry-client && npx tsc -p tsconfig.build.json)
-//   node bench/resolve.mjs [/work/shared/fixtures/ant-design] [--reps 3] [--modes 0:24,2:24]
-//     [--builds before=/tmp/old/dist,after=dist] [--resolver /tmp/resolver/dist]
+//   node bench/resolve.mjs <fixture folder> [--reps 3] [--connections 64,128]
+//     [--builds before=<copy of an older dist>,after=dist] [--resolver <resolver dist>]
 //
-// A mode is workers:connections. `--builds` compares builds of this package (a copy of an older
-// `dist`, next to a `node_modules` that links to this package's), interleaved with the modes;
-// `--resolver` pins the resolver build. Prints the median wall time, process CPU and main-thread CPU.
+// `--builds` compares builds of this package (a copy of an older `dist`, next to a `node_modules`
+// that links to this package's), interleaved with the connection counts; `--resolver` pins the
+// resolver build. Prints the median wall time, process CPU and main-thread CPU.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -21,14 +22,15 @@ function mainThreadCpuMs() {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-async function child(fixture, workers, connections, clientDist, resolverDist) {
+async function child(fixture, connections, clientDist, resolverDist) {
   const { createRegistryClient } = await import(pathToFileURL(join(clientDist, 'index.js')).href)
   const { createResolver } = await import(pathToFileURL(join(resolverDist, 'index.js')).href)
   const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim()
   const project = JSON.parse(readFileSync(join(fixture, 'package.json'), 'utf8'))
   const npmrc = join(fixture, '.npmrc')
   const legacyPeerDeps = existsSync(npmrc) && /legacy-peer-deps\s*=\s*true/.test(readFileSync(npmrc, 'utf8'))
-  const client = createRegistryClient({ registry, workers, connections })
+  // As the CLI does: the resolver of the machines measured drops simultaneous lookups.
+  const client = createRegistryClient({ registry, connections, lookupHostsOnce: true })
   const cpuBefore = process.cpuUsage()
   const mainBefore = mainThreadCpuMs()
   const started = performance.now()
@@ -53,17 +55,17 @@ function median(values) {
 }
 
 if (args[0] === '--child') {
-  await child(args[1], Number(args[2]), Number(args[3]), args[4], args[5])
+  await child(args[1], Number(args[2]), args[3], args[4])
 } else {
   const option = (name) => {
     const at = args.indexOf(name)
     return at === -1 ? undefined : args[at + 1]
   }
-  const values = new Set(['--reps', '--modes', '--builds', '--resolver'].map(option))
-  const fixture =
-    args.find((arg) => !arg.startsWith('--') && !values.has(arg)) ?? '/work/shared/fixtures/ant-design'
+  const values = new Set(['--reps', '--connections', '--builds', '--resolver'].map(option))
+  const fixture = args.find((arg) => !arg.startsWith('--') && !values.has(arg))
+  if (fixture === undefined) throw new Error('usage: node bench/resolve.mjs <fixture folder> [options]')
   const reps = Number(option('--reps') ?? 3)
-  const modes = (option('--modes') ?? '0:16,0:24,1:24,2:16,2:24').split(',')
+  const modes = (option('--connections') ?? '64,128').split(',')
   const here = import.meta.dirname
   const builds = (option('--builds') ?? `this=${join(here, '../dist')}`).split(',').map((build) => {
     const [label, dir] = build.split('=')
@@ -75,10 +77,9 @@ if (args[0] === '--child') {
   for (let rep = 0; rep < reps; rep++) {
     for (const mode of modes) {
       for (const { label, dir } of builds) {
-        const [workers, connections] = mode.split(':')
         const out = execFileSync(
           process.execPath,
-          [import.meta.filename, '--child', fixture, workers, connections, dir, resolverDist],
+          [import.meta.filename, '--child', fixture, mode, dir, resolverDist],
           { encoding: 'utf8' },
         )
         const run = JSON.parse(out)
@@ -88,14 +89,11 @@ if (args[0] === '--child') {
     }
   }
   console.log(`resolve ${fixture}, median of ${reps}`)
-  console.log('| build | workers | connections | wall ms | process CPU ms | main thread CPU ms |')
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
+  console.log('| build | connections | wall ms | process CPU ms | main thread CPU ms |')
+  console.log('| --- | ---: | ---: | ---: | ---: |')
   for (const [key, list] of runs) {
-    const [mode, label] = key.split(' ')
-    const [workers, connections] = mode.split(':')
+    const [connections, label] = key.split(' ')
     const cell = (name) => Math.round(median(list.map((run) => run[name])))
-    console.log(
-      `| ${label} | ${workers} | ${connections} | ${cell('wallMs')} | ${cell('cpuMs')} | ${cell('mainCpuMs')} |`,
-    )
+    console.log(`| ${label} | ${connections} | ${cell('wallMs')} | ${cell('cpuMs')} | ${cell('mainCpuMs')} |`)
   }
 }

@@ -1,16 +1,15 @@
 import { setMaxListeners } from 'node:events'
-import type { Packument } from '@tote/types'
-import { ToteError } from '@tote/types'
-import { cacheFileContent, cacheFileFor, createCacheListing, createCacheWriter } from './_cache.js'
-import type { ConnectionSettings } from './_dispatcher.js'
-import { createMemoisedLookup } from './_dns.js'
-import { createBodyGate } from './_gate.js'
-import { type HttpContext, httpGet } from './_http.js'
-import { createLazyDispatcher } from './_lazy-dispatcher.js'
-import { lazyPackumentReader, loadPackument, type PackumentTask } from './_packument.js'
-import { createPackumentWorkers, defaultWorkerCount, type PackumentWorkers, workerEntry } from './_pool.js'
-import type { RetryPolicy } from './_retry.js'
-import { createDocumentScanner, type DocumentScanner } from './_scanner.js'
+import type { LazyPackument } from '@tote/types'
+import { redactUrl, ToteError } from '@tote/types'
+import type { ConnectionSettings } from './http/_agent.js'
+import { createBodyGate } from './http/_body-gate.js'
+import { createConnections } from './http/_connections.js'
+import { createLookupOnce } from './http/_dns-once.js'
+import { type HttpContext, httpGet } from './http/_get.js'
+import type { RetryPolicy } from './http/_retry.js'
+import { cacheFileContent, cacheFileFor, createCacheListing } from './metadata-cache/_files.js'
+import { createCacheWriter } from './metadata-cache/_writer.js'
+import { loadPackument, type PackumentTask } from './packument/_load.js'
 import type {
   FetchTarballOptions,
   PackumentRequestOptions,
@@ -75,52 +74,23 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     connections: options.connections ?? 128,
     connectTimeout: options.connectTimeout ?? 10_000,
     readTimeout: options.readTimeout ?? 60_000,
-    allowH2: options.allowH2 ?? false,
     strictSSL: options.strictSSL ?? true,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
     ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
     ...(options.httpsProxy === undefined ? {} : { httpsProxy: options.httpsProxy }),
     ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+    ...(options.lookupHostsOnce === true ? { lookup: createLookupOnce().lookup } : {}),
   }
   const userAgent =
     options.userAgent ?? `tote/${VERSION} node/${process.version} ${process.platform} ${process.arch}`
-  const dns = createMemoisedLookup()
-  const dispatcher = createLazyDispatcher(settings, dns.lookup)
+  const connections = createConnections(settings)
   const gate = createBodyGate()
-  const context: HttpContext = { dispatcher, policy, userAgent, authHeaderFor, emit, gate }
+  const context: HttpContext = { connections, policy, userAgent, authHeaderFor, emit, gate }
   // A cache that cannot be written is only slower next time: write errors are dropped.
   const cacheWriter = options.cacheDir === undefined ? undefined : createCacheWriter(() => {})
-  // Started with the first packument: a client that only fetches tarballs (an install from a
-  // lockfile) never pays for starting threads.
-  let workers: Promise<PackumentWorkers | undefined> | undefined
-  function packumentWorkers(): Promise<PackumentWorkers | undefined> {
-    if (workers === undefined) {
-      workers = createPackumentWorkers(
-        options.workers ?? defaultWorkerCount(),
-        { settings, policy, userAgent },
-        workerEntry(options.workerScript),
-      )
-    }
-    return workers
-  }
-  // Started with the first packument loaded on this thread, like the workers above.
-  let scanner: DocumentScanner | undefined
-  let scannerStarted = false
-  function documentScanner(): DocumentScanner | undefined {
-    if (!scannerStarted) {
-      scannerStarted = true
-      const script =
-        options.scanWorker === true
-          ? workerEntry(options.scannerScript ?? new URL('./_scan-worker.js', import.meta.url))
-          : undefined
-      if (script !== undefined) scanner = createDocumentScanner(script)
-    }
-    return scanner
-  }
-  const acceptGzip = options.acceptGzip ?? true
   const listing = createCacheListing()
 
-  const packuments = new Map<string, Promise<Packument>>()
+  const packuments = new Map<string, Promise<LazyPackument>>()
   let inFlight = 0
   let closed = false
   // Aborts the documents still being fetched when the client closes (see close()).
@@ -156,7 +126,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     else sizeListeners.set(key, [...(sizeListeners.get(key) ?? []), listener])
   }
 
-  async function load(key: string, name: string, selector?: string): Promise<Packument> {
+  async function load(key: string, name: string, selector?: string): Promise<LazyPackument> {
     const packumentRegistry = withTrailingSlash(registryFor(name))
     const packumentUrl = packumentRegistry + escapePackageName(name)
     const url = selector === undefined ? packumentUrl : `${packumentUrl}/${encodeURIComponent(selector)}`
@@ -169,28 +139,18 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       offline: options.offline ?? false,
       preferOffline: options.preferOffline ?? false,
       preferOnline: options.preferOnline ?? false,
-      acceptGzip,
     }
     const emitFor = (event: RegistryEvent) => {
       if (event.type === 'response-start') announceSize(key, event.bytes)
       emit(event)
     }
-    const result = await counted(async () => {
-      const pool = await packumentWorkers()
-      return pool
-        ? pool.load(task, authHeaderFor(url), emitFor, dns)
-        : loadPackument({ ...context, emit: emitFor }, task, {
-            reader: lazyPackumentReader,
-            listing,
-            scanner: documentScanner(),
-            signal: abandon.signal,
-          })
-    })
-    const { cacheEntry, document } = result
+    const { packument, cacheEntry, document } = await counted(() =>
+      loadPackument({ ...context, emit: emitFor }, task, { listing, signal: abandon.signal }),
+    )
     if (cacheEntry && document && task.cacheFile !== undefined && cacheWriter) {
       cacheWriter.add(task.cacheFile, () => cacheFileContent(cacheEntry, document))
     }
-    return result.packument
+    return packument
   }
 
   function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -244,9 +204,10 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     async fetchTarball<T = Buffer>(url: string, tarballOptions: FetchTarballOptions<T> = {}): Promise<T> {
       assertOpen()
       if (options.offline) {
-        throw new ToteError('EOFFLINE', `Cannot download ${url}: the network is off (offline mode)`, {
+        const shown = redactUrl(url)
+        throw new ToteError('EOFFLINE', `Cannot download ${shown}: the network is off (offline mode)`, {
           hint: 'Turn offline mode off, or install from a store that already has this package.',
-          details: { url, status: 0, tries: 0 },
+          details: { url: shown, status: 0, tries: 0 },
         })
       }
       const createSink =
@@ -276,7 +237,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       abandon.abort(new Error('registry client is closed'))
       await Promise.allSettled([...packuments.values()])
       await cacheWriter?.flush()
-      await Promise.all([dispatcher.close(), workers?.then((pool) => pool?.close()), scanner?.close()])
+      await connections.close()
     },
   }
 }

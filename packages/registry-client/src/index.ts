@@ -1,4 +1,4 @@
-export { removeOwnTempFilesSync, removeStaleTempFiles } from './_cache.js'
 export { createRegistryClient, escapePackageName } from './_client.js'
-export { normaliseBin, reducePackument } from './_reduce.js'
+export { removeOwnTempFilesSync, removeStaleTempFiles } from './metadata-cache/_temp-files.js'
+export { normaliseBin, reducePackument } from './packument/_reduce.js'
 export type * from './types.js'

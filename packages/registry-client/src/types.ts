@@ -1,4 +1,4 @@
-import type { Packument } from '@tote/types'
+import type { LazyPackument } from '@tote/types'
 
 /** Options of {@link createRegistryClient}. The CLI passes plain values read from npm configuration. */
 export interface RegistryClientOptions {
@@ -11,7 +11,7 @@ export interface RegistryClientOptions {
    * request (packuments, tarballs, each redirect hop), so a token only goes where it belongs.
    */
   authHeaderFor?: (url: string) => string | undefined
-  /** Root of the on-disk cache; this client owns `<cacheDir>/metadata-v1/`. No disk cache when undefined. */
+  /** Root of the on-disk cache; this client owns `<cacheDir>/metadata-v2/`. No disk cache when undefined. */
   cacheDir?: string
   /** Never touch the network: cached packuments only, `EOFFLINE` otherwise. */
   offline?: boolean
@@ -40,8 +40,8 @@ export interface RegistryClientOptions {
    */
   readTimeout?: number
   /**
-   * Connections per origin for packuments (shared by the workers), and as many again for tarballs.
-   * Default 128 (README, "Design and measurements").
+   * Connections per origin, shared by packuments and tarballs. Default 128 (docs/decisions,
+   * 2026-12-07-registry-client: more in flight at once was what made resolving faster).
    */
   connections?: number
   /** Extra certificate authorities (PEM), like npm's `ca`. */
@@ -59,36 +59,24 @@ export interface RegistryClientOptions {
   /** Receives typed events (requests, retries, cache use), e.g. for progress or `--verbose`. */
   onEvent?: (event: RegistryEvent) => void
   /**
-   * Worker threads that fetch, scan and compact packuments off the main thread. 0 (the default)
-   * fetches on the calling thread; see README ("Design and measurements").
+   * Look each host up once for this client, one lookup at a time, and connect every socket to those
+   * addresses: for system resolvers that drop simultaneous queries (each stalls for seconds), as on
+   * the machines tote is measured on. The CLI turns it on. Default false: each connection asks the
+   * system, which honours DNS changes in a long-lived process.
    */
-  workers?: number
+  lookupHostsOnce?: boolean
   /**
-   * The packument worker script: the compiled `_worker.js`, also exported as
-   * `@tote/registry-client/worker`. Default: the one next to this module. A bundle that inlines this
-   * package must emit that entry too and pass its path here; when the file is missing, packuments
-   * load on the calling thread.
+   * @deprecated Packument worker threads are gone: packuments are read on the calling thread (they
+   * measured no faster, docs/decisions/2026-12-07-registry-client.md). Only 0, which changes
+   * nothing, is taken, so that callers that said so keep compiling.
    */
-  workerScript?: string | URL
-  /**
-   * Scan and compact documents of 1 MiB or more on a thread of their own when packuments load on
-   * the calling thread (`workers: 0`). Default false: it measured no faster (README, "Design and
-   * measurements").
-   */
-  scanWorker?: boolean
-  /**
-   * The scanner thread's script: the compiled `_scan-worker.js`, also exported as
-   * `@tote/registry-client/scan-worker`. Default: the one next to this module. When the file is
-   * missing (running from TypeScript sources), documents are scanned on the calling thread.
-   */
-  scannerScript?: string | URL
-  /** Send `Accept-Encoding: gzip` for packuments (the body is then gunzipped here). Default true. */
-  acceptGzip?: boolean
-  /** Offer HTTP/2 when the registry is HTTPS. Default false (see README). */
-  allowH2?: boolean
+  workers?: 0
 }
 
-/** What a {@link RegistryClient} reports through `onEvent`. */
+/**
+ * What a {@link RegistryClient} reports through `onEvent`. Every `url` is shown as redactUrl (from
+ * @tote/types) shows it, without credentials: events are for progress and logs.
+ */
 export type RegistryEvent =
   | { type: 'request-start'; url: string }
   | {
@@ -146,16 +134,17 @@ export interface PackumentRequestOptions {
 /** Talks to npm-compatible registries. Create one per command with {@link createRegistryClient}. */
 export interface RegistryClient {
   /**
-   * The package's document, each version reduced to `PackageManifest` fields. One request in flight
-   * per name however many callers ask; a fetched packument is kept for the client's lifetime.
+   * The package's document, read lazily: each version is reduced to `PackageManifest` fields when
+   * `versions.get` first asks for it. One request in flight per name however many callers ask; a
+   * fetched packument is kept for the client's lifetime.
    */
-  getPackument(name: string, options?: PackumentRequestOptions): Promise<Packument>
+  getPackument(name: string, options?: PackumentRequestOptions): Promise<LazyPackument>
   /**
    * One version's document (`<registry>/<name>/<selector>`), where `selector` is a dist-tag or an
    * exact version: a packument holding only that version, and the tag (when `selector` is one) as
    * its only dist-tag. A few KB where the packument may be MBs. Cached like packuments.
    */
-  getVersion(name: string, selector: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  getVersion(name: string, selector: string, options?: { signal?: AbortSignal }): Promise<LazyPackument>
   /**
    * A tarball's bytes. `createSink` is called once per attempt (a retry starts a fresh sink) and gets
    * every chunk as it arrives, so callers can hash while the body streams, and check the digest in
@@ -165,8 +154,8 @@ export interface RegistryClient {
   /** Requests in flight now (for progress). */
   readonly inFlight: number
   /**
-   * Flushes pending metadata-cache writes and closes connections (and workers). Documents still
-   * being fetched are abandoned: their promises reject.
+   * Flushes pending metadata-cache writes and closes connections. Documents still being fetched
+   * are abandoned: their promises reject.
    */
   close(): Promise<void>
 }

@@ -1,4 +1,5 @@
 // Registry documents for the tests that read documents from their bytes.
+import type { LazyPackument, PackageManifest, Packument } from '@tote/types'
 
 export const dist = (version: string) => ({
   tarball: `http://127.0.0.1:1/a/-/a-${version}.tgz`,
@@ -38,4 +39,15 @@ export const fullDocument = {
   maintainers: [{ name: 'someone', email: 'someone@127.0.0.1' }],
   users: { someone: true },
   readmeFilename: 'README.md',
+}
+
+/** A lazily read packument with every version read, unusable ones left out: what reducePackument gives. */
+export function readAll(packument: LazyPackument): Packument {
+  const { versions: lazy, modified, ...head } = packument
+  const versions: Record<string, PackageManifest> = {}
+  for (const key of lazy.keys()) {
+    const manifest = lazy.get(key)
+    if (manifest) versions[key] = manifest
+  }
+  return { ...head, versions, ...(modified === undefined ? {} : { modified }) }
 }

@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import type { ToteError } from '@tote/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { tempFileFor } from '../src/_cache.js'
 import {
   createRegistryClient,
   type RegistryClientOptions,
@@ -13,6 +12,8 @@ import {
   removeOwnTempFilesSync,
   removeStaleTempFiles,
 } from '../src/index.js'
+import { tempFileFor } from '../src/metadata-cache/_writer.js'
+import { readAll } from './_documents.js'
 
 let registry: TestRegistry
 let cacheDir: string
@@ -42,7 +43,6 @@ async function withClient<T>(
   const client = createRegistryClient({
     registry: registry.url,
     cacheDir,
-    workers: 0,
     retryMinTimeout: 5,
     onEvent: (event) => events.push(event),
     ...options,
@@ -76,7 +76,7 @@ describe('metadata cache', () => {
 
     events = []
     const second = await withClient({}, (client) => client.getPackument('a'))
-    expect(second).toEqual(first)
+    expect(readAll(second)).toEqual(readAll(first))
     const revalidation = registry.requests[1]!
     expect(revalidation.headers['if-none-match']).toBe(entry.etag)
     expect(revalidation.headers['if-modified-since']).toBe(entry.lastModified)
@@ -127,8 +127,8 @@ describe('metadata cache', () => {
         client.getPackument('a'),
       )
       expect(full.requests).toHaveLength(1)
-      expect(cached).toEqual(fetched)
-      expect(cached.versions['1.0.0']).toMatchObject({
+      expect(readAll(cached)).toEqual(readAll(fetched))
+      expect(cached.versions.get('1.0.0')).toMatchObject({
         hasInstallScript: true,
         dependencies: { b: '^1.0.0' },
       })
@@ -141,16 +141,18 @@ describe('metadata cache', () => {
     await withClient({}, (client) => client.getPackument('a'))
     registry.addPackages({ a: { versions: { '1.0.0': {}, '1.1.0': {} } } })
     const updated = await withClient({}, (client) => client.getPackument('a'))
-    expect(Object.keys(updated.versions)).toEqual(['1.0.0', '1.1.0'])
+    expect(updated.versions.keys()).toEqual(['1.0.0', '1.1.0'])
     const third = await withClient({ offline: true }, (client) => client.getPackument('a'))
-    expect(Object.keys(third.versions)).toEqual(['1.0.0', '1.1.0'])
+    expect(third.versions.keys()).toEqual(['1.0.0', '1.1.0'])
   })
 
   it('preferOffline uses a cached copy without a request; offline too', async () => {
     const first = await withClient({}, (client) => client.getPackument('@s/b'))
     events = []
-    expect(await withClient({ preferOffline: true }, (client) => client.getPackument('@s/b'))).toEqual(first)
-    expect(await withClient({ offline: true }, (client) => client.getPackument('@s/b'))).toEqual(first)
+    const cachedCopy = (options: Partial<RegistryClientOptions>) =>
+      withClient(options, async (client) => readAll(await client.getPackument('@s/b')))
+    expect(await cachedCopy({ preferOffline: true })).toEqual(readAll(first))
+    expect(await cachedCopy({ offline: true })).toEqual(readAll(first))
     expect(registry.requests).toHaveLength(1)
     expect(events.map((event) => event.type)).toEqual(['cache-hit', 'cache-hit'])
   })

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
-import { type CompactDocument, compactDocument, DocumentCompactor } from '../src/_compact.js'
+import { type CompactDocument, compactDocument, DocumentCompactor } from '../src/packument/_compact.js'
 import { fullDocument } from './_documents.js'
 
 /** Compacts `bytes` as if they arrived in chunks of `size` bytes. */

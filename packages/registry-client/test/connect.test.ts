@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import { connect } from 'node:net'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createMemoisedLookup } from '../src/_dns.js'
+import { createLookupOnce } from '../src/http/_dns-once.js'
 import { createRegistryClient } from '../src/index.js'
 
 let registry: TestRegistry
@@ -36,7 +36,7 @@ const proxyUrl = () => `http://127.0.0.1:${(proxy.address() as { port: number })
 
 describe('proxies', () => {
   it('goes through the proxy when one is configured', async () => {
-    const client = createRegistryClient({ registry: registry.url, workers: 0, proxy: proxyUrl() })
+    const client = createRegistryClient({ registry: registry.url, proxy: proxyUrl() })
     try {
       expect((await client.getPackument('a')).name).toBe('a')
     } finally {
@@ -48,7 +48,6 @@ describe('proxies', () => {
   it('reaches noProxy hosts directly', async () => {
     const client = createRegistryClient({
       registry: registry.url,
-      workers: 0,
       proxy: proxyUrl(),
       noProxy: 'example.invalid,127.0.0.1',
     })
@@ -62,32 +61,31 @@ describe('proxies', () => {
   })
 })
 
-describe('memoised lookup', () => {
-  it('looks a host up once, however many ask at the same time', async () => {
-    const dns = createMemoisedLookup()
-    const first = dns.resolve('localhost')
-    expect(dns.resolve('localhost')).toBe(first)
+describe('looking hosts up once', () => {
+  it('asks once per host, however many ask at the same time', async () => {
+    const { resolve } = createLookupOnce()
+    const first = resolve('localhost')
+    expect(resolve('localhost')).toBe(first)
     const addresses = await first
     expect(addresses.length).toBeGreaterThan(0)
-    expect(await dns.resolve('127.0.0.1')).toEqual([{ address: '127.0.0.1', family: 4 }])
+    expect(await resolve('127.0.0.1')).toEqual([{ address: '127.0.0.1', family: 4 }])
   })
 
-  it('answers in both shapes net.connect asks for', async () => {
-    const dns = createMemoisedLookup()
-    dns.seed('registry.test', [
-      { address: '::1', family: 6 },
-      { address: '127.0.0.1', family: 4 },
-    ])
-    const all = await new Promise((resolve) =>
-      dns.lookup('registry.test', { all: true }, (_e, list) => resolve(list)),
+  it('answers in both shapes net.connect asks for, and for the family asked', async () => {
+    const { lookup, resolve } = createLookupOnce()
+    const known = await resolve('localhost')
+    const all = await new Promise((done) =>
+      lookup('localhost', { all: true }, (_error, addresses) => done(addresses)),
     )
-    expect(all).toEqual([
-      { address: '::1', family: 6 },
-      { address: '127.0.0.1', family: 4 },
-    ])
-    const one = await new Promise((resolve) =>
-      dns.lookup('registry.test', { family: 4 }, (_e, address, family) => resolve([address, family])),
+    expect(all).toEqual(known)
+    const family = known[0]!.family
+    const one = await new Promise((done) =>
+      lookup('localhost', { family }, (_error, address, addressFamily) => done([address, addressFamily])),
     )
-    expect(one).toEqual(['127.0.0.1', 4])
+    expect(one).toEqual([known.find((entry) => entry.family === family)!.address, family])
+    const missing = await new Promise<NodeJS.ErrnoException | null>((done) =>
+      lookup('127.0.0.1', { family: 6 }, (error) => done(error)),
+    )
+    expect(missing?.code).toBe('ENOTFOUND')
   })
 })

@@ -1,16 +1,14 @@
 import { Buffer } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
-import { gatherBody, readDocumentLazily } from '../src/_document.js'
-import { reducePackument } from '../src/_reduce.js'
-import { fullDocument } from './_documents.js'
+import { gatherBody, readDocument } from '../src/packument/_read.js'
+import { reducePackument } from '../src/packument/_reduce.js'
+import { fullDocument, readAll } from './_documents.js'
 
 /** A document read from its bytes with every version read, unusable ones left out (as reducePackument does). */
 function readEagerly(text: string, name = 'a') {
   const bytes = Buffer.from(text)
-  const packument = readDocumentLazily([bytes], bytes.length, name)
-  if (packument === undefined) return undefined
-  const versions = Object.fromEntries(Object.entries(packument.versions).filter(([, manifest]) => manifest))
-  return { ...packument, versions }
+  const read = readDocument([bytes], bytes.length, name)
+  return read && readAll(read.packument)
 }
 
 /** Both ways of reducing one document text: they must agree, down to key order. */
@@ -135,15 +133,18 @@ function chunksOf(text: string, size: number): Buffer[] {
   return chunks
 }
 
-describe('readDocumentLazily', () => {
+describe('readDocument', () => {
   it('gives the same packument as the eager reduction, once its versions are read', () => {
-    const accented = { ...fullDocument, description: 'déjà vu — 🎉' }
+    const accented = structuredClone({ ...fullDocument, description: 'déjà vu — 🎉' })
     accented.versions['2.0.0'] = { ...accented.versions['2.0.0'], description: 'naïve ünïcödé 🎉' } as never
     for (const text of [JSON.stringify(fullDocument), JSON.stringify(accented, null, 2)]) {
       // chunks of 7 bytes: versions and multi-byte characters fall across chunk boundaries
-      const lazy = readDocumentLazily(chunksOf(text, 7), Buffer.byteLength(text), 'a')
-      expect(lazy).toEqual(reducePackument(JSON.parse(text), 'a'))
-      expect(JSON.stringify(lazy)).toBe(JSON.stringify(reducePackument(JSON.parse(text), 'a')))
+      const read = readDocument(chunksOf(text, 7), Buffer.byteLength(text), 'a')!
+      const expected = reducePackument(JSON.parse(text), 'a')
+      expect(readAll(read.packument)).toEqual(expected)
+      expect(JSON.stringify(readAll(read.packument))).toBe(JSON.stringify(expected))
+      // the bytes kept (and cached) are a document that reduces to the same packument
+      expect(reducePackument(JSON.parse(read.bytes.toString('utf8')), 'a')).toEqual(expected)
     }
   })
 
@@ -151,13 +152,18 @@ describe('readDocumentLazily', () => {
     const text =
       '{"name":"a","versions":{"1.0.0":{"dependencies":nope},"1.1.0":{"version":"1.1.0"},' +
       '"2.0.0":{"version":"2.0.0","dist":{"tarball":"t"}}},"dist-tags":{"latest":"2.0.0"}}'
-    const packument = readDocumentLazily([Buffer.from(text)], text.length, 'a')!
+    const { packument } = readDocument([Buffer.from(text)], text.length, 'a')!
     expect(packument['dist-tags']).toEqual({ latest: '2.0.0' })
-    expect(Object.keys(packument.versions)).toEqual(['1.0.0', '1.1.0', '2.0.0'])
-    expect(packument.versions['2.0.0']).toMatchObject({ name: 'a', version: '2.0.0', dist: { tarball: 't' } })
+    expect(packument.versions.keys()).toEqual(['1.0.0', '1.1.0', '2.0.0'])
+    expect(packument.versions.get('2.0.0')).toMatchObject({
+      name: 'a',
+      version: '2.0.0',
+      dist: { tarball: 't' },
+    })
     // no tarball: not a version anything can install
-    expect(packument.versions['1.1.0']).toBeUndefined()
-    expect(() => packument.versions['1.0.0']).toThrow("Invalid JSON in version 1.0.0 of 'a'")
+    expect(packument.versions.has('1.1.0')).toBe(true)
+    expect(packument.versions.get('1.1.0')).toBeUndefined()
+    expect(() => packument.versions.get('1.0.0')).toThrow("Invalid JSON in version 1.0.0 of 'a'")
   })
 })
 

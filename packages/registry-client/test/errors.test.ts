@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
-import type { ToteError } from '@tote/types'
+import { ToteError } from '@tote/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRegistryClient, type RegistryClient, type RegistryEvent } from '../src/index.js'
 
@@ -25,7 +25,6 @@ afterEach(async () => {
 function open(options: Partial<Parameters<typeof createRegistryClient>[0]> = {}): RegistryClient {
   client = createRegistryClient({
     registry: registry.url,
-    workers: 0,
     retryMinTimeout: 5,
     retryMaxTimeout: 50,
     onEvent: (event) => events.push(event),
@@ -124,7 +123,7 @@ describe('HTTP errors', () => {
       })
       const lib = await c.getPackument('@corp/lib')
       await c.getPackument('a')
-      await c.fetchTarball(lib.versions['1.0.0']!.dist.tarball)
+      await c.fetchTarball(lib.versions.get('1.0.0')!.dist.tarball)
       await c.fetchTarball(registry.tarballUrl('a', '1.0.0'))
       expect(privateRegistry.requests.map((request) => request.headers.authorization)).toEqual([
         'Bearer private-token',
@@ -192,7 +191,7 @@ describe('HTTP errors', () => {
 
   it('asks again for a body that is not JSON, and reports EBADJSON with the tries when it stays so', async () => {
     registry.fault('/a', { status: 200, body: '{"name": "a", "versions": {', times: 1 })
-    expect((await open().getPackument('a')).versions['1.0.0']).toBeDefined()
+    expect((await open().getPackument('a')).versions.get('1.0.0')).toBeDefined()
     expect(requestsTo('/a')).toBe(2)
     // asked again at once: the registry answered, whole
     expect(retries()).toEqual([
@@ -226,10 +225,10 @@ describe('HTTP errors', () => {
       body: `{"name":"damaged","versions":{"1.0.0":{"dist":{"tarball":nope}},"2.0.0":${version}},"time":{}}`,
     })
     const damaged = await open().getPackument('damaged')
-    expect(damaged.versions['2.0.0']?.version).toBe('1.0.0')
+    expect(damaged.versions.get('2.0.0')?.version).toBe('1.0.0')
     const versionError = (() => {
       try {
-        return damaged.versions['1.0.0']
+        return damaged.versions.get('1.0.0')
       } catch (caught) {
         return caught as ToteError
       }
@@ -250,7 +249,7 @@ describe('HTTP errors', () => {
     // each asked for 1 + retries times, not more: the tries after the first keep the bytes to say what is wrong
     for (const name of [...DAMAGED, 'array']) expect(requestsTo(`/big-${name}`)).toBe(3)
     // a sound one is read as any other
-    expect((await c.getPackument('big')).versions['1.0.0']?.dist.tarball).toBe('http://127.0.0.1:1/a.tgz')
+    expect((await c.getPackument('big')).versions.get('1.0.0')?.dist.tarball).toBe('http://127.0.0.1:1/a.tgz')
     expect(requestsTo('/big')).toBe(1)
   })
 
@@ -259,7 +258,7 @@ describe('HTTP errors', () => {
     const sound = `{${readme},"name":"big","versions":{"1.0.0":${version}}}`
     registry.fault('/big', { status: 200, body: sound.slice(0, -2), times: 1 })
     registry.fault('/big', { status: 200, body: sound })
-    expect((await open().getPackument('big')).versions['1.0.0']?.version).toBe('1.0.0')
+    expect((await open().getPackument('big')).versions.get('1.0.0')?.version).toBe('1.0.0')
     expect(requestsTo('/big')).toBe(2)
     expect(retries()).toMatchObject([{ attempt: 1, reason: 'EBADJSON' }])
   })
@@ -269,19 +268,21 @@ describe('network errors', () => {
   it('retries a connection reset mid-body, then succeeds', async () => {
     registry.fault('/a', { resetAfterBytes: 100, times: 1 })
     const packument = await open().getPackument('a')
-    expect(Object.keys(packument.versions)).toEqual(['1.0.0'])
+    expect(packument.versions.keys()).toEqual(['1.0.0'])
     expect(requestsTo('/a')).toBe(2)
     expect(retries()).toHaveLength(1)
     expect(retries()[0]).toMatchObject({ attempt: 1, reason: expect.stringMatching(/^reset/) })
   })
 
-  it('fails with ECONNRESET after every try, with URL and tries', async () => {
+  it("fails with ENETWORK after every try, with URL, tries and the socket's error name", async () => {
     registry.fault('/a', { resetAfterBytes: 10 })
     const error = await failure(open({ retries: 2 }).getPackument('a'))
-    expect(error.code).toBe('ECONNRESET')
-    expect(error.message).toContain(`${registry.url}a`)
-    expect(error.message).toContain('3 tries')
+    expect(error.code).toBe('ENETWORK')
+    expect(error.message).toContain(`Connection lost fetching ${registry.url}a after 3 tries`)
     expect(error.details).toMatchObject({ url: `${registry.url}a`, tries: 3 })
+    // The socket's own name is a detail, never tote's code.
+    expect(error.details.reason).toMatch(/^(ECONNRESET|UND_ERR_SOCKET)$/)
+    expect(error.message).toMatch(new RegExp(`after 3 tries \\(.*${error.details.reason}`))
     expect(requestsTo('/a')).toBe(3)
   })
 
@@ -304,9 +305,13 @@ describe('network errors', () => {
     const error = await failure(
       open({ readTimeout: 100, retries: 2 }).fetchTarball(registry.tarballUrl('a', '1.0.0')),
     )
-    expect(error.code).toBe('ETIMEDOUT')
+    expect(error.code).toBe('ETIMEOUT')
     expect(error.message).toContain(`${registry.tarballUrl('a', '1.0.0')} after 3 tries`)
-    expect(error.details).toMatchObject({ url: registry.tarballUrl('a', '1.0.0'), tries: 3 })
+    expect(error.details).toMatchObject({
+      url: registry.tarballUrl('a', '1.0.0'),
+      tries: 3,
+      reason: 'UND_ERR_BODY_TIMEOUT',
+    })
     expect(requestsTo(tarball)).toBe(3)
     expect(retries()).toMatchObject([
       { attempt: 1, reason: expect.stringMatching(/^timeout/) },
@@ -338,11 +343,15 @@ describe('network errors', () => {
     expect(delays[3]).toBe(50)
   })
 
-  it('times out a slow answer with ETIMEDOUT after the retries', async () => {
+  it('times out a slow answer with ETIMEOUT after the retries', async () => {
     registry.fault('/a', { delayMs: 2_000 })
     const error = await failure(open({ readTimeout: 100, retries: 1 }).getPackument('a'))
-    expect(error.code).toBe('ETIMEDOUT')
-    expect(error.details).toMatchObject({ url: `${registry.url}a`, tries: 2 })
+    expect(error.code).toBe('ETIMEOUT')
+    expect(error.details).toMatchObject({
+      url: `${registry.url}a`,
+      tries: 2,
+      reason: 'UND_ERR_HEADERS_TIMEOUT',
+    })
   })
 
   it('reports an unreachable registry after the retries', async () => {
@@ -351,7 +360,79 @@ describe('network errors', () => {
     await closed.close()
     const error = await failure(open({ registry: url, retries: 1 }).getPackument('a'))
     expect(error.code).toBe('ENETWORK')
-    expect(error.details).toMatchObject({ url: `${url}a`, tries: 2 })
+    expect(error.details).toMatchObject({ url: `${url}a`, tries: 2, reason: 'ECONNREFUSED' })
+    expect(error.message).toMatch(`Could not reach ${url}a after 2 tries (connect ECONNREFUSED`)
+  })
+})
+
+describe('credentials in URLs', () => {
+  /** Everything a failure and the events tell about it, as one text. */
+  const told = (error: ToteError) =>
+    JSON.stringify({
+      message: error.message,
+      hint: error.hint,
+      details: error.details,
+      cause: String(error.cause),
+      events,
+    })
+
+  it('never shows the user and password of a registry URL, nor a token in a query', async () => {
+    const withUser = registry.url.replace('http://', 'http://me:s3cret-password@')
+    const c = open({ registry: withUser, retries: 1 })
+    registry.fault('/a', { status: 503 })
+    registry.fault('/missing', { status: 404 })
+    registry.fault('/reset', { status: 200, body: '{"name":"reset","versions":{}}', resetAfterBytes: 1 })
+    registry.fault('/slow', { delayMs: 2_000 })
+    const failures = [
+      await failure(c.getPackument('a')),
+      await failure(c.getPackument('missing')),
+      await failure(c.getPackument('reset')),
+      await failure(open({ registry: withUser, retries: 0, readTimeout: 50 }).getPackument('slow')),
+      await failure(c.fetchTarball(`${registry.url}none.tgz?token=s3cret-token&v=1`)),
+      await failure(open({ registry: withUser, offline: true }).getPackument('a')),
+    ]
+    expect(failures.map((error) => error.code)).toEqual([
+      'EHTTP',
+      'E404',
+      'ENETWORK',
+      'ETIMEOUT',
+      'E404',
+      'EOFFLINE',
+    ])
+    for (const error of failures) {
+      expect(told(error)).not.toContain('s3cret')
+      expect(told(error)).toMatch(/\*\*\*/)
+    }
+    expect(failures[0]!.message).toContain('http://***@127.0.0.1')
+    expect(failures[4]!.message).toContain('none.tgz?token=***&v=1')
+    expect(events.length).toBeGreaterThan(0)
+    // the requests went out all the same, without the credentials in their path
+    expect(registry.requests.map((request) => request.path)).toContain('/none.tgz?token=s3cret-token&v=1')
+  })
+
+  it('never shows them for an unreachable registry, a damaged document or a tarball its sink rejects', async () => {
+    const closed = await createTestRegistry()
+    const unreachable = closed.url.replace('http://', 'http://me:s3cret-password@')
+    await closed.close()
+    const refused = await failure(open({ registry: unreachable, retries: 0 }).getPackument('a'))
+    expect(refused.code).toBe('ENETWORK')
+    registry.fault('/damaged', { status: 200, body: '{"name":' })
+    const withUser = registry.url.replace('http://', 'http://me:s3cret-password@')
+    const damaged = await failure(open({ registry: withUser, retries: 0 }).getPackument('damaged'))
+    expect(damaged.code).toBe('EBADJSON')
+    const tarball = `${registry.tarballUrl('a', '1.0.0')}?access_token=s3cret-token`
+    const rejected = await failure(
+      open({ retries: 0 }).fetchTarball(tarball, {
+        createSink: () => ({
+          push: () => {},
+          finish: () => {
+            throw new ToteError('EINTEGRITY', 'digest differs', { details: { url: tarball } })
+          },
+        }),
+      }),
+    )
+    expect(rejected.code).toBe('EINTEGRITY')
+    for (const error of [refused, damaged, rejected]) expect(told(error)).not.toContain('s3cret')
   })
 })
 
@@ -371,7 +452,7 @@ describe('closing', () => {
     await c.close()
     expect(await outcome).toBe('registry client is closed')
     const offline = open({ cacheDir, offline: true })
-    expect((await offline.getPackument('a')).versions['1.0.0']).toBeDefined()
+    expect((await offline.getPackument('a')).versions.get('1.0.0')).toBeDefined()
     expect((await failure(offline.getPackument('slow'))).code).toBe('EOFFLINE')
     await rm(cacheDir, { recursive: true, force: true })
   })

@@ -12,7 +12,7 @@ beforeEach(async () => {
   registry = await createTestRegistry({
     packages: { a: { versions: { '1.0.0': { files: { 'n.txt': noise } } } } },
   })
-  client = createRegistryClient({ registry: registry.url, workers: 0, retryMinTimeout: 5 })
+  client = createRegistryClient({ registry: registry.url, retryMinTimeout: 5 })
 })
 afterEach(async () => {
   await client.close()
@@ -141,7 +141,6 @@ describe('fetchTarball', () => {
       const asked: string[] = []
       const authed = createRegistryClient({
         registry: registry.url,
-        workers: 0,
         authHeaderFor: (url) => {
           asked.push(url)
           return url.startsWith(registry.url) ? 'Bearer first-host-only' : undefined

@@ -1,12 +1,11 @@
 // The packument client the scripts use: @tote/registry-client (built: run `pnpm build` first), or
 // with --fetch the minimal undici client in _fetch-client.ts. The registry is npm's configured one.
-import { createRequire } from 'node:module'
-import type { Packument } from '@tote/types'
+import type { LazyPackument, Packument } from '@tote/types'
 import { createFetchClient, npmRegistry } from './_fetch-client.js'
 
 export interface ScriptClient {
   registry: string
-  getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  getPackument(name: string, options?: { signal?: AbortSignal }): Promise<Packument | LazyPackument>
   /** Body bytes received so far. */
   bytes(): number
   close(): Promise<void>
@@ -24,17 +23,11 @@ export async function createScriptClient(useFetch: boolean): Promise<ScriptClien
     }
   }
   const { createRegistryClient } = await import('@tote/registry-client')
-  // the compiled worker (tsx loads the client from sources, where there is none)
-  let workerScript: string | undefined
-  try {
-    workerScript = createRequire(import.meta.url).resolve('@tote/registry-client/worker')
-  } catch {
-    workerScript = undefined
-  }
   let bytes = 0
   const client = createRegistryClient({
     registry,
-    ...(workerScript ? { workerScript } : {}),
+    // As the CLI does: some system resolvers drop simultaneous queries.
+    lookupHostsOnce: true,
     onEvent: (event) => {
       if (event.type === 'request-end') bytes += event.bytes
     },

@@ -4,7 +4,7 @@
 // (after `pnpm build`)
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Packument, type ProjectManifest, ToteError } from '@tote/types'
+import { type LazyPackument, type Packument, type ProjectManifest, ToteError } from '@tote/types'
 import { createResolver } from '../src/index.js'
 import { createScriptClient } from './_client.js'
 
@@ -16,7 +16,7 @@ const npmrc = join(dir, '.npmrc')
 const legacyPeerDeps = existsSync(npmrc) && /legacy-peer-deps\s*=\s*true/.test(readFileSync(npmrc, 'utf8'))
 
 const client = await createScriptClient(args.includes('--fetch'))
-const fetched = new Map<string, Promise<Packument>>()
+const fetched = new Map<string, Promise<Packument | LazyPackument>>()
 const recording = {
   getPackument(name: string) {
     const known = fetched.get(name)

@@ -1,4 +1,4 @@
-import { type PackageManifest, type Packument, versionKeysOf } from '@tote/types'
+import type { LazyPackument, PackageManifest } from '@tote/types'
 import semver from 'semver'
 import {
   mayMatch,
@@ -25,10 +25,10 @@ interface ParsedVersions {
   picks: Map<string, PackageManifest | null>
 }
 
-const parsedByPackument = new WeakMap<Packument, ParsedVersions>()
+const parsedByPackument = new WeakMap<LazyPackument, ParsedVersions>()
 const engineOkByManifest = new WeakMap<PackageManifest, boolean>()
 
-function parsedVersions(packument: Packument): ParsedVersions {
+function parsedVersions(packument: LazyPackument): ParsedVersions {
   let parsed = parsedByPackument.get(packument)
   if (!parsed) {
     parsed = { sorted: undefined, picks: new Map() }
@@ -37,9 +37,9 @@ function parsedVersions(packument: Packument): ParsedVersions {
   return parsed
 }
 
-function sortedVersions(packument: Packument): VersionKey[] {
+function sortedVersions(packument: LazyPackument): VersionKey[] {
   const parsed = parsedVersions(packument)
-  parsed.sorted ??= sortVersionsDescending(versionKeysOf(packument.versions ?? {}))
+  parsed.sorted ??= sortVersionsDescending(packument.versions.keys())
   return parsed.sorted
 }
 
@@ -72,16 +72,16 @@ export function engineOk(manifest: PackageManifest, engines: EngineVersions): bo
  * Prereleases only match ranges that name a prerelease of the same version tuple (semver's rule).
  */
 export function pickManifest(
-  packument: Packument,
+  packument: LazyPackument,
   spec: ParsedSpec,
   engines: EngineVersions,
 ): PackageManifest | null {
-  const versions = packument.versions ?? {}
+  const { versions } = packument
   if (spec.type === 'tag') {
     const version = packument['dist-tags']?.[spec.tag]
-    return (version !== undefined && versions[version]) || null
+    return (version !== undefined && versions.get(version)) || null
   }
-  if (spec.type === 'version') return versions[spec.version] ?? null
+  if (spec.type === 'version') return versions.get(spec.version) ?? null
   if (spec.type !== 'range') return null
   const parsed = parsedVersions(packument)
   const cached = parsed.picks.get(spec.range)
@@ -105,13 +105,13 @@ function engineSatisfies(version: string, range: string, options: semver.RangeOp
 
 /** npm's first choice for a range: the `latest` version, when it satisfies and is neither deprecated nor ruled out by engines. */
 function preferredLatest(
-  packument: Packument,
+  packument: LazyPackument,
   rangeText: string,
   engines: EngineVersions,
 ): PackageManifest | undefined {
   const latest = packument['dist-tags']?.latest
   if (latest === undefined || !(rangeText === '*' || satisfies(latest, rangeText))) return undefined
-  const manifest = packument.versions?.[latest]
+  const manifest = packument.versions.get(latest)
   return manifest && !manifest.deprecated && engineOk(manifest, engines) ? manifest : undefined
 }
 
@@ -132,7 +132,7 @@ export function versionSelector(spec: ParsedSpec): string | undefined {
  * npm would pass over: deprecated, or ruled out by engines).
  */
 export function pickFromVersionDocument(
-  document: Packument,
+  document: LazyPackument,
   spec: ParsedSpec,
   engines: EngineVersions,
 ): PackageManifest | undefined {
@@ -143,7 +143,7 @@ export function pickFromVersionDocument(
 }
 
 function pickFromRange(
-  packument: Packument,
+  packument: LazyPackument,
   rangeText: string,
   engines: EngineVersions,
 ): PackageManifest | null {
@@ -159,7 +159,7 @@ function pickFromRange(
     if (!mayMatch(range, key)) continue
     const parsed = parseVersion(key.raw)
     if (!parsed || !range.test(parsed)) continue
-    const manifest = versions[key.raw]
+    const manifest = versions.get(key.raw)
     if (!manifest) continue
     const notDeprecated = !manifest.deprecated
     const engine = engineOk(manifest, engines)
@@ -177,7 +177,7 @@ function pickFromRange(
  * Versions near what `spec` asks for, for an ETARGET message: a few below and above where it would
  * sit, prereleases left out unless the spec names one.
  */
-export function nearestVersions(packument: Packument, spec: ParsedSpec, count = 3): string[] {
+export function nearestVersions(packument: LazyPackument, spec: ParsedSpec, count = 3): string[] {
   const sorted = sortedVersions(packument)
     .map((key) => parseVersion(key.raw))
     .filter((v): v is semver.SemVer => v !== null)

@@ -60,7 +60,7 @@ export interface VersionKey {
 type Key = VersionKey
 
 /** The versions of a packument, highest first, sorted without building SemVer objects. */
-export function sortVersionsDescending(list: string[]): VersionKey[] {
+export function sortVersionsDescending(list: readonly string[]): VersionKey[] {
   const keys: Key[] = []
   for (const raw of list) {
     const m = simple.exec(raw)

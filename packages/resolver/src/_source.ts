@@ -1,4 +1,4 @@
-import type { PackageManifest, Packument } from '@tote/types'
+import { type LazyPackument, type PackageManifest, type Packument, versionsOf } from '@tote/types'
 import { type EngineVersions, pickFromVersionDocument, pickManifest, versionSelector } from './_pick.js'
 import { isRegistrySpec, type ParsedSpec, parseSpec } from './_spec.js'
 import type { ResolverDeps, ResolverEvent } from './types.js'
@@ -34,7 +34,7 @@ export interface SourceOptions {
 export class PackumentSource {
   readonly #options: SourceOptions
   /** Packuments by name, and version documents by `name selector`. */
-  readonly #documents = new Map<string, Deferred<Packument>>()
+  readonly #documents = new Map<string, Deferred<LazyPackument>>()
   readonly #waiting: string[] = []
   #inFlight = 0
   readonly #wanted = new Set<string>()
@@ -66,14 +66,14 @@ export class PackumentSource {
    * The packument of `name`. `urgent` (placement is waiting for it) asks the client now; otherwise
    * (discovery) the request waits its turn.
    */
-  get(name: string, urgent = true): Promise<Packument> {
+  get(name: string, urgent = true): Promise<LazyPackument> {
     const { deps, signal, emit } = this.#options
     return this.#document(name, urgent, () => {
       emit({ type: 'packument-requested', name })
       const onSize = (bytes: number) => {
         if (bytes >= LARGE_PACKUMENT_BYTES) this.#largeness(name).announce()
       }
-      return deps.getPackument(name, signal ? { signal, onSize } : { onSize })
+      return deps.getPackument(name, signal ? { signal, onSize } : { onSize }).then(readable)
     })
   }
 
@@ -116,10 +116,10 @@ export class PackumentSource {
     }
     // Once the packument is asked for, it answers every spec of the name, unless it is large.
     if (!worthIt || packumentEntry?.started) return this.#pickWhileLarge(spec, selector, urgent)
-    let document: Packument | undefined
+    let document: LazyPackument | undefined
     try {
       document = await this.#document(`${spec.name} ${selector}`, urgent, () =>
-        getVersion.call(deps, spec.name, selector, signal ? { signal } : undefined),
+        getVersion.call(deps, spec.name, selector, signal ? { signal } : undefined).then(readable),
       )
     } catch {
       // The packument says what is wrong (an unknown package, or no such version or tag).
@@ -148,7 +148,7 @@ export class PackumentSource {
       this.#largeness(spec.name)
         .announced.then(() =>
           this.#document(`${spec.name} ${selector}`, true, () =>
-            deps.getVersion!.call(deps, spec.name, selector, signal ? { signal } : undefined),
+            deps.getVersion!.call(deps, spec.name, selector, signal ? { signal } : undefined).then(readable),
           ),
         )
         .then(
@@ -166,16 +166,16 @@ export class PackumentSource {
   }
 
   /** A version document failed where its packument has the version: this registry serves none. */
-  #noteVersionDocumentMissing(packument: Packument, selector: string): void {
-    if (packument.versions?.[selector] ?? packument['dist-tags']?.[selector]) this.#versionDocuments = false
+  #noteVersionDocumentMissing(packument: LazyPackument, selector: string): void {
+    if (packument.versions.get(selector) ?? packument['dist-tags']?.[selector]) this.#versionDocuments = false
   }
 
   /** A document by key (a name, or `name selector`), asked of the client once per resolve. */
-  #document(key: string, urgent: boolean, load: () => Promise<Packument>): Promise<Packument> {
+  #document(key: string, urgent: boolean, load: () => Promise<LazyPackument>): Promise<LazyPackument> {
     let entry = this.#documents.get(key)
     if (!entry) {
       this.#pending++
-      entry = deferred<Packument>(load)
+      entry = deferred<LazyPackument>(load)
       this.#documents.set(key, entry)
       if (urgent || this.#inFlight < this.#options.concurrency) this.#start(entry)
       else this.#waiting.push(key)
@@ -183,11 +183,11 @@ export class PackumentSource {
     return entry.promise
   }
 
-  #start(entry: Deferred<Packument>): void {
+  #start(entry: Deferred<LazyPackument>): void {
     entry.started = true
     this.#started++
     this.#inFlight++
-    let promise: Promise<Packument>
+    let promise: Promise<LazyPackument>
     try {
       promise = Promise.resolve(entry.load())
     } catch (error) {
@@ -318,8 +318,17 @@ export class PackumentSource {
 }
 
 /** The one manifest a version document holds: the version its selector (a version or a tag) names. */
-function selectedManifest(document: Packument, selector: string): PackageManifest | undefined {
-  return document.versions?.[document['dist-tags']?.[selector] ?? selector]
+function selectedManifest(document: LazyPackument, selector: string): PackageManifest | undefined {
+  return document.versions.get(document['dist-tags']?.[selector] ?? selector)
+}
+
+/**
+ * A document as the resolver reads it, whichever kind the source gave: a lazily read one as it is,
+ * a plain one with its versions behind the same methods.
+ */
+function readable(document: Packument | LazyPackument): LazyPackument {
+  const versions = versionsOf(document)
+  return versions === document.versions ? (document as LazyPackument) : { ...document, versions }
 }
 
 /** What discovery fetches for a wanted `name@spec`: all it depends on, or only its peers. */

@@ -1,9 +1,10 @@
-import type { Lockfile, PackageManifest, Packument, ProjectManifest } from '@tote/types'
+import type { LazyPackument, Lockfile, PackageManifest, Packument, ProjectManifest } from '@tote/types'
 
 /** Where packuments come from (tote's registry client, or an in-memory map in tests). */
 export interface ResolverDeps {
   /**
-   * The packument of `name`. Throws a `ToteError` with code `E404` for an unknown package.
+   * The packument of `name`: a lazily read one (tote's registry client) or a plain one (a map in
+   * tests). Throws a `ToteError` with code `E404` for an unknown package.
    * `onSize`, when the source can tell, is called with the document's size in bytes as it begins
    * to arrive: while a large one does, a dependency that a version document settles is resolved
    * from that document instead (with `getVersion`).
@@ -11,7 +12,7 @@ export interface ResolverDeps {
   getPackument(
     name: string,
     options?: { signal?: AbortSignal; onSize?: (bytes: number) => void },
-  ): Promise<Packument>
+  ): Promise<Packument | LazyPackument>
   /**
    * Optional: one version's document, as a packument holding only the version `selector` (a
    * dist-tag or an exact version) names, the tag being its only dist-tag. When given, a dependency
@@ -19,7 +20,11 @@ export interface ResolverDeps {
    * satisfies) is resolved from it, and the packument, often MBs, is fetched only for the others.
    * The tree is the same either way.
    */
-  getVersion?(name: string, selector: string, options?: { signal?: AbortSignal }): Promise<Packument>
+  getVersion?(
+    name: string,
+    selector: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<Packument | LazyPackument>
   /**
    * Optional: the package.json of a folder a `file:` or `link:` dependency points to, `path` being
    * relative to the project, POSIX (`vendor/a`, `../lib`). Without it such dependencies fail

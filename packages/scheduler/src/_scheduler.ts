@@ -2,11 +2,19 @@ import { setMaxListeners } from 'node:events'
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
-import { createContentCache } from '@tote/content-cache'
-import { ToteError } from '@tote/types'
+import { type ContentCacheStage, fromPlainError } from '@tote/types'
 import Tinypool from 'tinypool'
 import { createLimiter } from './_limiter.js'
-import type { CloneItem, CloneTarget, CloneTask, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
+import { importModule, loadStage } from './_stages.js'
+import type {
+  CloneItem,
+  CloneTarget,
+  CloneTask,
+  TaskStages,
+  UnpackTask,
+  WorkerResult,
+  WorkerTask,
+} from './_task.js'
 import runTask from './_worker.js'
 import type {
   InstallOptions,
@@ -16,6 +24,8 @@ import type {
   Scheduler,
   SchedulerDeps,
   SchedulerOptions,
+  SchedulerStages,
+  StageModule,
 } from './types.js'
 
 const fromSource = import.meta.url.endsWith('.ts')
@@ -38,18 +48,15 @@ export function schedulerWorkerFile(): URL {
 }
 
 /**
- * Creates the scheduler: the one place that decides what runs when during an install. Downloads run
- * on this thread (they wait on the network); unpacking and cloning run in worker threads, fed as
- * soon as each tarball arrives, so the network, the CPU and the disk all stay busy.
+ * Creates the scheduler: the one place that decides what runs when during an install, and the only
+ * one that starts worker threads. Downloads run on this thread (they wait on the network), through
+ * `deps.download`; unpacking and cloning run in worker threads, through the stage modules that
+ * `options.stages` names, fed as soon as each tarball arrives, so the network, the CPU and the disk
+ * all stay busy.
  */
 export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions): Scheduler {
-  const { cacheDir } = options
-  const strategy = options.cloneStrategy ?? 'auto'
-  const stage = {
-    cacheDir,
-    strategy,
-    ...(options.clonerModule ? { clonerModule: clonerModuleUrl(options.clonerModule) } : {}),
-  }
+  const stages = taskStages(options.stages)
+  const load = options.importModule ?? importModule
   const emit = options.onEvent ?? (() => {})
   const maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024
   const workerFile = options.workerFile ?? schedulerWorkerFile()
@@ -83,16 +90,20 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   setMaxListeners(0, controller.signal)
   let jobIds = 0
 
-  // Only asked whether an entry is there; the workers look entries up (and check them).
-  const cache = createContentCache({ dir: cacheDir })
+  // The content cache on this thread is only asked whether an entry is there; the tasks look entries
+  // up (and check them). Loaded now, so that it is ready before the first prefetch, mostly.
+  let cache: ContentCacheStage | undefined
+  const cacheReady = loadStage(stages, 'contentCache', load).then((loaded) => (cache = loaded))
+  // A module that fails to load is install()'s failure (and each prefetch's), not an unhandled one.
+  cacheReady.catch(() => {})
 
   async function runInWorker(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
     const id = `${task.kind}#${++jobIds}`
     emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
     const result = inline
-      ? await runTask(task, options.importModule)
+      ? await runTask(task, load)
       : ((await (pool ?? startPool()).run(task, { transferList: transfer })) as WorkerResult)
-    for (const warning of result.warnings) emit({ type: 'warning', warning })
+    for (const warning of result.warnings) emit({ type: 'warning', warning, id })
     emit({
       type: 'job-end',
       kind: task.kind,
@@ -104,13 +115,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       packages: result.packages,
       files: result.files,
     })
-    if (result.error) {
-      const { code, message, hint, details, stack } = result.error
-      if (code && details) throw new ToteError(code, message, { details, ...(hint ? { hint } : {}) })
-      const error = new Error(message)
-      if (stack) error.stack = stack
-      throw Object.assign(error, code ? { code } : {})
-    }
+    if (result.error) throw fromPlainError(result.error)
     return result
   }
 
@@ -143,7 +148,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     const tarball = ownedBuffer(downloaded.data)
     const task: UnpackTask = {
       kind: 'unpack',
-      ...stage,
+      stages,
       integrity: downloaded.integrity,
       name: request.name,
       version: request.version,
@@ -160,8 +165,15 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
 
   function prefetch(request: PrefetchRequest): void {
     const key = jobKey(request)
-    if (!request.integrity || fills.has(key) || cache.has(request.integrity)) return
-    const fill = fetchAndUnpack(request, []).then(() => undefined)
+    if (!request.integrity || fills.has(key) || cache?.has(request.integrity)) return
+    const fill: Promise<void> = cache
+      ? fetchAndUnpack(request, []).then(() => undefined)
+      : // The content cache module is still loading: decide once it is there. A package found in
+        // the cache then is install()'s to clone, as it would have been.
+        cacheReady.then(async (loaded) => {
+          if (loaded.has(request.integrity)) fills.delete(key)
+          else await fetchAndUnpack(request, [])
+        })
     // Reported by install() if the package is needed; not downloaded again: the registry client
     // already spent every try the configuration allows on it.
     fill.catch(() => {})
@@ -170,6 +182,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
 
   async function install(packages: ScheduledPackage[], installOptions: InstallOptions = {}) {
     const { signal, isOptional = () => false } = installOptions
+    const cache = await cacheReady
     downloads.setConcurrency(downloadConcurrency)
     // Threads cost more to start than a small install takes on this one.
     if (options.workers === undefined && !pool) inline = packages.length < INLINE_BELOW
@@ -219,7 +232,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     let cloneBatch: CloneItem[] = []
     const flushClones = () => {
       if (cloneBatch.length === 0) return
-      const task: CloneTask = { kind: 'clone', ...stage, items: cloneBatch }
+      const task: CloneTask = { kind: 'clone', stages, items: cloneBatch }
       cloneBatch = []
       work.push(runInWorker(task).then((result) => cloned(result)))
     }
@@ -234,7 +247,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
         work.push(
           fill
             .then(() =>
-              runInWorker({ kind: 'clone', ...stage, items: [item] }).then((result) => cloned(result, true)),
+              runInWorker({ kind: 'clone', stages, items: [item] }).then((result) => cloned(result, true)),
             )
             .catch(tolerate(group)),
         )
@@ -298,8 +311,20 @@ function ownedBuffer(data: Uint8Array): ArrayBuffer {
   return new Uint8Array(data).buffer as ArrayBuffer
 }
 
-/** A module path or URL as a file URL string that a worker thread can import. */
-function clonerModuleUrl(module: string): string {
+/** The stages as every task carries them: module URLs that a worker thread can import, options. */
+function taskStages(stages: SchedulerStages): TaskStages {
+  const named = (stage: StageModule) => ({ module: moduleUrl(stage.module), options: stage.options ?? {} })
+  const resolved = {
+    extractor: named(stages.extractor),
+    contentCache: named(stages.contentCache),
+    cloner: named(stages.cloner),
+  }
+  return { key: JSON.stringify(resolved), ...resolved }
+}
+
+/** A module path or URL as a URL string that a worker thread can import. */
+function moduleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href
   return /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)
     ? module
     : pathToFileURL(module).href

@@ -1,5 +1,13 @@
-import type { StageWarning } from '@tote/types'
-import type { CloneStrategy } from './types.js'
+import type { PlainError, StageWarning } from '@tote/types'
+
+/** The stage modules as a worker gets them: file URLs, and the options for their factories. */
+export interface TaskStages {
+  /** Names this set of stages in a thread's memo (the same for every task of one scheduler). */
+  key: string
+  extractor: { module: string; options: Record<string, unknown> }
+  contentCache: { module: string; options: Record<string, unknown> }
+  cloner: { module: string; options: Record<string, unknown> }
+}
 
 /** Where one cached package goes. */
 export interface CloneTarget {
@@ -10,10 +18,7 @@ export interface CloneTarget {
 /** Unpack a verified tarball into the cache, then clone it to its targets (one worker task). */
 export interface UnpackTask {
   kind: 'unpack'
-  cacheDir: string
-  strategy: CloneStrategy
-  /** A module to take the cloner from instead of @tote/cloner (file URL), see SchedulerOptions. */
-  clonerModule?: string
+  stages: TaskStages
   integrity: string
   /** The package fetched: the cache entry is recorded as its. */
   name: string
@@ -25,9 +30,7 @@ export interface UnpackTask {
 /** Clone cached packages to their targets (one worker task, many packages). */
 export interface CloneTask {
   kind: 'clone'
-  cacheDir: string
-  strategy: CloneStrategy
-  clonerModule?: string
+  stages: TaskStages
   items: CloneItem[]
 }
 
@@ -43,14 +46,7 @@ export interface CloneItem {
 
 export type WorkerTask = UnpackTask | CloneTask
 
-export interface SerializedError {
-  code?: string
-  message: string
-  hint?: string
-  details?: Record<string, unknown>
-  stack?: string
-}
-
+/** What a task sends back: data only (structured clone), its error as a PlainError. */
 export interface WorkerResult {
   /**
    * Keys of clone items whose cache entry was missing, damaged or another package's: the scheduler
@@ -59,9 +55,10 @@ export interface WorkerResult {
   missing: string[]
   files: number
   packages: number
+  /** The warnings this task's stage calls raised, and only those. */
   warnings: StageWarning[]
   start: number
   end: number
   thread: number
-  error?: SerializedError
+  error?: PlainError
 }

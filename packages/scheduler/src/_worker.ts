@@ -1,111 +1,45 @@
-// Runs in the scheduler's worker threads: the stages' synchronous functions, one task at a time.
-// Keeping unpack and clone in one task means a package's file list never crosses threads twice.
+// Runs in the scheduler's worker threads (and, for small installs, on the calling thread): one task
+// at a time, through the stages the task names. Keeping unpack and clone in one task means a
+// package's file list never crosses threads twice. After the stages are loaded every call is
+// synchronous, and each gets this task's warning sink: a warning lands in the task that raised it.
 import { rmSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
-import { type Cloner, createCloner } from '@tote/cloner'
-import { type ContentCache, createContentCache } from '@tote/content-cache'
-import { extractTarballSync } from '@tote/extractor'
-import { isToteError, type StageWarning } from '@tote/types'
-import type { CloneItem, CloneTask, SerializedError, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
+import { isToteError, type StageWarning, toPlainError } from '@tote/types'
+import { type ImportModule, importModule, type LoadedStages, loadStages } from './_stages.js'
+import type { CloneItem, CloneTask, UnpackTask, WorkerResult, WorkerTask } from './_task.js'
 
-const caches = new Map<string, ContentCache>()
-const cloners = new Map<string, Promise<Cloner>>()
-/** The task being run: stages report warnings into its result. */
-let current: WorkerResult | undefined
+type Warn = (warning: StageWarning) => void
 
-function cacheFor(dir: string): ContentCache {
-  let cache = caches.get(dir)
-  if (!cache) {
-    cache = createContentCache({ dir })
-    caches.set(dir, cache)
-  }
-  return cache
-}
-
-/** Loads a module by URL or path; `import()` unless the host gives another way (SchedulerOptions.importModule). */
-export type ImportModule = (specifier: string) => Promise<unknown>
-
-const importModule: ImportModule = (specifier) => import(specifier)
-
-/** The cloner for a task: tote's own, or the module a contributor named (`--cloner`), created once. */
-function clonerFor(task: UnpackTask | CloneTask, load: ImportModule): Promise<Cloner> {
-  const key = `${task.cacheDir}\0${task.strategy}\0${task.clonerModule ?? ''}`
-  let cloner = cloners.get(key)
-  if (!cloner) {
-    const factory: Promise<typeof createCloner> = task.clonerModule
-      ? load(task.clonerModule).then((loaded) => {
-          const module = loaded as { createCloner?: typeof createCloner }
-          if (typeof module.createCloner !== 'function') {
-            throw new Error(`${task.clonerModule} does not export createCloner(options)`)
-          }
-          return module.createCloner
-        })
-      : Promise.resolve(createCloner)
-    cloner = factory.then((create) =>
-      create({
-        strategy: task.strategy,
-        workers: false,
-        stateDir: task.cacheDir,
-        onWarning: (warning: StageWarning) => current?.warnings.push(warning),
-      }),
-    )
-    cloners.set(key, cloner)
-  }
-  return cloner
-}
-
-function serialize(error: unknown): SerializedError {
-  if (isToteError(error)) {
-    return {
-      code: error.code,
-      message: error.message,
-      ...(error.hint ? { hint: error.hint } : {}),
-      details: error.details,
-    }
-  }
-  const plain = error as NodeJS.ErrnoException
-  return {
-    ...(plain.code ? { code: plain.code } : {}),
-    message: String(plain?.message ?? error),
-    ...(plain?.stack ? { stack: plain.stack } : {}),
-  }
-}
-
-async function unpack(task: UnpackTask, result: WorkerResult, load: ImportModule): Promise<void> {
+function unpack(task: UnpackTask, stages: LoadedStages, result: WorkerResult, onWarning: Warn): void {
   const tarball = new Uint8Array(task.tarball)
-  const cache = cacheFor(task.cacheDir)
   const packageId = `${task.name}@${task.version}`
-  const entry = await cache.add(task.integrity, { name: task.name, version: task.version }, (dir) =>
-    extractTarballSync(tarball, dir, {
-      packageId,
-      // Hashed while written, for `tote cache verify`: reading the files back would cost more.
-      hashFiles: true,
-      onWarning: (warning) => result.warnings.push(warning),
-    }),
+  const identity = { name: task.name, version: task.version }
+  const entry = stages.contentCache.addSync(task.integrity, identity, (dir) =>
+    // Hashed while written, for `tote cache verify`: reading the files back would cost more.
+    stages.extractor.extractSync(tarball, dir, { packageId, hashFiles: true, onWarning }),
   )
-  const cloner = await clonerFor(task, load)
   for (const target of task.targets) {
-    cloner.cloneSync(entry, target.destDir, { privateCopy: target.privateCopy })
+    stages.cloner.cloneSync(entry, target.destDir, { privateCopy: target.privateCopy, onWarning })
     result.files += entry.files.length
     result.packages++
   }
 }
 
 /** The entry to clone `item` from, or undefined (then reported missing) after saying why. */
-async function usableEntry(cache: ContentCache, item: CloneItem, result: WorkerResult) {
+function usableEntry(stages: LoadedStages, item: CloneItem, onWarning: Warn) {
   const packageId = `${item.name}@${item.version}`
-  const found = cache.lookupSync(item.integrity, { name: item.name, version: item.version })
+  const found = stages.contentCache.lookupSync(item.integrity, { name: item.name, version: item.version })
   if (found.status === 'found') return found.entry
   if (found.status === 'damaged') {
-    result.warnings.push({
+    onWarning({
       code: 'ECACHEDAMAGED',
       message: `The cached copy of ${packageId} is damaged (${found.reason}); fetching it again.`,
       package: packageId,
     })
-    await cache.remove(item.integrity)
+    stages.contentCache.removeSync(item.integrity)
   } else if (found.status === 'other-package') {
     // The lockfile gives this package the integrity of another one: never link that one's files.
-    result.warnings.push({
+    onWarning({
       code: 'ECACHEOTHERPACKAGE',
       message: `The cache holds ${found.holds.name}@${found.holds.version} under the integrity the lockfile gives ${packageId}; fetching ${packageId} itself.`,
       package: packageId,
@@ -114,18 +48,16 @@ async function usableEntry(cache: ContentCache, item: CloneItem, result: WorkerR
   return undefined
 }
 
-async function clone(task: CloneTask, result: WorkerResult, load: ImportModule): Promise<void> {
-  const cache = cacheFor(task.cacheDir)
-  const cloner = await clonerFor(task, load)
+function clone(task: CloneTask, stages: LoadedStages, result: WorkerResult, onWarning: Warn): void {
   for (const item of task.items) {
-    const entry = await usableEntry(cache, item, result)
+    const entry = usableEntry(stages, item, onWarning)
     if (!entry) {
       result.missing.push(item.key)
       continue
     }
     try {
       for (const target of item.targets) {
-        cloner.cloneSync(entry, target.destDir, { privateCopy: target.privateCopy })
+        stages.cloner.cloneSync(entry, target.destDir, { privateCopy: target.privateCopy, onWarning })
         result.files += entry.files.length
         result.packages++
       }
@@ -133,13 +65,16 @@ async function clone(task: CloneTask, result: WorkerResult, load: ImportModule):
       if (!isToteError(error) || error.code !== 'ECACHEDAMAGED') throw error
       // Partly cloned folders would make the retry's clone fail: start those targets afresh.
       for (const target of item.targets) rmSync(target.destDir, { recursive: true, force: true })
-      await cache.remove(item.integrity)
+      stages.contentCache.removeSync(item.integrity)
       result.missing.push(item.key)
     }
   }
 }
 
-export default async function runTask(task: WorkerTask, load = importModule): Promise<WorkerResult> {
+export default async function runTask(
+  task: WorkerTask,
+  load: ImportModule = importModule,
+): Promise<WorkerResult> {
   const result: WorkerResult = {
     missing: [],
     files: 0,
@@ -149,12 +84,13 @@ export default async function runTask(task: WorkerTask, load = importModule): Pr
     end: 0,
     thread: threadId,
   }
-  current = result
+  const onWarning: Warn = (warning) => result.warnings.push(warning)
   try {
-    if (task.kind === 'unpack') await unpack(task, result, load)
-    else await clone(task, result, load)
+    const stages = await loadStages(task.stages, load)
+    if (task.kind === 'unpack') unpack(task, stages, result, onWarning)
+    else clone(task, stages, result, onWarning)
   } catch (error) {
-    result.error = serialize(error)
+    result.error = toPlainError(error)
   }
   result.end = performance.timeOrigin + performance.now()
   return result

@@ -1,7 +1,10 @@
-import type { InstallPackage, StageWarning } from '@tote/types'
-
-/** How files get from the content cache into node_modules (the cloner's strategies). */
-export type CloneStrategy = 'auto' | 'reflink' | 'hardlink' | 'copy'
+import type {
+  ClonerStage,
+  ContentCacheStage,
+  ExtractorStage,
+  InstallPackage,
+  StageWarning,
+} from '@tote/types'
 
 /** A package the scheduler puts on disk: a planned lockfile entry and its absolute folder. */
 export interface ScheduledPackage extends InstallPackage {
@@ -26,21 +29,49 @@ export interface SchedulerDeps {
   ): Promise<{ data: Uint8Array; integrity: string }>
 }
 
-export interface SchedulerOptions {
-  /** The content cache folder (`@tote/content-cache` layout). */
-  cacheDir: string
-  /** Cloner strategy. Default `auto`. */
-  cloneStrategy?: CloneStrategy
+/**
+ * A stage that runs in worker threads, named by its module: every thread that needs it imports
+ * `module` and calls the factory it exports with `options`. Functions cannot cross to a thread,
+ * hence a module, not an object.
+ */
+export interface StageModule {
+  /** An ES module: a file URL or an absolute path (resolve a package name with `import.meta.resolve`). */
+  module: string | URL
+  /** Given to the factory in each thread: plain data, as structured clone copies it. Default `{}`. */
+  options?: Record<string, unknown>
+}
+
+/**
+ * The stages the scheduler runs, each a module exporting a factory (see the README, "Stages"). The
+ * scheduler imports none of them itself: whoever composes an install names them (tote's CLI names
+ * `@tote/extractor`, `@tote/content-cache` and `@tote/cloner`, or the modules given on its command line).
+ */
+export interface SchedulerStages {
+  /** Exports `createExtractor(options)` → {@link ExtractorStage}: unpacks a tarball into the cache's staging folder. */
+  extractor: StageModule
   /**
-   * Another cloner, to compare it with tote's: a module (file URL or path) exporting
-   * `createCloner(options)` shaped like @tote/cloner's (`cloneSync(source, destDir, { privateCopy })`
-   * is what the scheduler calls). It runs wherever cloning runs, worker threads included.
+   * Exports `createContentCache(options)` → {@link ContentCacheStage}: looks entries up, commits new
+   * ones, removes damaged ones. Also created on the calling thread, where `has()` decides what to fetch.
    */
-  clonerModule?: string
+  contentCache: StageModule
+  /** Exports `createCloner(options)` → {@link ClonerStage}: places a cached package in node_modules. */
+  cloner: StageModule
+}
+
+/** The factories the stage modules export, as the scheduler calls them. */
+export interface StageFactories {
+  createExtractor(options: Record<string, unknown>): ExtractorStage
+  createContentCache(options: Record<string, unknown>): ContentCacheStage
+  createCloner(options: Record<string, unknown>): ClonerStage
+}
+
+export interface SchedulerOptions {
+  /** The stages that run in worker threads (and, for small installs, on this one). */
+  stages: SchedulerStages
   /**
-   * How `clonerModule` is loaded on the calling thread (worker threads use `import()`). Default
+   * How stage modules are loaded on the calling thread (worker threads use `import()`). Default
    * `import()`; a host that compiles this code through node:vm, where `import()` is unavailable,
-   * passes one from a real module.
+   * passes one from a real module. A host may also answer with a module it holds already.
    */
   importModule?: (specifier: string) => Promise<unknown>
   /**
@@ -88,7 +119,8 @@ export type SchedulerEvent =
       bytes?: number
       files?: number
     }
-  | { type: 'warning'; warning: StageWarning }
+  /** A stage's warning, with the job that raised it (`job-end` of that id follows). */
+  | { type: 'warning'; warning: StageWarning; id: string }
 
 /** What one {@link Scheduler.install} did. */
 export interface InstallStats {

@@ -1,12 +1,20 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { createContentCache } from '@tote/content-cache'
 import { createDownloader } from '@tote/downloader'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
+import { isToteError } from '@tote/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createScheduler, type ScheduledPackage, type SchedulerEvent } from '../src/index.js'
+import {
+  createScheduler,
+  type ScheduledPackage,
+  type SchedulerEvent,
+  type SchedulerStages,
+} from '../src/index.js'
 
 let registry: TestRegistry
 let client: RegistryClient
@@ -25,6 +33,25 @@ afterAll(async () => {
   await client.close()
   await registry.close()
 })
+
+const require = createRequire(import.meta.url)
+
+/** A stage package's TypeScript entry (its `source` export) as a file URL: workers load it through tsx. */
+function sourceOf(name: string): string {
+  const manifest = require.resolve(`${name}/package.json`)
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: { '.': { source: string } } }
+  return pathToFileURL(join(dirname(manifest), exports['.'].source)).href
+}
+
+/** tote's own stages over `cacheDir`, as the CLI composes them, with `changes` swapped in. */
+function stages(cacheDir: string, changes: Partial<SchedulerStages> = {}): SchedulerStages {
+  return {
+    extractor: { module: sourceOf('@tote/extractor') },
+    contentCache: { module: sourceOf('@tote/content-cache'), options: { dir: cacheDir } },
+    cloner: { module: sourceOf('@tote/cloner'), options: { strategy: 'auto', stateDir: cacheDir } },
+    ...changes,
+  }
+}
 
 function scratch() {
   const root = mkdtempSync(join(tmpdir(), 'tote-scheduler-'))
@@ -57,7 +84,7 @@ describe('createScheduler', () => {
     const { project, cacheDir } = scratch()
     const events: SchedulerEvent[] = []
     const scheduler = createScheduler(createDownloader(client), {
-      cacheDir,
+      stages: stages(cacheDir),
       workers: 2,
       onEvent: (e) => events.push(e),
     })
@@ -91,12 +118,16 @@ describe('createScheduler', () => {
 
   it('fetches a damaged cache entry again', async () => {
     const { project, cacheDir } = scratch()
-    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1 })
+    const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 1 })
     try {
       await scheduler.install([planned(project, 'a', '1.0.0')])
       // Damage the entry: remove one of its files.
-      const entry = createContentCache({ dir: cacheDir }).entryDir(registry.integrity('a', '1.0.0'))
-      rmSync(join(entry, 'package', 'lib', 'x.js'))
+      const found = createContentCache({ dir: cacheDir }).lookupSync(registry.integrity('a', '1.0.0'), {
+        name: 'a',
+        version: '1.0.0',
+      })
+      if (found.status !== 'found') throw new Error(`a@1.0.0 is not cached: ${found.status}`)
+      rmSync(join(found.entry.dir, 'lib', 'x.js'))
       const again = join(project, '..', 'again')
       const before = tarballRequests()
       const stats = await scheduler.install([{ ...planned(again, 'a', '1.0.0') }])
@@ -112,9 +143,10 @@ describe('createScheduler', () => {
     const { project, cacheDir } = scratch()
     const events: SchedulerEvent[] = []
     const scheduler = createScheduler(createDownloader(client), {
-      cacheDir,
+      stages: stages(cacheDir, {
+        cloner: { module: sourceOf('@tote/cloner'), options: { strategy: 'hardlink', stateDir: cacheDir } },
+      }),
       workers: 1,
-      cloneStrategy: 'hardlink',
       onEvent: (e) => events.push(e),
     })
     try {
@@ -134,6 +166,7 @@ describe('createScheduler', () => {
       expect(statSync(edited).nlink).toBe(1)
       expect(events).toContainEqual({
         type: 'warning',
+        id: expect.stringMatching(/^clone#/),
         warning: {
           code: 'ECACHEDAMAGED',
           message:
@@ -150,7 +183,7 @@ describe('createScheduler', () => {
     const { project, cacheDir } = scratch()
     const events: SchedulerEvent[] = []
     const scheduler = createScheduler(createDownloader(client), {
-      cacheDir,
+      stages: stages(cacheDir),
       workers: 0,
       onEvent: (e) => events.push(e),
     })
@@ -174,6 +207,7 @@ describe('createScheduler', () => {
       expect(existsSync(join(second, 'node_modules/b'))).toBe(false)
       expect(events).toContainEqual({
         type: 'warning',
+        id: expect.stringMatching(/^clone#/),
         warning: expect.objectContaining({ code: 'ECACHEOTHERPACKAGE', package: 'b@2.0.0' }),
       })
       const third = join(project, '..', 'third')
@@ -185,15 +219,17 @@ describe('createScheduler', () => {
 
   it('fetches again a prefetched entry that was damaged before install() cloned it', async () => {
     const { project, cacheDir } = scratch()
-    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 0 })
+    const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 0 })
     try {
       const pkg = planned(project, 'a', '1.0.0')
       scheduler.prefetch(pkg)
       const cache = createContentCache({ dir: cacheDir })
-      while (cache.lookupSync(pkg.integrity, pkg).status !== 'found') {
+      let found = cache.lookupSync(pkg.integrity, pkg)
+      while (found.status !== 'found') {
         await new Promise((resolve) => setTimeout(resolve, 5))
+        found = cache.lookupSync(pkg.integrity, pkg)
       }
-      rmSync(join(cache.entryDir(pkg.integrity), 'package', 'index.js'))
+      rmSync(join(found.entry.dir, 'index.js'))
       const before = tarballRequests()
       expect(await scheduler.install([pkg])).toMatchObject({ packages: 1, downloaded: 1 })
       expect(tarballRequests() - before).toBe(1)
@@ -205,11 +241,14 @@ describe('createScheduler', () => {
 
   it('rejects a tarball that fails its integrity check and caches nothing', async () => {
     const { project, cacheDir } = scratch()
-    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1 })
+    const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 1 })
     try {
       const wrong = { ...planned(project, 'a', '1.0.0'), integrity: registry.integrity('b', '2.0.0') }
       await expect(scheduler.install([wrong])).rejects.toMatchObject({ code: 'EINTEGRITY' })
-      expect(existsSync(join(cacheDir, 'content-v1'))).toBe(false)
+      const cache = createContentCache({ dir: cacheDir })
+      expect(cache.has(registry.integrity('a', '1.0.0'))).toBe(false)
+      expect(cache.has(registry.integrity('b', '2.0.0'))).toBe(false)
+      expect((await cache.verify()).entries).toBe(0)
       expect(existsSync(join(project, 'node_modules/a'))).toBe(false)
     } finally {
       await scheduler.close()
@@ -218,7 +257,7 @@ describe('createScheduler', () => {
 
   it('downloads a prefetched package once, and installs it from the prefetch', async () => {
     const { project, cacheDir } = scratch()
-    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1 })
+    const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 1 })
     try {
       const before = tarballRequests()
       const pkg = planned(project, 'b', '2.0.0')
@@ -235,7 +274,7 @@ describe('createScheduler', () => {
 
   it('gives install() the failure of a prefetch that used up its tries, without downloading again', async () => {
     const { project, cacheDir } = scratch()
-    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 0 })
+    const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 0 })
     const path = registry.tarballPath('b', '2.0.0')
     registry.fault(path, { status: 503 })
     try {
@@ -257,10 +296,14 @@ describe('createScheduler', () => {
     let running = 0
     let mostAtOnce = 0
     const gates: (() => void)[] = []
+    const waiting: { count: number; resolve: () => void }[] = []
+    /** Resolves once `count` downloads are running at the same time. */
+    const runningReaches = (count: number) => new Promise<void>((resolve) => waiting.push({ count, resolve }))
     const downloader = createDownloader(client)
     const download: typeof downloader.download = async (request, options) => {
       running++
       mostAtOnce = Math.max(mostAtOnce, running)
+      for (const wait of waiting) if (running >= wait.count) wait.resolve()
       await new Promise<void>((resolve) => gates.push(resolve))
       try {
         return await downloader.download(request, options)
@@ -270,7 +313,7 @@ describe('createScheduler', () => {
     }
     const scheduler = createScheduler(
       { download },
-      { cacheDir, workers: 0, prefetchConcurrency: 1, downloadConcurrency: 3 },
+      { stages: stages(cacheDir), workers: 0, prefetchConcurrency: 1, downloadConcurrency: 3 },
     )
     try {
       const packages = [
@@ -279,11 +322,12 @@ describe('createScheduler', () => {
         planned(project, 'c', '3.0.0'),
       ]
       for (const pkg of packages) scheduler.prefetch(pkg)
+      await runningReaches(1)
+      // Time for more to start, were they allowed to.
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(running).toBe(1)
       const installed = scheduler.install(packages)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      expect(running).toBe(3)
+      await runningReaches(3)
       for (const open of gates.splice(0)) open()
       expect((await installed).packages).toBe(3)
       expect(mostAtOnce).toBe(3)
@@ -309,7 +353,7 @@ describe('createScheduler', () => {
     })
     const events: SchedulerEvent[] = []
     const scheduler = createScheduler(createDownloader(client), {
-      cacheDir,
+      stages: stages(cacheDir),
       workers: 1,
       onEvent: (e) => events.push(e),
     })
@@ -330,7 +374,7 @@ describe('createScheduler', () => {
 
   it('goes on without an optional package that fails, and rejects for a required one', async () => {
     const { project, cacheDir } = scratch()
-    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 0 })
+    const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 0 })
     try {
       const broken = { ...planned(project, 'b', '2.0.0'), integrity: registry.integrity('a', '1.0.0') }
       const failures: string[] = []
@@ -354,10 +398,130 @@ describe('createScheduler', () => {
     }
   })
 
+  it('gives every warning to the task that raised it when tasks overlap on one thread', async () => {
+    // 40 packages, each cloned by a cloner that warns once per package. Half are prefetched first:
+    // install() clones those as their prefetches land, while it downloads, unpacks and clones the
+    // others, so that tasks on the calling thread overlap at every await.
+    const names = Array.from({ length: 40 }, (_, i) => `warn-${i}`)
+    registry.addPackages(Object.fromEntries(names.map((name) => [name, { versions: { '1.0.0': {} } }])))
+    const { project, cacheDir } = scratch()
+    const events: SchedulerEvent[] = []
+    const cloner = { module: new URL('./fixtures/warning-cloner.mjs', import.meta.url) }
+    const scheduler = createScheduler(createDownloader(client), {
+      stages: stages(cacheDir, { cloner }),
+      workers: 0,
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      const packages = names.map((name) => planned(project, name, '1.0.0'))
+      for (const pkg of packages.filter((_, i) => i % 2 === 0)) scheduler.prefetch(pkg)
+      expect(await scheduler.install(packages)).toMatchObject({ packages: 40 })
+      const warned = events.flatMap((e) => (e.type === 'warning' ? [e.warning.package] : []))
+      expect(warned.sort()).toEqual(packages.map((pkg) => pkg.destDir).sort())
+      // Each came with the job that raised it, before that job's end: the job that placed its package.
+      for (const [at, event] of events.entries()) {
+        if (event.type !== 'warning') continue
+        const end = events.findIndex((e) => e.type === 'job-end' && e.id === event.id)
+        expect(end).toBeGreaterThan(at)
+        expect(events[end]).toMatchObject({ packages: 1 })
+      }
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('takes every stage from the module it is given: all three swapped at once, in worker threads', async () => {
+    const { project, cacheDir } = scratch()
+    const log = join(cacheDir, '..', 'added.log')
+    const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
+    const scheduler = createScheduler(createDownloader(client), {
+      stages: {
+        extractor: { module: fixture('recording-extractor.mjs') },
+        contentCache: { module: fixture('recording-cache.mjs'), options: { dir: cacheDir, log } },
+        cloner: { module: fixture('marking-cloner.mjs') },
+      },
+      workers: 1,
+    })
+    try {
+      await scheduler.install([planned(project, 'a', '1.0.0'), planned(project, 'b', '2.0.0')])
+      for (const name of ['a', 'b']) {
+        const dir = join(project, 'node_modules', name)
+        expect(readFileSync(join(dir, 'EXTRACTED-BY'), 'utf8')).toBe('recording-extractor')
+        expect(readFileSync(join(dir, '.cloned-by'), 'utf8')).toBe('marking-cloner')
+      }
+      expect(readFileSync(log, 'utf8').split('\n').sort()).toEqual(['', 'a@1.0.0', 'b@2.0.0'])
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('rejects with ESTAGEMODULE for a module that exports no stage factory', async () => {
+    const { project, cacheDir } = scratch()
+    const notAStage = { module: new URL('./fixtures/not-a-stage.mjs', import.meta.url) }
+    for (const workers of [0, 1]) {
+      const scheduler = createScheduler(createDownloader(client), {
+        stages: stages(cacheDir, { cloner: notAStage }),
+        workers,
+      })
+      try {
+        const error = await scheduler.install([planned(join(project, String(workers)), 'a', '1.0.0')]).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(isToteError(error)).toBe(true)
+        expect(error).toMatchObject({
+          code: 'ESTAGEMODULE',
+          message: `The cloner module ${notAStage.module.href} does not export createCloner(options)`,
+          details: { stage: 'cloner' },
+        })
+      } finally {
+        await scheduler.close()
+      }
+    }
+    const broken = createScheduler(createDownloader(client), {
+      stages: stages(cacheDir, { contentCache: { module: join(cacheDir, 'no-such-module.mjs') } }),
+    })
+    try {
+      await expect(broken.install([planned(project, 'a', '1.0.0')])).rejects.toMatchObject({
+        code: 'ESTAGEMODULE',
+        details: { stage: 'contentCache' },
+      })
+    } finally {
+      await broken.close()
+    }
+  })
+
+  it('moves a downloaded tarball to a worker, but copies a view into a larger buffer', async () => {
+    const { project, cacheDir } = scratch()
+    const downloader = createDownloader(client)
+    const backings: { backing: Uint8Array; size: number }[] = []
+    const download: typeof downloader.download = async (request, options) => {
+      const { data, integrity } = await downloader.download(request, options)
+      // A view into a larger buffer, as a pooled Buffer or a subarray would be.
+      const backing = new Uint8Array(data.byteLength + 100)
+      backing.set(data, 50)
+      backings.push({ backing, size: backing.byteLength })
+      return { data: Buffer.from(backing.buffer, 50, data.byteLength), integrity }
+    }
+    const scheduler = createScheduler({ download }, { stages: stages(cacheDir), workers: 1 })
+    try {
+      await scheduler.install([planned(project, 'a', '1.0.0')])
+      expect(readFileSync(join(project, 'node_modules/a/lib/x.js'), 'utf8')).toBe('x')
+      expect(backings).toHaveLength(1)
+      // Not detached: its neighbours' bytes are still there.
+      expect(backings[0]!.backing.byteLength).toBe(backings[0]!.size)
+    } finally {
+      await scheduler.close()
+    }
+  })
+
   it('clones with another cloner module when one is named, in worker threads too', async () => {
     const { project, cacheDir } = scratch()
-    const clonerModule = new URL('./fixtures/marking-cloner.mjs', import.meta.url).href
-    const scheduler = createScheduler(createDownloader(client), { cacheDir, workers: 1, clonerModule })
+    const cloner = { module: new URL('./fixtures/marking-cloner.mjs', import.meta.url).href }
+    const scheduler = createScheduler(createDownloader(client), {
+      stages: stages(cacheDir, { cloner }),
+      workers: 1,
+    })
     try {
       await scheduler.install([planned(project, 'a', '1.0.0')])
       const second = join(project, '..', 'second')

@@ -1,19 +1,48 @@
-import type { ToteErrorOptions } from './types.js'
+import type { ToteErrorCode, ToteErrorOptions } from './types.js'
 
 /**
  * The one error type that tote's stages throw for conditions a user can act on: a bad package.json,
- * an unknown package, a network failure. `code` is stable (tools and tests match on it), `hint`
- * says what to do. Programmer errors stay plain `Error`.
+ * an unknown package, a network failure. `code` is stable (tools and tests match on it) and one of
+ * {@link ToteErrorCode}; `hint` says what to do. Programmer errors stay plain `Error`.
  */
-export class ToteError extends Error {
+export interface ToteError extends Error {
+  readonly name: 'ToteError'
+  readonly code: ToteErrorCode
+  readonly hint: string | undefined
+  readonly details: Record<string, unknown>
+}
+
+/**
+ * The code the constructor takes: a code written in the source must be a {@link ToteErrorCode}
+ * (anything else does not compile); a value typed only as `string`, the code of an error rebuilt
+ * from data that crossed a thread, is taken as it is: it was checked where that error was made.
+ */
+export type CheckedToteErrorCode<Code extends string> = Code extends ToteErrorCode
+  ? Code
+  : string extends Code
+    ? Code
+    : ToteErrorCode
+
+export interface ToteErrorConstructor {
+  new <Code extends string>(
+    code: CheckedToteErrorCode<Code>,
+    message: string,
+    options?: ToteErrorOptions,
+  ): ToteError
+  readonly prototype: ToteError
+}
+
+// A class behind a constructor signature of its own: a class's constructor cannot take the type
+// parameter that checks a written-out code against the list.
+export const ToteError: ToteErrorConstructor = class ToteError extends Error {
   override readonly name = 'ToteError'
-  readonly code: string
+  readonly code: ToteErrorCode
   readonly hint: string | undefined
   readonly details: Record<string, unknown>
 
   constructor(code: string, message: string, options: ToteErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
+    this.code = code as ToteErrorCode
     this.hint = options.hint
     this.details = options.details ?? {}
   }

@@ -1,11 +1,28 @@
-/**
- * Set on a `versions` object that is read lazily (a Proxy): its keys, in order, without the
- * property descriptor per key that `Object.keys` asks a Proxy for (typescript has 3,400 versions).
- */
-export const VERSION_KEYS: unique symbol = Symbol.for('tote.versionKeys')
+import type { LazyPackument, PackageManifest, Packument, PackumentVersions } from './types.js'
 
-/** The keys of a packument's `versions`, as `Object.keys` gives them, quickly for lazy ones. */
-export function versionKeysOf(versions: object): string[] {
-  const keys = (versions as { [VERSION_KEYS]?: () => string[] })[VERSION_KEYS]
-  return typeof keys === 'function' ? keys() : Object.keys(versions)
+/**
+ * The versions of either kind of packument, read the same way: a lazily read document's own, or
+ * the plain record of a document made in memory behind the same three methods.
+ */
+export function versionsOf(packument: Packument | LazyPackument): PackumentVersions {
+  // A document parsed from JSON may have none (an unpublished package's).
+  const versions: Packument['versions'] | PackumentVersions = packument.versions ?? {}
+  if (isPackumentVersions(versions)) return versions
+  let keys: string[] | undefined
+  return {
+    // Own keys only: a version named like a property of Object.prototype is not one.
+    get: (version) => (Object.hasOwn(versions, version) ? versions[version] : undefined),
+    has: (version) => Object.hasOwn(versions, version),
+    keys: () => {
+      keys ??= Object.keys(versions)
+      return keys
+    },
+  }
+}
+
+function isPackumentVersions(
+  versions: Record<string, PackageManifest> | PackumentVersions,
+): versions is PackumentVersions {
+  // A plain record may even have a version named `get`, but its value is a manifest, not a function.
+  return typeof versions.get === 'function' && typeof versions.keys === 'function'
 }

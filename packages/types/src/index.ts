@@ -1,6 +1,16 @@
-export { fromPlainError, isToteError, type PlainError, ToteError, toPlainError } from './_error.js'
+export { SYSTEM_FAULT_CODES, TOTE_ERROR_CODES } from './_codes.js'
+export {
+  type CheckedToteErrorCode,
+  fromPlainError,
+  isToteError,
+  type PlainError,
+  ToteError,
+  type ToteErrorConstructor,
+  toPlainError,
+} from './_error.js'
 export { isInstallPathInside, lockfileKeyProblem, packageNameProblem } from './_install-path.js'
 export { strongestHash } from './_integrity.js'
+export { redactUrl, redactUrlsIn } from './_redact.js'
 export {
   isProcessAlive,
   isStaleTempFile,
@@ -8,5 +18,5 @@ export {
   removeTempFilesOfSync,
   tempFileOwnerFrom,
 } from './_temp-files.js'
-export { VERSION_KEYS, versionKeysOf } from './_versions.js'
+export { versionsOf } from './_versions.js'
 export type * from './types.js'

@@ -1,5 +1,16 @@
 // The records that cross tote's stages. Every stage package depends on these and on nothing else
 // of tote's, so a contributor can replace one stage by writing functions over these shapes.
+import type { SYSTEM_FAULT_CODES, TOTE_ERROR_CODES } from './_codes.js'
+
+/**
+ * A code a {@link ToteError} carries: one of tote's own (`TOTE_ERROR_CODES`), or a fault of the
+ * system under its errno name (`SYSTEM_FAULT_CODES`). README.md ("Error codes") says what each one
+ * means and what to do about it.
+ */
+export type ToteErrorCode = (typeof TOTE_ERROR_CODES)[number] | SystemFaultCode
+
+/** A fault of the system that the CLI reports under its errno name (`ENOSPC`, `EACCES`…). */
+export type SystemFaultCode = (typeof SYSTEM_FAULT_CODES)[number]
 
 /** Options for {@link ToteError}. */
 export interface ToteErrorOptions {
@@ -55,13 +66,47 @@ export interface PackageManifest {
   dist: PackageDist
 }
 
-/** A package's registry document: every version, and the dist-tags. */
+/**
+ * A package's registry document as plain data: every version, and the dist-tags. What a document
+ * made in memory (a test, a custom packument source) or parsed whole is; the registry client reads
+ * its documents lazily instead ({@link LazyPackument}).
+ */
 export interface Packument {
   name: string
   'dist-tags': Record<string, string>
   versions: Record<string, PackageManifest>
   /** ISO time of the last change, when the registry says. */
   modified?: string
+}
+
+/**
+ * A package's registry document as the registry client reads it: the dist-tags at once, each
+ * version only when it is asked for (a resolver reads two or three versions of a package that has
+ * thousands). `versionsOf` reads the versions of either kind of packument.
+ */
+export interface LazyPackument {
+  name: string
+  'dist-tags': Record<string, string>
+  versions: PackumentVersions
+  /** ISO time of the last change, when the registry says. */
+  modified?: string
+}
+
+/**
+ * The versions of a {@link LazyPackument}, read through methods, not properties: a manifest is
+ * parsed and reduced from the document's bytes when it is first asked for, then kept.
+ */
+export interface PackumentVersions {
+  /**
+   * The manifest of `version`. Undefined when the document has no such version, or has one that is
+   * not a manifest with a tarball. Throws a ToteError `EBADJSON` (naming the package and version)
+   * when that version's JSON is damaged.
+   */
+  get(version: string): PackageManifest | undefined
+  /** Whether the document lists `version` (whose manifest `get` may still find unusable). */
+  has(version: string): boolean
+  /** Every version the document lists, in its order. The same array each time: do not change it. */
+  keys(): readonly string[]
 }
 
 /**
@@ -181,6 +226,94 @@ export interface StageWarning {
   message: string
   /** The package it concerns, as `name@version`, when known. */
   package?: string
+}
+
+/**
+ * The package a content cache entry is for: the name and version it was fetched for (the
+ * lockfile's). An entry is only ever used for that package, whatever integrity a lockfile gives
+ * another one.
+ */
+export interface PackageIdentity {
+  name: string
+  version: string
+}
+
+/** What a content cache found for an integrity and the package that asks for it. */
+export type CacheLookup =
+  /** A whole entry for this package, its files as they were written (by their stat). */
+  | { status: 'found'; entry: CachedPackage }
+  /** No entry, or one written by another version of the cache (another index format). */
+  | { status: 'missing' }
+  /** A whole entry of this integrity, fetched for another package: never used for this one. */
+  | { status: 'other-package'; holds: PackageIdentity }
+  /**
+   * The entry is not as it was written: a damaged index, or a file missing, of another size,
+   * replaced or modified since (a later mtime). `file` names the first such file.
+   */
+  | { status: 'damaged'; reason: string; file?: string }
+
+// The stages the scheduler runs in worker threads. Each is made in every thread by a factory that a
+// module exports (`createExtractor`, `createContentCache`, `createCloner`), from options that are
+// plain data; these are the functions the scheduler calls on what the factory returns. They are
+// synchronous: a worker runs one task at a time, and a synchronous call cannot interleave with
+// another task's, so each call's warnings go to the `onWarning` of that call, that is, to its task.
+
+/** Where one call of a stage sends its warnings (they belong to the task that made the call). */
+export interface StageCallOptions {
+  onWarning?(warning: StageWarning): void
+}
+
+/** One call of {@link ExtractorStage.extractSync}. */
+export interface ExtractCallOptions extends StageCallOptions {
+  /** `name@version`, put into warnings and error details. */
+  packageId?: string
+  /** Hash each file while writing it (each {@link PackageFile} gets `sha256`), for the content cache. */
+  hashFiles?: boolean
+}
+
+/** The extractor stage: `createExtractor(options)` of `@tote/extractor`, or a module shaped like it. */
+export interface ExtractorStage {
+  /**
+   * Unpacks a verified tarball into `destDir` (an empty folder) and lists the regular files written.
+   * Throws a ToteError for a damaged tarball (the caller removes `destDir`).
+   */
+  extractSync(tarball: Uint8Array, destDir: string, options?: ExtractCallOptions): { files: PackageFile[] }
+}
+
+/** Writes a package's files into `packageDir` (an empty folder) and lists them. */
+export type WritePackageSync = (packageDir: string) => { files: PackageFile[] }
+
+/**
+ * The content cache stage: `createContentCache(options)` of `@tote/content-cache`, or a module shaped
+ * like it. Where and how entries are kept is known to it alone.
+ */
+export interface ContentCacheStage {
+  /** Whether there is an entry (whole or not, for whichever package) for `integrity`: one `stat`. */
+  has(integrity: string): boolean
+  /** The entry for `integrity` if it is `identity`'s and its files are as they were written. */
+  lookupSync(integrity: string, identity: PackageIdentity): CacheLookup
+  /**
+   * Adds the entry that `write` produces for `identity`, whole or not at all, and returns it; returns
+   * the existing entry without calling `write` when a whole one for this package is there already.
+   */
+  addSync(integrity: string, identity: PackageIdentity, write: WritePackageSync): CachedPackage
+  /** Removes an entry (found damaged); false when there was none. */
+  removeSync(integrity: string): boolean
+}
+
+/** One call of {@link ClonerStage.cloneSync}. */
+export interface CloneCallOptions extends StageCallOptions {
+  /** Never share an inode with the cache: the package has install scripts that may edit its files. */
+  privateCopy?: boolean
+}
+
+/** The cloner stage: `createCloner(options)` of `@tote/cloner`, or a module shaped like it. */
+export interface ClonerStage {
+  /**
+   * Puts every file of `source.files` under `destDir` (which must not exist yet or be empty). A file
+   * missing from the cache throws ToteError `ECACHEDAMAGED`, so that the package is fetched again.
+   */
+  cloneSync(source: CachedPackage, destDir: string, options?: CloneCallOptions): void
 }
 
 /** One hash of a Subresource Integrity string (see `strongestHash`). */
