@@ -10,6 +10,7 @@ import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText }
 import type { RegistryClient } from '@tote/registry-client'
 import { createScheduler, type PrefetchRequest, type Scheduler, type SchedulerDeps } from '@tote/scheduler'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
+import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
 import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
@@ -48,7 +49,8 @@ export function createInstallScheduler(
   const importModule = stageImporter(stages.importModule)
   const modules = stageModules(stages.stageModules)
   const warnCache = cacheWarnings(reporter)
-  return createScheduler(downloadStage(client, stages.stageModules.downloader, importModule), {
+  const gitRepos = createGitRepos(config.cacheDir)
+  return createScheduler(downloadStage(client, stages.stageModules.downloader, importModule, gitRepos), {
     stages: {
       extractor: { module: modules.extractor },
       contentCache: { module: modules.contentCache, options: { dir: config.cacheDir } },
@@ -94,12 +96,20 @@ function downloadStage(
   client: RegistryClient,
   module: string | undefined,
   load: ImportModule,
+  gitRepos: GitRepos,
 ): SchedulerDeps {
-  // `file:` tarballs (npm's `resolved: "file:vendor/a.tgz"`) are read from disk, whatever the module
+  // `file:` tarballs (npm's `resolved: "file:vendor/a.tgz"`) are read from disk and git commits
+  // packed from tote's mirror of the repository, whatever the module
   const deps = downloadFrom(client, module, load)
   return {
-    download: (request, options) =>
-      request.tarballUrl.startsWith('file:') ? readTarballFile(request) : deps.download(request, options),
+    download: async (request, options) => {
+      if (request.tarballUrl.startsWith('file:')) return readTarballFile(request)
+      if (isGitResolved(request.tarballUrl)) {
+        const data = await gitRepos.pack(request.tarballUrl, options)
+        return { data, integrity: sha512Integrity(data) }
+      }
+      return deps.download(request, options)
+    },
   }
 }
 

@@ -129,11 +129,11 @@ export function installOptions(): Record<string, OptionSpec> {
       'boolean',
       'Go on past peer conflicts npm would stop on (ERESOLVE), keeping what the tree has',
     ),
-    'allow-git': {
-      ...ignored('Which git dependencies may be installed', 'tote installs no git dependencies yet'),
-      type: 'string',
-      arg: 'all|none|root',
-    },
+    'allow-git': npm(
+      'string',
+      'Which git dependencies may be fetched: all (default), none, or root (the project’s own only)',
+      { arg: 'all|none|root' },
+    ),
     trace: {
       type: 'string',
       kind: 'tote',

@@ -11,6 +11,7 @@ import {
   type OmitType,
   ToteError,
 } from '@tote/types'
+import { isGitResolved } from './_git.js'
 
 /** The platform optional dependencies are matched against. */
 export interface Platform {
@@ -35,6 +36,8 @@ export interface PlanOptions {
   platform?: Platform
   /** Only these workspaces (and what they need), as npm installs with `-w`; undefined: everything. */
   filter?: WorkspaceFilter | undefined
+  /** npm's allow-git (`all` when undefined): `none` refuses git entries, `root` those the project's own folders do not declare. */
+  allowGit?: unknown
 }
 
 /** A symlink to place: a workspace's or a `file:` folder's link (`node_modules/a` → `packages/a`). */
@@ -332,6 +335,8 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       })
     }
     if (optional) plan.optional.add(path)
+    if (entry.resolved !== undefined && isGitResolved(entry.resolved))
+      checkAllowGit(lockfile, path, name, options.allowGit)
     plan.packages.push({
       path,
       name,
@@ -393,6 +398,33 @@ function bundledByAncestor(lockfile: Lockfile, path: string): boolean {
   return false
 }
 
+/** npm's allow-git for a git entry of the lockfile: EALLOWGIT where it forbids it. */
+function checkAllowGit(lockfile: Lockfile, path: string, name: string, allowGit: unknown): void {
+  if (allowGit === undefined || allowGit === 'all') return
+  if (allowGit === 'root') {
+    // declared by the project or a workspace, and installed at its top
+    const declaredBy = (folder: string) => {
+      const entry = lockfile.packages[folder]
+      return [
+        entry?.dependencies,
+        entry?.devDependencies,
+        entry?.optionalDependencies,
+        entry?.peerDependencies,
+      ].some((map) => map !== undefined && Object.hasOwn(map, name))
+    }
+    const folder = path.slice(0, path.lastIndexOf('node_modules/')).replace(/\/$/, '')
+    if (!folder.includes('node_modules') && declaredBy(folder)) return
+  }
+  throw new ToteError(
+    'EALLOWGIT',
+    `Fetching${allowGit === 'root' ? ' non-root' : ''} packages of type "git" have been disabled (${path})`,
+    {
+      hint: `allow-git is ${String(allowGit)}: set it to all (npm's default) to install ${name} from git.`,
+      details: { path, allowGit },
+    },
+  )
+}
+
 /** The link a lockfile's link entry asks for; its folder must have an entry (npm: EMISSINGTARGET). */
 function linkOf(lockfile: Lockfile, projectDir: string, path: string, entry: LockfilePackage): PlannedLink {
   const target = entry.resolved
@@ -443,8 +475,8 @@ function destinationOf(projectDir: string, path: string): string {
 
 /**
  * A `resolved` that tote can fetch: an http(s) URL, or a `file:` tarball (relative to the project,
- * as npm records it), as a `file:` URL the install's downloader reads. Other sources (git) are
- * named in the error.
+ * as npm records it), as a `file:` URL the install's downloader reads, or a git commit
+ * (`git+…#<commit>`). Other sources are named in the error.
  */
 function tarballUrlOf(projectDir: string, path: string, resolved: string): string {
   if (/^file:/i.test(resolved)) {
@@ -453,6 +485,8 @@ function tarballUrlOf(projectDir: string, path: string, resolved: string): strin
       return pathToFileURL(isAbsolute(file) ? file : join(projectDir, file)).href
     }
   }
+  // git: packed from the commit by the install's downloader
+  if (/^(?:git\+(?:https?|ssh|file):\/\/|git:\/\/)[^#]+#[0-9a-f]{40}$/i.test(resolved)) return resolved
   let url: URL | undefined
   try {
     url = new URL(resolved)
@@ -461,7 +495,7 @@ function tarballUrlOf(projectDir: string, path: string, resolved: string): strin
   if (url !== undefined || /^(?:git\+|github:|gitlab:|bitbucket:|file:|link:|\.{0,2}\/)/.test(resolved)) {
     throw new ToteError(
       'EUNSUPPORTEDSOURCE',
-      `package-lock.json: ${path} comes from ${JSON.stringify(resolved)}; tote installs packages from registries, tarball URLs, tarballs on disk and folders, not yet from git`,
+      `package-lock.json: ${path} comes from ${JSON.stringify(resolved)}; tote installs packages from registries, tarball URLs, tarballs on disk, folders and git commits (git+https, git+ssh, git+file, git://)`,
       {
         hint: 'Install this project with npm for now, or depend on a registry version of that package.',
         details: { path, resolved },

@@ -135,6 +135,7 @@ export async function compareWithTree(
     omit: config.omit,
     registryFor: config.registryFor,
     platform: platformOf(config),
+    allowGit: config.get('allow-git'),
     filter: options.filter,
   })
   const nodeModules = join(projectDir, 'node_modules')
@@ -148,7 +149,10 @@ export async function compareWithTree(
     const unchanged =
       old !== undefined &&
       old.version === pkg.version &&
-      old.integrity === pkg.integrity &&
+      // a git commit has no integrity: the same commit then
+      (pkg.integrity
+        ? old.integrity === pkg.integrity
+        : old.integrity === undefined && old.resolved === pkg.tarballUrl) &&
       (old.name ?? nameOfPath(pkg.path)) === pkg.name &&
       // Placing a package empties its folder, nested packages included: those are placed again.
       !ancestorsOf(pkg.path).some((ancestor) => placing.has(ancestor)) &&

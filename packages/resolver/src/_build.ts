@@ -6,11 +6,11 @@ import { folderOf, localPath } from './_local.js'
 import { integrityOf, normalizedPackage } from './_lockfile.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
-import { satisfies } from './_semver.js'
+import { parseVersion, satisfies } from './_semver.js'
 import type { PackumentSource } from './_source.js'
 import { isRegistrySpec, type ParsedSpec } from './_spec.js'
 import { bundleList, Node } from './_tree.js'
-import type { ResolverDeps, TarballSource } from './types.js'
+import type { GitSource, ResolverDeps, TarballSource } from './types.js'
 
 // npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
 // dependencies, pick a version for each (with its peer set, in a virtual root copying the dependant's
@@ -34,6 +34,10 @@ export interface BuildOptions {
   folders: Folders
   /** Reads a tarball spec's package.json (see ResolverDeps.readTarball). */
   readTarball: ResolverDeps['readTarball']
+  /** Reads a git spec's package.json and commit (see ResolverDeps.readGit). */
+  readGit: ResolverDeps['readGit']
+  /** npm's allow-git. */
+  allowGit: 'all' | 'none' | 'root'
 }
 
 /** What the tarball of a tarball spec ships in its node_modules, by its manifest. */
@@ -61,6 +65,17 @@ function manifestOfTarball(
     manifest.hasInstallScript = true
   }
   return manifest
+}
+
+/** pacote's choice for `#semver:<range>`: the tag of the highest version in the range (`v1.2.0` or `1.2.0`). */
+function highestTagIn(tags: string[], range: string): string | undefined {
+  let best: { tag: string; version: ReturnType<typeof parseVersion> } | undefined
+  for (const tag of tags) {
+    const version = parseVersion(tag.replace(/^v/, ''))
+    if (!version || !satisfies(version, range)) continue
+    if (!best || version.compare(best.version!) > 0) best = { tag, version }
+  }
+  return best?.tag
 }
 
 /** Placements for one peer edge beyond which it is taken to be cycling (see #cycling). */
@@ -312,9 +327,12 @@ export class TreeBuilder {
         return fail(localError(error, edge, name))
       }
     }
-    if (parsed.type === 'file' || parsed.type === 'remote') {
+    if (parsed.type === 'file' || parsed.type === 'remote' || parsed.type === 'git') {
       try {
-        const manifest = await this.#tarballManifest(edge, parsed, name)
+        const manifest =
+          parsed.type === 'git'
+            ? await this.#gitManifest(edge, parsed, name)
+            : await this.#tarballManifest(edge, parsed, name)
         const node = new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
         node.fromSource = true
         if (placing) source.picked(manifest)
@@ -396,7 +414,7 @@ export class TreeBuilder {
     let bundled = bundledOf.get(manifest)
     if (!bundled) {
       const tarball = manifest.dist?.tarball
-      if (!tarball) return
+      if (!tarball || !/^(?:https?:|file:)/i.test(tarball)) return
       const integrity = manifest.dist.integrity ?? integrityOf(manifest)
       const source: TarballSource = tarball.startsWith('file:')
         ? { type: 'file', path: tarball.slice('file:'.length) }
@@ -474,6 +492,47 @@ export class TreeBuilder {
       )
       manifest.catch(() => {})
       this.#tarballs.set(resolved, manifest)
+    }
+    return manifest
+  }
+
+  /**
+   * The manifest of a git spec, read once per spec: its package.json at the commit the spec names,
+   * `dist.tarball` npm's `resolved` (`git+ssh://git@github.com/u/r.git#<commit>`), no integrity.
+   */
+  #gitManifest(edge: Edge, parsed: ParsedSpec & { type: 'git' }, name: string): Promise<PackageManifest> {
+    const { readGit, allowGit } = this.options
+    // npm's #checkAllow: before anything is fetched
+    const from = edge.from.sourceReference ?? edge.from
+    if (allowGit === 'none' || (allowGit === 'root' && !from.isProjectRoot && !from.isWorkspace)) {
+      throw new ToteError(
+        'EALLOWGIT',
+        `Fetching${allowGit === 'root' ? ' non-root' : ''} packages of type "git" have been disabled`,
+        {
+          hint: `allow-git is ${allowGit}: set it to all (npm's default) to install ${name} from ${edge.spec}.`,
+          details: { allowGit, spec: edge.spec },
+        },
+      )
+    }
+    if (!readGit) {
+      throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${name}: "${edge.spec}" (git)`, {
+        hint: 'Resolve with a readGit dependency (tote install does).',
+        details: { kind: 'git' },
+      })
+    }
+    const { urls, committish, range, base } = parsed.git
+    const key = `git\0${base}\0${committish ?? ''}\0${range ?? ''}`
+    let manifest = this.#tarballs.get(key)
+    if (!manifest) {
+      const signal = this.options.signal
+      const source: GitSource = { urls }
+      if (committish) source.committish = committish
+      if (range !== undefined) source.pickTag = (tags) => highestTagIn(tags, range)
+      manifest = readGit(source, signal ? { signal } : undefined).then(({ manifest: pkg, commit }) =>
+        manifestOfTarball(pkg, `${base}#${commit}`, '', name),
+      )
+      manifest.catch(() => {})
+      this.#tarballs.set(key, manifest)
     }
     return manifest
   }

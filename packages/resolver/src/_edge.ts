@@ -1,3 +1,4 @@
+import { splitResolved } from './_git.js'
 import { folderOf, localPath } from './_local.js'
 import type { OverrideSet } from './_overrides.js'
 import { overriddenSpec } from './_overrides.js'
@@ -78,6 +79,16 @@ export function depValid(node: Node, spec: ParsedSpec, from?: Node): boolean {
     }
     case 'remote':
       return !node.linkTarget && node.source === spec.url
+    case 'git': {
+      // npm's dep-valid: the same repository; a commit, or a semver range, must still be met
+      const source = node.source
+      if (node.linkTarget || !source) return false
+      const { base, commit } = splitResolved(source)
+      if (base !== spec.git.base) return false
+      const wanted = spec.git.committish
+      if (wanted && /^[0-9a-f]{40}$/i.test(wanted)) return commit === wanted.toLowerCase()
+      return spec.git.range === undefined || satisfies(node.version, spec.git.range)
+    }
     default:
       break
   }

@@ -84,6 +84,8 @@ async function resolve(
     },
     folders,
     readTarball: deps.readTarball?.bind(deps),
+    readGit: deps.readGit?.bind(deps),
+    allowGit: options.allowGit ?? 'all',
   })
   // discovery starts from every edge that needs work, before placement asks for anything
   for (const node of start) {

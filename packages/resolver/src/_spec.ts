@@ -1,4 +1,6 @@
+import { parseGitSpec } from './_git.js'
 import { parseRange, parseVersion } from './_semver.js'
+import type { GitSpec } from './types.js'
 
 /** What a dependency spec asks for, as far as the resolver understands it (npm-package-arg's types). */
 export type ParsedSpec =
@@ -16,6 +18,8 @@ export type ParsedSpec =
   | { type: 'remote'; name: string; url: string; alias: false }
   /** The project's workspace of that name (`workspace:*`, `workspace:^1.2.0`: the range it must meet). */
   | { type: 'workspace'; name: string; range: string; alias: false }
+  /** A git repository (`git+https://…#ref`, `github:u/r`, `u/r#semver:^1`): npm's `git`. */
+  | { type: 'git'; name: string; git: GitSpec; alias: false }
   | { type: 'unsupported'; name: string; kind: string; alias: boolean }
 
 /** Specs the registry serves (ranges, versions, tags, and aliases of them). */
@@ -92,6 +96,10 @@ function localSpec(name: string, raw: string, kind: string): ParsedSpec | undefi
     return { type: 'workspace', name, range, alias: false }
   }
   if (kind === 'tarball') return { type: 'remote', name, url: raw, alias: false }
+  if (kind === 'git') {
+    const git = parseGitSpec(raw)
+    return git ? { type: 'git', name, git, alias: false } : undefined
+  }
   if (kind === 'link') {
     const path = raw.slice('link:'.length)
     return path === '' ? undefined : { type: 'directory', name, path, alias: false }

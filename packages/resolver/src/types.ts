@@ -38,6 +38,43 @@ export interface ResolverDeps {
    * it tarball specs fail (`EUNSUPPORTEDSPEC`) and bundled dependencies are not looked into.
    */
   readTarball?(source: TarballSource, options?: { signal?: AbortSignal }): Promise<TarballPackage>
+  /**
+   * Optional: a git dependency's package.json at the commit its spec names, and that commit (40 hex
+   * digits). Without it git specs fail (`EUNSUPPORTEDSPEC`).
+   */
+  readGit?(source: GitSource, options?: { signal?: AbortSignal }): Promise<GitPackage>
+}
+
+/** A git dependency spec, read by `parseGitSpec`: where to clone from, what to check out, and how npm records it. */
+export interface GitSpec {
+  /** URLs to try, in npm's order (a hosted repository: https, then ssh). */
+  urls: string[]
+  /** `resolved` without the commit: `git+ssh://git@github.com/u/r.git`, `git+https://host/r.git`. */
+  base: string
+  /** A branch, tag or commit (`#v1.0.0`, `#main`, `#<sha>`); none: the default branch. */
+  committish?: string
+  /** `#semver:<range>`: the highest tag in that range. */
+  range?: string
+}
+
+/** Where a git dependency is, and what to check out. */
+export interface GitSource {
+  /** Repository URLs to try in turn (a hosted repository: https, then ssh), without `git+`. */
+  urls: string[]
+  /** A branch, tag or commit; neither this nor `range`: the default branch. */
+  committish?: string
+  /**
+   * For `#semver:<range>`: chooses among the repository's tag names (the highest version in the
+   * range, `v` prefix allowed); undefined when none is in it. Check out the tag it names.
+   */
+  pickTag?(tags: string[]): string | undefined
+}
+
+/** What {@link ResolverDeps.readGit} reads. */
+export interface GitPackage {
+  manifest: ProjectManifest
+  /** The commit checked out (40 hex digits). */
+  commit: string
 }
 
 /**
@@ -85,6 +122,11 @@ export interface ResolverOptions {
   registryFor?: (name: string) => string
   /** npm's `omit-lockfile-registry-resolved`: leave `resolved` out for registry tarballs. */
   omitLockfileRegistryResolved?: boolean
+  /**
+   * npm's `allow-git`: `all` (default), `none` (a git spec fails with `EALLOWGIT`), or `root` (only
+   * the project's and its workspaces' own git dependencies are fetched).
+   */
+  allowGit?: 'all' | 'none' | 'root'
   /** Node.js version for npm's engines preference when picking a version. Default `process.version`. */
   nodeVersion?: string
   /** npm version for the same preference (`engines.npm`); not checked when unset, as npm does without it. */

@@ -5,6 +5,7 @@
 /** tote's own codes: conditions of installing that a user can act on. */
 export const TOTE_ERROR_CODES = [
   'E404',
+  'EALLOWGIT',
   'EAUTH',
   'EBADINTEGRITY',
   'EBADJSON',
@@ -15,6 +16,7 @@ export const TOTE_ERROR_CODES = [
   'ECONFIG',
   'EDUPLICATEWORKSPACE',
   'EEXTRACT',
+  'EGIT',
   'EHTTP',
   'EINTEGRITY',
   'EJSONPARSE',

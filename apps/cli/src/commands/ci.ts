@@ -55,6 +55,7 @@ export async function run(context: CommandContext): Promise<number> {
       omit: config.omit,
       registryFor: config.registryFor,
       platform: platformOf(config),
+      allowGit: config.get('allow-git'),
       filter: session.filter,
     })
     scheduler.warmUp(Object.keys(lockfile.packages).length)

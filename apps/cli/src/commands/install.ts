@@ -10,8 +10,9 @@ import {
   writeLockfileText,
 } from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
-import type { Lockfile, ProjectManifest } from '@tote/types'
+import { type Lockfile, type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
+import { createGitRepos } from '../_git.js'
 import { exitOnInterrupt } from '../_interrupt.js'
 import { platformMatches, platformOf } from '../_plan.js'
 import {
@@ -76,12 +77,15 @@ export async function run(context: CommandContext): Promise<number> {
     let stats = { packages: 0, packuments: 0 }
     if (frozen) lockfile = lockfileMatchingProject(session, existing, '--frozen-lockfile')
     else {
+      const gitRepos = createGitRepos(config.cacheDir)
       const resolver = createResolver(
         {
           getPackument: client.getPackument,
           getVersion: client.getVersion,
           // file: and link: folders (relative to the project, POSIX)
           readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
+          // git: the package.json at the commit the spec names, from tote's mirror in the cache
+          readGit: (source, options) => gitRepos.read(source, options),
           // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
           // (and registry tarballs with bundleDependencies, checked against their integrity: what they ship)
           async readTarball(source, options) {
@@ -118,6 +122,7 @@ export async function run(context: CommandContext): Promise<number> {
           skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
           registryFor: config.registryFor,
           omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
+          allowGit: allowGitOf(config.get('allow-git')),
           onEvent(event) {
             if (event.type === 'version-picked') {
               const { dist, os, cpu, libc } = event.manifest
@@ -190,4 +195,13 @@ export async function run(context: CommandContext): Promise<number> {
     await Promise.all([scheduler?.close(), client.close()])
     lock?.release()
   }
+}
+
+/** npm's allow-git (all, none or root); another value is npm's configuration error. */
+function allowGitOf(value: unknown): 'all' | 'none' | 'root' {
+  if (value === undefined || value === 'all' || value === 'none' || value === 'root') return value ?? 'all'
+  throw new ToteError('ECONFIG', `allow-git must be all, none or root, not ${JSON.stringify(value)}`, {
+    hint: 'Set allow-git to all (the default), none or root.',
+    details: { key: 'allow-git', value },
+  })
 }
