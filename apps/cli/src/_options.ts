@@ -129,6 +129,10 @@ export function installOptions(): Record<string, OptionSpec> {
       'boolean',
       'Go on past peer conflicts npm would stop on (ERESOLVE), keeping what the tree has',
     ),
+    'engine-strict': npm(
+      'boolean',
+      'Refuse (EBADENGINE) a package whose engines.node this Node.js does not satisfy, instead of warning',
+    ),
     'allow-git': npm(
       'string',
       'Which git dependencies may be fetched: all (default), none, or root (the project’s own only)',

@@ -9,6 +9,7 @@ import {
   type ProjectManifestFile,
   readProjectManifest,
   readWorkspaces,
+  unsupportedEngines,
   type WorkspaceManifestFile,
 } from '@tote/lockfile'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
@@ -390,6 +391,35 @@ export async function reportDryRun(
     `dry run: would have ${changesLine(toPlace.length - changed + toLink.length, removed.length, changed)}${lockNote}; nothing was written`,
   )
   return 0
+}
+
+/**
+ * npm's engine check of the tree (buildIdealTree's checkEngineAndPlatform): a package whose
+ * engines.node this Node.js does not satisfy is a warning (EBADENGINE), or with engine-strict the
+ * error, before anything is written; --force skips it, as npm's does. engines.npm is not checked.
+ */
+export function checkEngines(session: Session, lockfile: Lockfile): void {
+  const { config, reporter } = session
+  if (config.get('force') === true) return
+  const mismatches = unsupportedEngines(lockfile, process.version)
+  const current = JSON.stringify({ node: process.version })
+  const first = mismatches[0]
+  if (first && config.get('engine-strict') === true) {
+    throw new ToteError(
+      'EBADENGINE',
+      `Not compatible with your version of node: ${first.name}@${first.version} wants ${JSON.stringify(first.required)} (current: ${current})`,
+      {
+        hint: 'Use a Node.js version it supports, or turn engine-strict off to be warned only (npm installs it then).',
+        details: { packages: mismatches.map((m) => `${m.name}@${m.version}`), current: process.version },
+      },
+    )
+  }
+  for (const m of mismatches) {
+    reporter.warn({
+      code: 'EBADENGINE',
+      message: `Unsupported engine for ${m.name}@${m.version}: wanted: ${JSON.stringify(m.required)} (current: ${current})`,
+    })
+  }
 }
 
 /** npm's install-strategy: tote lays out npm's default (hoisted) tree only. */

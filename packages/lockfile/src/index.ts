@@ -1,3 +1,4 @@
+export { unsupportedEngines } from './_engines.js'
 export { detectJsonFormat, lockfileFormat } from './_format.js'
 export { readLockfile, writeLockfile, writeLockfileText } from './_fs.js'
 export { hiddenLockfile } from './_hidden.js'

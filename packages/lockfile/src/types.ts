@@ -83,3 +83,13 @@ export interface WorkspaceManifestFile {
   path: string
   manifest: import('@tote/types').ProjectManifest
 }
+
+/** A package whose `engines.node` a Node.js version does not satisfy (see `unsupportedEngines`). */
+export interface EngineMismatch {
+  /** Its path in the lockfile (`node_modules/a`; `''` for the project). */
+  path: string
+  name: string
+  version: string
+  /** Its `engines`, as the lockfile records them. */
+  required: Record<string, string>
+}

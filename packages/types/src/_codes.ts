@@ -7,6 +7,7 @@ export const TOTE_ERROR_CODES = [
   'E404',
   'EALLOWGIT',
   'EAUTH',
+  'EBADENGINE',
   'EBADINTEGRITY',
   'EBADJSON',
   'EBADPLATFORM',

@@ -7,6 +7,7 @@ import { exitOnInterrupt } from '../_interrupt.js'
 import { planInstall, platformOf } from '../_plan.js'
 import { LOCK_FILE } from '../_project-lock.js'
 import {
+  checkEngines,
   checkInstallStrategy,
   installAndReport,
   lockForInstall,
@@ -49,6 +50,7 @@ export async function run(context: CommandContext): Promise<number> {
   })
   try {
     const lockfile = lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci')
+    checkEngines(session, lockfile)
     // what the lockfile asks for is checked (paths, links, sources) before node_modules is emptied
     planInstall(lockfile, {
       projectDir: config.projectDir,

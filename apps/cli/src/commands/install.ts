@@ -16,6 +16,7 @@ import { createGitRepos } from '../_git.js'
 import { exitOnInterrupt } from '../_interrupt.js'
 import { platformMatches, platformOf } from '../_plan.js'
 import {
+  checkEngines,
   checkInstallStrategy,
   elapsed,
   finishTrace,
@@ -160,6 +161,7 @@ export async function run(context: CommandContext): Promise<number> {
       lockfile = resolved.lockfile
       stats = resolved.stats
     }
+    checkEngines(session, lockfile)
     // An up-to-date lockfile comes back as it was read: it is not laid out again (ant-design's takes
     // ~60 ms), nor rewritten.
     const text = lockfile === existing ? undefined : stringifyLockfile(lockfile, project.format)
