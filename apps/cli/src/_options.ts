@@ -159,11 +159,15 @@ export function installOptions(): Record<string, OptionSpec> {
       'boolean',
       'Go on past peer conflicts npm would stop on (ERESOLVE), keeping what the tree has',
     ),
-    'allow-git': {
-      ...ignored('Which git dependencies may be installed', 'tote installs no git dependencies yet'),
-      type: 'string',
-      arg: 'all|none|root',
-    },
+    'engine-strict': npm(
+      'boolean',
+      'Refuse (EBADENGINE) a package whose engines.node this Node.js does not satisfy, instead of warning',
+    ),
+    'allow-git': npm(
+      'string',
+      'Which git dependencies may be fetched: all (default), none, or root (the project’s own only)',
+      { arg: 'all|none|root' },
+    ),
     trace: {
       type: 'string',
       kind: 'tote',
@@ -217,21 +221,23 @@ export function installOptions(): Record<string, OptionSpec> {
       'Prefer deduplicating over the newest version',
       'tote resolves as npm does by default only, so far',
     ),
-    workspace: unsupported('string', 'Run in a workspace', 'tote does not support workspaces yet', {
-      short: 'w',
-      multiple: true,
-      arg: 'name',
-    }),
-    workspaces: unsupported('boolean', 'Run in every workspace', 'tote does not support workspaces yet'),
-    'include-workspace-root': unsupported(
+    workspace: npm(
+      'string',
+      'Install only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
+      { short: 'w', multiple: true, arg: 'name|folder' },
+    ),
+    workspaces: npm(
       'boolean',
-      'Include the root with --workspaces',
-      'tote does not support workspaces yet',
+      "Install every workspace and what they need, not the project's own dependencies (--no-workspaces: those only)",
+    ),
+    'include-workspace-root': npm(
+      'boolean',
+      "With -w or --workspaces, install the project's own dependencies too",
     ),
     'install-links': unsupported(
       'boolean',
       'Pack and install file: folders',
-      'tote does not support file: dependencies yet',
+      'tote links file: folders (npm’s default) and does not pack them',
     ),
     before: unsupported('string', 'Resolve as of a date', 'tote does not filter versions by date yet', {
       arg: 'date',
