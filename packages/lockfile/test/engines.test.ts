@@ -1,9 +1,10 @@
+import type { Lockfile } from '@tote/types'
 import { describe, expect, it } from 'vitest'
 import { unsupportedEngines } from '../src/index.js'
 
 describe('unsupportedEngines', () => {
   it('lists what npm’s engine check warns about: not links, not optional entries, prereleases of Node included', () => {
-    const lockfile = {
+    const lockfile: Lockfile = {
       name: 'p',
       lockfileVersion: 3 as const,
       requires: true,
