@@ -125,6 +125,16 @@ describe('content cache', () => {
         const path = join(entry, 'index.json')
         writeFileSync(path, readFileSync(path, 'utf8').slice(0, 60))
       },
+      'an index.json with a field after its checksum (JSON keeps the last of two)': (entry) => {
+        const path = join(entry, 'index.json')
+        const text = readFileSync(path, 'utf8').trimEnd()
+        writeFileSync(path, `${text.slice(0, -1)},"files":[{"path":"package.json","mode":420,"size":15}]}\n`)
+      },
+      'an index.json with its fields in another order': (entry) => {
+        const path = join(entry, 'index.json')
+        const { format, ...rest } = JSON.parse(readFileSync(path, 'utf8'))
+        writeFileSync(path, `${JSON.stringify({ ...rest, format })}\n`)
+      },
       'an empty index.json': (entry) => writeFileSync(join(entry, 'index.json'), ''),
       'a missing index.json': (entry) => rmSync(join(entry, 'index.json')),
       'a missing package folder': (entry) => rmSync(join(entry, 'package'), { recursive: true }),

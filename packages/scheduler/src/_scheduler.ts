@@ -31,6 +31,11 @@ import type {
 const fromSource = import.meta.url.endsWith('.ts')
 /** Packages per clone task: large enough that task overhead vanishes, small enough to spread well. */
 const CLONE_BATCH = 48
+/**
+ * Towards the end of the list, tasks shrink to this size: a last task of 48 packages (one of them
+ * core-js, say) would keep one thread busy while the others have nothing left to do.
+ */
+const LAST_CLONE_BATCH = 4
 /** With `workers` unset, installs of fewer packages run on the calling thread. */
 const INLINE_BELOW = 150
 
@@ -64,8 +69,13 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   let pool: Tinypool | undefined
   let inline = options.workers === 0
 
+  const threadCount = Math.max(
+    1,
+    typeof options.workers === 'number' ? options.workers : availableParallelism(),
+  )
+
   function startPool(): Tinypool {
-    const count = Math.max(1, typeof options.workers === 'number' ? options.workers : availableParallelism())
+    const count = threadCount
     pool = new Tinypool({
       filename: workerFile instanceof URL ? workerFile.href : workerFile,
       minThreads: count,
@@ -236,7 +246,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       cloneBatch = []
       work.push(runInWorker(task).then((result) => cloned(result)))
     }
+    let left = groups.size
     for (const [key, group] of groups) {
+      left--
       const { integrity, name, version } = group.request
       const item: CloneItem = { key, integrity, name, version, targets: group.targets }
       const fill = integrity ? fills.get(key) : undefined
@@ -253,7 +265,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
         )
       } else if (integrity && cache.has(integrity)) {
         cloneBatch.push(item)
-        if (cloneBatch.length >= CLONE_BATCH) flushClones()
+        // About four tasks per thread for what is left, within [LAST_CLONE_BATCH, CLONE_BATCH].
+        const size = Math.ceil(left / (threadCount * 4))
+        if (cloneBatch.length >= Math.max(LAST_CLONE_BATCH, Math.min(CLONE_BATCH, size))) flushClones()
       } else {
         stats.downloaded++
         work.push(fetchAndUnpack(group.request, group.targets).then(count, tolerate(group)))
