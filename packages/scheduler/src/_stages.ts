@@ -44,14 +44,28 @@ export function loadStage<Name extends StageName>(
   return stage as Promise<LoadedStages[Name]>
 }
 
-/** Every stage of `stages` (what a worker task needs). */
-export async function loadStages(stages: TaskStages, load: ImportModule): Promise<LoadedStages> {
+/**
+ * The stages a worker task needs: every one for an unpack; a clone task never extracts, so its
+ * thread does not load the extractor (nor what it imports) until an unpack needs it.
+ */
+export async function loadStages(
+  stages: TaskStages,
+  load: ImportModule,
+  kind: 'unpack' | 'clone' = 'unpack',
+): Promise<LoadedStages> {
   const [extractor, contentCache, cloner] = await Promise.all([
-    loadStage(stages, 'extractor', load),
+    kind === 'unpack' ? loadStage(stages, 'extractor', load) : undefined,
     loadStage(stages, 'contentCache', load),
     loadStage(stages, 'cloner', load),
   ])
-  return { extractor, contentCache, cloner }
+  return {
+    get extractor(): ExtractorStage {
+      if (extractor === undefined) throw new Error('a clone task has no extractor')
+      return extractor
+    },
+    contentCache,
+    cloner,
+  }
 }
 
 async function createStage(

@@ -86,7 +86,7 @@ export default async function runTask(
   }
   const onWarning: Warn = (warning) => result.warnings.push(warning)
   try {
-    const stages = await loadStages(task.stages, load)
+    const stages = await loadStages(task.stages, load, task.kind)
     if (task.kind === 'unpack') unpack(task, stages, result, onWarning)
     else clone(task, stages, result, onWarning)
   } catch (error) {
