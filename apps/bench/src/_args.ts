@@ -28,6 +28,7 @@ Options:
   --tools <dir>            Where peers get installed (default: $TOTE_BENCH_TOOLS or ~/.cache/tote-bench/tools)
   --min-free-gb <n>        Free disk space below which finished runs' folders are deleted (default: ${DEFAULT_MIN_FREE_GB})
   --keep                   Keep every run's project and cache folders
+  --render <dir>           Run nothing: write results.md and results.svg again from <dir>/results.json
   -h, --help               Show this help
 `
 
@@ -76,6 +77,7 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
     outDir: resolve(cwd, values.out ?? join(repoRoot, 'bench-results')),
     toolsDir,
     keep: values.keep ?? false,
+    render: values.render === undefined ? undefined : resolve(cwd, values.render),
     minFreeBytes:
       parsePositiveInteger(values['min-free-gb'], DEFAULT_MIN_FREE_GB, '--min-free-gb') * 1024 ** 3,
   }
@@ -97,6 +99,7 @@ function parseRaw(argv: string[]) {
       tools: { type: 'string' },
       'min-free-gb': { type: 'string' },
       keep: { type: 'boolean' },
+      render: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })

@@ -62,6 +62,9 @@ export function phaseArgs(pm: PmName, phase: Phase, toteFrozenCommand: 'ci' | 'i
 /** The full command line for one run: cache folder, registry, scripts off, no notices. */
 export function pmCommand(contender: Contender, phase: Phase, context: CommandContext): PmCommand {
   const { tool, registry, cacheDir } = context
+  // The reference row: the tool is the Node that runs tote; it starts, runs nothing and exits.
+  if (contender.pm === 'node')
+    return { command: tool.command, args: [...tool.args, '-e', '0'], env: { ...tool.env } }
   const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand)
   const env: Record<string, string> = { ...tool.env, ...contender.variant?.env }
   let flags: string[]

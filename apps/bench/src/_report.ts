@@ -17,6 +17,7 @@ export interface RunMeta {
 export const TABLE_HEADER = [
   'PM',
   'wall ±σ',
+  'median',
   'user',
   'sys',
   'RSS',
@@ -26,14 +27,21 @@ export const TABLE_HEADER = [
   '×fastest',
 ]
 
-/** A row's figures: means over a contender's recorded runs of one phase. */
+/** A row's figures: means (and the wall time's median and range) over a contender's recorded runs of one phase. */
 export interface RowFigures {
   key: string
+  /** The `node -e 0` row: shown for reference, never the fastest. */
+  reference: boolean
+  /** tote, or tote with a variant's flags. */
+  tote: boolean
   state: 'ok' | 'fail' | 'n/a' | 'none'
   failed: number
   total: number
   wallMean: number
   wallStddev: number
+  wallMedian: number
+  wallMin: number
+  wallMax: number
   user: number
   sys: number
   rssMb: number
@@ -62,11 +70,16 @@ export function rowFigures(
   const average = (values: number[]) => summarize(values).mean
   return {
     key: contender.key,
+    reference: contender.pm === 'node',
+    tote: contender.pm === 'tote',
     state,
     failed,
     total: mine.length,
     wallMean: wall.mean,
     wallStddev: wall.stddev,
+    wallMedian: wall.median,
+    wallMin: wall.min,
+    wallMax: wall.max,
     user: average(timed.map((time) => time.userSeconds)),
     sys: average(timed.map((time) => time.sysSeconds)),
     rssMb: average(timed.map((time) => time.maxRssKb / 1024)),
@@ -79,9 +92,22 @@ export function rowFigures(
 
 const DASH = '—'
 
-/** A markdown table for one phase; failed and unavailable rows never enter the ×fastest baseline. */
+/** The rows that may be the fastest of a phase: successful, and not the `node -e 0` reference. */
+export function peerRows(rows: readonly RowFigures[]): RowFigures[] {
+  return rows.filter((row) => row.state === 'ok' && !row.reference)
+}
+
+/** How a row is named in tables and charts: the reference says that it is one. */
+export function rowLabel(row: RowFigures): string {
+  return row.reference ? `${row.key} (reference)` : row.key
+}
+
+/**
+ * A markdown table for one phase; failed and unavailable rows and the `node -e 0` reference never
+ * enter the ×fastest baseline.
+ */
 export function renderPhaseTable(phase: Phase, rows: readonly RowFigures[]): string {
-  const fastest = Math.min(...rows.filter((row) => row.state === 'ok').map((row) => row.wallMean))
+  const fastest = Math.min(...peerRows(rows).map((row) => row.wallMean))
   const lines = [
     `### ${phase}`,
     '',
@@ -93,14 +119,16 @@ export function renderPhaseTable(phase: Phase, rows: readonly RowFigures[]): str
 }
 
 function renderCells(row: RowFigures, fastest: number): string[] {
-  if (row.state === 'n/a') return [row.key, 'n/a', ...Array(TABLE_HEADER.length - 2).fill(DASH)]
-  if (row.state === 'none') return [row.key, 'not run', ...Array(TABLE_HEADER.length - 2).fill(DASH)]
+  const label = rowLabel(row)
+  if (row.state === 'n/a') return [label, 'n/a', ...Array(TABLE_HEADER.length - 2).fill(DASH)]
+  if (row.state === 'none') return [label, 'not run', ...Array(TABLE_HEADER.length - 2).fill(DASH)]
   if (row.state === 'fail') {
-    return [row.key, `fail (${row.failed}/${row.total})`, ...Array(TABLE_HEADER.length - 2).fill(DASH)]
+    return [label, `fail (${row.failed}/${row.total})`, ...Array(TABLE_HEADER.length - 2).fill(DASH)]
   }
   return [
-    row.key,
+    label,
     `${row.wallMean.toFixed(2)} ±${row.wallStddev.toFixed(2)}`,
+    row.wallMedian.toFixed(2),
     row.user.toFixed(2),
     row.sys.toFixed(2),
     row.rssMb.toFixed(0),
@@ -109,8 +137,25 @@ function renderCells(row: RowFigures, fastest: number): string[] {
     row.nodeModulesFiles === undefined || row.nodeModulesMb === undefined
       ? DASH
       : `${Math.round(row.nodeModulesFiles)} / ${row.nodeModulesMb.toFixed(1)}`,
-    Number.isFinite(fastest) && fastest > 0 ? `${(row.wallMean / fastest).toFixed(2)}×` : DASH,
+    !row.reference && Number.isFinite(fastest) && fastest > 0
+      ? `${(row.wallMean / fastest).toFixed(2)}×`
+      : DASH,
   ]
+}
+
+/**
+ * Per tote row, its median wall time less the `node -e 0` reference's median of the same phase:
+ * the time tote spends beyond Node's own start-up. None without a successful reference row.
+ */
+export function startupLines(rows: readonly RowFigures[]): string[] {
+  const reference = rows.find((row) => row.reference && row.state === 'ok')
+  if (!reference) return []
+  return rows
+    .filter((row) => row.tote && row.state === 'ok')
+    .map(
+      (row) =>
+        `${row.key} − node -e 0 (medians): ${(row.wallMedian - reference.wallMedian).toFixed(2)} s (${row.wallMedian.toFixed(2)} − ${reference.wallMedian.toFixed(2)})`,
+    )
 }
 
 /** One line per failed recorded run of a phase: who, which round, why, and the end of stderr. */
@@ -135,7 +180,7 @@ export function renderHeader(meta: RunMeta): string {
       .map(([pm, version]) => `${pm} ${version}`)
       .join(', ')}`,
     `- rounds: ${meta.rounds} recorded after 1 warm-up round; phases: ${meta.phases.join(', ')}`,
-    '- columns: wall mean ± sample stddev, user and sys CPU in seconds, max RSS in MB, voluntary/involuntary context switches, node_modules as files / MB, ×fastest = mean wall / fastest mean wall',
+    '- columns: wall mean ± sample stddev and median, user and sys CPU in seconds, max RSS in MB, voluntary/involuntary context switches, node_modules as files / MB, ×fastest = mean wall / fastest mean wall; `node -e 0 (reference)` is Node starting and exiting, timed the same way, never the fastest',
     ...meta.notes.map((note) => `- note: ${note}`),
   ].join('\n')
 }
@@ -153,10 +198,13 @@ export function renderReport(
       rowFigures(contender, phase, runs, isAvailable(contender, phase)),
     )
     const failures = renderFailures(phase, runs)
+    const startup = startupLines(rows)
     sections.push(
-      [renderPhaseTable(phase, rows), ...(failures.length > 0 ? ['', 'Failures:', ...failures] : [])].join(
-        '\n',
-      ),
+      [
+        renderPhaseTable(phase, rows),
+        ...(startup.length > 0 ? ['', ...startup] : []),
+        ...(failures.length > 0 ? ['', 'Failures:', ...failures] : []),
+      ].join('\n'),
     )
   }
   return `${sections.join('\n\n')}\n`

@@ -8,7 +8,7 @@ import { runToFiles } from './_process.js'
 import type { Step } from './_schedule.js'
 import { toteToolAt } from './_setup.js'
 import { parseTimeOutput, TIME_FORMAT } from './_time.js'
-import type { Contender, Fixture, Phase, RunRecord, TimeMeasures, ToolCommand } from './types.js'
+import type { Contender, Fixture, Phase, PmContender, RunRecord, TimeMeasures, ToolCommand } from './types.js'
 
 /** A run that takes longer than this is killed and recorded as failed. */
 export const RUN_TIMEOUT_MS = 45 * 60_000
@@ -104,7 +104,7 @@ export function createRunner(context: RunnerContext) {
   }
 
   /** The contender's own lockfile: from its first successful p0/p1 run, else made now, untimed. */
-  async function ensureLockfile(contender: Contender): Promise<string> {
+  async function ensureLockfile(contender: PmContender): Promise<string> {
     const stored = lockfiles.get(contender.key)
     if (stored) return stored
     const failure = lockfileFailures.get(contender.key)
@@ -124,7 +124,7 @@ export function createRunner(context: RunnerContext) {
     throw new Error(reason)
   }
 
-  function storeLockfile(contender: Contender, source: string): string {
+  function storeLockfile(contender: PmContender, source: string): string {
     const dir = join(context.lockfileDir, safeName(contender.key))
     mkdirSync(dir, { recursive: true })
     const target = join(dir, lockfileBaseName(source))
@@ -175,6 +175,17 @@ export function createRunner(context: RunnerContext) {
     })
     mkdirSync(stepDir, { recursive: true })
     finishedDirs.push(stepDir)
+    if (contender.pm === 'node') {
+      // The reference row: timed like every run, in a project folder of its own; nothing to check.
+      spawnSync('sync')
+      const run = await attempt(
+        contender,
+        phase,
+        { project: join(stepDir, 'project'), cache, logs: join(stepDir, 'run-') },
+        undefined,
+      )
+      return { ...base, status: run.error ? 'fail' : 'ok', ...run, after: undefined, checks: undefined }
+    }
     let lockfile: string | undefined
     if (needsLockfile(phase)) {
       try {

@@ -1,5 +1,5 @@
 import { ALL_PHASES } from './_args.js'
-import type { Contender, Phase, PmName, Variant } from './types.js'
+import type { Contender, Phase, PmName, ReferenceContender, Variant } from './types.js'
 
 /** One planned run. */
 export interface Step {
@@ -10,8 +10,18 @@ export interface Step {
   contender: Contender
 }
 
-/** The rows of the tables: each package manager, and tote once more per variant right after tote. */
-export function buildContenders(pms: readonly PmName[], variants: readonly Variant[]): Contender[] {
+/** The `node -e 0` row: Node's own start-up, a reference that is never the fastest. */
+export const NODE_REFERENCE: ReferenceContender = { key: 'node -e 0', pm: 'node' }
+
+/**
+ * The rows of the tables: each package manager, tote once more per variant right after tote, and
+ * with `reference` the `node -e 0` row last (it takes its turn in every phase and round like the others).
+ */
+export function buildContenders(
+  pms: readonly PmName[],
+  variants: readonly Variant[],
+  options: { reference?: boolean } = {},
+): Contender[] {
   const contenders: Contender[] = []
   for (const pm of pms) {
     contenders.push({ key: pm, pm })
@@ -19,6 +29,7 @@ export function buildContenders(pms: readonly PmName[], variants: readonly Varia
       for (const variant of variants) contenders.push({ key: `tote[${variant.name}]`, pm, variant })
     }
   }
+  if (options.reference) contenders.push(NODE_REFERENCE)
   return contenders
 }
 

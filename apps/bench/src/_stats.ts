@@ -19,9 +19,18 @@ export function sampleStddev(values: readonly number[]): number {
   return Math.sqrt(squares / (values.length - 1))
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for no values. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
 export interface Summary {
   mean: number
   stddev: number
+  median: number
   min: number
   max: number
   count: number
@@ -31,6 +40,7 @@ export function summarize(values: readonly number[]): Summary {
   return {
     mean: mean(values),
     stddev: sampleStddev(values),
+    median: median(values),
     min: values.length === 0 ? Number.NaN : Math.min(...values),
     max: values.length === 0 ? Number.NaN : Math.max(...values),
     count: values.length,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -6,7 +6,8 @@ import { isToteError } from '@tote/types'
 import { parseBenchArgs, USAGE } from './_args.js'
 import { cleanEnvironment, PEER_VERSIONS } from './_commands.js'
 import { killRunning } from './_process.js'
-import { type RunMeta, renderReport } from './_report.js'
+import type { RunMeta } from './_report.js'
+import { RESULT_FILES, renderSaved, writeResults } from './_results.js'
 import { createRunner } from './_runner.js'
 import { buildContenders, buildSchedule } from './_schedule.js'
 import {
@@ -36,6 +37,13 @@ export async function main(argv: string[]): Promise<void> {
     })
     if (options.help) {
       process.stdout.write(USAGE)
+      return
+    }
+    if (options.render !== undefined) {
+      process.stdout.write(renderSaved(options.render))
+      process.stderr.write(
+        `pm-bench: wrote ${RESULT_FILES.markdown} and ${RESULT_FILES.chart} in ${options.render} from its ${RESULT_FILES.json}\n`,
+      )
       return
     }
     const stop = (signal: NodeJS.Signals) => {
@@ -131,6 +139,7 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     )
     versions[pm] = PEER_VERSIONS[pm]
   }
+  tools.set('node', { command: process.execPath, args: [], env: {} })
   const isAvailable = (contender: Contender, phase: Phase) =>
     contender.pm !== 'tote' || (buildPhases.get(contender.variant?.name ?? '') ?? totePhases).has(phase)
 
@@ -143,7 +152,8 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     phases: options.phases,
     notes,
   }
-  const contenders = buildContenders(options.pms, options.variants)
+  // The `node -e 0` reference row: Node's own start-up, measured in the same run.
+  const contenders = buildContenders(options.pms, options.variants, { reference: true })
   const steps = buildSchedule(contenders, options.phases, options.rounds).filter((step) =>
     isAvailable(step.contender, step.phase),
   )
@@ -168,8 +178,14 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
 
   log(`pm-bench: ${options.fixture.name}, ${steps.length} runs, results in ${runDir}`)
   const runs: RunRecord[] = []
-  const write = () =>
-    writeResults(runDir, { meta, options, runs }, renderReport(meta, contenders, runs, isAvailable))
+  const recordedOptions = {
+    pms: options.pms,
+    phases: options.phases,
+    rounds: options.rounds,
+    variants: options.variants,
+    fixture: options.fixture.dir,
+  }
+  const write = () => writeResults(runDir, { meta, options: recordedOptions, contenders, runs, isAvailable })
   for (const [index, step] of steps.entries()) {
     const label = `${step.warmup ? 'warm-up' : `round ${step.round}`} ${step.phase} ${step.contender.key}`
     const record = await runner.runStep(step, index + 1)
@@ -181,35 +197,13 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     write()
   }
 
-  const report = renderReport(meta, contenders, runs, isAvailable)
-  write()
+  const report = write()
   process.stdout.write(report)
   if (!options.keep) rmSync(workDir, { recursive: true, force: true })
   log(
-    `results: ${join(runDir, 'results.md')} and results.json${options.keep ? `; run folders kept in ${workDir}` : ''}`,
+    `results: ${join(runDir, RESULT_FILES.markdown)}, ${RESULT_FILES.chart} and ${RESULT_FILES.json}${options.keep ? `; run folders kept in ${workDir}` : ''}`,
   )
   return runs.some((run) => !run.warmup && run.status === 'fail') ? 1 : 0
-}
-
-function writeResults(
-  runDir: string,
-  results: { meta: RunMeta; options: BenchOptions; runs: RunRecord[] },
-  report: string,
-): void {
-  const { options } = results
-  const recorded = {
-    meta: results.meta,
-    options: {
-      pms: options.pms,
-      phases: options.phases,
-      rounds: options.rounds,
-      variants: options.variants,
-      fixture: options.fixture.dir,
-    },
-    runs: results.runs,
-  }
-  writeFileSync(join(runDir, 'results.json'), `${JSON.stringify(recorded, null, 2)}\n`)
-  writeFileSync(join(runDir, 'results.md'), report)
 }
 
 /** `2026-11-26T20-55-53`: sortable, and valid in every file system. */

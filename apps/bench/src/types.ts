@@ -23,12 +23,26 @@ export interface Variant {
   bin?: string
 }
 
-/** One row of a table: a package manager, or tote with a variant's flags. */
-export interface Contender {
+/** One row of a table: a package manager, tote with a variant's flags, or the `node -e 0` reference. */
+export type Contender = PmContender | ReferenceContender
+
+/** A package manager's row, or tote's with a variant's flags. */
+export interface PmContender {
   /** `npm`, `tote`, `tote[name]`. */
   key: string
   pm: PmName
   variant?: Variant
+}
+
+/**
+ * The reference row: `node -e 0` with the Node that runs tote, timed through the same wrappers as
+ * every run, so that "tote's time minus Node's own start-up" can be read from one run. It installs
+ * nothing and is never the fastest of a phase.
+ */
+export interface ReferenceContender {
+  key: 'node -e 0'
+  pm: 'node'
+  variant?: undefined
 }
 
 /** The project whose package.json (and .npmrc) every run installs. */
@@ -53,6 +67,8 @@ export interface BenchOptions {
   /** Peers are installed into `<toolsDir>/<pm>@<version>`. */
   toolsDir: string
   keep: boolean
+  /** Run nothing: render results.md and results.svg again from this results folder's results.json. */
+  render: string | undefined
   /** Below this much free disk space (bytes) finished runs' folders are deleted before the next run. */
   minFreeBytes: number
 }
@@ -106,7 +122,8 @@ export interface RunChecks {
 /** One run as written to results.json. */
 export interface RunRecord {
   contender: string
-  pm: PmName
+  /** `node` for the `node -e 0` reference row. */
+  pm: PmName | 'node'
   variant: string | undefined
   phase: Phase
   /** 0 is the warm-up round, never shown in the tables. */

@@ -42,6 +42,12 @@ describe('parseBenchArgs', () => {
     expect(options.toolsDir).toBe(join(root, 'home', '.cache', 'tote-bench', 'tools'))
     expect(options.keep).toBe(false)
     expect(options.minFreeBytes).toBe(20 * 1024 ** 3)
+    expect(options.render).toBeUndefined()
+  })
+
+  it('takes --render as a results folder, relative to the current folder', () => {
+    const options = parseBenchArgs(['--render', 'bench-results/run-1'], environment)
+    expect(options.render).toBe(join(root, 'main', 'bench-results', 'run-1'))
   })
 
   it('reads lists, rounds, folders and flags', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cleanEnvironment, LOCKFILE_NAMES, phaseArgs, pmCommand, wrapCommand } from '../src/_commands.js'
+import { NODE_REFERENCE } from '../src/_schedule.js'
 import type { Contender, PmName } from '../src/types.js'
 
 // A loopback registry: tests never name a real one.
@@ -175,5 +176,18 @@ describe('wrappers and environment', () => {
       HOME: undefined,
     })
     expect(env).toEqual({ PATH: '/bin', NO_UPDATE_NOTIFIER: '1', DO_NOT_TRACK: '1', NO_COLOR: '1' })
+  })
+})
+
+describe('the node -e 0 reference row', () => {
+  it('runs the Node that runs tote with -e 0, and nothing else', () => {
+    const tool = { command: '/opt/node/bin/node', args: [], env: {} }
+    const command = pmCommand(NODE_REFERENCE, 'p3_cold_install', {
+      tool,
+      registry,
+      cacheDir,
+      toteFrozenCommand: 'ci',
+    })
+    expect(command).toEqual({ command: '/opt/node/bin/node', args: ['-e', '0'], env: {} })
   })
 })

@@ -105,12 +105,12 @@ describe('renderReport', () => {
       [
         '### p0_full_cold',
         '',
-        '| PM | wall ±σ | user | sys | RSS | vCtx | iCtx | node_modules | ×fastest |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-        '| tote | n/a | — | — | — | — | — | — | — |',
-        '| npm | 11.00 ±1.41 | 5.50 | 2.75 | 100 | 1000 | 10 | 1000 / 50.0 | 2.20× |',
-        '| pnpm | 5.00 ±1.41 | 2.50 | 1.25 | 100 | 1000 | 10 | 1000 / 50.0 | 1.00× |',
-        '| bun | fail (1/2) | — | — | — | — | — | — | — |',
+        '| PM | wall ±σ | median | user | sys | RSS | vCtx | iCtx | node_modules | ×fastest |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        '| tote | n/a | — | — | — | — | — | — | — | — |',
+        '| npm | 11.00 ±1.41 | 11.00 | 5.50 | 2.75 | 100 | 1000 | 10 | 1000 / 50.0 | 2.20× |',
+        '| pnpm | 5.00 ±1.41 | 5.00 | 2.50 | 1.25 | 100 | 1000 | 10 | 1000 / 50.0 | 1.00× |',
+        '| bun | fail (1/2) | — | — | — | — | — | — | — | — |',
         '',
         'Failures:',
         '- bun round 2: exit code 1 — stderr: error: lockfile had changes',
@@ -127,7 +127,7 @@ describe('renderReport', () => {
       }),
     ]
     const report = renderReport({ ...meta, phases: ['p1_resolve'] }, [contenders[1]!], runs, () => true)
-    expect(report).toContain('| npm | 3.00 ±0.00 | 1.50 | 0.75 | 100 | 1000 | 10 | — | 1.00× |')
+    expect(report).toContain('| npm | 3.00 ±0.00 | 3.00 | 1.50 | 0.75 | 100 | 1000 | 10 | — | 1.00× |')
   })
 })
 

@@ -12,6 +12,13 @@ describe('buildContenders', () => {
     })
   })
 
+  it('puts the node -e 0 reference row last, when asked for', () => {
+    const contenders = buildContenders(['tote', 'bun'], [], { reference: true })
+    expect(contenders.map((contender) => contender.key)).toEqual(['tote', 'bun', 'node -e 0'])
+    expect(contenders[2]).toEqual({ key: 'node -e 0', pm: 'node' })
+    expect(buildContenders(['tote'], []).map((contender) => contender.key)).toEqual(['tote'])
+  })
+
   it('ignores variants without tote', () => {
     expect(buildContenders(['npm'], [{ name: 'fast', args: ['--x'], env: {} }]).map((c) => c.key)).toEqual([
       'npm',

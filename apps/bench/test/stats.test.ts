@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mean, sampleStddev, summarize } from '../src/_stats.js'
+import { mean, median, sampleStddev, summarize } from '../src/_stats.js'
 
 describe('statistics', () => {
   it('computes the mean and the sample standard deviation', () => {
@@ -15,6 +15,12 @@ describe('statistics', () => {
   })
 
   it('summarizes min, max and count', () => {
-    expect(summarize([3, 1, 2])).toEqual({ mean: 2, stddev: 1, min: 1, max: 3, count: 3 })
+    expect(summarize([3, 1, 2])).toEqual({ mean: 2, stddev: 1, median: 2, min: 1, max: 3, count: 3 })
+  })
+
+  it('takes the middle value as the median, or the mean of the two middle ones', () => {
+    expect(median([5, 1, 3])).toBe(3)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    expect(median([])).toBeNaN()
   })
 })

@@ -42,7 +42,7 @@ afterAll(async () => {
   await registry.close()
   // When something failed, its folders stay for a look (the failure names them).
   if (!keepRoot) rmSync(root, { recursive: true, force: true })
-})
+}, 120_000)
 
 type State = 'before' | 'after'
 type Kind = 'fresh' | 'upgrade' | 'revert'
@@ -101,7 +101,7 @@ async function timedInstall(where: Project): Promise<Timing> {
   return { requests: resolving.match(GET)?.length ?? 0, placing: performance.now() - placingFrom }
 }
 
-it(`survives SIGKILL at ${KILLS} random moments of installs and upgrades`, { timeout: 300_000 }, async () => {
+it(`survives SIGKILL at ${KILLS} random moments of installs and upgrades`, { timeout: 600_000 }, async () => {
   console.log(`crash-safety: seed ${SEED} (replay: TOTE_CRASH_SEED=${SEED}), ${KILLS} kills, in ${root}`)
   const random = seededRandom(SEED)
   const started = performance.now()

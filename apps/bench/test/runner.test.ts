@@ -1,0 +1,58 @@
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createRunner } from '../src/_runner.js'
+import { NODE_REFERENCE } from '../src/_schedule.js'
+
+describe('the node -e 0 reference run', () => {
+  it('is timed by GNU time like every run, and records no install', async () => {
+    expect(existsSync('/usr/bin/time')).toBe(true)
+    const root = mkdtempSync(join(tmpdir(), 'pm-bench-runner-'))
+    const fixtureDir = join(root, 'fixture')
+    mkdirSync(fixtureDir)
+    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
+    // pm-bench makes its work folder before the first run.
+    mkdirSync(join(root, 'work'))
+    const lines: string[] = []
+    const runner = createRunner({
+      fixture: {
+        name: 'fixture',
+        dir: fixtureDir,
+        packageJsonPath: join(fixtureDir, 'package.json'),
+        npmrcPath: undefined,
+      },
+      registry: 'http://127.0.0.1:4873/',
+      hostsFile: undefined,
+      env: { PATH: process.env.PATH ?? '' },
+      tools: new Map([['node', { command: process.execPath, args: [], env: {} }]]),
+      toteFrozenCommand: 'ci',
+      isAvailable: () => true,
+      workDir: join(root, 'work'),
+      lockfileDir: join(root, 'lockfiles'),
+      minFreeBytes: 0,
+      redact: (text) => text,
+      log: (line) => lines.push(line),
+      note: (line) => lines.push(line),
+    })
+    // p3 needs a lockfile for a package manager; the reference needs none.
+    const record = await runner.runStep(
+      { round: 1, warmup: false, phase: 'p3_cold_install', contender: NODE_REFERENCE },
+      1,
+    )
+    expect(record).toMatchObject({
+      contender: 'node -e 0',
+      pm: 'node',
+      phase: 'p3_cold_install',
+      status: 'ok',
+      argv: [process.execPath, '-e', '0'],
+      exitCode: 0,
+      after: undefined,
+      checks: undefined,
+      error: undefined,
+    })
+    expect(record.time?.wallSeconds).toBeGreaterThanOrEqual(0)
+    expect(record.time?.maxRssKb).toBeGreaterThan(0)
+    expect(lines).toEqual([])
+  })
+})
