@@ -14,7 +14,8 @@ export const sharedConfig = defineConfig({
   },
   test: {
     environment: 'node',
-    testTimeout: 30_000,
+    // Generous: some tests are exhaustive (every cut of a tar), and CI machines are shared.
+    testTimeout: 120_000,
     hookTimeout: 30_000,
   },
 })

@@ -6,7 +6,20 @@ import type { BenchOptions, Fixture, Phase, PmName, Variant } from './types.js'
 
 export const ALL_PMS: readonly PmName[] = ['tote', 'npm', 'pnpm', 'bun', 'utoo']
 /** Also the order phases run in within a round: lockfile-producing phases come first. */
-export const ALL_PHASES: readonly Phase[] = ['p0_full_cold', 'p1_resolve', 'p3_cold_install', 'p4_warm_link']
+export const ALL_PHASES: readonly Phase[] = [
+  'p0_full_cold',
+  'p1_resolve',
+  'p3_cold_install',
+  'p4_warm_link',
+  'p5_add',
+  'p6_run',
+]
+/** The phases run when --phases is not given: the installs (p5_add and p6_run only when asked for). */
+export const DEFAULT_PHASES: readonly Phase[] = ALL_PHASES.filter(
+  (phase) => phase !== 'p5_add' && phase !== 'p6_run',
+)
+/** What `p5_add` adds unless `--add-package` says otherwise: one package with no dependencies. */
+export const DEFAULT_ADD_PACKAGE = 'zod'
 export const DEFAULT_ROUNDS = 3
 export const DEFAULT_MIN_FREE_GB = 20
 
@@ -17,7 +30,8 @@ Times package managers installing a real project (see apps/bench/README.md).
 Options:
   --pm <list>              Package managers, comma-separated (default: ${ALL_PMS.join(',')})
   --fixture <path>         Project folder or its package.json (default: ../shared/fixtures/vite-react-ts from the repo root)
-  --phases <list>          Phases, comma-separated (default: ${ALL_PHASES.join(',')})
+  --phases <list>          Phases, comma-separated (default: ${DEFAULT_PHASES.join(',')}; also p5_add, p6_run)
+  --add-package <spec>     What p5_add adds to the warm project (default: ${DEFAULT_ADD_PACKAGE})
   --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
   --variant <NAME=flags>   Also run tote with these extra flags (and leading VAR=value words as its
                            environment), shown as tote[NAME]; a word or value starting with ./ or ../
@@ -71,7 +85,9 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
       values.fixture ?? join(repoRoot, '..', 'shared', 'fixtures', 'vite-react-ts'),
       cwd,
     ),
-    phases: sortPhases(parseList(values.phases, ALL_PHASES, 'phase')),
+    phases: sortPhases(
+      values.phases === undefined ? [...DEFAULT_PHASES] : parseList(values.phases, ALL_PHASES, 'phase'),
+    ),
     rounds: parsePositiveInteger(values.rounds, DEFAULT_ROUNDS, '--rounds'),
     variants: [...variants, ...parseBuilds(values.build ?? [], cwd, variants)],
     outDir: resolve(cwd, values.out ?? join(repoRoot, 'bench-results')),
@@ -80,6 +96,7 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
     render: values.render === undefined ? undefined : resolve(cwd, values.render),
     minFreeBytes:
       parsePositiveInteger(values['min-free-gb'], DEFAULT_MIN_FREE_GB, '--min-free-gb') * 1024 ** 3,
+    addPackage: parseAddPackage(values['add-package']),
   }
 }
 
@@ -93,6 +110,7 @@ function parseRaw(argv: string[]) {
       fixture: { type: 'string' },
       phases: { type: 'string', multiple: true },
       rounds: { type: 'string' },
+      'add-package': { type: 'string' },
       variant: { type: 'string', multiple: true },
       build: { type: 'string', multiple: true },
       out: { type: 'string' },
@@ -118,6 +136,17 @@ function parseList<T extends string>(given: string[] | undefined, known: readonl
   }
   if (result.length === 0) throw usageError(`No ${what} given.`)
   return result
+}
+
+function parseAddPackage(given: string | undefined): string {
+  if (given === undefined) return DEFAULT_ADD_PACKAGE
+  // a registry spec: name, name@range or name@tag; nothing a shell or a package manager reads as a flag
+  if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(@[\w.^~<>=| *-]+)?$/i.test(given)) {
+    throw usageError(
+      `--add-package takes a package name, with an optional @version or @tag (got "${given}").`,
+    )
+  }
+  return given
 }
 
 function sortPhases(phases: Phase[]): Phase[] {

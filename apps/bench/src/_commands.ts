@@ -18,14 +18,22 @@ export const LOCKFILE_NAMES: Record<PmName, string> = {
   utoo: 'package-lock.json',
 }
 
-/** Phases that install node_modules (p1 only writes a lockfile). */
+/** Phases that install node_modules (p1 only writes a lockfile; p5 runs a script). */
 export function installsNodeModules(phase: Phase): boolean {
-  return phase !== 'p1_resolve'
+  return phase !== 'p1_resolve' && phase !== 'p6_run'
 }
+
+/** The script p6_run adds to the fixture's package.json and runs. */
+export const RUN_SCRIPT = { name: 'pm-bench-true', command: 'true' } as const
 
 /** Phases that start from the package manager's own lockfile. */
 export function needsLockfile(phase: Phase): boolean {
-  return phase === 'p3_cold_install' || phase === 'p4_warm_link'
+  return phase === 'p3_cold_install' || phase === 'p4_warm_link' || phase === 'p5_add'
+}
+
+/** Phases whose run starts with a cache filled by an untimed install of the lockfile. */
+export function needsWarmCache(phase: Phase): boolean {
+  return phase === 'p4_warm_link' || phase === 'p5_add'
 }
 
 export interface CommandContext {
@@ -35,11 +43,23 @@ export interface CommandContext {
   cacheDir: string
   /** tote's frozen-install command: `ci` once tote has it, else `install`. */
   toteFrozenCommand: 'ci' | 'install'
+  /** What p5_add adds. */
+  addPackage?: string
 }
 
 /** The subcommand and phase flags, without the cache, registry and noise flags. */
-export function phaseArgs(pm: PmName, phase: Phase, toteFrozenCommand: 'ci' | 'install' = 'ci'): string[] {
+export function phaseArgs(
+  pm: PmName,
+  phase: Phase,
+  toteFrozenCommand: 'ci' | 'install' = 'ci',
+  addPackage = 'zod',
+): string[] {
+  if (phase === 'p5_add') {
+    if (pm === 'tote' || pm === 'pnpm' || pm === 'bun') return ['add', addPackage]
+    return ['install', addPackage]
+  }
   const frozen = needsLockfile(phase)
+  if (phase === 'p6_run') return ['run', RUN_SCRIPT.name]
   switch (pm) {
     case 'npm':
       if (phase === 'p1_resolve') return ['install', '--package-lock-only']
@@ -65,8 +85,18 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
   // The reference row: the tool is the Node that runs tote; it starts, runs nothing and exits.
   if (contender.pm === 'node')
     return { command: tool.command, args: [...tool.args, '-e', '0'], env: { ...tool.env } }
-  const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand)
+  const base = phaseArgs(contender.pm, phase, context.toteFrozenCommand, context.addPackage)
   const env: Record<string, string> = { ...tool.env, ...contender.variant?.env }
+  if (phase === 'p6_run') {
+    // `run` reads no registry and no cache: the command as a user types it (pnpm: outside the
+    // repository's workspace).
+    const flags = contender.pm === 'pnpm' ? ['--ignore-workspace'] : []
+    return {
+      command: tool.command,
+      args: [...tool.args, ...base, ...flags, ...(contender.variant?.args ?? [])],
+      env,
+    }
+  }
   let flags: string[]
   switch (contender.pm) {
     case 'npm':

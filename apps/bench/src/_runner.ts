@@ -1,8 +1,16 @@
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { installsNodeModules, LOCKFILE_NAMES, needsLockfile, pmCommand, wrapCommand } from './_commands.js'
+import {
+  installsNodeModules,
+  LOCKFILE_NAMES,
+  needsLockfile,
+  needsWarmCache,
+  pmCommand,
+  RUN_SCRIPT,
+  wrapCommand,
+} from './_commands.js'
 import { checkInstall, checkProblem, fileSize, treeSize } from './_measure.js'
 import { runToFiles } from './_process.js'
 import type { Step } from './_schedule.js'
@@ -22,6 +30,7 @@ export interface RunnerContext {
   env: Record<string, string>
   tools: Map<string, ToolCommand>
   toteFrozenCommand: 'ci' | 'install'
+  addPackage: string
   isAvailable: (contender: Contender, phase: Phase) => boolean
   workDir: string
   lockfileDir: string
@@ -54,6 +63,14 @@ export function createRunner(context: RunnerContext) {
     if (lockfile) copyFileSync(lockfile, join(projectDir, lockfileBaseName(lockfile)))
   }
 
+  /** p6_run's project: the fixture's package.json with the script to run. */
+  function addRunScript(projectDir: string): void {
+    const path = join(projectDir, 'package.json')
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { scripts?: Record<string, string> }
+    manifest.scripts = { ...manifest.scripts, [RUN_SCRIPT.name]: RUN_SCRIPT.command }
+    writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+  }
+
   async function attempt(
     contender: Contender,
     phase: Phase,
@@ -62,6 +79,7 @@ export function createRunner(context: RunnerContext) {
     lockfile: string | undefined,
   ): Promise<Attempt> {
     prepareProject(dirs.project, lockfile)
+    if (phase === 'p6_run') addRunScript(dirs.project)
     mkdirSync(dirs.cache, { recursive: true })
     const bin = contender.variant?.bin
     const tool = bin === undefined ? context.tools.get(contender.pm) : toteToolAt(bin)
@@ -71,6 +89,7 @@ export function createRunner(context: RunnerContext) {
       registry: context.registry,
       cacheDir: dirs.cache,
       toteFrozenCommand: context.toteFrozenCommand,
+      addPackage: context.addPackage,
     })
     const timeFile = `${dirs.logs}time.txt`
     const wrapped = wrapCommand(command.command, command.args, {
@@ -194,19 +213,21 @@ export function createRunner(context: RunnerContext) {
         return failed((error as Error).message)
       }
     }
-    if (phase === 'p4_warm_link') {
-      // Fill this run's cache with an untimed install in another folder; the timed run reuses it.
+    const projectDir = join(stepDir, 'project')
+    if (needsWarmCache(phase)) {
+      // Fill this run's cache with an untimed install (p4: in another folder; p5: in the project
+      // itself, whose node_modules the timed add then changes); the timed run reuses it.
+      const prepProject = phase === 'p5_add' ? projectDir : join(stepDir, 'prep-project')
       const prep = await attempt(
         contender,
         'p3_cold_install',
-        { project: join(stepDir, 'prep-project'), cache, logs: join(stepDir, 'prep-') },
+        { project: prepProject, cache, logs: join(stepDir, 'prep-') },
         lockfile,
       )
       if (prep.error)
         return failed(`warm-cache install failed: ${prep.error}`, { stderrTail: prep.stderrTail })
     }
     spawnSync('sync')
-    const projectDir = join(stepDir, 'project')
     const run = await attempt(
       contender,
       phase,
@@ -223,6 +244,7 @@ export function createRunner(context: RunnerContext) {
     }
     const record: RunRecord = { ...base, status: 'ok', ...run, after, checks: undefined }
     if (run.error) return { ...record, status: 'fail' }
+    if (phase === 'p6_run') return record // a script ran: nothing installed to check
     const checks = checkInstall({ projectDir, lockfileName, installs: installsNodeModules(phase) })
     const problem = checkProblem(checks, lockfileName)
     if (problem) return { ...record, status: 'fail', checks, error: `check failed: ${problem}` }

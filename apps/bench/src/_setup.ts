@@ -95,7 +95,8 @@ export interface ToteSupport {
 
 /**
  * Which phases tote can run today: a phase is available when `tote <command> --help` succeeds for
- * its command (p1 also needs `--lockfile-only` in that help). p3 and p4 use `ci` once it exists.
+ * its command (p1 also needs `--lockfile-only` in that help; p5 needs `add`). p3 and p4 use `ci` once
+ * it exists.
  */
 export function toteSupport(tool: ToolCommand, env: Record<string, string>, cwd: string): ToteSupport {
   const help = (command: string) => {
@@ -109,6 +110,8 @@ export function toteSupport(tool: ToolCommand, env: Record<string, string>, cwd:
   const versionRun = runCaptured(tool.command, [...tool.args, '--version'], { cwd, env, timeoutMs: 60_000 })
   const install = help('install')
   const ci = help('ci')
+  const add = help('add')
+  const run = help('run')
   const phases = new Set<Phase>()
   if (install !== undefined) phases.add('p0_full_cold')
   if (install?.includes('--lockfile-only')) phases.add('p1_resolve')
@@ -116,6 +119,8 @@ export function toteSupport(tool: ToolCommand, env: Record<string, string>, cwd:
     phases.add('p3_cold_install')
     phases.add('p4_warm_link')
   }
+  if (add !== undefined) phases.add('p5_add')
+  if (run !== undefined) phases.add('p6_run')
   return {
     version: versionRun.status === 0 ? versionRun.stdout.trim() : 'not built',
     phases,

@@ -108,6 +108,11 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     pin.note,
     'lifecycle scripts off for every package manager; each run has fresh project and cache folders',
   ]
+  if (options.phases.includes('p5_add')) {
+    notes.push(
+      `p5_add adds ${options.addPackage} to a project installed (untimed) from its lockfile and cache`,
+    )
+  }
 
   const tools = new Map<string, ToolCommand>()
   const versions: Record<string, string> = {}
@@ -164,6 +169,7 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     env,
     tools,
     toteFrozenCommand,
+    addPackage: options.addPackage,
     isAvailable,
     workDir,
     lockfileDir: join(runDir, 'lockfiles'),

@@ -7,8 +7,13 @@ export type PmName = 'tote' | 'npm' | 'pnpm' | 'bun' | 'utoo'
  * - `p1_resolve`: the same state; resolve and write the lockfile only.
  * - `p3_cold_install`: the package manager's own lockfile, empty cache, no node_modules.
  * - `p4_warm_link`: its own lockfile, a cache filled by an earlier install, no node_modules.
+ * - `p5_add`: a warm project (its own lockfile, a filled cache, node_modules installed from them);
+ *   adds one package (`--add-package`), as `tote add`, `npm install <pkg>`, `pnpm add`, `bun add`.
+ * - `p6_run`: the fixture's package.json with a script `true` added, nothing installed; runs that
+ *   script (`<pm> run pm-bench-true`): the start-up cost of a package manager's `run`. Not in the
+ *   default phases.
  */
-export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm_link'
+export type Phase = 'p0_full_cold' | 'p1_resolve' | 'p3_cold_install' | 'p4_warm_link' | 'p5_add' | 'p6_run'
 
 /** Extra tote flags, or another build of tote, run as a row of their own, `tote[name]`. */
 export interface Variant {
@@ -71,6 +76,8 @@ export interface BenchOptions {
   render: string | undefined
   /** Below this much free disk space (bytes) finished runs' folders are deleted before the next run. */
   minFreeBytes: number
+  /** The spec `p5_add` adds (default `zod`). */
+  addPackage: string
 }
 
 /** How to start a package manager: a program and the arguments before the subcommand. */

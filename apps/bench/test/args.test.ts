@@ -36,6 +36,7 @@ describe('parseBenchArgs', () => {
     expect(options.pms).toEqual(['tote', 'npm', 'pnpm', 'bun', 'utoo'])
     expect(options.phases).toEqual(['p0_full_cold', 'p1_resolve', 'p3_cold_install', 'p4_warm_link'])
     expect(options.rounds).toBe(3)
+    expect(options.addPackage).toBe('zod')
     expect(options.fixture.name).toBe('vite-react-ts')
     expect(options.fixture.npmrcPath).toBeUndefined()
     expect(options.outDir).toBe(join(root, 'main', 'bench-results'))
@@ -58,7 +59,9 @@ describe('parseBenchArgs', () => {
         '--pm',
         'bun',
         '--phases',
-        'p4_warm_link,p1_resolve',
+        'p5_add,p4_warm_link,p1_resolve',
+        '--add-package',
+        '@scope/pkg@^2.0.0',
         '--rounds',
         '5',
         '--fixture',
@@ -75,7 +78,8 @@ describe('parseBenchArgs', () => {
     )
     expect(options.pms).toEqual(['npm', 'pnpm', 'bun'])
     // Phases always run in order, so lockfile-writing phases come first.
-    expect(options.phases).toEqual(['p1_resolve', 'p4_warm_link'])
+    expect(options.phases).toEqual(['p1_resolve', 'p4_warm_link', 'p5_add'])
+    expect(options.addPackage).toBe('@scope/pkg@^2.0.0')
     expect(options.rounds).toBe(5)
     expect(options.fixture.name).toBe('ant-design')
     expect(options.fixture.npmrcPath).toBe(join(root, 'shared', 'fixtures', 'ant-design', '.npmrc'))
@@ -104,6 +108,8 @@ describe('parseBenchArgs', () => {
     expect(usageMessage(['--fixture', '/nonexistent/fixture'])).toMatch(/does not exist/)
     expect(usageMessage(['--bogus'])).toMatch(/bogus/)
     expect(usageMessage(['extra'])).toMatch(/Unexpected argument "extra"/)
+    expect(usageMessage(['--add-package', 'zod;true'])).toMatch(/--add-package takes a package name/)
+    expect(usageMessage(['--add-package', 'a b'])).toMatch(/--add-package takes a package name/)
   })
 })
 

@@ -17,6 +17,18 @@ function commandLine(pm: PmName, phase: Parameters<typeof phaseArgs>[1], contend
 }
 
 describe('phase commands', () => {
+  it('p6_run: `<pm> run pm-bench-true`, without cache or registry flags (pnpm outside the workspace)', () => {
+    for (const pm of ['tote', 'npm', 'bun', 'utoo'] as const) {
+      expect(commandLine(pm, 'p6_run').args.slice(-2)).toEqual(['run', 'pm-bench-true'])
+      expect(commandLine(pm, 'p6_run').args.join(' ')).not.toContain(registry)
+    }
+    expect(commandLine('pnpm', 'p6_run').args.slice(-3)).toEqual([
+      'run',
+      'pm-bench-true',
+      '--ignore-workspace',
+    ])
+  })
+
   it('resolves without installing', () => {
     expect(phaseArgs('npm', 'p1_resolve')).toEqual(['install', '--package-lock-only'])
     expect(phaseArgs('pnpm', 'p1_resolve')).toEqual(['install', '--lockfile-only'])
@@ -34,6 +46,14 @@ describe('phase commands', () => {
       expect(phaseArgs('tote', phase, 'ci')).toEqual(['ci'])
       expect(phaseArgs('tote', phase, 'install')).toEqual(['install'])
     }
+  })
+
+  it("adds one package in p5, with each package manager's own command", () => {
+    expect(phaseArgs('tote', 'p5_add', 'ci', 'zod')).toEqual(['add', 'zod'])
+    expect(phaseArgs('npm', 'p5_add', 'ci', 'zod')).toEqual(['install', 'zod'])
+    expect(phaseArgs('pnpm', 'p5_add', 'ci', 'zod@^3')).toEqual(['add', 'zod@^3'])
+    expect(phaseArgs('bun', 'p5_add', 'ci', 'zod')).toEqual(['add', 'zod'])
+    expect(phaseArgs('utoo', 'p5_add', 'ci', 'zod')).toEqual(['install', 'zod'])
   })
 
   it('does a plain install in p0', () => {

@@ -27,6 +27,7 @@ describe('the node -e 0 reference run', () => {
       env: { PATH: process.env.PATH ?? '' },
       tools: new Map([['node', { command: process.execPath, args: [], env: {} }]]),
       toteFrozenCommand: 'ci',
+      addPackage: 'zod',
       isAvailable: () => true,
       workDir: join(root, 'work'),
       lockfileDir: join(root, 'lockfiles'),

@@ -37,5 +37,5 @@ const LEVELS: Record<string, LogLevel> = {
 export function createReporterFor(config: Pick<ToteConfig, 'get'>): Reporter {
   const loglevel = config.get('loglevel')
   const level = (typeof loglevel === 'string' && LEVELS[loglevel]) || 'normal'
-  return createReporter({ level, progress: config.get('progress') !== false })
+  return createReporter({ level, progress: config.get('progress') !== false, color: config.get('color') })
 }

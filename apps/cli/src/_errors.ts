@@ -1,4 +1,5 @@
 import { isToteError, redactUrlsIn, type SystemFaultCode, ToteError, type ToteErrorCode } from '@tote/types'
+import { colourOn, red } from './_colour.js'
 
 export function usageError(code: ToteErrorCode, message: string, hint: string): ToteError {
   return new ToteError(code, message, { hint, details: { usage: true } })
@@ -76,10 +77,10 @@ export function systemFault(error: unknown): unknown {
 }
 
 /** Prints an error for a person and returns the exit code: 2 for usage errors, else 1. */
-export function reportError(thrown: unknown, verbose: boolean): number {
+export function reportError(thrown: unknown, verbose: boolean, colour = colourOn(process.stderr)): number {
   const error = systemFault(thrown)
   if (isToteError(error)) {
-    const lines = [`tote error ${error.code}: ${error.message}`]
+    const lines = [`tote ${red('error', colour)} ${error.code}: ${error.message}`]
     if (error.hint) lines.push(`  hint: ${error.hint}`)
     if (verbose && error.cause) lines.push(`  cause: ${formatCause(error.cause)}`)
     // Whatever a message quotes (a registry URL, a lockfile's resolved), no credentials are shown.

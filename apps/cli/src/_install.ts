@@ -1,13 +1,17 @@
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { lstat, mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type CloneStrategy, linkBins, removeExtraneous } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import { createDownloader, type Downloader } from '@tote/downloader'
-import { hiddenLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
-import { createScheduler, type Scheduler, type SchedulerDeps } from '@tote/scheduler'
-import { type Lockfile, type StageWarning, ToteError } from '@tote/types'
+import { createScheduler, type PrefetchRequest, type Scheduler, type SchedulerDeps } from '@tote/scheduler'
+import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
+import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
+import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
 import { type Tracer, traced } from './_trace.js'
@@ -23,6 +27,10 @@ export interface NodeModulesResult {
   removed: number
   downloaded: number
   withScripts: string[]
+  /** Install paths placed by this run (not kept from before), failed optional ones left out. */
+  placed: string[]
+  /** Install paths in node_modules now. */
+  installed: string[]
 }
 
 /**
@@ -45,7 +53,8 @@ export function createInstallScheduler(
   const importModule = stageImporter(stages.importModule)
   const modules = stageModules(stages.stageModules)
   const warnCache = cacheWarnings(reporter)
-  return createScheduler(downloadStage(client, stages.stageModules.downloader, importModule), {
+  const gitRepos = createGitRepos(config.cacheDir)
+  return createScheduler(downloadStage(client, stages.stageModules.downloader, importModule, gitRepos), {
     stages: {
       extractor: { module: modules.extractor },
       contentCache: { module: modules.contentCache, options: { dir: config.cacheDir } },
@@ -91,7 +100,24 @@ function downloadStage(
   client: RegistryClient,
   module: string | undefined,
   load: ImportModule,
+  gitRepos: GitRepos,
 ): SchedulerDeps {
+  // `file:` tarballs (npm's `resolved: "file:vendor/a.tgz"`) are read from disk and git commits
+  // packed from tote's mirror of the repository, whatever the module
+  const deps = downloadFrom(client, module, load)
+  return {
+    download: async (request, options) => {
+      if (request.tarballUrl.startsWith('file:')) return readTarballFile(request)
+      if (isGitResolved(request.tarballUrl)) {
+        const data = await gitRepos.pack(request.tarballUrl, options)
+        return { data, integrity: sha512Integrity(data) }
+      }
+      return deps.download(request, options)
+    },
+  }
+}
+
+function downloadFrom(client: RegistryClient, module: string | undefined, load: ImportModule): SchedulerDeps {
   if (module === undefined) {
     const downloader = createDownloader(client)
     return { download: (request, { signal }) => downloader.download(request, { signal }) }
@@ -112,6 +138,43 @@ function downloadStage(
   })
   loading.catch(() => {}) // the first download reports it
   return { download: async (request, { signal }) => (await loading).download(request, { signal }) }
+}
+
+/**
+ * A `file:` tarball (npm's `resolved: "file:vendor/a.tgz"`, planned as a file URL): read, and checked
+ * against the lockfile's integrity as a download is (`EINTEGRITY`); a missing file is `ENOENT` naming it.
+ */
+async function readTarballFile(request: PrefetchRequest): Promise<{ data: Uint8Array; integrity: string }> {
+  const path = fileURLToPath(request.tarballUrl)
+  let data: Buffer
+  try {
+    data = await readFile(path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'ETARBALL'
+    throw new ToteError(
+      code,
+      `Cannot read the tarball of ${request.name}@${request.version}: ${path} (${code})`,
+      {
+        hint: 'The lockfile points at a tarball on disk that is not there: restore it, or change the dependency and run `tote install`.',
+        cause: error,
+        details: { path },
+      },
+    )
+  }
+  if (!request.integrity) return { data, integrity: sha512Integrity(data) }
+  const expected = strongestHash(request.integrity)
+  const actual = createHash(expected.algorithm).update(data).digest('base64')
+  if (actual !== expected.base64) {
+    throw new ToteError(
+      'EINTEGRITY',
+      `Integrity check failed for ${request.name}@${request.version} (${path}): expected ${expected.sri}, got ${expected.algorithm}-${actual}`,
+      {
+        hint: 'The tarball on disk differs from what the lockfile recorded. If it was changed on purpose, run `tote install` to record it again.',
+        details: { path, expected: expected.sri, actual: `${expected.algorithm}-${actual}` },
+      },
+    )
+  }
+  return { data, integrity: expected.sri }
 }
 
 /** Cache warnings shown one by one; more than that are listed with --verbose only. */
@@ -152,36 +215,65 @@ export async function installNodeModules(options: {
   scheduler: Scheduler
   reporter: Reporter
   tracer?: Tracer | undefined
+  /** Only these workspaces (npm's `-w`); undefined: the whole lockfile. */
+  filter?: WorkspaceFilter | undefined
 }): Promise<NodeModulesResult> {
-  const { projectDir, lockfile, config, scheduler, reporter, tracer } = options
+  const { projectDir, lockfile, config, scheduler, reporter, tracer, filter } = options
   const nodeModules = join(projectDir, 'node_modules')
   const hiddenPath = join(nodeModules, HIDDEN_LOCKFILE)
   const treeExists = existsSync(nodeModules)
-  const { plan, previous, toPlace, keptPaths, changedPaths } = await compareWithTree(
+  const { plan, previous, toPlace, keptPaths, changedPaths, toLink, alsoKept } = await compareWithTree(
     projectDir,
     lockfile,
     config,
+    { filter },
   )
   const kept = keptPaths.size
   // Whatever this run may change is named before the first change, so that a run killed half-way
   // leaves a tree whose untouched part is still trusted and whose touched part is checked again.
   // A tree that is up to date is not written at all (a read-only project installs fine).
   const leaving =
-    previous === undefined ? [] : Object.keys(previous.packages).filter((path) => !keptPaths.has(path))
-  const changes = previous === undefined || toPlace.length > 0 || leaving.length > 0
+    previous === undefined
+      ? []
+      : Object.keys(previous.packages).filter((path) => !keptPaths.has(path) && !alsoKept.has(path))
+  const changes = previous === undefined || toPlace.length > 0 || toLink.length > 0 || leaving.length > 0
   if (changes) {
     markInProgress(
       nodeModules,
-      previous === undefined ? 'all' : [...new Set([...toPlace.map((pkg) => pkg.path), ...leaving])],
+      previous === undefined
+        ? 'all'
+        : [...new Set([...toPlace.map((pkg) => pkg.path), ...toLink.map((link) => link.path), ...leaving])],
     )
   }
   let removed = 0
+  // With a workspace filter, what the lockfile has outside it stays where it is (npm leaves it alone).
+  const keep = new Set([
+    ...plan.packages.map((pkg) => pkg.path),
+    ...plan.bundled,
+    ...plan.links.map((link) => link.path),
+    ...(filter ? alsoKept : []),
+  ])
   if (treeExists) {
     // Stale folders go first: what the plan replaces, and what it no longer has.
     await Promise.all(toPlace.map((pkg) => rm(pkg.destDir, { recursive: true, force: true })))
-    const result = await removeExtraneous({ projectDir, keep: new Set(plan.packages.map((pkg) => pkg.path)) })
-    removed = result.removed.length
+    const result = await removeExtraneous({ projectDir, keep })
+    // npm counts every package that leaves the tree, those nested in a removed folder too: the
+    // hidden lockfile names them, the sweep only the folders it removed
+    const gone = new Set(result.removed)
+    for (const path of Object.keys(previous?.packages ?? {}))
+      if (path !== '' && !keep.has(path)) gone.add(path)
+    removed = gone.size
   }
+  // the node_modules of the project's own folders (workspaces, file: folders inside it) too
+  for (const folder of projectFolders(projectDir, lockfile)) {
+    const prefix = `${folder}/`
+    const inside = new Set(
+      [...keep].filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length)),
+    )
+    const result = await removeExtraneous({ projectDir: join(projectDir, folder), keep: inside })
+    removed += result.removed.length
+  }
+  await placeLinks(toLink)
 
   reporter.progress.total = toPlace.length
   reporter.phase('installing')
@@ -201,11 +293,34 @@ export async function installNodeModules(options: {
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
   // npm's --no-bin-links: no .bin folder at all.
   const binLinks = config.get('bin-links') !== false
+  for (const link of plan.links) {
+    if (link.bin && !link.inside && binLinks) {
+      reporter.warn({
+        code: 'EBINOUTSIDE',
+        message: `the bins of ${link.target} (linked at ${link.path}) are not linked: tote changes nothing outside the project, and linking a bin makes its file executable`,
+      })
+    }
+  }
   await traced(tracer, 'phase', 'link bins', async () => {
     if (!binLinks) return
     await linkBins({
       projectDir,
-      packages: installed
+      packages: [
+        ...installed,
+        ...plan.links.filter((link) => link.inside).map((link) => ({ ...link, version: link.version ?? '' })),
+        // bundled packages' bins too, as npm links them
+        ...plan.bundled
+          .filter((path) => !failedOptional.has(bundlerOf(path, plan.bundled)))
+          .map((path) => {
+            const entry = lockfile.packages[path]!
+            return {
+              path,
+              name: entry.name ?? nameOfPath(path),
+              version: entry.version ?? '',
+              bin: entry.bin,
+            }
+          }),
+      ]
         .filter((pkg) => pkg.bin)
         .map((pkg) => ({
           path: pkg.path,
@@ -218,8 +333,14 @@ export async function installNodeModules(options: {
         warning.code === 'EBINCONFLICT' ? reporter.debug(warning.message) : reporter.warn(warning),
     })
   })
-  if (installed.length > 0) {
-    const installedPaths = new Set(installed.map((pkg) => pkg.path))
+  if (installed.length > 0 || plan.links.length > 0) {
+    const installedPaths = new Set([
+      ...installed.map((pkg) => pkg.path),
+      // a bundled package is there when its bundler is (hiddenLockfile drops it with a bundler left out)
+      ...plan.bundled,
+      ...plan.links.map((link) => link.path),
+      ...alsoKept,
+    ])
     const text = stringifyLockfile(
       hiddenLockfile(lockfile, { isInstalled: (path) => installedPaths.has(path) }),
     )
@@ -230,8 +351,64 @@ export async function installNodeModules(options: {
     ...new Set(installed.filter((pkg) => pkg.hasInstallScript).map((pkg) => `${pkg.name}@${pkg.version}`)),
   ]
   const changed = installed.filter((pkg) => changedPaths.has(pkg.path)).length
-  const added = installed.length - kept - changed
-  return { added, changed, kept, removed, downloaded: stats.downloaded, withScripts }
+  // npm counts the links it makes as added packages
+  const added = installed.length - kept - changed + toLink.length
+  const placed = toPlace.filter((pkg) => !failedOptional.has(pkg.path)).map((pkg) => pkg.path)
+  const paths = installed.map((pkg) => pkg.path)
+  return {
+    added,
+    changed,
+    kept,
+    removed,
+    downloaded: stats.downloaded,
+    withScripts,
+    placed,
+    installed: paths,
+  }
+}
+
+/** The install path of the package whose tarball ships a bundled one: the nearest ancestor not bundled itself. */
+function bundlerOf(path: string, bundled: readonly string[]): string {
+  for (
+    let cut = path.lastIndexOf('/node_modules/');
+    cut > 0;
+    cut = path.lastIndexOf('/node_modules/', cut - 1)
+  ) {
+    const ancestor = path.slice(0, cut)
+    if (!bundled.includes(ancestor)) return ancestor
+  }
+  return path
+}
+
+/**
+ * The project's own folders that a lockfile has packages under (`packages/a` of
+ * `packages/a/node_modules/x`, or a workspace's), really inside the project (symlinks followed):
+ * their node_modules are the install's too.
+ */
+export function projectFolders(projectDir: string, lockfile: Lockfile): string[] {
+  const folders = new Set<string>()
+  for (const path of Object.keys(lockfile.packages)) {
+    if (path === '' || path.startsWith('../')) continue
+    if (!path.includes('/node_modules/') && !path.startsWith('node_modules/')) folders.add(path)
+  }
+  return [...folders].filter((folder) => folderInside(projectDir, folder))
+}
+
+/**
+ * Makes each link (a symlink relative to its folder, a junction on Windows), replacing what is at
+ * its place: a link is unlinked (never followed), a folder (a package that was there) removed. Each
+ * place was proven inside the project's node_modules by the plan.
+ */
+async function placeLinks(links: readonly PlannedLink[]): Promise<void> {
+  await Promise.all(
+    links.map(async (link) => {
+      const stats = await lstat(link.destDir).catch(() => undefined)
+      if (stats?.isSymbolicLink()) await unlink(link.destDir)
+      else if (stats) await rm(link.destDir, { recursive: true, force: true })
+      await mkdir(dirname(link.destDir), { recursive: true })
+      await symlink(link.linkText, link.destDir, 'junction')
+    }),
+  )
 }
 
 function readText(path: string): string | undefined {

@@ -32,6 +32,8 @@ export interface Interruptible {
   stop(): Promise<unknown>
   /** Lets go of what the run holds (the project lock), at once: the last thing before the exit. */
   release?(): void
+  /** Runs once the threads have stopped, before the lock is let go: puts back what the run changed. */
+  afterStop?(): Promise<unknown>
 }
 
 /**
@@ -64,9 +66,10 @@ export function exitOnInterrupt(target: Interruptible): () => void {
       } catch {}
       process.exit(code)
     }
-    Promise.all([ownTempFileRemover(target.folders), stopped]).then(([removeOwnTempFiles]) => {
+    Promise.all([ownTempFileRemover(target.folders), stopped]).then(async ([removeOwnTempFiles]) => {
       // At once, then out: nothing on this thread runs in between.
       removeOwnTempFiles()
+      if (target.afterStop) await target.afterStop().catch(() => {})
       exit()
     }, exit)
   }

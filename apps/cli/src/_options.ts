@@ -64,7 +64,10 @@ export const globalOptions: Record<string, OptionSpec> = {
     description: 'The project folder, as npm reads --prefix for a project (same as --cwd)',
   },
   userconfig: npm('string', 'The user npmrc file to read instead of ~/.npmrc', { arg: 'file' }),
-  color: ignored('Colour in the output', 'tote prints no colour yet'),
+  color: npm(
+    'boolean',
+    'Colour `warn` and `error` on a terminal (--no-color: never, --color=always: anywhere; NO_COLOR, FORCE_COLOR)',
+  ),
   'update-notifier': ignored('Check for a newer version', 'tote never checks for updates'),
   yes: ignored('Answer yes to every question', 'tote asks no questions', { short: 'y' }),
 }
@@ -107,13 +110,40 @@ export function installOptions(): Record<string, OptionSpec> {
     }),
     production: npm('boolean', 'Leave out devDependencies (npm: same as --omit dev)'),
     'legacy-peer-deps': npm('boolean', 'Do not install peer dependencies'),
-    'ignore-scripts': npm('boolean', 'Run no lifecycle scripts (tote does not run them yet)'),
+    'ignore-scripts': npm(
+      'boolean',
+      "Run no lifecycle scripts: neither dependencies' install scripts nor the project's",
+    ),
+    'script-shell': npm('string', 'The shell that runs scripts (default: sh)', { arg: 'shell' }),
+    'allow-scripts': npm(
+      'string',
+      'Refused in a project, as npm refuses it (EALLOWSCRIPTS): approve in package.json allowScripts or .npmrc',
+      { arg: 'names', multiple: true },
+    ),
+    'strict-allow-scripts': npm(
+      'boolean',
+      'Fail (ESTRICTALLOWSCRIPTS) when a dependency has install scripts that allowScripts does not cover',
+    ),
+    'dangerously-allow-all-scripts': npm(
+      'boolean',
+      "Run every dependency's install scripts, approved, unreviewed or denied (--ignore-scripts still wins)",
+    ),
+    'unreviewed-scripts': {
+      type: 'string',
+      kind: 'tote',
+      arg: 'skip|run|fail',
+      description:
+        "Dependencies' install scripts that allowScripts does not cover: skip and name them (default), run them as npm does, or fail",
+    },
     'bin-links': npm('boolean', "Link packages' bins into node_modules/.bin (--no-bin-links: do not)"),
     cpu: npm('string', 'Install optional packages for this CPU instead of this machine’s', { arg: 'cpu' }),
     os: npm('string', 'Install optional packages for this OS instead of this machine’s', { arg: 'os' }),
     libc: npm('string', 'Install optional packages for this libc (glibc, musl)', { arg: 'libc' }),
     'install-strategy': npm('string', 'Only hoisted, npm’s default layout, for now', { arg: 'hoisted' }),
-    'foreground-scripts': ignored('Run scripts in the foreground', 'tote runs no scripts yet'),
+    'foreground-scripts': npm(
+      'boolean',
+      "Run dependencies' install scripts one at a time on tote's terminal, not in the background with their output kept in a log",
+    ),
     audit: ignored('Audit the installed packages', 'tote does not audit'),
     'audit-level': {
       ...ignored('Lowest severity an audit fails on', 'tote does not audit'),
@@ -129,11 +159,15 @@ export function installOptions(): Record<string, OptionSpec> {
       'boolean',
       'Go on past peer conflicts npm would stop on (ERESOLVE), keeping what the tree has',
     ),
-    'allow-git': {
-      ...ignored('Which git dependencies may be installed', 'tote installs no git dependencies yet'),
-      type: 'string',
-      arg: 'all|none|root',
-    },
+    'engine-strict': npm(
+      'boolean',
+      'Refuse (EBADENGINE) a package whose engines.node this Node.js does not satisfy, instead of warning',
+    ),
+    'allow-git': npm(
+      'string',
+      'Which git dependencies may be fetched: all (default), none, or root (the project’s own only)',
+      { arg: 'all|none|root' },
+    ),
     trace: {
       type: 'string',
       kind: 'tote',
@@ -187,21 +221,23 @@ export function installOptions(): Record<string, OptionSpec> {
       'Prefer deduplicating over the newest version',
       'tote resolves as npm does by default only, so far',
     ),
-    workspace: unsupported('string', 'Run in a workspace', 'tote does not support workspaces yet', {
-      short: 'w',
-      multiple: true,
-      arg: 'name',
-    }),
-    workspaces: unsupported('boolean', 'Run in every workspace', 'tote does not support workspaces yet'),
-    'include-workspace-root': unsupported(
+    workspace: npm(
+      'string',
+      'Install only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
+      { short: 'w', multiple: true, arg: 'name|folder' },
+    ),
+    workspaces: npm(
       'boolean',
-      'Include the root with --workspaces',
-      'tote does not support workspaces yet',
+      "Install every workspace and what they need, not the project's own dependencies (--no-workspaces: those only)",
+    ),
+    'include-workspace-root': npm(
+      'boolean',
+      "With -w or --workspaces, install the project's own dependencies too",
     ),
     'install-links': unsupported(
       'boolean',
       'Pack and install file: folders',
-      'tote does not support file: dependencies yet',
+      'tote links file: folders (npm’s default) and does not pack them',
     ),
     before: unsupported('string', 'Resolve as of a date', 'tote does not filter versions by date yet', {
       arg: 'date',
@@ -215,17 +251,52 @@ export function installOptions(): Record<string, OptionSpec> {
   }
 }
 
-/** Flags of `install` that only apply with package names (`tote add`, to come): accepted, no effect without. */
+/** npm's save flags: where `tote add` (`install <spec>`) saves, and how; npm configuration, so an npmrc may set them too. */
 export function saveOptions(): Record<string, OptionSpec> {
-  const noSpecs = 'only applies when package names are given (not supported yet)'
   return {
-    save: npm('boolean', 'Write package-lock.json (--no-save: install without writing it)'),
+    save: npm('boolean', 'Write package.json and package-lock.json (--no-save: change node_modules only)'),
     'package-lock': npm('boolean', 'Read and write package-lock.json (--no-package-lock: neither)'),
-    'save-dev': ignored('Save new packages to devDependencies', noSpecs, { short: 'D' }),
-    'save-prod': ignored('Save new packages to dependencies', noSpecs, { short: 'P' }),
-    'save-optional': ignored('Save new packages to optionalDependencies', noSpecs, { short: 'O' }),
-    'save-peer': ignored('Save new packages to peerDependencies', noSpecs),
-    'save-exact': ignored('Save exact versions', noSpecs, { short: 'E' }),
-    'save-bundle': ignored('Save new packages to bundleDependencies', noSpecs, { short: 'B' }),
+    'save-dev': npm('boolean', 'Save added packages to devDependencies', { short: 'D' }),
+    'save-prod': npm('boolean', 'Save added packages to dependencies (out of the other maps)', {
+      short: 'P',
+    }),
+    'save-optional': npm('boolean', 'Save added packages to optionalDependencies', { short: 'O' }),
+    'save-peer': npm('boolean', 'Save added packages to peerDependencies (with -O: optional peers)'),
+    'save-exact': npm('boolean', 'Save the exact version installed, not a range', { short: 'E' }),
+    'save-prefix': npm('string', 'The range operator saved before the version (default ^)', {
+      arg: 'prefix',
+    }),
+    'save-bundle': npm('boolean', 'Also list added packages in bundleDependencies', { short: 'B' }),
+  }
+}
+
+/** `--json`: one JSON document on stdout. */
+export function jsonOption(description: string): Record<string, OptionSpec> {
+  return { json: { type: 'boolean', kind: 'tote', description } }
+}
+
+/** Options of the commands that run one of the project's scripts (run, test, start, stop, restart). */
+export function runOptions(): Record<string, OptionSpec> {
+  return {
+    'if-present': npm('boolean', 'Exit 0 without a word when the script is not there'),
+    'ignore-scripts': npm('boolean', 'Run the script alone, without its pre<name> and post<name> scripts'),
+    'script-shell': npm('string', 'The shell that runs scripts (default: sh)', { arg: 'shell' }),
+  }
+}
+
+/** Options of `tote install-scripts` and its aliases. */
+export function installScriptsOptions(): Record<string, OptionSpec> {
+  return {
+    all: npm('boolean', 'approve or deny: every package with unreviewed install scripts'),
+    'allow-scripts-pin': npm(
+      'boolean',
+      'approve: write pinned name@version entries (default; --no-allow-scripts-pin: name-only entries)',
+    ),
+    'dry-run': {
+      type: 'boolean',
+      kind: 'tote',
+      description: 'Resolve and say what would change; write nothing',
+    },
+    json: npm('boolean', 'Print the result as JSON'),
   }
 }

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+import { readFileSync, realpathSync } from 'node:fs'
+import { dirname, isAbsolute, join, relative, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { lockedWorkspacePaths } from '@tote/lockfile'
 import type { ScheduledPackage } from '@tote/scheduler'
 import {
   isInstallPathInside,
@@ -9,6 +11,7 @@ import {
   type OmitType,
   ToteError,
 } from '@tote/types'
+import { isGitResolved } from './_git.js'
 
 /** The platform optional dependencies are matched against. */
 export interface Platform {
@@ -18,22 +21,62 @@ export interface Platform {
   libc: string | undefined
 }
 
+/** Which part of a project with workspaces to install (npm's `-w`, `--workspaces`, `--include-workspace-root`). */
+export interface WorkspaceFilter {
+  /** The chosen workspaces' folders, relative to the project (`packages/a`). */
+  workspaces: readonly string[]
+  /** The project's own dependencies too. */
+  root: boolean
+}
+
 export interface PlanOptions {
   projectDir: string
   omit: readonly OmitType[]
   registryFor(name: string): string
   platform?: Platform
+  /** Only these workspaces (and what they need), as npm installs with `-w`; undefined: everything. */
+  filter?: WorkspaceFilter | undefined
+  /** npm's allow-git (`all` when undefined): `none` refuses git entries, `root` those the project's own folders do not declare. */
+  allowGit?: unknown
+}
+
+/** A symlink to place: a workspace's or a `file:` folder's link (`node_modules/a` → `packages/a`). */
+export interface PlannedLink {
+  /** Install path of the link (`node_modules/a`), inside the project. */
+  path: string
+  /** The folder it points to, relative to the project, as the lockfile's `resolved` (`packages/a`, `../lib`). */
+  target: string
+  /** Absolute path of the link, proven inside the project. */
+  destDir: string
+  /** What the symlink holds: the folder, relative to the link's folder (`../packages/a`). */
+  linkText: string
+  /** The folder is inside the project (its bins may be linked; `../lib`'s are not: tote writes nothing outside). */
+  inside: boolean
+  name: string
+  version?: string | undefined
+  bin?: Record<string, string> | undefined
 }
 
 /** What an install will put on disk, and what it leaves out. */
 export interface InstallPlan {
   packages: ScheduledPackage[]
   /**
-   * Entries left out, with why: `--omit`, an optional package for another platform, a workspace
-   * link, a dependency of a linked folder outside the project (`outside`: tote writes only inside
-   * it), or a package only those need (`unreachable`).
+   * Install paths of packages a dependency's tarball ships (npm's `inBundle` under a package with
+   * `bundleDependencies`): placed with their bundler, never fetched on their own.
    */
-  skipped: { path: string; reason: 'omit' | 'platform' | 'link' | 'outside' | 'unreachable' }[]
+  bundled: string[]
+  /** Links to the project's folders (workspaces, `file:` folders). */
+  links: PlannedLink[]
+  /**
+   * Entries left out, with why: `--omit`, an optional package for another platform, anything under
+   * a link (a link has no node_modules of its own), a dependency of a linked folder outside the
+   * project or of a folder that leads outside it (`outside`: tote writes only inside it), a package
+   * only those need (`unreachable`), or one outside the workspaces chosen with `-w` (`filtered`).
+   */
+  skipped: {
+    path: string
+    reason: 'omit' | 'platform' | 'link' | 'outside' | 'unreachable' | 'filtered'
+  }[]
   /** Install paths of the packages that are optional: a failure to install one is a warning. */
   optional: Set<string>
 }
@@ -92,33 +135,68 @@ function isOmitted(entry: LockfilePackage, omit: ReadonlySet<OmitType>): boolean
   return entry.peer === true && omit.has('peer')
 }
 
-/** Where `name` resolves from the package at `from`, as Node looks it up (nearest node_modules up). */
+/** The folder above `base` that Node looks in next: `node_modules/a/node_modules/b` → `node_modules/a`, `packages/a` → `packages`. */
+function parentFolder(base: string): string {
+  const nested = /^(.*)\/node_modules\/(?:@[^/]+\/)?[^/]+$/.exec(base)
+  if (nested) return nested[1]!
+  if (/^node_modules\/(?:@[^/]+\/)?[^/]+$/.test(base)) return ''
+  return base.includes('/') ? base.slice(0, base.lastIndexOf('/')) : ''
+}
+
+/** Where `name` resolves from the package or folder at `from`, as Node looks it up (nearest node_modules up). */
 function resolveInLockfile(packages: Lockfile['packages'], from: string, name: string): string | undefined {
-  let base = from
-  for (;;) {
+  for (let base = from; ; base = parentFolder(base)) {
     const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`
     if (packages[candidate]) return candidate
     if (base === '') return undefined
-    const cut = base.lastIndexOf('/node_modules/')
-    base = cut === -1 ? '' : base.slice(0, cut)
   }
 }
 
+/** A lockfile key outside any node_modules: the project's own folder (a workspace, a `file:` folder). */
+function isFolderKey(path: string): boolean {
+  return path !== '' && !path.startsWith('node_modules/') && !path.includes('/node_modules/')
+}
+
 /**
- * The install paths reachable from the project without going through a skipped package: what
- * npm installs. A package only needed by another platform's optional binary (hoisted next to it
- * rather than nested) is left out with it.
+ * The install paths reachable from where the install starts without going through a skipped
+ * package: what npm installs. It starts from the project's dependencies and its workspaces (with a
+ * filter, from the chosen workspaces, and the project's dependencies only with `root`); a link
+ * leads on to its folder's dependencies (those of folders outside the project are left alone, as
+ * npm does). A package only needed by another platform's optional binary (hoisted next to it rather
+ * than nested) is left out with it.
  */
-function reachable(lockfile: Lockfile, isSkipped: (path: string) => boolean, omitDev: boolean): Set<string> {
+function reachable(
+  lockfile: Lockfile,
+  isSkipped: (path: string) => boolean,
+  omitDev: boolean,
+  filter: WorkspaceFilter | undefined,
+): Set<string> {
   const { packages } = lockfile
   const seen = new Set<string>()
-  const root = packages[''] ?? {}
-  const queue: [string, Record<string, string> | undefined][] = [
-    ['', root.dependencies],
-    ['', root.optionalDependencies],
-    ['', root.peerDependencies],
-    ['', omitDev ? undefined : root.devDependencies],
-  ]
+  const queue: [string, Record<string, string> | undefined][] = []
+  const enterFolder = (folder: string) => {
+    if (seen.has(folder)) return
+    seen.add(folder)
+    const entry = packages[folder] ?? {}
+    queue.push(
+      [folder, entry.dependencies],
+      [folder, entry.optionalDependencies],
+      [folder, entry.peerDependencies],
+      [folder, omitDev ? undefined : entry.devDependencies],
+    )
+  }
+  const workspaces = lockedWorkspacePaths(lockfile)
+  const starts = filter ? filter.workspaces : workspaces
+  if (!filter || filter.root) enterFolder('')
+  else seen.add('')
+  for (const folder of starts) {
+    enterFolder(folder)
+    // the project's link to it goes with it (npm's filter takes the root's edge to the workspace)
+    for (const [path, entry] of Object.entries(packages)) {
+      if (entry.link && entry.resolved === folder && /^node_modules\/(?:@[^/]+\/)?[^/]+$/.test(path))
+        seen.add(path)
+    }
+  }
   while (queue.length > 0) {
     const [from, deps] = queue.pop()!
     for (const name of Object.keys(deps ?? {})) {
@@ -126,6 +204,11 @@ function reachable(lockfile: Lockfile, isSkipped: (path: string) => boolean, omi
       if (path === undefined || seen.has(path) || isSkipped(path)) continue
       seen.add(path)
       const entry = packages[path]!
+      if (entry.link) {
+        const target = entry.resolved
+        if (typeof target === 'string' && packages[target] && !target.startsWith('../')) enterFolder(target)
+        continue
+      }
       queue.push(
         [path, entry.dependencies],
         [path, entry.optionalDependencies],
@@ -137,16 +220,43 @@ function reachable(lockfile: Lockfile, isSkipped: (path: string) => boolean, omi
 }
 
 /**
- * Turns a lockfile into the packages to place: every entry but the project, minus `--omit` types,
- * optional packages built for another platform, and whatever only those need (nested under them or
- * hoisted beside them), as npm decides.
+ * Whether the folder at `folder` (relative to the project) really is inside it, symlinks followed,
+ * and so is its node_modules when there is one: packages are written there.
+ */
+export function folderInside(projectDir: string, folder: string, cache?: Map<string, boolean>): boolean {
+  let inside = cache?.get(folder)
+  if (inside === undefined) {
+    try {
+      const root = realpathSync(projectDir)
+      const real = realpathSync(join(projectDir, folder))
+      let modules: string | undefined
+      try {
+        modules = realpathSync(join(projectDir, folder, 'node_modules'))
+      } catch {}
+      inside =
+        real.startsWith(root + sep) && (modules === undefined || modules === join(real, 'node_modules'))
+    } catch {
+      inside = false
+    }
+    cache?.set(folder, inside)
+  }
+  return inside
+}
+
+/**
+ * Turns a lockfile into the packages to place and the links to make: every entry but the project
+ * and its own folders, minus `--omit` types, optional packages built for another platform, and
+ * whatever only those need (nested under them or hoisted beside them), as npm decides; with a
+ * workspace filter, only what the chosen workspaces need.
  */
 export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPlan {
   const platform = options.platform ?? currentPlatform()
   const omit = new Set(options.omit)
-  const plan: InstallPlan = { packages: [], skipped: [], optional: new Set() }
+  const plan: InstallPlan = { packages: [], bundled: [], links: [], skipped: [], optional: new Set() }
   const skippedPrefixes: string[] = []
   const skippedPaths = new Set<string>()
+  const linkEntries = new Map<string, LockfilePackage>()
+  const folders = new Map<string, boolean>()
   // Sorted so that a parent is seen before what is nested under it.
   for (const path of Object.keys(lockfile.packages).sort()) {
     const entry = lockfile.packages[path]!
@@ -169,16 +279,33 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       skippedPrefixes.push(`${path}/`)
       skippedPaths.add(path)
     }
-    if (entry.link) {
-      skip('link')
-      continue
-    }
     if (!isInstallPathInside(path)) {
       skip('outside')
       continue
     }
+    if (entry.link) {
+      // nothing is ever placed under a link: it would be written into the linked folder
+      skippedPrefixes.push(`${path}/`)
+      linkEntries.set(path, entry)
+      continue
+    }
+    const folder = path.startsWith('node_modules/') ? '' : path.slice(0, path.indexOf('/node_modules/'))
+    if (folder !== '' && !folderInside(options.projectDir, folder, folders)) {
+      throw new ToteError(
+        'EOUTSIDEPROJECT',
+        `${folder} (where package-lock.json puts ${path}) is missing or leads outside the project (a symlink); tote writes nothing outside the project`,
+        {
+          hint: `Make ${folder} a real folder inside the project (not a symlink, nor one holding a symlinked node_modules), or install this project with npm.`,
+          details: { path, folder },
+        },
+      )
+    }
     if (isOmitted(entry, omit)) {
       skip('omit')
+      continue
+    }
+    if (entry.inBundle === true && bundledByAncestor(lockfile, path)) {
+      plan.bundled.push(path)
       continue
     }
     const name = entry.name ?? nameOfPath(path)
@@ -208,6 +335,8 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       })
     }
     if (optional) plan.optional.add(path)
+    if (entry.resolved !== undefined && isGitResolved(entry.resolved))
+      checkAllowGit(lockfile, path, name, options.allowGit)
     plan.packages.push({
       path,
       name,
@@ -216,26 +345,113 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
       tarballUrl:
         entry.resolved === undefined
           ? registryTarballUrl(options.registryFor(name), name, entry.version)
-          : tarballUrlOf(path, entry.resolved),
+          : tarballUrlOf(options.projectDir, path, entry.resolved),
       hasInstallScript: entry.hasInstallScript === true,
       ...(entry.bin ? { bin: entry.bin } : {}),
       destDir: destinationOf(options.projectDir, path),
     })
   }
-  if (skippedPaths.size === 0) return plan
   const isSkipped = (path: string) =>
     skippedPaths.has(path) || skippedPrefixes.some((prefix) => path.startsWith(prefix))
-  const wanted = reachable(lockfile, isSkipped, omit.has('dev'))
+  const wanted =
+    skippedPaths.size === 0 && linkEntries.size === 0 && !options.filter
+      ? undefined
+      : reachable(lockfile, isSkipped, omit.has('dev'), options.filter)
+  const notWanted = options.filter ? 'filtered' : 'unreachable'
+  if (wanted) plan.bundled = plan.bundled.filter((path) => wanted.has(path))
+  for (const [path, entry] of linkEntries) {
+    if (wanted && !wanted.has(path)) {
+      plan.skipped.push({ path, reason: notWanted })
+      continue
+    }
+    plan.links.push(linkOf(lockfile, options.projectDir, path, entry))
+  }
+  if (!wanted) return plan
   const kept: ScheduledPackage[] = []
   for (const pkg of plan.packages) {
     if (wanted.has(pkg.path)) kept.push(pkg)
     else {
-      plan.skipped.push({ path: pkg.path, reason: 'unreachable' })
+      plan.skipped.push({ path: pkg.path, reason: notWanted })
       plan.optional.delete(pkg.path)
     }
   }
   plan.packages = kept
   return plan
+}
+
+/**
+ * Whether a package of the lockfile sits inside another (`node_modules/a/node_modules/b`) that has
+ * `bundleDependencies`: then an `inBundle` entry is in that package's tarball. (The project's own
+ * bundled dependencies are `inBundle` too, but come from the registry like any other.)
+ */
+function bundledByAncestor(lockfile: Lockfile, path: string): boolean {
+  for (
+    let cut = path.lastIndexOf('/node_modules/');
+    cut > 0;
+    cut = path.lastIndexOf('/node_modules/', cut - 1)
+  ) {
+    const ancestor = path.slice(0, cut)
+    if (!ancestor.includes('node_modules/')) return false
+    const bundle = lockfile.packages[ancestor]?.bundleDependencies
+    if (bundle === true || (Array.isArray(bundle) && bundle.length > 0)) return true
+  }
+  return false
+}
+
+/** npm's allow-git for a git entry of the lockfile: EALLOWGIT where it forbids it. */
+function checkAllowGit(lockfile: Lockfile, path: string, name: string, allowGit: unknown): void {
+  if (allowGit === undefined || allowGit === 'all') return
+  if (allowGit === 'root') {
+    // declared by the project or a workspace, and installed at its top
+    const declaredBy = (folder: string) => {
+      const entry = lockfile.packages[folder]
+      return [
+        entry?.dependencies,
+        entry?.devDependencies,
+        entry?.optionalDependencies,
+        entry?.peerDependencies,
+      ].some((map) => map !== undefined && Object.hasOwn(map, name))
+    }
+    const folder = path.slice(0, path.lastIndexOf('node_modules/')).replace(/\/$/, '')
+    if (!folder.includes('node_modules') && declaredBy(folder)) return
+  }
+  throw new ToteError(
+    'EALLOWGIT',
+    `Fetching${allowGit === 'root' ? ' non-root' : ''} packages of type "git" have been disabled (${path})`,
+    {
+      hint: `allow-git is ${String(allowGit)}: set it to all (npm's default) to install ${name} from git.`,
+      details: { path, allowGit },
+    },
+  )
+}
+
+/** The link a lockfile's link entry asks for; its folder must have an entry (npm: EMISSINGTARGET). */
+function linkOf(lockfile: Lockfile, projectDir: string, path: string, entry: LockfilePackage): PlannedLink {
+  const target = entry.resolved
+  const fail = (why: string): never => {
+    throw new ToteError('ELOCKFILE', `package-lock.json: the link ${path} ${why}`, {
+      hint: 'Restore package-lock.json from version control, or delete it and run `tote install`.',
+      details: { path, resolved: target },
+    })
+  }
+  if (typeof target !== 'string' || target === '') return fail('does not say where it leads')
+  const problem = lockfileKeyProblem(target)
+  if (problem !== undefined || !isFolderKey(target)) {
+    return fail(`leads to ${JSON.stringify(target)}, which is not a folder of the project or beside it`)
+  }
+  const folder = lockfile.packages[target]
+  if (!folder) return fail(`leads to ${target}, which has no entry of its own`)
+  const destDir = destinationOf(projectDir, path)
+  return {
+    path,
+    target,
+    destDir,
+    linkText: relative(dirname(destDir), join(projectDir, target)),
+    inside: !target.startsWith('../'),
+    name: nameOfPath(path),
+    version: folder.version,
+    bin: folder.bin,
+  }
 }
 
 /** Where a registry serves a version's tarball: `<registry><name>/-/<unscoped name>-<version>.tgz`. */
@@ -257,8 +473,20 @@ function destinationOf(projectDir: string, path: string): string {
   return destDir
 }
 
-/** A `resolved` that tote can download: an http(s) URL. Other sources are named in the error. */
-function tarballUrlOf(path: string, resolved: string): string {
+/**
+ * A `resolved` that tote can fetch: an http(s) URL, or a `file:` tarball (relative to the project,
+ * as npm records it), as a `file:` URL the install's downloader reads, or a git commit
+ * (`git+…#<commit>`). Other sources are named in the error.
+ */
+function tarballUrlOf(projectDir: string, path: string, resolved: string): string {
+  if (/^file:/i.test(resolved)) {
+    const file = resolved.slice('file:'.length).replace(/^\/\/(?=\/)/, '')
+    if (/\.(tgz|tar\.gz|tar)$/i.test(file) && file !== '') {
+      return pathToFileURL(isAbsolute(file) ? file : join(projectDir, file)).href
+    }
+  }
+  // git: packed from the commit by the install's downloader
+  if (/^(?:git\+(?:https?|ssh|file):\/\/|git:\/\/)[^#]+#[0-9a-f]{40}$/i.test(resolved)) return resolved
   let url: URL | undefined
   try {
     url = new URL(resolved)
@@ -267,7 +495,7 @@ function tarballUrlOf(path: string, resolved: string): string {
   if (url !== undefined || /^(?:git\+|github:|gitlab:|bitbucket:|file:|link:|\.{0,2}\/)/.test(resolved)) {
     throw new ToteError(
       'EUNSUPPORTEDSOURCE',
-      `package-lock.json: ${path} comes from ${JSON.stringify(resolved)}; tote installs packages from registries and tarball URLs only, so far`,
+      `package-lock.json: ${path} comes from ${JSON.stringify(resolved)}; tote installs packages from registries, tarball URLs, tarballs on disk, folders and git commits (git+https, git+ssh, git+file, git://)`,
       {
         hint: 'Install this project with npm for now, or depend on a registry version of that package.',
         details: { path, resolved },

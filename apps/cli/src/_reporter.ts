@@ -1,4 +1,5 @@
 import { redactUrlsIn, type StageWarning } from '@tote/types'
+import { colourOn, yellow } from './_colour.js'
 
 /**
  * How much the CLI prints: `silent` errors only; `error` results and errors; `normal` also
@@ -49,8 +50,11 @@ export function createReporter(options: {
   /** false: never a live line (npm's --no-progress). */
   progress?: boolean
   stream?: NodeJS.WriteStream
+  /** npm's `color`: false never colours, `always` always does (see _colour.ts). */
+  color?: unknown
 }): Reporter {
   const stream = options.stream ?? process.stderr
+  const warn = yellow('warn', colourOn(stream, options.color))
   const live =
     options.level === 'normal' &&
     options.progress !== false &&
@@ -92,7 +96,8 @@ export function createReporter(options: {
     timer = undefined
     if (muted) return
     const text = line()
-    const width = stream.columns ?? 80
+    // a pseudo-terminal of no size (`script` without a terminal around it) says 0 columns
+    const width = stream.columns || 80
     stream.write(`\r\x1b[K${text.slice(0, width - 1)}`)
     shown = true
   }
@@ -135,10 +140,10 @@ export function createReporter(options: {
     warn(warning) {
       if (options.level === 'silent' || options.level === 'error') return
       const about = 'package' in warning && warning.package ? ` (${warning.package})` : ''
-      print(`tote warn ${warning.code}: ${warning.message}${about}`)
+      print(`tote ${warn} ${warning.code}: ${warning.message}${about}`)
     },
     alert(warning) {
-      print(`tote warn ${warning.code}: ${warning.message}`)
+      print(`tote ${warn} ${warning.code}: ${warning.message}`)
     },
     debug(message) {
       if (options.level === 'verbose') print(`tote: ${message}`)

@@ -1,17 +1,28 @@
 import { accessSync, constants, existsSync, mkdirSync, rmdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { CloneStrategy } from '@tote/cloner'
 import { loadConfig, type ToteConfig } from '@tote/config'
-import { isLockfileInSync, type ProjectManifestFile, readProjectManifest } from '@tote/lockfile'
+import {
+  globMatch,
+  isLockfileInSync,
+  type ProjectManifestFile,
+  readProjectManifest,
+  readWorkspaces,
+  unsupportedEngines,
+  type WorkspaceManifestFile,
+} from '@tote/lockfile'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import type { Scheduler } from '@tote/scheduler'
+import type { UnreviewedMode } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import { configFlags, createReporterFor } from './_context.js'
 import type { NodeModulesResult } from './_install.js'
+import type { WorkspaceFilter } from './_plan.js'
 import { lockProject, type ProjectLock } from './_project-lock.js'
 import type { Reporter } from './_reporter.js'
+import { unreviewedMode } from './_scripts.js'
 import { STAGE_NAMES, type StageModules, type StageName } from './_stage-modules.js'
 import { registryClientOptions } from './_stages.js'
 import { createTracer, type Tracer } from './_trace.js'
@@ -22,6 +33,10 @@ export interface Session {
   reporter: Reporter
   config: ToteConfig
   project: ProjectManifestFile
+  /** The project's workspaces (package.json `workspaces`), in npm's order. */
+  workspaces: WorkspaceManifestFile[]
+  /** What `-w`, `--workspaces` and `--include-workspace-root` chose; undefined: everything. */
+  filter: WorkspaceFilter | undefined
   lockPath: string
   client: RegistryClient
   cloneStrategy: CloneStrategy
@@ -34,6 +49,12 @@ export interface Session {
   /** Set with --trace FILE: every job's span, written at the end. */
   tracer: Tracer | undefined
   tracePath: string | undefined
+  /** The command, as scripts see it in `npm_command`. */
+  command: string
+  /** See CommandContext.approveHint. */
+  approveHint: ((names: string[]) => string) | undefined
+  /** What happens to dependencies' scripts that allowScripts does not cover (--unreviewed-scripts). */
+  unreviewed: UnreviewedMode
 }
 
 export async function openSession(context: CommandContext): Promise<Session> {
@@ -41,9 +62,12 @@ export async function openSession(context: CommandContext): Promise<Session> {
   const cloneStrategy = parseCloneStrategy(context.values['linker-strategy'])
   const workers = parseWorkers(context.values.workers)
   const stageModules = parseStageModules(context)
+  const unreviewed = unreviewedMode(context.values)
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
   const reporter = createReporterFor(config)
   const project = await readProjectManifest(config.projectDir)
+  const workspaces = await readWorkspaces(config.projectDir, project.manifest)
+  const filter = workspaceFilter(config, workspaces, context.cwd)
   const tracePath = typeof context.values.trace === 'string' ? context.values.trace : undefined
   const tracer = tracePath ? createTracer() : undefined
   const client = createRegistryClient(
@@ -77,6 +101,8 @@ export async function openSession(context: CommandContext): Promise<Session> {
     reporter,
     config,
     project,
+    workspaces,
+    filter,
     lockPath: join(config.projectDir, 'package-lock.json'),
     client,
     cloneStrategy,
@@ -85,7 +111,52 @@ export async function openSession(context: CommandContext): Promise<Session> {
     workers,
     tracer,
     tracePath,
+    command: context.command ?? 'install',
+    approveHint: context.approveHint,
+    unreviewed,
   }
+}
+
+/**
+ * npm's choice of workspaces for install and ci (its getWorkspaces and reify filter): `-w <name or
+ * folder>` (repeatable; a folder that holds workspaces chooses them all; npm also sets it when run
+ * inside a workspace), `--workspaces` (all of them), `--no-workspaces` (none: the project's own
+ * dependencies only); the project's own dependencies go with the chosen workspaces only with
+ * `--include-workspace-root`. Undefined: everything. A filter that chooses nothing is `ENOWORKSPACE`.
+ */
+export function workspaceFilter(
+  config: Pick<ToteConfig, 'get' | 'projectDir'>,
+  workspaces: readonly WorkspaceManifestFile[],
+  cwd: string,
+): WorkspaceFilter | undefined {
+  const wanted = config.get('workspace')
+  const filters = (Array.isArray(wanted) ? wanted : typeof wanted === 'string' ? [wanted] : []).filter(
+    (filter): filter is string => typeof filter === 'string' && filter !== '',
+  )
+  const all = config.get('workspaces')
+  const includeRoot = config.get('include-workspace-root') === true
+  if (all === false && filters.length === 0) return { workspaces: [], root: true }
+  if (filters.length === 0 && all !== true) return undefined
+  const nameOf = (w: WorkspaceManifestFile) =>
+    typeof w.manifest.name === 'string' && w.manifest.name ? w.manifest.name : w.path.split('/').at(-1)!
+  const chosen = new Set<string>()
+  if (filters.length === 0) for (const w of workspaces) chosen.add(w.path)
+  for (const filter of filters) {
+    const folder = relative(config.projectDir, resolve(cwd, filter)).split('\\').join('/')
+    for (const w of workspaces) {
+      if (filter === nameOf(w) || folder === w.path || globMatch(w.path, `${folder}/*`)) chosen.add(w.path)
+    }
+  }
+  if (chosen.size === 0 && !includeRoot) {
+    const asked = filters.map((filter) => ` --workspace=${filter}`).join('')
+    throw new ToteError('ENOWORKSPACE', `No workspaces found${asked ? `:${asked}` : '!'}`, {
+      hint: workspaces.length
+        ? `The project's workspaces are: ${workspaces.map(nameOf).join(', ')}. Name one, or the folder that holds it.`
+        : 'The project declares no workspaces ("workspaces" in package.json).',
+      details: { filters, workspaces: workspaces.map(nameOf) },
+    })
+  }
+  return { workspaces: workspaces.filter((w) => chosen.has(w.path)).map((w) => w.path), root: includeRoot }
 }
 
 /** Writes the --trace file, and with --verbose prints where the time went. */
@@ -241,10 +312,15 @@ export async function installAndReport(
     scheduler,
     reporter,
     tracer,
+    filter: session.filter,
   })
+  const scripts = await import('./_scripts.js')
+  const skipped = await scripts.runDependencyScripts(session, lockfile, result, session)
   await afterInstall?.()
   reporter.stop()
+  await scripts.runProjectScripts(session, session.command)
   reportInstalled(session, result)
+  scripts.reportSkippedScripts(skipped, reporter, session.approveHint)
   await finishTrace(session)
   return 0
 }
@@ -266,35 +342,12 @@ function changesLine(added: number, removed: number, changed: number): string {
   return `${parts.slice(0, -1).join(', ')}${parts.length > 2 ? ',' : ''} and ${parts.at(-1)}`
 }
 
-/** The scripts npm runs for the project itself on install, in its order. */
-const PROJECT_SCRIPTS = [
-  'preinstall',
-  'install',
-  'postinstall',
-  'prepublish',
-  'preprepare',
-  'prepare',
-  'postprepare',
-]
-
-/** The closing lines of an install: what changed, and the scripts that did not run. */
-function reportInstalled(session: Session, result: NodeModulesResult): void {
-  const { reporter, config, project } = session
+/** The closing line of an install: what changed. */
+export function reportInstalled(session: Session, result: NodeModulesResult): void {
+  const { reporter } = session
   const changes = changesLine(result.added, result.removed, result.changed)
   const fetched = result.added + result.changed > 0 ? ` (${result.downloaded} downloaded)` : ''
   reporter.info(`${changes} in ${elapsed(session)}${fetched}`)
-  if (config.ignoreScripts) return
-  const scripts = (project.manifest.scripts ?? {}) as Record<string, unknown>
-  const own = PROJECT_SCRIPTS.filter((name) => typeof scripts[name] === 'string').map(
-    (name) => `${project.manifest.name ?? 'the project'} (${name})`,
-  )
-  const skipped = [...own, ...result.withScripts]
-  if (skipped.length === 0) return
-  // Shown even with --silent: the project may not work until these have run.
-  reporter.alert({
-    code: 'ESCRIPTSSKIPPED',
-    message: `tote does not run lifecycle scripts yet; ${plural(skipped.length, 'package')} ${skipped.length === 1 ? 'has' : 'have'} scripts that did not run: ${skipped.join(', ')}`,
-  })
 }
 
 /**
@@ -308,28 +361,58 @@ export async function reportDryRun(
 ): Promise<number> {
   const { reporter, config } = session
   const { compareWithTree } = await import('./_tree-state.js')
-  const { plan, previous, toPlace, changedPaths } = await compareWithTree(
+  const { plan, previous, toPlace, changedPaths, toLink, alsoKept } = await compareWithTree(
     config.projectDir,
     lockfile,
     config,
-    {
-      fresh: options.fresh === true,
-    },
+    { fresh: options.fresh === true, filter: session.filter },
   )
-  const wanted = new Set(plan.packages.map((pkg) => pkg.path))
-  const removed = Object.keys(previous?.packages ?? {}).filter((path) => !wanted.has(path))
+  const wanted = new Set([...plan.packages.map((pkg) => pkg.path), ...plan.links.map((link) => link.path)])
+  const removed = Object.keys(previous?.packages ?? {}).filter(
+    (path) => !wanted.has(path) && !alsoKept.has(path),
+  )
   reporter.stop()
   for (const pkg of toPlace) {
     const verb = changedPaths.has(pkg.path) ? 'change' : 'add'
     reporter.info(`${verb} ${pkg.path} ${pkg.version}`)
   }
+  for (const link of toLink) reporter.info(`link ${link.path} -> ${link.target}`)
   for (const path of removed) reporter.info(`remove ${path}`)
   const changed = changedPaths.size
   const lockNote = options.lockChanged ? '; package-lock.json would change' : ''
   reporter.info(
-    `dry run: would have ${changesLine(toPlace.length - changed, removed.length, changed)}${lockNote}; nothing was written`,
+    `dry run: would have ${changesLine(toPlace.length - changed + toLink.length, removed.length, changed)}${lockNote}; nothing was written`,
   )
   return 0
+}
+
+/**
+ * npm's engine check of the tree (buildIdealTree's checkEngineAndPlatform): a package whose
+ * engines.node this Node.js does not satisfy is a warning (EBADENGINE), or with engine-strict the
+ * error, before anything is written; --force skips it, as npm's does. engines.npm is not checked.
+ */
+export function checkEngines(session: Session, lockfile: Lockfile): void {
+  const { config, reporter } = session
+  if (config.get('force') === true) return
+  const mismatches = unsupportedEngines(lockfile, process.version)
+  const current = JSON.stringify({ node: process.version })
+  const first = mismatches[0]
+  if (first && config.get('engine-strict') === true) {
+    throw new ToteError(
+      'EBADENGINE',
+      `Not compatible with your version of node: ${first.name}@${first.version} wants ${JSON.stringify(first.required)} (current: ${current})`,
+      {
+        hint: 'Use a Node.js version it supports, or turn engine-strict off to be warned only (npm installs it then).',
+        details: { packages: mismatches.map((m) => `${m.name}@${m.version}`), current: process.version },
+      },
+    )
+  }
+  for (const m of mismatches) {
+    reporter.warn({
+      code: 'EBADENGINE',
+      message: `Unsupported engine for ${m.name}@${m.version}: wanted: ${JSON.stringify(m.required)} (current: ${current})`,
+    })
+  }
 }
 
 /** npm's install-strategy: tote lays out npm's default (hoisted) tree only. */
@@ -360,7 +443,7 @@ export function lockfileMatchingProject(
       hint: 'Run `tote install` first to write one, and commit it.',
     })
   }
-  const sync = isLockfileInSync(lockfile, session.project.manifest)
+  const sync = isLockfileInSync(lockfile, session.project.manifest, { workspaces: session.workspaces })
   if (!sync.inSync) {
     throw new ToteError(
       'ELOCKOUTOFSYNC',

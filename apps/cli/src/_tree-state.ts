@@ -1,10 +1,17 @@
-import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ToteConfig } from '@tote/config'
 import { readLockfile } from '@tote/lockfile'
 import type { ScheduledPackage } from '@tote/scheduler'
 import { type Lockfile, ToteError } from '@tote/types'
-import { type InstallPlan, nameOfPath, planInstall, platformOf } from './_plan.js'
+import {
+  type InstallPlan,
+  nameOfPath,
+  type PlannedLink,
+  planInstall,
+  platformOf,
+  type WorkspaceFilter,
+} from './_plan.js'
 
 // What an install may trust of an existing node_modules. The hidden lockfile (npm's
 // node_modules/.package-lock.json) says what is installed, but only once an install has finished:
@@ -106,6 +113,14 @@ export interface TreeChanges {
   keptPaths: Set<string>
   /** Install paths of toPlace that held another version. */
   changedPaths: Set<string>
+  /** Links that are missing or lead elsewhere. */
+  toLink: PlannedLink[]
+  /**
+   * Paths the tree keeps that this install neither places nor counts: links already right, the
+   * project's folders, and (with a workspace filter) packages outside it that are installed as the
+   * lockfile says.
+   */
+  alsoKept: Set<string>
 }
 
 /** What installing `lockfile` into the project would place, keep and change. Changes nothing. */
@@ -113,13 +128,15 @@ export async function compareWithTree(
   projectDir: string,
   lockfile: Lockfile,
   config: Pick<ToteConfig, 'omit' | 'registryFor' | 'get'>,
-  options: { fresh?: boolean } = {},
+  options: { fresh?: boolean; filter?: WorkspaceFilter | undefined } = {},
 ): Promise<TreeChanges> {
   const plan = planInstall(lockfile, {
     projectDir,
     omit: config.omit,
     registryFor: config.registryFor,
     platform: platformOf(config),
+    allowGit: config.get('allow-git'),
+    filter: options.filter,
   })
   const nodeModules = join(projectDir, 'node_modules')
   const previous = options.fresh ? undefined : await readTrustedTree(nodeModules)
@@ -132,7 +149,10 @@ export async function compareWithTree(
     const unchanged =
       old !== undefined &&
       old.version === pkg.version &&
-      old.integrity === pkg.integrity &&
+      // a git commit has no integrity: the same commit then
+      (pkg.integrity
+        ? old.integrity === pkg.integrity
+        : old.integrity === undefined && old.resolved === pkg.tarballUrl) &&
       (old.name ?? nameOfPath(pkg.path)) === pkg.name &&
       // Placing a package empties its folder, nested packages included: those are placed again.
       !ancestorsOf(pkg.path).some((ancestor) => placing.has(ancestor)) &&
@@ -144,5 +164,42 @@ export async function compareWithTree(
       if (old !== undefined && old.version !== pkg.version) changedPaths.add(pkg.path)
     }
   }
-  return { plan, previous, toPlace, keptPaths, changedPaths }
+  const toLink: PlannedLink[] = []
+  const alsoKept = new Set<string>()
+  for (const link of plan.links) {
+    if (linkText(link.destDir) === link.linkText && previous?.packages[link.path]?.link === true) {
+      alsoKept.add(link.path)
+    } else toLink.push(link)
+  }
+  // bundled packages come and go with their bundler
+  for (const path of plan.bundled) alsoKept.add(path)
+  // the folders the links lead to are installed with them (npm's hidden lockfile lists them)
+  for (const link of plan.links) if (lockfile.packages[link.target]) alsoKept.add(link.target)
+  // outside a workspace filter, what is installed as the lockfile says stays installed
+  for (const { path, reason } of plan.skipped) {
+    if (reason !== 'filtered') continue
+    const old = previous?.packages[path]
+    const entry = lockfile.packages[path]
+    if (!old || !entry) continue
+    const same = entry.link
+      ? old.link === true && old.resolved === entry.resolved && linkText(join(projectDir, path)) !== undefined
+      : old.version === entry.version &&
+        old.integrity === entry.integrity &&
+        isRealFolder(join(projectDir, path))
+    if (!same) continue
+    alsoKept.add(path)
+    if (entry.link && typeof entry.resolved === 'string' && lockfile.packages[entry.resolved]) {
+      alsoKept.add(entry.resolved)
+    }
+  }
+  return { plan, previous, toPlace, keptPaths, changedPaths, toLink, alsoKept }
+}
+
+/** What the symlink at `path` holds; undefined when it is not a symlink. */
+function linkText(path: string): string | undefined {
+  try {
+    return readlinkSync(path)
+  } catch {
+    return undefined
+  }
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { colourOn } from './_colour.js'
 import {
   type CommandContext,
   type CommandSpec,
@@ -34,14 +35,27 @@ export async function main(argv: string[], host: Host = {}): Promise<void> {
       process.stderr.write(`tote: node warning: ${warning.stack ?? warning.message}\n`),
     )
   }
+  // npm's `--color=always` (a boolean flag here): colour wherever the output goes
+  if (colorFlag(argv) === 'always') process.env.FORCE_COLOR = '1'
   try {
     const code = (await dispatch(argv, host)) ?? 0
     if (!interruption()) process.exitCode = code
   } catch (error) {
     // An interrupted run has said its last line and exits with the signal's code; what the work it
     // stopped threw is no news.
-    if (!interruption()) process.exitCode = reportError(error, argv.includes('--verbose'))
+    if (!interruption())
+      process.exitCode = reportError(
+        error,
+        argv.includes('--verbose'),
+        colourOn(process.stderr, colorFlag(argv)),
+      )
   }
+}
+
+/** npm's `color` as the command line gives it (npmrc files are read later, by each command). */
+function colorFlag(argv: string[]): boolean | 'always' {
+  if (argv.includes('--no-color') || argv.includes('--color=false')) return false
+  return argv.includes('--color=always') ? 'always' : true
 }
 
 async function dispatch(argv: string[], host: Host): Promise<number | undefined> {
@@ -72,7 +86,12 @@ async function dispatch(argv: string[], host: Host): Promise<number | undefined>
   const command = findCommand(first)
   if (!command) throw unknownCommand(first, `Unknown command "${first}".`)
   const options = { ...command.options, ...globalOptions }
-  const { values, positionals } = parse(argv.slice(1), options, true)
+  const { flags, rest } = command.passThrough
+    ? splitAtCommand(argv.slice(1), options)
+    : { flags: argv.slice(1), rest: [] }
+  const parsed = parse(flags, options, true)
+  const values = parsed.values
+  const positionals = [...parsed.positionals, ...rest]
   checkArguments(command, options, values, positionals)
   if (values.help) {
     process.stdout.write(commandHelp(command))
@@ -89,7 +108,14 @@ async function dispatch(argv: string[], host: Host): Promise<number | undefined>
   for (const [name, value] of Object.entries(values)) {
     if (options[name]?.kind === 'npm' && value !== undefined) npmFlags[name] = value
   }
-  return module.run({ values, npmFlags, positionals, cwd, importModule: host.importModule })
+  return module.run({
+    command: command.name,
+    values,
+    npmFlags,
+    positionals,
+    cwd,
+    importModule: host.importModule,
+  })
 }
 
 function unknownCommand(name: string, message: string) {
@@ -140,6 +166,36 @@ function parse(argv: string[], options: Record<string, OptionSpec>, allowPositio
   }
 }
 
+/**
+ * For commands that run another command (exec, x): tote's flags are those before the first
+ * positional (or before `--`); from there on, everything is that command's, flags included (as npx
+ * reads them), but for the first `--`.
+ */
+function splitAtCommand(
+  argv: string[],
+  options: Record<string, OptionSpec>,
+): { flags: string[]; rest: string[] } {
+  const short = new Map(
+    Object.entries(options).flatMap(([name, spec]) => (spec.short ? [[spec.short, name]] : [])),
+  )
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!
+    if (arg === '--') return { flags: argv.slice(0, index), rest: argv.slice(index + 1) }
+    if (!arg.startsWith('-') || arg === '-') {
+      // `tote exec hello -- --loud` as npm reads it: the first `--` after the bin is dropped.
+      const rest = argv.slice(index)
+      const dashes = rest.indexOf('--')
+      if (dashes !== -1) rest.splice(dashes, 1)
+      return { flags: argv.slice(0, index), rest }
+    }
+    if (arg.includes('=')) continue
+    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 ? short.get(arg.slice(1)) : undefined
+    // A string flag takes the next argument as its value.
+    if (name !== undefined && options[name]?.type === 'string') index++
+  }
+  return { flags: argv, rest: [] }
+}
+
 /** Flags npm has that tote refuses, and positional arguments a command does not take, are errors. */
 function checkArguments(
   command: CommandSpec,
@@ -158,15 +214,10 @@ function checkArguments(
     )
   }
   if (positionals.length > 0 && command.positionals === undefined) {
-    const adding = command.name === 'install'
     throw usageError(
       'EUSAGE',
-      adding
-        ? `tote install does not take package names yet (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}): adding packages is not implemented.`
-        : `tote ${command.name} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}).`,
-      adding
-        ? 'Add the package to package.json by hand and run `tote install`, or use `npm install <package>`.'
-        : `Run \`tote ${command.name} --help\`.`,
+      `tote ${command.name} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(', ')}).`,
+      `Run \`tote ${command.name} --help\`.`,
     )
   }
 }

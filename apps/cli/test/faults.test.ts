@@ -43,16 +43,27 @@ async function lockedWith(resolved: string): Promise<Project> {
 
 describe('faults end with a code and a hint', () => {
   for (const command of ['ci', 'install']) {
-    it(`${command}: a file: tarball in resolved is named as not supported yet`, async () => {
-      const project = await lockedWith('file:../lib-1.0.0.tgz')
+    it(`${command}: a source in resolved tote does not fetch from is named`, async () => {
+      const project = await lockedWith(
+        'git+ftp://host.invalid/lib.git#0123456789abcdef0123456789abcdef01234567',
+      )
       const result = await run(project, [command])
       expect(result.stderr).not.toMatch(/unexpected error|TypeError/)
       expect(result.code).toBe(1)
       expect(result.stderr).toContain(
-        'tote error EUNSUPPORTEDSOURCE: package-lock.json: node_modules/lib comes from "file:../lib-1.0.0.tgz"',
+        'tote error EUNSUPPORTEDSOURCE: package-lock.json: node_modules/lib comes from "git+ftp://host.invalid/lib.git#0123456789abcdef0123456789abcdef01234567"',
       )
       expect(result.stderr).toContain('hint:')
       expect(existsSync(join(project.dir, 'node_modules'))).toBe(false)
+    })
+
+    it(`${command}: a git repository that cannot be reached is EGIT, with a hint`, async () => {
+      const project = await lockedWith('git+file:///nowhere/lib.git#0123456789abcdef0123456789abcdef01234567')
+      const result = await run(project, [command])
+      expect(result.stderr).not.toMatch(/unexpected error|TypeError/)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain('tote error EGIT: git clone of file:///nowhere/lib.git failed')
+      expect(result.stderr).toContain('hint:')
     })
   }
 

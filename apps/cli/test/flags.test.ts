@@ -47,14 +47,13 @@ function run(project: Project, args: string[], env: Record<string, string> = {})
 const listing = (project: Project) => readdirSync(project.dir).sort()
 
 describe('nothing ignored silently', () => {
-  it('install with a package name is an error, and writes nothing', async () => {
+  it('install with a spec tote cannot add is an error, and writes nothing', async () => {
     const project = scratch({ name: 'p', dependencies: { lib: '1.0.0' } })
-    const result = await run(project, ['install', 'ms'])
-    expect(result.code).toBe(2)
+    const result = await run(project, ['install', 'github:someone/ms'])
+    expect(result.code).toBe(1)
     expect(result.stderr).toContain(
-      'tote error EUSAGE: tote install does not take package names yet (got "ms")',
+      'tote error EUNSUPPORTEDSPEC: "github:someone/ms" is a github spec; tote adds registry packages only, so far',
     )
-    expect(result.stderr).toContain('hint: Add the package to package.json by hand')
     expect(listing(project)).toEqual(['package.json'])
   })
 
@@ -74,23 +73,25 @@ describe('nothing ignored silently', () => {
     expect(listing(project)).toEqual(['package.json'])
   })
 
-  it("names the project's own scripts with the dependencies'; --silent keeps the warning, --ignore-scripts drops it", async () => {
+  it("runs the project's own scripts, names the dependencies' skipped ones; --silent keeps the warning, --ignore-scripts drops both", async () => {
     const manifest = {
       name: 'p',
-      scripts: { prepare: 'husky', test: 'vitest' },
+      scripts: { prepare: 'echo prepared > prepared.txt', test: 'vitest' },
       dependencies: { scripted: '1.0.0' },
     }
     const project = scratch(manifest)
     const result = await run(project, ['install', '--silent'])
     expect(result.code).toBe(0)
     expect(result.stdout).toBe('')
+    expect(readFileSync(join(project.dir, 'prepared.txt'), 'utf8')).toBe('prepared\n')
     expect(result.stderr).toContain(
-      'tote warn ESCRIPTSSKIPPED: tote does not run lifecycle scripts yet; 2 packages have scripts that did not run: p (prepare), scripted@1.0.0',
+      'tote warn ESCRIPTSSKIPPED: 1 package has install scripts that did not run (not yet covered by allowScripts):\n  scripted@1.0.0 (postinstall: node -e 0)',
     )
     const ignoring = scratch(manifest)
     const quiet = await run(ignoring, ['install', '--ignore-scripts'])
     expect(quiet.code).toBe(0)
     expect(quiet.stderr).toBe('')
+    expect(existsSync(join(ignoring.dir, 'prepared.txt'))).toBe(false)
   })
 })
 
@@ -210,8 +211,13 @@ describe("npm's flags", () => {
     const global = await run(project, ['install', '-g'])
     expect(global.code).toBe(2)
     expect(global.stderr).toContain('tote error EUNSUPPORTED: tote install does not take --global')
+    const links = await run(project, ['ci', '--install-links'])
+    expect(links.code).toBe(2)
+    expect(links.stderr).toContain('does not take --install-links: tote links file: folders')
+    // a project without workspaces has none to choose
     const ws = await run(project, ['ci', '--workspace', 'a'])
-    expect(ws.stderr).toContain('does not take --workspace: tote does not support workspaces yet')
+    expect(ws.code).toBe(1)
+    expect(ws.stderr).toContain('tote error ENOWORKSPACE: No workspaces found: --workspace=a')
     writeFileSync(join(project.dir, '.npmrc'), 'install-strategy=linked\n')
     const linked = await run(project, ['install'])
     expect(linked.code).toBe(1)

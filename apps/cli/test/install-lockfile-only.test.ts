@@ -184,16 +184,16 @@ describe('tote install --lockfile-only', () => {
     }
   })
 
-  it('refuses a git dependency by name, without crashing', async () => {
-    const project = scratch({ dependencies: { thing: 'github:someone/thing' } })
+  it('names a git dependency git cannot reach (EGIT), without crashing', async () => {
+    const project = scratch({ dependencies: { thing: 'git+file:///nowhere/thing.git' } })
     const result = await tote(['install', '--lockfile-only'], {
       ...project,
       cwd: project.dir,
       registry: registry.url,
     })
     expect(result.code).toBe(1)
-    expect(result.stderr).toContain('EUNSUPPORTEDSPEC')
-    expect(result.stderr).toContain('thing')
+    expect(result.stderr).toContain('EGIT')
+    expect(result.stderr).toContain('thing@git+file:///nowhere/thing.git')
     expect(result.stderr).not.toContain('unexpected error')
   })
 

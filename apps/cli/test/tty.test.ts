@@ -19,10 +19,14 @@ beforeAll(async () => {
 })
 afterAll(() => registry.close())
 
-/** What a terminal shows at the end: each line as `\r` and erase-line (`ESC [K`) leave it. */
+/**
+ * What a terminal shows at the end: each line as `\r` and erase-line (`ESC [K`) leave it, its colours
+ * (`ESC [ … m`) aside.
+ */
 function screen(raw: string): string[] {
   return raw
     .replaceAll('\r\n', '\n')
+    .replace(/\x1b\[\d*m/g, '')
     .split('\n')
     .map((line) => {
       let shown = ''
@@ -54,6 +58,10 @@ describe('on a terminal', () => {
     })
     // The live line was drawn (and redrawn in place) while the registry kept failing.
     expect(raw).toContain('\r\x1b[Kresolving: ')
+    // whole, though `script` gives a terminal of 0 columns here (read as 80)
+    expect(raw).toMatch(/\r\x1b\[Kresolving: [^\r]* \(\d+\.\ds\)/)
+    // On a terminal, `warn` is yellow.
+    expect(raw).toContain('tote \x1b[33mwarn\x1b[39m ERETRY: ')
     const shown = screen(raw)
     const retries = shown.filter((text) => text.startsWith('tote warn ERETRY: '))
     expect(retries).toHaveLength(2)

@@ -90,6 +90,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ToteConfig
       return parsed.protocol === 'https:' ? proxies.httpsProxy : proxies.proxy
     },
     get: npm.get,
+    layerOf: npm.layerOf,
+    exportedEnv: npm.exportedEnv,
   }
   return config
 }

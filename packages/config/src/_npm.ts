@@ -65,6 +65,8 @@ export interface NpmConfig {
   originOf(key: string): string
   /** Every key set in any layer. */
   keys(): string[]
+  /** What npm exports to lifecycle scripts (its set-envs.js), computed without touching any env. */
+  exportedEnv(): Record<string, string>
   projectDir: string
   home: string
   files: ConfigSourceFile[]
@@ -137,6 +139,20 @@ export async function loadNpmConfig(input: LoadNpmConfigInput): Promise<NpmConfi
       // layers are chained by prototype, so for…in sees the keys of every layer
       for (const key in config.data.get('cli')!.data) all.push(key)
       return all
+    },
+    exportedEnv: () => {
+      // npm's own set-envs writes into the config's env; give it an empty one to fill.
+      const own = config.env
+      const exported: NodeJS.ProcessEnv = {}
+      config.env = exported
+      try {
+        NpmConfigBase.prototype.setEnvs.call(config)
+      } finally {
+        config.env = own
+      }
+      const result: Record<string, string> = {}
+      for (const [key, value] of Object.entries(exported)) if (typeof value === 'string') result[key] = value
+      return result
     },
     projectDir: config.localPrefix,
     home: config.home ?? osHomedir(),

@@ -121,4 +121,13 @@ export interface ToteConfig {
   proxyFor(url: string): string | undefined
   /** Any config value by npm's key (`registry`, `//host/:_authToken`, `@scope:registry`, …), raw after npm's parsing. */
   get(key: string): unknown
+  /** The layer a key's value comes from (`cli`, `env`, `project`, `user`, `global`, `default`…); null when none has it. */
+  layerOf(key: string): ConfigLayer | null
+  /**
+   * The variables npm exports to lifecycle scripts, by npm's own set-envs: `npm_config_*` of every
+   * value that is not npm's default, `INIT_CWD` (this process's folder), `HOME`,
+   * `npm_config_global_prefix`, `npm_config_local_prefix`, `npm_config_node_gyp`, `NODE`,
+   * `npm_node_execpath` and `npm_execpath` (npm's; a package manager puts its own there).
+   */
+  exportedEnv(): Record<string, string>
 }

@@ -133,3 +133,17 @@ export interface ContentCache extends ContentCacheStage {
    */
   cleanOwnStagingSync(pid?: number): number
 }
+
+/** What a package's built result is keyed by ({@link builtResultKey}). */
+export interface BuiltResultKey {
+  /** The integrity of the package's tarball, as the lockfile records it. */
+  integrity: string
+  /** `process.platform` of the build (`linux`, `darwin`, `win32`). */
+  platform: string
+  /** `process.arch` of the build (`x64`, `arm64`). */
+  arch: string
+  /** The Node ABI the build targets: `process.versions.modules` (`127` for Node 22). */
+  abi: string
+  /** The scripts that ran, in order: each event and its command line. */
+  scripts: readonly { event: string; script: string }[]
+}

@@ -1,7 +1,9 @@
+import { posix } from 'node:path'
 import type { DependencyMap, Lockfile, LockfilePackage, ProjectManifest } from '@tote/types'
 import semver from 'semver'
 import { DEPENDENCY_FIELDS, type DependencyField } from './_fields.js'
-import type { LockfileSyncResult } from './types.js'
+import { globMatch, workspacePatterns } from './_workspaces.js'
+import type { LockfileSyncResult, WorkspaceManifestFile } from './types.js'
 
 // Specs that do not name a registry version (folders, tarballs, git): only their presence is checked.
 const NON_REGISTRY_SPEC =
@@ -40,10 +42,16 @@ function manifestMaps(manifest: ProjectManifest): Record<DependencyField, Depend
   }
 }
 
-/** Differences between the root entry and package.json, by dependency name (one each). */
-function compareRootEntry(
-  root: LockfilePackage,
+/**
+ * Differences between a folder's entry (the root's, a workspace's) and its package.json, by
+ * dependency name (one each). `file`: how messages name the package.json (`package.json`,
+ * `packages/a/package.json`); `where`: how they name the entry (`the lockfile`, `the lockfile's packages/a`).
+ */
+function compareFolderEntry(
+  entry: LockfilePackage,
   wanted: Record<DependencyField, DependencyMap>,
+  file = 'package.json',
+  where = 'the lockfile',
 ): Map<string, string> {
   const reasons = new Map<string, string>()
   const add = (name: string, reason: string) => {
@@ -51,44 +59,144 @@ function compareRootEntry(
   }
   for (const type of DEPENDENCY_FIELDS) {
     const inManifest = wanted[type]
-    const inLock = root[type] ?? {}
+    const inLock = entry[type] ?? {}
     for (const [name, spec] of Object.entries(inManifest)) {
       const locked = inLock[name]
-      if (locked === undefined)
-        add(name, `package.json has ${name} ${spec} in ${type} but the lockfile does not`)
+      if (locked === undefined) add(name, `${file} has ${name} ${spec} in ${type} but ${where} does not`)
       else if (locked !== spec) {
-        add(name, `package.json wants ${name} ${spec} in ${type} but the lockfile was made for ${locked}`)
+        add(name, `${file} wants ${name} ${spec} in ${type} but ${where} was made for ${locked}`)
       }
     }
     for (const [name, spec] of Object.entries(inLock)) {
       if (!Object.hasOwn(inManifest, name)) {
-        add(name, `the lockfile has ${name} ${spec} in ${type} but package.json does not`)
+        add(name, `${where} has ${name} ${spec} in ${type} but ${file} does not`)
       }
     }
   }
   return reasons
 }
 
-function checkInstalled(name: string, spec: string, entry: LockfilePackage): string | undefined {
-  const path = `node_modules/${name}`
+/** A `file:`/`link:` folder spec's folder, relative to the project, seen from the folder `from`. */
+function folderSpecPath(spec: string, from: string): string | undefined {
+  const match = /^(?:file:|link:)?(\.{0,2}\/.*|[^/:@][^:]*)$/.exec(spec)
+  if (!match || !/^(?:file:|link:|\.{1,2}\/)/.test(spec)) return undefined
+  const path = match[1]!
+  if (/\.(?:tgz|tar\.gz|tar)$/i.test(path) || path.startsWith('/')) return undefined
+  const joined = posix.normalize(posix.join(from, path)).replace(/\/+$/, '')
+  return joined === '.' ? '' : joined
+}
+
+function checkInstalled(
+  name: string,
+  spec: string,
+  entry: LockfilePackage,
+  path = `node_modules/${name}`,
+  from = '',
+  file = 'package.json',
+): string | undefined {
+  if (spec.startsWith('workspace:')) {
+    return entry.link === true
+      ? undefined
+      : `${file} wants ${name} ${spec} but the lockfile's ${path} is not a link`
+  }
+  const folder = folderSpecPath(spec, from)
+  if (folder !== undefined) {
+    if (entry.link === true && entry.resolved === folder) return undefined
+    return `${file} wants ${name} ${spec} but the lockfile's ${path} ${entry.link === true ? `links to ${entry.resolved}` : 'is not a link'}`
+  }
   const wanted = parseRegistrySpec(name, spec)
   if (wanted === undefined) return undefined
-  if (entry.link === true) {
-    return `package.json wants ${name} ${spec} but the lockfile links ${path} to ${entry.resolved ?? 'a folder'}`
+  if (entry.link === true && from === '') {
+    return `${file} wants ${name} ${spec} but the lockfile links ${path} to ${entry.resolved ?? 'a folder'}`
   }
+  // a workspace's dependency on another workspace's name resolves to that workspace's link
+  if (entry.link === true) return undefined
   const lockedName = entry.name ?? name
   if (lockedName !== wanted.name) {
     const what = wanted.isAlias ? `as an alias of ${wanted.name}` : spec
-    return `package.json wants ${name} ${what} but the lockfile's ${path} is ${lockedName}`
+    return `${file} wants ${name} ${what} but the lockfile's ${path} is ${lockedName}`
   }
   if (entry.version === undefined)
-    return `package.json wants ${name} ${spec} but the lockfile's ${path} has no version`
+    return `${file} wants ${name} ${spec} but the lockfile's ${path} has no version`
   // A dist-tag ("latest", "next") names no range to check against.
   if (semver.validRange(wanted.range, { loose: true }) === null) return undefined
   if (!semver.satisfies(entry.version, wanted.range, { loose: true })) {
-    return `package.json wants ${name} ${spec} but the lockfile has ${entry.version}`
+    return `${file} wants ${name} ${spec} but the lockfile has ${entry.version}${path === `node_modules/${name}` ? '' : ` at ${path}`}`
   }
   return undefined
+}
+
+/** Where `name` resolves from the folder `from` (its node_modules, then each folder's above), as Node finds it. */
+function resolveFrom(packages: Lockfile['packages'], from: string, name: string): string | undefined {
+  for (let base = from; ; base = base.includes('/') ? base.slice(0, base.lastIndexOf('/')) : '') {
+    const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`
+    if (packages[candidate]) return candidate
+    if (base === '') return undefined
+  }
+}
+
+/**
+ * The workspaces a lockfile records, as npm's mapWorkspaces.virtual finds them: the keys outside
+ * node_modules that the root entry's `workspaces` patterns match.
+ */
+export function lockedWorkspacePaths(lockfile: Lockfile): string[] {
+  const declared = lockfile.packages['']?.workspaces
+  if (declared === undefined) return []
+  let patterns: { patterns: string[]; negated: string[] }
+  try {
+    patterns = workspacePatterns(declared)
+  } catch {
+    return []
+  }
+  return Object.keys(lockfile.packages).filter(
+    (key) =>
+      key !== '' &&
+      !key.startsWith('node_modules/') &&
+      !key.includes('/node_modules/') &&
+      patterns.patterns.some((pattern) => globMatch(key, pattern)) &&
+      !patterns.negated.some((pattern) => globMatch(key, pattern)),
+  )
+}
+
+/** What `npm ci` checks of each workspace: its entry, its link, and each of its dependencies. */
+function workspaceReasons(lockfile: Lockfile, workspaces: readonly WorkspaceManifestFile[]): string[] {
+  const reasons: string[] = []
+  const locked = new Set(lockedWorkspacePaths(lockfile))
+  for (const { path, manifest } of workspaces) {
+    const file = `${path}/package.json`
+    locked.delete(path)
+    const entry = lockfile.packages[path]
+    const name = typeof manifest.name === 'string' && manifest.name ? manifest.name : posix.basename(path)
+    if (entry === undefined) {
+      reasons.push(`${path} is a workspace but the lockfile has no entry for it`)
+      continue
+    }
+    const link = lockfile.packages[`node_modules/${name}`]
+    if (link?.link !== true || link.resolved !== path) {
+      reasons.push(`the workspace ${name} (${path}) is not linked at node_modules/${name} in the lockfile`)
+    }
+    const wanted = manifestMaps(manifest)
+    const byName = compareFolderEntry(entry, wanted, file, `the lockfile's ${path}`)
+    reasons.push(...byName.values())
+    for (const type of DEPENDENCY_FIELDS) {
+      for (const [dep, spec] of Object.entries(wanted[type])) {
+        if (byName.has(dep)) continue
+        const at = resolveFrom(lockfile.packages, path, dep)
+        if (at === undefined) {
+          const mayBeMissing =
+            type === 'optionalDependencies' ||
+            (type === 'peerDependencies' && manifest.peerDependenciesMeta?.[dep]?.optional === true)
+          if (!mayBeMissing)
+            reasons.push(`${file} wants ${dep} ${spec} but the lockfile has no node_modules/${dep} for it`)
+          continue
+        }
+        const reason = checkInstalled(dep, spec, lockfile.packages[at]!, at, path, file)
+        if (reason !== undefined) reasons.push(reason)
+      }
+    }
+  }
+  for (const path of locked) reasons.push(`the lockfile has the workspace ${path} but the project does not`)
+  return reasons
 }
 
 /**
@@ -98,19 +206,29 @@ function checkInstalled(name: string, spec: string, entry: LockfilePackage): str
  * satisfies its range (for `npm:` aliases, the aliased name and range). Optional dependencies
  * and optional peers may be missing (npm leaves out those it could not fetch).
  */
-export function isLockfileInSync(lockfile: Lockfile, manifest: ProjectManifest): LockfileSyncResult {
+export function isLockfileInSync(
+  lockfile: Lockfile,
+  manifest: ProjectManifest,
+  options: { workspaces?: readonly WorkspaceManifestFile[] } = {},
+): LockfileSyncResult {
   const root = lockfile.packages['']
   if (root === undefined) {
     return { inSync: false, reasons: ['the lockfile has no root entry (packages[""])'] }
   }
   const wanted = manifestMaps(manifest)
-  const byName = compareRootEntry(root, wanted)
+  const workspaceNames = new Set(
+    (options.workspaces ?? []).map(({ path, manifest: ws }) =>
+      typeof ws.name === 'string' && ws.name ? ws.name : posix.basename(path),
+    ),
+  )
+  const byName = compareFolderEntry(root, wanted)
   const reasons = [...byName.values()]
   const optionalPeers = manifest.peerDependenciesMeta ?? {}
   for (const type of DEPENDENCY_FIELDS) {
     for (const [name, spec] of Object.entries(wanted[type])) {
       // One difference, one line: a range changed in package.json is not also a version mismatch.
-      if (byName.has(name)) continue
+      // the root's dependency on a workspace's name is the workspace (npm)
+      if (byName.has(name) || workspaceNames.has(name)) continue
       const entry = lockfile.packages[`node_modules/${name}`]
       if (entry === undefined) {
         const mayBeMissing =
@@ -124,6 +242,7 @@ export function isLockfileInSync(lockfile: Lockfile, manifest: ProjectManifest):
       if (reason !== undefined) reasons.push(reason)
     }
   }
+  reasons.push(...workspaceReasons(lockfile, options.workspaces ?? []))
   const unique = [...new Set(reasons)]
   return { inSync: unique.length === 0, reasons: unique }
 }

@@ -76,3 +76,20 @@ export interface ProjectManifestFile {
   /** Its indent and line ending, which npm also uses for the lockfile. */
   format: LockfileFormat
 }
+
+/** A workspace {@link readWorkspaces} found: its folder and package.json. */
+export interface WorkspaceManifestFile {
+  /** The folder, relative to the project, POSIX: `packages/a`. */
+  path: string
+  manifest: import('@tote/types').ProjectManifest
+}
+
+/** A package whose `engines.node` a Node.js version does not satisfy (see `unsupportedEngines`). */
+export interface EngineMismatch {
+  /** Its path in the lockfile (`node_modules/a`; `''` for the project). */
+  path: string
+  name: string
+  version: string
+  /** Its `engines`, as the lockfile records them. */
+  required: Record<string, string>
+}

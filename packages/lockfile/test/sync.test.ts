@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url'
 import type { ProjectManifest } from '@tote/types'
 import { describe, expect, it } from 'vitest'
-import { isLockfileInSync, parseLockfile } from '../src/index.js'
+import { isLockfileInSync, parseLockfile, readWorkspaces, stringifyLockfile } from '../src/index.js'
 import { FIXTURES, fixtureManifest, fixtureText } from './_fixtures.js'
 
 const vite = () => parseLockfile(fixtureText('vite-react-ts'))
@@ -99,7 +100,7 @@ describe('isLockfileInSync', () => {
     expect(isLockfileInSync(parseLockfile(fixtureText('tabs-crlf')), manifest).inSync).toBe(true)
   })
 
-  it('checks only the presence of folder, git and dist-tag dependencies', () => {
+  it('checks only the presence of git and dist-tag dependencies, and the folder of a folder’s link', () => {
     const manifest: ProjectManifest = {
       dependencies: {
         local: 'file:../local',
@@ -144,5 +145,78 @@ describe('isLockfileInSync', () => {
       inSync: false,
       reasons: ['the lockfile has no root entry (packages[""])'],
     })
+  })
+})
+
+describe('isLockfileInSync with workspaces', () => {
+  // fixtures/workspaces: three workspaces and the lockfile npm 11.19.1 wrote for them
+  // (`npm install --package-lock-only` against the test registry; the resolver's
+  // npm-local-cases.json, case "workspaces", first step)
+  const dir = fileURLToPath(new URL('fixtures/workspaces', import.meta.url))
+  const lockfile = () => parseLockfile(fixtureText('workspaces'))
+  const manifest = () => fixtureManifest('workspaces')
+  const workspaces = () => readWorkspaces(dir, manifest())
+
+  it('accepts the lockfile npm wrote, and writes it back byte for byte', async () => {
+    expect(stringifyLockfile(lockfile())).toBe(fixtureText('workspaces'))
+    expect(isLockfileInSync(lockfile(), manifest(), { workspaces: await workspaces() })).toEqual({
+      inSync: true,
+      reasons: [],
+    })
+  })
+
+  it('names a workspace whose dependencies changed, and one the lockfile does not link', async () => {
+    const found = await workspaces()
+    const c = found.find((w) => w.path === 'packages/c')!
+    c.manifest = { ...c.manifest, dependencies: { shared: '^1.0.0', leaf: '1.0.0' } }
+    const unlinked = lockfile()
+    delete unlinked.packages['node_modules/b']
+    expect(isLockfileInSync(unlinked, manifest(), { workspaces: found }).reasons).toEqual([
+      'packages/a/package.json wants b ^1.0.0 but the lockfile has no node_modules/b for it',
+      'the workspace b (packages/b) is not linked at node_modules/b in the lockfile',
+      "packages/c/package.json wants shared ^1.0.0 in dependencies but the lockfile's packages/c was made for ^2.0.0",
+    ])
+  })
+
+  it('checks what each workspace dependency resolves to, through the workspace’s node_modules', async () => {
+    const wrong = lockfile()
+    wrong.packages['packages/a/node_modules/shared']!.version = '2.0.0'
+    expect(isLockfileInSync(wrong, manifest(), { workspaces: await workspaces() }).reasons).toEqual([
+      'packages/a/package.json wants shared ^1.0.0 but the lockfile has 2.0.0 at packages/a/node_modules/shared',
+    ])
+    const missing = lockfile()
+    delete missing.packages['packages/c/node_modules/leaf']
+    expect(isLockfileInSync(missing, manifest(), { workspaces: await workspaces() }).reasons).toEqual([
+      'packages/c/package.json wants leaf 1.0.0 but the lockfile has 1.1.0',
+    ])
+  })
+
+  it('names workspaces the lockfile lacks, and those it has that the project does not', async () => {
+    const found = await workspaces()
+    expect(isLockfileInSync(lockfile(), manifest(), { workspaces: found.slice(1) }).reasons).toEqual([
+      'the lockfile has the workspace packages/a but the project does not',
+    ])
+    const extra = { path: 'packages/d', manifest: { name: 'd', version: '1.0.0' } }
+    expect(isLockfileInSync(lockfile(), manifest(), { workspaces: [...found, extra] }).reasons).toEqual([
+      'packages/d is a workspace but the lockfile has no entry for it',
+    ])
+  })
+
+  it('checks file: folders of the root against the link’s folder', () => {
+    const linked = parseLockfile(
+      JSON.stringify({
+        lockfileVersion: 3,
+        packages: {
+          '': { dependencies: { loc: 'file:./local/loc' } },
+          'local/loc': { version: '1.0.0' },
+          'node_modules/loc': { resolved: 'local/loc', link: true },
+        },
+      }),
+    )
+    expect(isLockfileInSync(linked, { dependencies: { loc: 'file:./local/loc' } }).inSync).toBe(true)
+    linked.packages['node_modules/loc']!.resolved = 'elsewhere'
+    expect(isLockfileInSync(linked, { dependencies: { loc: 'file:./local/loc' } }).reasons).toEqual([
+      "package.json wants loc file:./local/loc but the lockfile's node_modules/loc links to elsewhere",
+    ])
   })
 })

@@ -1,10 +1,16 @@
-import { isToteError, type PackageManifest, ToteError } from '@tote/types'
+import { isToteError, type PackageManifest, type ProjectManifest, ToteError } from '@tote/types'
 import type { Edge } from './_edge.js'
 import { peerConflictError } from './_eresolve.js'
+import type { Folders } from './_folders.js'
+import { folderOf, localPath } from './_local.js'
+import { integrityOf, normalizedPackage } from './_lockfile.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
+import { parseVersion, satisfies } from './_semver.js'
 import type { PackumentSource } from './_source.js'
-import { Node } from './_tree.js'
+import { isRegistrySpec, type ParsedSpec } from './_spec.js'
+import { bundleList, Node } from './_tree.js'
+import type { GitSource, ResolverDeps, TarballSource } from './types.js'
 
 // npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
 // dependencies, pick a version for each (with its peer set, in a virtual root copying the dependant's
@@ -23,7 +29,57 @@ export interface BuildOptions {
   force: boolean
   /** npm's `strict-peer-deps`: a conflict in any required peer set stops it, not only the project's. */
   strictPeerDeps: boolean
+  /** Names of project dependencies resolved anew though what the tree has fits (npm's explicit requests). */
+  explicit: ReadonlySet<string>
+  /** Names resolved anew wherever they are depended on (npm's updateNames). */
+  update: ReadonlySet<string>
   onPeerConflict: (edge: Edge, dep: Node) => void
+  /** The project's workspaces and linked folders. */
+  folders: Folders
+  /** Reads a tarball spec's package.json (see ResolverDeps.readTarball). */
+  readTarball: ResolverDeps['readTarball']
+  /** Reads a git spec's package.json and commit (see ResolverDeps.readGit). */
+  readGit: ResolverDeps['readGit']
+  /** npm's allow-git. */
+  allowGit: 'all' | 'none' | 'root'
+}
+
+/** What the tarball of a tarball spec ships in its node_modules, by its manifest. */
+const bundledOf = new WeakMap<PackageManifest, Record<string, ProjectManifest>>()
+
+/** A tarball's package.json as the manifest of a node: npm's normalisation, `dist` as npm records it. */
+function manifestOfTarball(
+  pkg: ProjectManifest,
+  resolved: string,
+  integrity: string,
+  name: string,
+): PackageManifest {
+  const data = normalizedPackage(pkg as Record<string, unknown>)
+  const scripts = (data.scripts && typeof data.scripts === 'object' ? data.scripts : {}) as Record<
+    string,
+    unknown
+  >
+  const manifest = {
+    ...data,
+    name: typeof data.name === 'string' && data.name ? data.name : name,
+    version: typeof data.version === 'string' ? data.version : '',
+    dist: { tarball: resolved, integrity },
+  } as PackageManifest
+  if (data.hasInstallScript === true || scripts.install || scripts.preinstall || scripts.postinstall) {
+    manifest.hasInstallScript = true
+  }
+  return manifest
+}
+
+/** pacote's choice for `#semver:<range>`: the tag of the highest version in the range (`v1.2.0` or `1.2.0`). */
+function highestTagIn(tags: string[], range: string): string | undefined {
+  let best: { tag: string; version: ReturnType<typeof parseVersion> } | undefined
+  for (const tag of tags) {
+    const version = parseVersion(tag.replace(/^v/, ''))
+    if (!version || !satisfies(version, range)) continue
+    if (!best || version.compare(best.version!) > 0) best = { tag, version }
+  }
+  return best?.tag
 }
 
 /** Placements for one peer edge beyond which it is taken to be cycling (see #cycling). */
@@ -71,6 +127,10 @@ export class TreeBuilder {
   readonly #skippedPeers = new WeakMap<Node, Map<string, Edge>>()
   /** How often each peer edge (by dependant's place and version) was taken up for placement. */
   readonly #peerAttempts = new Map<string, number>()
+  /** Manifests of tarball specs, by `resolved`. */
+  readonly #tarballs = new Map<string, Promise<PackageManifest>>()
+  /** Links placed or met, whose folders are looked at once the queue is empty (npm's linkNodes). */
+  readonly #links = new Set<Node>()
 
   constructor(
     readonly root: Node,
@@ -81,20 +141,37 @@ export class TreeBuilder {
 
   async build(start: Iterable<Node>): Promise<void> {
     for (const node of start) this.#queue.push(node)
-    for (let node = this.#queue.pop(); node; node = this.#queue.pop()) {
-      this.options.signal?.throwIfAborted()
-      if (this.#seen.has(node) || node.root !== this.root) continue
-      this.#seen.add(node)
-      await this.#step(node)
+    do {
+      for (let node = this.#queue.pop(); node; node = this.#queue.pop()) {
+        this.options.signal?.throwIfAborted()
+        if (this.#seen.has(node) || node.root !== this.root) continue
+        this.#seen.add(node)
+        await this.#step(node)
+      }
+    } while (this.#resolveLinks())
+  }
+
+  /**
+   * npm's resolveLinks: once the queue is empty, the folders of the links placed so far (workspaces,
+   * `file:` folders inside the project) get their own dependencies resolved, in queue order; folders
+   * outside the project are left as they are. True when any was queued.
+   */
+  #resolveLinks(): boolean {
+    let queued = false
+    for (const link of this.#links) {
+      this.#links.delete(link)
+      const target = link.linkTarget
+      if (!target || link.root !== this.root || !target.isDescendantOf(this.root)) continue
+      if (this.#seen.has(target) || !target.resolveParent) continue
+      this.#queue.push(target)
+      queued = true
     }
+    return queued
   }
 
   /** Edges of `node` that need a (new) node: missing, or not satisfied by what they resolve to. */
   problemEdges(node: Node): Edge[] {
-    const bundle = node.isProjectRoot ? undefined : node.pkg.bundleDependencies
-    const bundled = new Set(
-      bundle === true ? Object.keys(node.pkg.dependencies ?? {}) : Array.isArray(bundle) ? bundle : [],
-    )
+    const bundled = new Set(node.isProjectRoot || node.isWorkspace ? [] : bundleList(node.pkg))
     const problems: Edge[] = []
     for (const edge of node.edgesOut.values()) {
       if (bundled.has(edge.name)) continue
@@ -102,12 +179,19 @@ export class TreeBuilder {
       if (to && this.loadFailures.has(to)) continue
       if (!to) {
         if (edge.type !== 'peerOptional') problems.push(edge)
-      } else if (!edge.valid) problems.push(edge)
+      } else if (!edge.valid || this.options.update.has(edge.name) || this.isExplicit(edge))
+        problems.push(edge)
     }
     return problems
   }
 
+  /** An edge of the project to a dependency the user named (npm's explicit request). */
+  isExplicit(edge: Edge): boolean {
+    return edge.from === this.root && this.options.explicit.has(edge.name)
+  }
+
   async #step(node: Node): Promise<void> {
+    await this.#loadBundle(node)
     const tasks: { edge: Edge; dep: Node }[] = []
     for (const edge of this.problemEdges(node)) {
       if (edge.peerConflicted) continue
@@ -135,7 +219,18 @@ export class TreeBuilder {
       strictPeerDeps: this.options.strictPeerDeps,
       onPeerConflict: this.options.onPeerConflict,
     }
-    for (const { edge, dep } of tasks) this.#afterPlace(new PlaceDep(edge, dep, placeOptions))
+    for (const { edge, dep } of tasks) {
+      const options = {
+        ...placeOptions,
+        explicitRequest: this.isExplicit(edge),
+        updateNames: this.options.update,
+      }
+      this.#afterPlace(new PlaceDep(edge, dep, options))
+    }
+    for (const edge of node.edgesOut.values()) {
+      const to = edge.to
+      if (to?.linkTarget) this.#links.add(to)
+    }
   }
 
   /**
@@ -162,10 +257,14 @@ export class TreeBuilder {
         this.#queue.push(edgeIn.from)
       }
       this.#queue.push(placed)
+      if (placed.linkTarget) this.#links.add(placed)
       const { source, optionalPeerSets } = this.options
       if (placed.manifest) source.picked(placed.manifest)
-      // discovery for what the placed node will need (a no-op when it is known already)
+      // discovery for what the placed node will need (a no-op when it is known already); what
+      // its tarball ships is not fetched
+      const bundled = bundleList(placed.pkg)
       for (const edge of placed.edgesOut.values()) {
+        if (bundled.includes(edge.name)) continue
         if (edge.type !== 'peerOptional') source.want(edge.name, edge.spec, 'install')
         else if (optionalPeerSets) source.want(edge.name, edge.spec, 'peers')
       }
@@ -236,14 +335,39 @@ export class TreeBuilder {
     const parsed = edge.parsed
     const fail = (error: Error) =>
       new Node({ ctx, name, pkg: { name: parsed.name }, error, overrides: edge.overrides })
-    if (parsed.type === 'unsupported') {
+    if (parsed.type === 'workspace' || parsed.type === 'directory') {
+      try {
+        const target = await this.#folderFor(edge, parsed)
+        return new Node({ ctx, name, pkg: {}, linkTarget: target })
+      } catch (error) {
+        signal?.throwIfAborted()
+        return fail(localError(error, edge, name))
+      }
+    }
+    if (parsed.type === 'file' || parsed.type === 'remote' || parsed.type === 'git') {
+      try {
+        const manifest =
+          parsed.type === 'git'
+            ? await this.#gitManifest(edge, parsed, name)
+            : await this.#tarballManifest(edge, parsed, name)
+        const node = new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
+        node.fromSource = true
+        if (placing) source.picked(manifest)
+        return node
+      } catch (error) {
+        signal?.throwIfAborted()
+        return fail(localError(error, edge, name))
+      }
+    }
+    if (!isRegistrySpec(parsed)) {
+      const kind = parsed.kind
       return fail(
         new ToteError(
           'EUNSUPPORTEDSPEC',
-          `Unsupported spec for ${name}: "${edge.spec}" (${parsed.kind}), wanted by ${chainText(edge)}`,
+          `Unsupported spec for ${name}: "${edge.spec}" (${kind}), wanted by ${chainText(edge)}`,
           {
-            hint: 'tote installs registry packages: use a version range, a dist-tag or an npm: alias.',
-            details: { name, spec: edge.spec, kind: parsed.kind, chain: chainOf(edge) },
+            hint: 'tote installs registry packages, workspaces, folders and tarballs: use a version range, a dist-tag, an npm: alias, workspace:, file: or a tarball URL.',
+            details: { name, spec: edge.spec, kind, chain: chainOf(edge) },
           },
         ),
       )
@@ -291,6 +415,195 @@ export class TreeBuilder {
     return new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
   }
 
+  /**
+   * npm's crackOpen: a package with bundleDependencies gets the packages its tarball ships, as its
+   * children (npm loads the unpacked tarball's node_modules), before its own dependencies are looked
+   * at; the bundled ones are then met. Only for packages new to the tree (a lockfile's already lists
+   * them), and only with a readTarball dependency.
+   */
+  async #loadBundle(node: Node): Promise<void> {
+    if (node.bundleLoaded) return
+    node.bundleLoaded = true
+    const manifest = node.manifest
+    const readTarball = this.options.readTarball
+    if (!manifest || !readTarball || node.isFolder || node.linkTarget || node.error) return
+    if (bundleList(node.pkg).length === 0) return
+    let bundled = bundledOf.get(manifest)
+    if (!bundled) {
+      const tarball = manifest.dist?.tarball
+      if (!tarball || !/^(?:https?:|file:)/i.test(tarball)) return
+      const integrity = manifest.dist.integrity ?? integrityOf(manifest)
+      const source: TarballSource = tarball.startsWith('file:')
+        ? { type: 'file', path: tarball.slice('file:'.length) }
+        : { type: 'remote', url: tarball, ...(integrity ? { integrity } : {}) }
+      const signal = this.options.signal
+      try {
+        bundled = (await readTarball(source, signal ? { signal } : undefined)).bundled ?? {}
+      } catch (error) {
+        signal?.throwIfAborted()
+        const edge = node.placedBy ?? node.edgesIn[0]
+        throw edge ? localError(error, edge, node.name) : error
+      }
+    }
+    const folders = Object.keys(bundled).sort(
+      (a, b) => a.split('/node_modules/').length - b.split('/node_modules/').length,
+    )
+    const byFolder = new Map<string, Node>([['', node]])
+    for (const folder of folders) {
+      const cut = folder.lastIndexOf('node_modules/')
+      const parent = byFolder.get(cut === 0 ? '' : folder.slice(0, cut - 1))
+      if (!parent) continue
+      const name = folder.slice(cut + 'node_modules/'.length)
+      const pkg = normalizedPackage(bundled[folder] as Record<string, unknown>)
+      const child = new Node({ ctx: node.ctx, name, pkg, fromBundle: true, overrides: node.overrides })
+      child.bundleLoaded = true
+      child.attach(parent)
+      byFolder.set(folder, child)
+    }
+  }
+
+  /**
+   * The manifest of a tarball spec (`file:a.tgz`, a URL), read once per tarball: its package.json
+   * as npm normalises it, `dist` its place (`file:<path from the project>`, or the URL, as npm's
+   * `resolved`) and integrity.
+   */
+  #tarballManifest(
+    edge: Edge,
+    parsed: ParsedSpec & { type: 'file' | 'remote' },
+    name: string,
+  ): Promise<PackageManifest> {
+    const readTarball = this.options.readTarball
+    let source: TarballSource
+    if (parsed.type === 'file') {
+      if (!(edge.from.sourceReference ?? edge.from).isFolder) {
+        throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${edge.name}: "${edge.spec}" (file)`, {
+          hint: 'Only the project, its workspaces and its linked folders may depend on tarballs on disk; a registry package cannot.',
+          details: { kind: 'file' },
+        })
+      }
+      const path = localPath(folderOf(edge.from), parsed.path, edge.from.ctx.projectDir)
+      if (path === undefined) {
+        throw new ToteError('ENOLOCAL', `the tarball ${parsed.path} cannot be found from the project`, {
+          hint: 'Use a path relative to the package.json that declares it.',
+          details: { path: parsed.path },
+        })
+      }
+      source = { type: 'file', path }
+    } else source = { type: 'remote', url: parsed.url }
+    const resolved = source.type === 'file' ? `file:${source.path}` : source.url
+    let manifest = this.#tarballs.get(resolved)
+    if (!manifest) {
+      if (!readTarball) {
+        throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${name}: "${edge.spec}" (tarball)`, {
+          hint: 'Resolve with a readTarball dependency (tote install does).',
+          details: { kind: parsed.type === 'remote' ? 'tarball' : 'file' },
+        })
+      }
+      const signal = this.options.signal
+      manifest = readTarball(source, signal ? { signal } : undefined).then(
+        ({ manifest: pkg, integrity, bundled }) => {
+          const made = manifestOfTarball(pkg, resolved, integrity, name)
+          if (bundled) bundledOf.set(made, bundled)
+          return made
+        },
+      )
+      manifest.catch(() => {})
+      this.#tarballs.set(resolved, manifest)
+    }
+    return manifest
+  }
+
+  /**
+   * The manifest of a git spec, read once per spec: its package.json at the commit the spec names,
+   * `dist.tarball` npm's `resolved` (`git+ssh://git@github.com/u/r.git#<commit>`), no integrity.
+   */
+  #gitManifest(edge: Edge, parsed: ParsedSpec & { type: 'git' }, name: string): Promise<PackageManifest> {
+    const { readGit, allowGit } = this.options
+    // npm's #checkAllow: before anything is fetched
+    const from = edge.from.sourceReference ?? edge.from
+    if (allowGit === 'none' || (allowGit === 'root' && !from.isProjectRoot && !from.isWorkspace)) {
+      throw new ToteError(
+        'EALLOWGIT',
+        `Fetching${allowGit === 'root' ? ' non-root' : ''} packages of type "git" have been disabled`,
+        {
+          hint: `allow-git is ${allowGit}: set it to all (npm's default) to install ${name} from ${edge.spec}.`,
+          details: { allowGit, spec: edge.spec },
+        },
+      )
+    }
+    if (!readGit) {
+      throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${name}: "${edge.spec}" (git)`, {
+        hint: 'Resolve with a readGit dependency (tote install does).',
+        details: { kind: 'git' },
+      })
+    }
+    const { urls, committish, range, base } = parsed.git
+    const key = `git\0${base}\0${committish ?? ''}\0${range ?? ''}`
+    let manifest = this.#tarballs.get(key)
+    if (!manifest) {
+      const signal = this.options.signal
+      const source: GitSource = { urls }
+      if (committish) source.committish = committish
+      if (range !== undefined) source.pickTag = (tags) => highestTagIn(tags, range)
+      manifest = readGit(source, signal ? { signal } : undefined).then(({ manifest: pkg, commit }) =>
+        manifestOfTarball(pkg, `${base}#${commit}`, '', name),
+      )
+      manifest.catch(() => {})
+      this.#tarballs.set(key, manifest)
+    }
+    return manifest
+  }
+
+  /** The folder node a `workspace:` or folder spec links to; a ToteError saying why when there is none. */
+  async #folderFor(edge: Edge, parsed: ParsedSpec & { type: 'workspace' | 'directory' }): Promise<Node> {
+    const { folders } = this.options
+    if (!(edge.from.sourceReference ?? edge.from).isFolder) {
+      // a published package's folder spec points into node_modules or nowhere (npm would try, and fail)
+      const kind = parsed.type === 'workspace' ? 'workspace' : edge.spec.startsWith('link:') ? 'link' : 'file'
+      throw new ToteError('EUNSUPPORTEDSPEC', `Unsupported spec for ${edge.name}: "${edge.spec}" (${kind})`, {
+        hint: 'Only the project, its workspaces and its linked folders may depend on folders and workspaces; a registry package cannot.',
+        details: { kind },
+      })
+    }
+    if (parsed.type === 'workspace') {
+      const target = folders.workspaces.get(parsed.name)
+      if (!target) {
+        const names = [...folders.workspaces.keys()]
+        throw new ToteError('ENOWORKSPACE', `the project has no workspace named ${parsed.name}`, {
+          hint: names.length
+            ? `Its workspaces are: ${names.join(', ')}. Fix the name, or add the folder to "workspaces" in package.json.`
+            : 'Declare the workspaces in the root package.json ("workspaces": ["packages/*"]).',
+          details: { workspaces: names },
+        })
+      }
+      if (parsed.range !== '*' && !satisfies(target.version, parsed.range)) {
+        throw new ToteError(
+          'ETARGET',
+          `the workspace ${parsed.name} (${target.location}) is version ${target.version || '(none)'}, not in ${parsed.range}`,
+          {
+            hint: `Change the range, or the workspace's version in ${target.location}/package.json.`,
+            details: { path: target.location, version: target.version },
+          },
+        )
+      }
+      return target
+    }
+    const path = localPath(folderOf(edge.from), parsed.path, edge.from.ctx.projectDir)
+    if (path === undefined) {
+      throw new ToteError('ENOLOCAL', `the folder ${parsed.path} cannot be found from the project`, {
+        hint: 'Use a path relative to the package.json that declares it.',
+        details: { path: parsed.path },
+      })
+    }
+    if (path === '') {
+      throw new ToteError('ENOLOCAL', 'the folder is the project itself', {
+        hint: 'A project cannot depend on its own folder.',
+        details: { path },
+      })
+    }
+    return folders.folder(path)
+  }
+
   /** Loads the peers of `node` (and theirs) into its virtual root, preferring the dependant's own specs. */
   async #loadPeerSet(node: Node, required: Set<Node>): Promise<Node> {
     const peerEdges = [...node.edgesOut.values()]
@@ -333,7 +646,8 @@ export class TreeBuilder {
     if (!parent) return 'stop'
     const parentEdge = parent.edgesOut.get(edge.name)
     const { force, strictPeerDeps } = this.options
-    const isMine = parent.sourceReference?.isProjectRoot === true
+    const isMine =
+      parent.sourceReference?.isProjectRoot === true || parent.sourceReference?.isWorkspace === true
     const conflictOK = force || (!isMine && !strictPeerDeps)
     const current = edge.to
     if (!current) {
@@ -382,6 +696,27 @@ export class TreeBuilder {
     }
     return false
   }
+}
+
+/**
+ * A folder's or tarball's failure as a ToteError naming the dependency, its spec and who wanted it
+ * (an error of the file system keeps its code: `ENOENT` for a missing tarball).
+ */
+function localError(error: unknown, edge: Edge, name: string): ToteError {
+  const code = isToteError(error)
+    ? error.code
+    : typeof (error as { code?: unknown })?.code === 'string'
+      ? (error as { code: string }).code
+      : 'ELOCALSPEC'
+  const message = error instanceof Error ? error.message : String(error)
+  return new ToteError(code, `${name}@${edge.spec}, wanted by ${chainText(edge)}: ${message}`, {
+    hint:
+      isToteError(error) && error.hint
+        ? error.hint
+        : 'Check that the file or folder the spec names is there and readable.',
+    cause: error,
+    details: { ...(isToteError(error) ? error.details : {}), name, spec: edge.spec, chain: chainOf(edge) },
+  })
 }
 
 /** Who wanted `edge`: `root`, the packages in between, then `name@spec`. */

@@ -27,6 +27,8 @@ export class CanPlaceDep {
     preferDedupe: boolean,
     readonly parent: CanPlaceDep | null = null,
     readonly peerPath: Node[] = [],
+    /** The user named this dependency: what is there is replaced even when it fits (npm's explicitRequest). */
+    readonly explicitRequest = false,
   ) {
     // peers are always deduped when possible: they try harder to be singletons
     this.preferDedupe = preferDedupe || edge.peer
@@ -48,13 +50,15 @@ export class CanPlaceDep {
 
   #checkCurrent(current: Node): Decision {
     const { preferDedupe, target, edge, dep } = this
-    if (dep.matches(current) && (current.satisfies(edge) || this.edgeOverride)) return 'KEEP'
+    if (dep.matches(current) && (current.satisfies(edge) || this.edgeOverride)) {
+      return this.explicitRequest ? 'REPLACE' : 'KEEP'
+    }
     const tryReplace = gte(dep.version, current.version)
     if (tryReplace && dep.canReplace(current)) {
       const peers = this.canPlacePeers('REPLACE')
       if (peers !== 'CONFLICT') return peers
     }
-    if (current.satisfies(edge)) return 'KEEP'
+    if (current.satisfies(edge) && (!this.explicitRequest || preferDedupe)) return 'KEEP'
     if (preferDedupe && !tryReplace && dep.canReplace(current)) {
       const peers = this.canPlacePeers('REPLACE')
       if (peers !== 'CONFLICT') return peers

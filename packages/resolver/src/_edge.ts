@@ -1,3 +1,5 @@
+import { splitResolved } from './_git.js'
+import { folderOf, localPath } from './_local.js'
 import type { OverrideSet } from './_overrides.js'
 import { overriddenSpec } from './_overrides.js'
 import { satisfies } from './_semver.js'
@@ -46,16 +48,50 @@ export class Edge {
   satisfiedBy(node: Node): boolean {
     if (node.name !== this.name) return false
     const rule = this.overrides
-    if (!rule?.keySpec) return depValid(node, this.parsed)
-    if (depValid(node, this.parsed)) return true
-    if (!depValid(node, parseSpec(this.name, this.rawSpec))) return false
-    return !depValid(node, parseSpec(this.name, rule.keySpec))
+    if (!rule?.keySpec) return depValid(node, this.parsed, this.from)
+    if (depValid(node, this.parsed, this.from)) return true
+    if (!depValid(node, parseSpec(this.name, this.rawSpec), this.from)) return false
+    return !depValid(node, parseSpec(this.name, rule.keySpec), this.from)
   }
 }
 
-/** npm's dep-valid for registry specs: does `node` satisfy `spec`? */
-export function depValid(node: Node, spec: ParsedSpec): boolean {
+/**
+ * npm's dep-valid: does `node` satisfy `spec`, declared by `from`? A folder spec wants a link to
+ * that folder (`from` says where the spec's path starts); a tarball wants what that tarball
+ * resolved to; a workspace spec, a link to the workspace of that name, its version in the range.
+ */
+export function depValid(node: Node, spec: ParsedSpec, from?: Node): boolean {
   if (node.error) return false
+  switch (spec.type) {
+    case 'directory': {
+      if (!from || !node.linkTarget) return false
+      return node.linkTarget.location === localPath(folderOf(from), spec.path, from.ctx.projectDir)
+    }
+    case 'workspace': {
+      const target = node.linkTarget
+      if (!target?.isWorkspace || target.packageName !== spec.name) return false
+      return spec.range === '*' || satisfies(target.version, spec.range)
+    }
+    case 'file': {
+      if (!from || node.linkTarget) return false
+      const path = localPath(folderOf(from), spec.path, from.ctx.projectDir)
+      return path !== undefined && node.source === `file:${path}`
+    }
+    case 'remote':
+      return !node.linkTarget && node.source === spec.url
+    case 'git': {
+      // npm's dep-valid: the same repository; a commit, or a semver range, must still be met
+      const source = node.source
+      if (node.linkTarget || !source) return false
+      const { base, commit } = splitResolved(source)
+      if (base !== spec.git.base) return false
+      const wanted = spec.git.committish
+      if (wanted && /^[0-9a-f]{40}$/i.test(wanted)) return commit === wanted.toLowerCase()
+      return spec.git.range === undefined || satisfies(node.version, spec.git.range)
+    }
+    default:
+      break
+  }
   if (node.packageName !== spec.name) return false
   switch (spec.type) {
     case 'range':

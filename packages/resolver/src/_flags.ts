@@ -16,6 +16,10 @@ export function calcDepFlags(root: Node, nodes: Iterable<Node>): void {
   const queue: Node[] = [root]
   for (let node = queue.pop(); node; node = queue.pop()) {
     seen.add(node)
+    // a folder holding something needed is not extraneous either (npm)
+    if (!node.extraneous) {
+      for (let up = node.resolveParent; up?.extraneous; up = up.resolveParent) up.extraneous = false
+    }
     if (node.linkTarget) {
       const target = node.linkTarget
       let changed = false

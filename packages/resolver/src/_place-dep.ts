@@ -17,6 +17,10 @@ export interface PlaceOptions {
   strictPeerDeps: boolean
   /** A peer dependency could not be met as declared. */
   onPeerConflict: (edge: Edge, dep: Node) => void
+  /** The user named this dependency (`tote add`): what the tree has is replaced even when it fits. */
+  explicitRequest?: boolean
+  /** Names being updated (`tote update <name>`): never kept just because what is there fits. */
+  updateNames?: ReadonlySet<string>
 }
 
 export class PlaceDep {
@@ -38,12 +42,20 @@ export class PlaceDep {
 
   #place(): void {
     const { edge, dep, options } = this
-    if (edge.to && edge.valid) return
+    if (edge.to && edge.valid && !options.explicitRequest && !options.updateNames?.has(edge.name)) return
 
     for (const target of this.startNode().ancestry()) {
       const targetEdge = target.edgesOut.get(edge.name)
       if (!target.isTop && targetEdge?.peer) continue
-      const check = new CanPlaceDep(dep, target, edge, options.preferDedupe, this.parent?.canPlace ?? null)
+      const check = new CanPlaceDep(
+        dep,
+        target,
+        edge,
+        options.preferDedupe,
+        this.parent?.canPlace ?? null,
+        [],
+        options.explicitRequest === true,
+      )
       if (check.canPlaceSelf !== 'CONFLICT') this.canPlaceSelf = check
       if (check.canPlace === 'CONFLICT') break
       this.canPlace = check
@@ -72,8 +84,8 @@ export class PlaceDep {
     }
 
     // a dependency loop (a1 → b1 → a2 → b2 → a1 …): link to the earlier copy instead of nesting forever
-    for (let p: Node | null = target; p; p = p.parent) {
-      if (!p.isTop && p.matches(dep)) {
+    for (let p: Node | null = target; p; p = p.resolveParent) {
+      if (!p.isTop && !dep.linkTarget && p.matches(dep)) {
         const link = new Node({ ctx: dep.ctx, name: dep.name, pkg: {}, linkTarget: p })
         link.placedBy = edge
         link.attach(target)
@@ -91,8 +103,13 @@ export class PlaceDep {
       lockEntry: dep.lockEntry,
       error: dep.error,
       overrides: dep.overrides,
+      ...(dep.linkTarget ? { linkTarget: dep.linkTarget } : {}),
     })
+    placed.fromSource = dep.fromSource
     placed.placedBy = edge
+    // a link's folder joins the tree with it (npm sets the target's root when the link is placed)
+    if (placed.linkTarget && placed.linkTarget.root !== target.root)
+      target.root.attachFolder(placed.linkTarget)
     this.placed = placed
     const oldDep = target.children.get(edge.name)
     if (oldDep) this.#replaceOldDep(oldDep, placed)
@@ -131,15 +148,17 @@ export class PlaceDep {
   get isMine(): boolean {
     const { edge } = this.top
     const node = edge.from
-    if (node.isProjectRoot) return true
+    if (node.isProjectRoot || node.isWorkspace) return true
     if (!edge.peer) return false
     let hasPeerEdges = false
     for (const edgeIn of node.edgesIn) {
       if (edgeIn.peer) hasPeerEdges = true
-      else if (edgeIn.from.isProjectRoot) return true
+      else if (edgeIn.from.isProjectRoot || edgeIn.from.isWorkspace) return true
     }
     if (hasPeerEdges) {
-      for (const entryEdge of peerEntrySets(node).keys()) if (entryEdge.from.isProjectRoot) return true
+      for (const entryEdge of peerEntrySets(node).keys()) {
+        if (entryEdge.from.isProjectRoot || entryEdge.from.isWorkspace) return true
+      }
     }
     return false
   }
@@ -181,7 +200,7 @@ export class PlaceDep {
       for (const entryEdge of peerEntrySets(edge.from).keys()) {
         const entryNode = entryEdge.to
         if (!entryNode) continue
-        if (entryNode !== target && !entryEdge.from.isProjectRoot) {
+        if (entryNode !== target && !(entryEdge.from.isProjectRoot || entryEdge.from.isWorkspace)) {
           prunePeerSets.push(...gatherDepSet([entryNode], (e) => e.to !== entryNode && !e.peerConflicted))
         } else {
           edge.peerConflicted = true

@@ -1,8 +1,9 @@
-import type { ProjectManifest } from '@tote/types'
+import type { Lockfile, ProjectManifest } from '@tote/types'
 import { chainOf, TreeBuilder } from './_build.js'
 import { depValid } from './_edge.js'
 import { calcDepFlags } from './_flags.js'
-import { descendants, loadLockedTree, rootMatches, toLockfile } from './_lockfile.js'
+import { Folders } from './_folders.js'
+import { descendants, isInstallLocation, loadLockedTree, rootMatches, toLockfile } from './_lockfile.js'
 import { OverrideSet, referencedSpec } from './_overrides.js'
 import { PackumentSource } from './_source.js'
 import { parseSpec } from './_spec.js'
@@ -26,21 +27,42 @@ async function resolve(
   deps: ResolverDeps,
   options: ResolverOptions,
   project: ProjectManifest,
-  { lockfile, signal }: ResolveOptions,
+  { lockfile, signal, explicit = [], update = [], workspaces, projectDir }: ResolveOptions,
 ): Promise<ResolveResult> {
   signal?.throwIfAborted()
   const compare = new Intl.Collator('en').compare
   const emit = (event: ResolverEvent) => options.onEvent?.(event)
-  const ctx: TreeContext = { legacyPeerDeps: options.legacyPeerDeps ?? false, rootPkg: project }
+  const ctx: TreeContext = { legacyPeerDeps: options.legacyPeerDeps ?? false, rootPkg: project, projectDir }
   const overrides =
     project.overrides && Object.keys(project.overrides).length > 0
       ? new OverrideSet(project.overrides)
       : undefined
   const root = new Node({ ctx, name: project.name ?? '', pkg: project, isProjectRoot: true, overrides })
+  const folders = new Folders(root, deps.readPackage, overrides)
+  folders.addWorkspaces(workspaces ?? [])
 
-  const locked = lockfile ? loadLockedTree(lockfile, root, ctx, overrides) : []
+  const locked = lockfile
+    ? loadLockedTree(
+        lockfile,
+        root,
+        ctx,
+        overrides,
+        folders,
+        await lockedFolderPackages(lockfile, folders, deps),
+      )
+    : []
   const start = lockfile ? nodesWithProblems(root) : [root]
-  if (lockfile && start.length === 0 && rootMatches(lockfile, project)) {
+  // npm starts from the project for explicit requests, and from every dependant of a node to update
+  if (lockfile && explicit.length > 0 && !start.includes(root)) start.push(root)
+  if (lockfile && update.length > 0) {
+    const names = new Set(update)
+    for (const node of descendants(root)) {
+      if (!names.has(node.name)) continue
+      for (const edge of node.edgesIn) if (!start.includes(edge.from)) start.push(edge.from)
+    }
+  }
+  const upToDate = lockfile !== undefined && start.length === 0 && rootMatches(lockfile, project)
+  if (upToDate && folders.all.size === 0) {
     const packages = Object.keys(lockfile.packages ?? {}).filter((location) => location !== '').length
     return { lockfile, warnings: [], stats: { packuments: 0, packages } }
   }
@@ -66,9 +88,15 @@ async function resolve(
     optionalPeerSets: !options.skipAbsentOptionalPeers,
     force: options.force ?? false,
     strictPeerDeps: options.strictPeerDeps ?? false,
+    explicit: new Set(explicit),
+    update: new Set(update),
     onPeerConflict: (edge) => {
       edge.peerConflicted = true
     },
+    folders,
+    readTarball: deps.readTarball?.bind(deps),
+    readGit: deps.readGit?.bind(deps),
+    allowGit: options.allowGit ?? 'all',
   })
   // discovery starts from every edge that needs work, before placement asks for anything
   for (const node of start) {
@@ -107,11 +135,52 @@ async function resolve(
     { omitRegistryResolved: options.omitLockfileRegistryResolved ?? false, registryFor: options.registryFor },
     compare,
   )
-  return {
-    lockfile: result,
-    warnings,
-    stats: { packuments: source.requested, packages: Object.keys(result.packages).length - 1 },
+  const packages = Object.keys(result.packages).length - 1
+  // with folders, whether the lockfile is up to date shows only once their entries are made again
+  if (upToDate && warnings.length === 0 && sameJson(result, lockfile)) {
+    return { lockfile, warnings, stats: { packuments: 0, packages } }
   }
+  return { lockfile: result, warnings, stats: { packuments: source.requested, packages } }
+}
+
+/**
+ * The package.json of each folder a lockfile has an entry for (a `file:` link's target) that is not a
+ * workspace, read again as npm does: the user may have changed it. One that cannot be read keeps its
+ * entry (npm's too).
+ */
+async function lockedFolderPackages(
+  lockfile: Lockfile,
+  folders: Folders,
+  deps: ResolverDeps,
+): Promise<Map<string, ProjectManifest>> {
+  const result = new Map<string, ProjectManifest>()
+  const readPackage = deps.readPackage
+  if (!readPackage) return result
+  const paths = Object.keys(lockfile.packages ?? {}).filter(
+    (location) => location !== '' && !isInstallLocation(location) && !folders.known(location),
+  )
+  await Promise.all(
+    paths.map(async (path) => {
+      try {
+        result.set(path, await readPackage.call(deps, path))
+      } catch {}
+    }),
+  )
+  return result
+}
+
+/** Deep equality of two JSON values, key order aside. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  const aKeys = Object.keys(a)
+  if (aKeys.length !== Object.keys(b).length) return false
+  return aKeys.every(
+    (key) =>
+      Object.hasOwn(b, key) &&
+      sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  )
 }
 
 /** Nodes reachable from the root that have a missing or invalid dependency (npm's initial queue). */

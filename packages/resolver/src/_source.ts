@@ -1,6 +1,6 @@
 import { type LazyPackument, type PackageManifest, type Packument, versionsOf } from '@tote/types'
 import { type EngineVersions, pickFromVersionDocument, pickManifest, versionSelector } from './_pick.js'
-import { type ParsedSpec, parseSpec } from './_spec.js'
+import { isRegistrySpec, type ParsedSpec, parseSpec } from './_spec.js'
 import type { ResolverDeps, ResolverEvent } from './types.js'
 
 /**
@@ -246,7 +246,7 @@ export class PackumentSource {
 
   #want(name: string, spec: string, need: Need): void {
     const parsed = parseSpec(name, spec)
-    if (parsed.type === 'unsupported') return
+    if (!isRegistrySpec(parsed)) return
     const key = `${need}:${parsed.name}@${spec}`
     if (this.#stopped || this.#wanted.has(key) || this.#options.signal?.aborted) return
     this.#wanted.add(key)
@@ -287,8 +287,17 @@ export class PackumentSource {
     visit: (name: string, spec: string, need: Need) => void,
   ): void {
     const { legacyPeerDeps, optionalPeerSets, alreadyServed } = this.#options
+    // what the tarball ships is not fetched
+    const bundled = new Set(
+      manifest.bundleDependencies === true
+        ? Object.keys(manifest.dependencies ?? {})
+        : Array.isArray(manifest.bundleDependencies)
+          ? manifest.bundleDependencies
+          : [],
+    )
     const wantAll = (map: Record<string, string> | undefined, needOf: (name: string) => Need | null) => {
       for (const [dep, spec] of Object.entries(map ?? {})) {
+        if (bundled.has(dep)) continue
         const depNeed = needOf(dep)
         if (depNeed && typeof spec === 'string' && !alreadyServed(dep, spec)) visit(dep, spec, depNeed)
       }

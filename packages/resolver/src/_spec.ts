@@ -1,11 +1,33 @@
+import { parseGitSpec } from './_git.js'
 import { parseRange, parseVersion } from './_semver.js'
+import type { GitSpec } from './types.js'
 
 /** What a dependency spec asks for, as far as the resolver understands it (npm-package-arg's types). */
 export type ParsedSpec =
   | { type: 'range'; name: string; range: string; alias: boolean }
   | { type: 'version'; name: string; version: string; alias: boolean }
   | { type: 'tag'; name: string; tag: string; alias: boolean }
+  /**
+   * A folder, linked (`file:../a`, `link:../a`, `./a`): `path` as written, relative to the folder of
+   * the package that declares it (npm's `directory`).
+   */
+  | { type: 'directory'; name: string; path: string; alias: false }
+  /** A tarball on disk (`file:a.tgz`, `./a-1.0.0.tgz`): `path` as written, like `directory`'s (npm's `file`). */
+  | { type: 'file'; name: string; path: string; alias: false }
+  /** A tarball URL (npm's `remote`). */
+  | { type: 'remote'; name: string; url: string; alias: false }
+  /** The project's workspace of that name (`workspace:*`, `workspace:^1.2.0`: the range it must meet). */
+  | { type: 'workspace'; name: string; range: string; alias: false }
+  /** A git repository (`git+https://…#ref`, `github:u/r`, `u/r#semver:^1`): npm's `git`. */
+  | { type: 'git'; name: string; git: GitSpec; alias: false }
   | { type: 'unsupported'; name: string; kind: string; alias: boolean }
+
+/** Specs the registry serves (ranges, versions, tags, and aliases of them). */
+export function isRegistrySpec(
+  spec: ParsedSpec,
+): spec is Extract<ParsedSpec, { type: 'range' | 'version' | 'tag' }> {
+  return spec.type === 'range' || spec.type === 'version' || spec.type === 'tag'
+}
 
 const gitPrefix = /^(git\+[a-z]+:|git:|github:|gitlab:|bitbucket:|gist:)/i
 const tarballSuffix = /\.(tgz|tar\.gz|tar)$/i
@@ -31,11 +53,13 @@ function classify(name: string, spec: string): ParsedSpec {
     const at = rest.indexOf('@', rest.startsWith('@') ? 1 : 0)
     const realName = at === -1 ? rest : rest.slice(0, at)
     const sub = classify(realName, at === -1 ? '' : rest.slice(at + 1))
-    if (sub.alias || realName === '') return { type: 'unsupported', name, kind: 'alias', alias: true }
+    if (sub.alias || realName === '' || !(isRegistrySpec(sub) || sub.type === 'unsupported')) {
+      return { type: 'unsupported', name, kind: 'alias', alias: true }
+    }
     return { ...sub, alias: true }
   }
   const kind = unsupportedKind(raw)
-  if (kind) return { type: 'unsupported', name, kind, alias: false }
+  if (kind) return localSpec(name, raw, kind) ?? { type: 'unsupported', name, kind, alias: false }
   if (raw === '' || raw === '*') return { type: 'range', name, range: '*', alias: false }
   // Parsed through the resolver's caches: picking and placing parse the same texts again.
   const version = parseVersion(raw)?.version
@@ -60,6 +84,34 @@ function unsupportedKind(raw: string): string | undefined {
   if (tarballSuffix.test(raw)) return 'file'
   // `user/repo` and `user/repo#ref` are GitHub shortcuts; ranges and tags never contain a slash.
   if (/^[^@\s/:]+\/[^\s]+$/.test(raw)) return 'git'
+  return undefined
+}
+
+/** The kinds tote resolves without the registry, parsed as npm-package-arg does; undefined for the others. */
+function localSpec(name: string, raw: string, kind: string): ParsedSpec | undefined {
+  if (kind === 'workspace') {
+    const rest = raw.slice('workspace:'.length).trim()
+    const range = rest === '' || rest === '*' || rest === '^' || rest === '~' ? '*' : rest
+    if (range !== '*' && parseRange(range) === null) return undefined
+    return { type: 'workspace', name, range, alias: false }
+  }
+  if (kind === 'tarball') return { type: 'remote', name, url: raw, alias: false }
+  if (kind === 'git') {
+    const git = parseGitSpec(raw)
+    return git ? { type: 'git', name, git, alias: false } : undefined
+  }
+  if (kind === 'link') {
+    const path = raw.slice('link:'.length)
+    return path === '' ? undefined : { type: 'directory', name, path, alias: false }
+  }
+  if (kind === 'file') {
+    // `file:` takes `file://`, `file:/`, `file:./` and a bare relative path, as npm does
+    const path = raw.startsWith('file:') ? raw.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : raw
+    if (path === '') return undefined
+    return tarballSuffix.test(path)
+      ? { type: 'file', name, path, alias: false }
+      : { type: 'directory', name, path, alias: false }
+  }
   return undefined
 }
 

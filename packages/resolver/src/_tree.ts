@@ -7,12 +7,14 @@ import { gatherDepSet } from './_walks.js'
 // The node_modules tree being built, modelled on npm's Arborist: nodes placed in folders, and edges
 // (one per declared dependency) that resolve by walking up node_modules folders.
 
-export type EdgeType = 'prod' | 'dev' | 'optional' | 'peer' | 'peerOptional'
+export type EdgeType = 'prod' | 'dev' | 'optional' | 'peer' | 'peerOptional' | 'workspace'
 
 /** Settings every node needs to compute its edges. */
 export interface TreeContext {
   legacyPeerDeps: boolean
   rootPkg: ProjectManifest
+  /** The project's absolute path, for `file:` specs with an absolute or `~` path (else those fail). */
+  projectDir?: string | undefined
 }
 
 /** The fields of a manifest, lockfile entry or package.json that edges are made from. */
@@ -27,6 +29,13 @@ export interface NodePackage {
   bundleDependencies?: string[] | boolean
 }
 
+/** The names a package bundles: its `bundleDependencies` (`true`: all its dependencies). */
+export function bundleList(pkg: NodePackage): string[] {
+  const bundle = pkg.bundleDependencies
+  if (bundle === true) return Object.keys(pkg.dependencies ?? {})
+  return Array.isArray(bundle) ? bundle.filter((name) => typeof name === 'string') : []
+}
+
 /** Nodes and edges of one tree (the project's, or a virtual root's), by name. */
 class Inventory {
   readonly edgesByName = new Map<string, Set<Edge>>()
@@ -36,12 +45,16 @@ class Inventory {
     addTo(this.nodesByName, node.name, node)
     for (const edge of node.edgesOut.values()) addTo(this.edgesByName, edge.name, edge)
     for (const kid of node.children.values()) this.add(kid)
+    for (const kid of node.fsChildren) this.add(kid)
+    for (const kid of node.outsideNodes) this.add(kid)
   }
 
   remove(node: Node): void {
     this.nodesByName.get(node.name)?.delete(node)
     for (const edge of node.edgesOut.values()) this.edgesByName.get(edge.name)?.delete(edge)
     for (const kid of node.children.values()) this.remove(kid)
+    for (const kid of node.fsChildren) this.remove(kid)
+    for (const kid of node.outsideNodes) this.remove(kid)
   }
 }
 
@@ -59,6 +72,16 @@ export interface NodeOptions {
   lockEntry?: LockfilePackage
   error?: Error
   isProjectRoot?: boolean
+  /**
+   * A folder of the project's own outside node_modules (a workspace, or the target of a `file:`
+   * link): its path relative to the project, POSIX (`packages/a`, `../lib`). Such a node is a top
+   * (no parent); it resolves dependencies through its own node_modules, then its fsParent's.
+   */
+  fsPath?: string
+  /** A workspace of the project (its folder is `fsPath`). */
+  isWorkspace?: boolean
+  /** Loaded from its bundler's tarball (npm's bundled dependencies): `pkg` is its package.json. */
+  fromBundle?: boolean
   sourceReference?: Node
   linkTarget?: Node
   overrides?: OverrideSet
@@ -78,6 +101,20 @@ export class Node {
   /** Why it could not be loaded (ETARGET, E404, unsupported spec): placed anyway, like npm does. */
   readonly error: Error | undefined
   readonly isProjectRoot: boolean
+  /** See {@link NodeOptions.fsPath}. */
+  readonly fsPath: string | undefined
+  readonly isWorkspace: boolean
+  readonly fromBundle: boolean
+  /** Its bundled dependencies were loaded from its tarball (or need not be). */
+  bundleLoaded = false
+  /** For a folder node (fsPath): the folder node above it that node resolution continues in (npm's fsParent). */
+  fsParent: Node | null = null
+  /** Folder nodes whose fsParent this is. */
+  readonly fsChildren = new Set<Node>()
+  /** For a folder node outside the project (`../lib`): the project root it belongs to, with no fsParent. */
+  outsideRoot: Node | null = null
+  /** For the project root: the folder nodes outside the project that links point to. */
+  readonly outsideNodes = new Set<Node>()
   /** For a virtual root: the node whose dependencies it copies. */
   readonly sourceReference: Node | undefined
   /** For a link (npm's answer to a dependency loop): the node it points to. */
@@ -105,6 +142,9 @@ export class Node {
     this.lockEntry = options.lockEntry
     this.error = options.error
     this.isProjectRoot = options.isProjectRoot ?? false
+    this.fsPath = options.fsPath
+    this.isWorkspace = options.isWorkspace ?? false
+    this.fromBundle = options.fromBundle ?? false
     this.sourceReference = options.sourceReference
     this.linkTarget = options.linkTarget
     this.overrides = options.overrides
@@ -122,9 +162,27 @@ export class Node {
     for (const [name, spec] of Object.entries(pkg.dependencies ?? {})) this.#addEdge(name, spec, 'prod')
     for (const [name, spec] of Object.entries(pkg.optionalDependencies ?? {}))
       this.#addEdge(name, spec, 'optional')
-    if (this.isProjectRoot || this.sourceReference?.isProjectRoot) {
+    // npm loads devDependencies for the tops that are folders: the project, its workspaces, and the
+    // targets of `file:` links (and the virtual roots that copy them)
+    if (this.isFolder || this.sourceReference?.isFolder) {
       for (const [name, spec] of Object.entries(pkg.devDependencies ?? {})) this.#addEdge(name, spec, 'dev')
     }
+  }
+
+  /** The project root's edges to its workspaces (npm's `workspace` edges, spec `file:<path>`), first. */
+  setWorkspaces(workspaces: Map<string, string>): void {
+    const rest = [...this.edgesOut.entries()]
+    this.edgesOut.clear()
+    for (const [name, path] of workspaces) {
+      this.edgesOut.set(name, new Edge(this, name, `file:${path}`, 'workspace', undefined))
+    }
+    // a dependency of the root on a workspace's name does not replace the workspace edge (npm)
+    for (const [name, edge] of rest) if (!workspaces.has(name)) this.edgesOut.set(name, edge)
+  }
+
+  /** The project, a workspace, or a folder a `file:` link points to. */
+  get isFolder(): boolean {
+    return this.isProjectRoot || this.fsPath !== undefined
   }
 
   #addEdge(name: string, rawSpec: string, type: EdgeType): void {
@@ -136,8 +194,13 @@ export class Node {
 
   get root(): Node {
     let node: Node = this
-    while (node.parent) node = node.parent
-    return node
+    for (let up = node.resolveParent; up; up = node.resolveParent) node = up
+    return node.outsideRoot ?? node
+  }
+
+  /** Where resolution continues: the parent folder's node_modules, or for a folder node its fsParent (npm's). */
+  get resolveParent(): Node | null {
+    return this.parent ?? this.fsParent
   }
 
   /** The tree's index, made on first use and kept up to date from then on. */
@@ -160,19 +223,19 @@ export class Node {
     return depth
   }
 
-  /** Install path: `node_modules/a/node_modules/b`, `""` for a top node. */
+  /** Install path: `node_modules/a/node_modules/b`, `""` for a top node, `packages/a` for a folder node. */
   get location(): string {
-    if (!this.parent) return ''
+    if (!this.parent) return this.fsPath ?? ''
     const parentLocation = this.parent.location
     return (parentLocation ? `${parentLocation}/` : '') + `node_modules/${this.name}`
   }
 
   *ancestry(): Generator<Node> {
-    for (let node: Node | null = this; node; node = node.parent) yield node
+    for (let node: Node | null = this; node; node = node.resolveParent) yield node
   }
 
   resolve(name: string): Node | null {
-    for (let node: Node | null = this; node; node = node.parent) {
+    for (let node: Node | null = this; node; node = node.resolveParent) {
       const child = node.children.get(name)
       if (child) return child
     }
@@ -180,7 +243,7 @@ export class Node {
   }
 
   isDescendantOf(ancestor: Node): boolean {
-    for (let node: Node | null = this; node; node = node.parent) if (node === ancestor) return true
+    for (let node: Node | null = this; node; node = node.resolveParent) if (node === ancestor) return true
     return false
   }
 
@@ -188,12 +251,25 @@ export class Node {
     return edge.satisfiedBy(this)
   }
 
-  /** Same package and version (npm's `matches`). */
+  /** Same package and version (npm's `matches`); links match when their targets are the same folder. */
   matches(other: Node): boolean {
     if (other === this) return true
     if (this.error || other.error) return false
+    if (this.linkTarget || other.linkTarget) {
+      return this.linkTarget !== undefined && this.linkTarget === other.linkTarget
+    }
+    if (this.isFolder || other.isFolder) return false
+    if ((this.fromSource || other.fromSource) && this.source !== other.source) return false
     return this.packageName === other.packageName && this.version === other.version
   }
+
+  /** Where the package came from: its manifest's tarball, or its lockfile entry's `resolved`. */
+  get source(): string | undefined {
+    return this.manifest?.dist?.tarball ?? (this.lockEntry?.resolved as string | undefined)
+  }
+
+  /** Made from a tarball or a git repository rather than a registry version. */
+  fromSource = false
 
   /** Edges of the tree that resolve to this node. */
   get edgesIn(): Edge[] {
@@ -221,10 +297,40 @@ export class Node {
     return current.canReplaceWith(this, ignorePeers)
   }
 
+  /**
+   * npm's getBundler: the package whose tarball ships this one (the project, for its own
+   * bundleDependencies): the parent lists it in `bundleDependencies`, or a package that parent
+   * bundles depends on it; null when none does.
+   */
+  getBundler(path: Node[] = []): Node | null {
+    if (path.includes(this)) return null
+    path.push(this)
+    const parent = this.parent
+    if (!parent) return null
+    const fromParent = parent.getBundler(path)
+    if (fromParent) return fromParent
+    if (bundleList(parent.pkg).includes(this.name)) return parent
+    for (const edge of this.edgesIn) {
+      if (edge.from.getBundler(path) === parent) return parent
+    }
+    return null
+  }
+
+  get inBundle(): boolean {
+    return this.getBundler() !== null
+  }
+
+  /** Shipped in a dependency's tarball (not in the project's own bundle). */
+  get inDepBundle(): boolean {
+    const bundler = this.getBundler()
+    return bundler !== null && bundler !== this.root
+  }
+
   /** npm's `canDedupe`: an ancestor's node of the same name would serve every dependant as well. */
   canDedupe(preferDedupe: boolean): boolean {
-    const grandparent = this.parent?.parent
-    if (!this.parent || !grandparent) return false
+    if (this.inDepBundle) return false
+    const grandparent = this.resolveParent?.resolveParent
+    if (!grandparent) return false
     if (this.edgesIn.length === 0) return true
     const other = grandparent.resolve(this.name)
     if (!other) return false
@@ -258,8 +364,64 @@ export class Node {
     this.attach(parent)
   }
 
+  /** Makes this folder node part of `fsParent`'s tree: it resolves through it (npm's fsParent). */
+  attachFs(fsParent: Node): void {
+    this.fsParent = fsParent
+    fsParent.fsChildren.add(this)
+    this.#inventory = undefined
+    this.root.#inventory?.add(this)
+  }
+
+  /**
+   * Makes folder node `node` part of this project root's tree: inside the project, under the deepest
+   * folder node whose folder holds it (the root's, else); outside, as an outside node.
+   */
+  attachFolder(node: Node): void {
+    const path = node.fsPath ?? ''
+    if (path === '..' || path.startsWith('../')) {
+      node.attachOutside(this)
+      return
+    }
+    let fsParent: Node = this
+    const walk = (folder: Node) => {
+      for (const kid of folder.fsChildren) {
+        if (kid !== node && path.startsWith(`${kid.fsPath}/`)) {
+          fsParent = kid
+          walk(kid)
+          return
+        }
+      }
+    }
+    walk(this)
+    node.attachFs(fsParent)
+  }
+
+  /** Makes this folder node outside the project part of `root`'s tree (resolving nothing through it). */
+  attachOutside(root: Node): void {
+    this.outsideRoot = root
+    root.outsideNodes.add(this)
+    this.#inventory = undefined
+    root.#inventory?.add(this)
+  }
+
   /** Removes this node and its subtree from its tree. */
   detach(): void {
+    if (this.outsideRoot) {
+      const root = this.outsideRoot
+      root.#inventory?.remove(this)
+      root.outsideNodes.delete(this)
+      this.outsideRoot = null
+      this.#inventory = undefined
+      return
+    }
+    if (this.fsParent) {
+      const fsParent = this.fsParent
+      fsParent.root.#inventory?.remove(this)
+      fsParent.fsChildren.delete(this)
+      this.fsParent = null
+      this.#inventory = undefined
+      return
+    }
     const parent = this.parent
     if (!parent) return
     parent.root.#inventory?.remove(this)

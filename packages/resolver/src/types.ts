@@ -25,6 +25,83 @@ export interface ResolverDeps {
     selector: string,
     options?: { signal?: AbortSignal },
   ): Promise<Packument | LazyPackument>
+  /**
+   * Optional: the package.json of a folder a `file:` or `link:` dependency points to, `path` being
+   * relative to the project, POSIX (`vendor/a`, `../lib`). Without it such dependencies fail
+   * (`ENOLOCAL`). Throw a `ToteError` naming the folder when there is no package.json.
+   */
+  readPackage?(path: string): Promise<ProjectManifest>
+  /**
+   * Optional: a tarball that is not a registry version, `file:` (`path` relative to the project,
+   * POSIX) or a URL: its package.json and its integrity (npm's: sha512 of the bytes); also asked
+   * for a registry package that has `bundleDependencies`, for the packages its tarball ships. Without
+   * it tarball specs fail (`EUNSUPPORTEDSPEC`) and bundled dependencies are not looked into.
+   */
+  readTarball?(source: TarballSource, options?: { signal?: AbortSignal }): Promise<TarballPackage>
+  /**
+   * Optional: a git dependency's package.json at the commit its spec names, and that commit (40 hex
+   * digits). Without it git specs fail (`EUNSUPPORTEDSPEC`).
+   */
+  readGit?(source: GitSource, options?: { signal?: AbortSignal }): Promise<GitPackage>
+}
+
+/** A git dependency spec, read by `parseGitSpec`: where to clone from, what to check out, and how npm records it. */
+export interface GitSpec {
+  /** URLs to try, in npm's order (a hosted repository: https, then ssh). */
+  urls: string[]
+  /** `resolved` without the commit: `git+ssh://git@github.com/u/r.git`, `git+https://host/r.git`. */
+  base: string
+  /** A branch, tag or commit (`#v1.0.0`, `#main`, `#<sha>`); none: the default branch. */
+  committish?: string
+  /** `#semver:<range>`: the highest tag in that range. */
+  range?: string
+}
+
+/** Where a git dependency is, and what to check out. */
+export interface GitSource {
+  /** Repository URLs to try in turn (a hosted repository: https, then ssh), without `git+`. */
+  urls: string[]
+  /** A branch, tag or commit; neither this nor `range`: the default branch. */
+  committish?: string
+  /**
+   * For `#semver:<range>`: chooses among the repository's tag names (the highest version in the
+   * range, `v` prefix allowed); undefined when none is in it. Check out the tag it names.
+   */
+  pickTag?(tags: string[]): string | undefined
+}
+
+/** What {@link ResolverDeps.readGit} reads. */
+export interface GitPackage {
+  manifest: ProjectManifest
+  /** The commit checked out (40 hex digits). */
+  commit: string
+}
+
+/**
+ * Where a tarball is: a spec's (`file:` path relative to the project, or a URL), or a registry
+ * package's whose bundled dependencies are wanted (`integrity`: what the bytes must match).
+ */
+export type TarballSource =
+  | { type: 'file'; path: string; integrity?: string }
+  | { type: 'remote'; url: string; integrity?: string }
+
+/** What {@link ResolverDeps.readTarball} reads from a tarball. */
+export interface TarballPackage {
+  /** Its package.json. */
+  manifest: ProjectManifest
+  /** SRI of the tarball's bytes (sha512). */
+  integrity: string
+  /**
+   * The package.json of each package it ships in its node_modules, by folder inside the package
+   * (`node_modules/a`, `node_modules/a/node_modules/@s/b`): its bundled dependencies.
+   */
+  bundled?: Record<string, ProjectManifest>
+}
+
+/** A workspace of the project: its folder (relative to the project, POSIX) and its package.json. */
+export interface WorkspaceManifest {
+  path: string
+  manifest: ProjectManifest
 }
 
 /** Options of {@link createResolver}. Names and meaning follow npm's configuration. */
@@ -45,6 +122,11 @@ export interface ResolverOptions {
   registryFor?: (name: string) => string
   /** npm's `omit-lockfile-registry-resolved`: leave `resolved` out for registry tarballs. */
   omitLockfileRegistryResolved?: boolean
+  /**
+   * npm's `allow-git`: `all` (default), `none` (a git spec fails with `EALLOWGIT`), or `root` (only
+   * the project's and its workspaces' own git dependencies are fetched).
+   */
+  allowGit?: 'all' | 'none' | 'root'
   /** Node.js version for npm's engines preference when picking a version. Default `process.version`. */
   nodeVersion?: string
   /** npm version for the same preference (`engines.npm`); not checked when unset, as npm does without it. */
@@ -109,6 +191,23 @@ export interface ResolveOptions {
   /** The current lockfile: reused as is when up to date, else the starting tree (locked versions kept where they still fit). */
   lockfile?: Lockfile
   signal?: AbortSignal
+  /**
+   * Project dependencies the user named to add (`tote add <name>`, npm's explicit requests): resolved
+   * anew to the newest version their spec allows, even where the tree already has one that fits.
+   */
+  explicit?: readonly string[]
+  /**
+   * Packages to update wherever the tree has them (`npm update <name>`): every dependency on one of
+   * these names is resolved anew, to the newest version its range allows.
+   */
+  update?: readonly string[]
+  /**
+   * The project's workspaces (`@tote/lockfile`'s `readWorkspaces` finds them), in npm's order: each
+   * is linked at `node_modules/<name>` and its dependencies are resolved with the project's.
+   */
+  workspaces?: readonly WorkspaceManifest[]
+  /** The project's absolute path: `file:` specs with an absolute or `~` path are made relative to it. */
+  projectDir?: string
 }
 
 /** Resolves a project's dependencies to a placed tree. */

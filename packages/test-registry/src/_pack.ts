@@ -43,6 +43,7 @@ export function generatedPackageJson(name: string, version: string, spec: Versio
     'optionalDependencies',
     'peerDependencies',
     'peerDependenciesMeta',
+    'bundleDependencies',
     'engines',
     'os',
     'cpu',

@@ -36,6 +36,11 @@ export interface VersionSpec {
   optionalDependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
   peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  /**
+   * As in package.json: names of dependencies shipped inside the tarball. Their files go in `files`
+   * (`node_modules/<name>/package.json`, …), the packument lists the names.
+   */
+  bundleDependencies?: string[]
   /** As in package.json. The packument carries the object form (a string becomes `{ <unscoped name>: path }`). */
   bin?: string | Record<string, string>
   /**

@@ -2,10 +2,12 @@ import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readLockfile } from '@tote/lockfile'
 import type { CommandContext } from '../_commands.js'
-import { createInstallScheduler } from '../_install.js'
+import { createInstallScheduler, projectFolders } from '../_install.js'
 import { exitOnInterrupt } from '../_interrupt.js'
+import { planInstall, platformOf } from '../_plan.js'
 import { LOCK_FILE } from '../_project-lock.js'
 import {
+  checkEngines,
   checkInstallStrategy,
   installAndReport,
   lockForInstall,
@@ -48,9 +50,23 @@ export async function run(context: CommandContext): Promise<number> {
   })
   try {
     const lockfile = lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci')
+    checkEngines(session, lockfile)
+    // what the lockfile asks for is checked (paths, links, sources) before node_modules is emptied
+    planInstall(lockfile, {
+      projectDir: config.projectDir,
+      omit: config.omit,
+      registryFor: config.registryFor,
+      platform: platformOf(config),
+      allowGit: config.get('allow-git'),
+      filter: session.filter,
+    })
     scheduler.warmUp(Object.keys(lockfile.packages).length)
     state = 'node_modules is incomplete: run `tote ci` again'
     await emptyNodeModules(join(config.projectDir, 'node_modules'))
+    // and each workspace's own node_modules (npm ci empties them too)
+    for (const folder of projectFolders(config.projectDir, lockfile)) {
+      await emptyFolder(join(config.projectDir, folder, 'node_modules'))
+    }
     return await installAndReport(session, lockfile, scheduler)
   } finally {
     stopHandlingInterrupts()
@@ -72,4 +88,10 @@ async function emptyNodeModules(nodeModules: string): Promise<void> {
       .filter((name) => name !== LOCK_FILE)
       .map((name) => rm(join(nodeModules, name), { recursive: true, force: true })),
   )
+}
+
+/** Everything in a workspace's node_modules goes (not the folder itself, nor anything it links to). */
+async function emptyFolder(nodeModules: string): Promise<void> {
+  const names = await readdir(nodeModules).catch(() => [])
+  await Promise.all(names.map((name) => rm(join(nodeModules, name), { recursive: true, force: true })))
 }

@@ -1,10 +1,22 @@
-import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createDownloader } from '@tote/downloader'
+import {
+  readLockfile,
+  readProjectManifest,
+  sha512Integrity,
+  stringifyLockfile,
+  tarballPackageJsons,
+  writeLockfileText,
+} from '@tote/lockfile'
 import { createResolver } from '@tote/resolver'
-import type { Lockfile } from '@tote/types'
+import { type Lockfile, type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
+import { createGitRepos } from '../_git.js'
 import { exitOnInterrupt } from '../_interrupt.js'
 import { platformMatches, platformOf } from '../_plan.js'
 import {
+  checkEngines,
   checkInstallStrategy,
   elapsed,
   finishTrace,
@@ -22,6 +34,9 @@ import { traced } from '../_trace.js'
  * makes node_modules match it. Tarballs start downloading while the resolver is still working.
  */
 export async function run(context: CommandContext): Promise<number> {
+  // `tote install <spec...>` is `tote add`; --json goes through the same flow
+  if (context.positionals.length > 0 || context.values.json === true)
+    return (await import('./add.js')).run(context)
   const session = await openSession(context)
   const { reporter, config, project, client } = session
   checkInstallStrategy(config)
@@ -66,8 +81,41 @@ export async function run(context: CommandContext): Promise<number> {
     let stats = { packages: 0, packuments: 0 }
     if (frozen) lockfile = lockfileMatchingProject(session, existing, '--frozen-lockfile')
     else {
+      const gitRepos = createGitRepos(config.cacheDir)
       const resolver = createResolver(
-        { getPackument: client.getPackument, getVersion: client.getVersion },
+        {
+          getPackument: client.getPackument,
+          getVersion: client.getVersion,
+          // file: and link: folders (relative to the project, POSIX)
+          readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
+          // git: the package.json at the commit the spec names, from tote's mirror in the cache
+          readGit: (source, options) => gitRepos.read(source, options),
+          // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
+          // (and registry tarballs with bundleDependencies, checked against their integrity: what they ship)
+          async readTarball(source, options) {
+            const data =
+              source.type === 'file'
+                ? await readFile(join(config.projectDir, source.path))
+                : (
+                    await createDownloader(client).download(
+                      {
+                        name: source.url,
+                        version: '',
+                        tarballUrl: source.url,
+                        integrity: source.integrity ?? '',
+                      },
+                      options?.signal ? { signal: options.signal } : {},
+                    )
+                  ).data
+            const label = source.type === 'file' ? source.path : source.url
+            const found = tarballPackageJsons(data, label)
+            const bundled: Record<string, ProjectManifest> = {}
+            for (const [path, json] of found) {
+              if (path !== 'package.json') bundled[path.slice(0, -'/package.json'.length)] = json
+            }
+            return { manifest: found.get('package.json')!, integrity: sha512Integrity(data), bundled }
+          },
+        },
         {
           legacyPeerDeps: config.legacyPeerDeps,
           // npm's own keys, from flags or any npmrc
@@ -78,6 +126,7 @@ export async function run(context: CommandContext): Promise<number> {
           skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
           registryFor: config.registryFor,
           omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
+          allowGit: allowGitOf(config.get('allow-git')),
           onEvent(event) {
             if (event.type === 'version-picked') {
               const { dist, os, cpu, libc } = event.manifest
@@ -86,7 +135,8 @@ export async function run(context: CommandContext): Promise<number> {
                 platformMatches(os, platform.os) &&
                 platformMatches(cpu, platform.cpu) &&
                 platformMatches(libc, platform.libc)
-              if (scheduler && dist.integrity && fits) {
+              // a tarball on disk is read when it is placed, not fetched ahead
+              if (scheduler && dist.integrity && fits && /^https?:/i.test(dist.tarball)) {
                 scheduler.prefetch({
                   name: event.name,
                   version: event.version,
@@ -105,11 +155,16 @@ export async function run(context: CommandContext): Promise<number> {
       )
       reporter.phase('resolving')
       const resolved = await traced(session.tracer, 'phase', 'resolve', () =>
-        resolver.resolve(project.manifest, { lockfile: existing }),
+        resolver.resolve(project.manifest, {
+          lockfile: existing,
+          workspaces: session.workspaces,
+          projectDir: config.projectDir,
+        }),
       )
       lockfile = resolved.lockfile
       stats = resolved.stats
     }
+    checkEngines(session, lockfile)
     // An up-to-date lockfile comes back as it was read: it is not laid out again (ant-design's takes
     // ~60 ms), nor rewritten.
     const text = lockfile === existing ? undefined : stringifyLockfile(lockfile, project.format)
@@ -145,4 +200,13 @@ export async function run(context: CommandContext): Promise<number> {
     await Promise.all([scheduler?.close(), client.close()])
     lock?.release()
   }
+}
+
+/** npm's allow-git (all, none or root); another value is npm's configuration error. */
+function allowGitOf(value: unknown): 'all' | 'none' | 'root' {
+  if (value === undefined || value === 'all' || value === 'none' || value === 'root') return value ?? 'all'
+  throw new ToteError('ECONFIG', `allow-git must be all, none or root, not ${JSON.stringify(value)}`, {
+    hint: 'Set allow-git to all (the default), none or root.',
+    details: { key: 'allow-git', value },
+  })
 }

@@ -1,0 +1,100 @@
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadConfig, type ToteConfig } from '@tote/config'
+import { readManifest } from '@tote/scripts'
+import { ToteError } from '@tote/types'
+import type { CommandContext } from '../_commands.js'
+import { configFlags, createReporterFor } from '../_context.js'
+import { usageError } from '../_errors.js'
+import type { Reporter } from '../_reporter.js'
+import { createRunner } from '../_scripts.js'
+import { closest } from '../_suggest.js'
+import { signalNumber } from './run.js'
+
+/**
+ * `tote exec <bin> [args]`: runs a bin of the project's dependencies as `npm exec` runs a local
+ * one: through the script shell, in the current folder, with the project's node_modules/.bin
+ * first on PATH and npm's script environment (`npm_lifecycle_event=npx`). `-c` runs a command
+ * line instead. Nothing is downloaded: a bin that is not installed is an error.
+ */
+export async function run(context: CommandContext): Promise<number> {
+  const call = typeof context.values.call === 'string' ? context.values.call : undefined
+  const [bin, ...args] = context.positionals
+  if (call !== undefined && context.positionals.length > 0) {
+    throw usageError(
+      'EUSAGE',
+      'tote exec takes either -c "<command line>" or a bin and its arguments, not both.',
+      'Run `tote exec --help`.',
+    )
+  }
+  if (call === undefined && bin === undefined) {
+    throw usageError(
+      'EUSAGE',
+      'tote exec needs the bin to run.',
+      'Run `tote exec <bin> [-- <args>]`, e.g. `tote exec -- eslint --fix .`.',
+    )
+  }
+  const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
+  const reporter = createReporterFor(config)
+  const binDir = join(config.projectDir, 'node_modules', '.bin')
+  if (bin !== undefined) {
+    const bins = listBins(binDir)
+    if (!bins.includes(bin)) {
+      const guess = closest(bin, bins)
+      throw new ToteError(
+        'ENOBIN',
+        `No bin named "${bin}" in ${binDir}${guess ? `. Did you mean "${guess}"?` : ''}`,
+        {
+          hint: `tote exec runs the bins of installed dependencies: add the package that provides "${bin}" to package.json and run \`tote install\`.${bins.length > 0 ? ` Installed: ${bins.slice(0, 10).join(', ')}${bins.length > 10 ? ', …' : ''}.` : ''}`,
+          details: { bin, ...(guess ? { suggestion: guess } : {}) },
+        },
+      )
+    }
+  }
+  // npm exec: the bin single-quoted so that the shell takes its name as it is, the arguments after it.
+  const script = call ?? `'${bin!.replace(/'/g, `'\\''`)}'`
+  return runBin(config, reporter, {
+    dir: context.cwd,
+    script,
+    args: call === undefined ? args : [],
+    binPaths: [binDir],
+  })
+}
+
+/**
+ * Runs a bin (or a command line) as npm exec does: through the script shell in `dir`, sharing the
+ * terminal, with `binPaths` first on PATH and `npm_lifecycle_event=npx`. Resolves to its exit code;
+ * a bin killed by a signal kills tote with it.
+ */
+export async function runBin(
+  config: ToteConfig,
+  reporter: Reporter,
+  request: { dir: string; script: string; args: string[]; binPaths: string[] },
+): Promise<number> {
+  const manifest = readManifest(request.dir) ?? {}
+  const runner = createRunner(config, 'exec', reporter)
+  const result = await runner({
+    dir: request.dir,
+    manifest: { ...manifest, scripts: { ...(manifest.scripts ?? {}), npx: request.script } },
+    event: 'npx',
+    script: request.script,
+    args: request.args,
+    binPaths: request.binPaths,
+    stdio: 'inherit',
+    label: '',
+  })
+  if (result.signal) {
+    process.kill(process.pid, result.signal)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    return 128 + signalNumber(result.signal)
+  }
+  return result.code ?? 1
+}
+
+function listBins(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => !name.startsWith('.'))
+  } catch {
+    return []
+  }
+}

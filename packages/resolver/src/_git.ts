@@ -1,0 +1,69 @@
+// Git specs as npm-package-arg and hosted-git-info read them, and the `resolved` npm records for
+// them (pacote's GitFetcher): a hosted repository (GitHub, GitLab, Bitbucket: shorthands, and
+// their https/ssh URLs) is recorded by its ssh URL, any other by its URL, with `#<commit>`.
+
+import type { GitSpec } from './types.js'
+
+const HOSTS: Record<string, { domain: string }> = {
+  github: { domain: 'github.com' },
+  gitlab: { domain: 'gitlab.com' },
+  bitbucket: { domain: 'bitbucket.org' },
+}
+
+/**
+ * The git repository a dependency spec names (`git+https://…#ref`, `git+ssh://…`, `git+file://…`,
+ * `git://…`, `github:u/r`, `u/r#semver:^1`, `gitlab:u/r`, `bitbucket:u/r`), or undefined when it
+ * names none. A `resolved` of a git entry reads the same way.
+ */
+export function parseGitSpec(raw: string): GitSpec | undefined {
+  const hash = raw.indexOf('#')
+  const body = hash === -1 ? raw : raw.slice(0, hash)
+  const fragment = hash === -1 ? '' : decodeURIComponent(raw.slice(hash + 1))
+  const hosted = hostedOf(body)
+  let urls: string[]
+  let base: string
+  if (hosted) {
+    const path = `${hosted.user}/${hosted.project}.git`
+    urls = [`https://${hosted.domain}/${path}`, `ssh://git@${hosted.domain}/${path}`]
+    base = `git+ssh://git@${hosted.domain}/${path}`
+  } else {
+    // another host: only `git+<protocol>://` and `git://` (an https URL is a tarball's)
+    if (!/^(?:git\+(?:https?|ssh|file|git)|git):\/\//i.test(body)) return undefined
+    const url = body.replace(/^git\+/i, '')
+    urls = [url]
+    base = /^git\+/i.test(body) ? `git+${url}` : url
+  }
+  const spec: GitSpec = { urls, base }
+  // npm: `#semver:<range>`, or a committish; `::`-separated parts, the last of each kind wins
+  for (const part of fragment.split('::')) {
+    if (part === '') continue
+    if (part.startsWith('semver:')) spec.range = part.slice('semver:'.length)
+    else if (!part.includes(':')) spec.committish = part
+  }
+  return spec
+}
+
+/** A hosted repository: `github:u/r`, `u/r`, `gitlab:u/r`, or a URL on one of those hosts. */
+function hostedOf(body: string): { domain: string; user: string; project: string } | undefined {
+  const short = /^(?:(github|gitlab|bitbucket):)?([^/:@\s]+)\/([^/\s]+?)(?:\.git)?$/i.exec(body)
+  if (short && !/^[a-z+]+:\/\//i.test(body)) {
+    const host = HOSTS[(short[1] ?? 'github').toLowerCase()]
+    if (host) return { domain: host.domain, user: short[2]!, project: short[3]! }
+  }
+  const url =
+    /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?[/:]([^/]+)\/([^/]+?)(?:\.git)?\/?$/i.exec(
+      body,
+    ) ?? /^(?:git\+ssh:\/\/)?git@([^/:]+):([^/]+)\/([^/]+?)(?:\.git)?$/i.exec(body)
+  if (!url) return undefined
+  const domain = url[1]!.toLowerCase()
+  if (!Object.values(HOSTS).some((host) => host.domain === domain)) return undefined
+  return { domain, user: url[2]!, project: url[3]! }
+}
+
+/** The repository part of a git `resolved` (without `#<commit>`), and the commit. */
+export function splitResolved(resolved: string): { base: string; commit: string } {
+  const hash = resolved.indexOf('#')
+  return hash === -1
+    ? { base: resolved, commit: '' }
+    : { base: resolved.slice(0, hash), commit: resolved.slice(hash + 1) }
+}
