@@ -83,6 +83,7 @@ describe('another build of tote (--build)', () => {
       env: { PATH: process.env.PATH ?? '' },
       // This checkout's tote would fail the run.
       tools: new Map([['tote', { command: '/bin/false', args: [], env: {} }]]),
+      addPackage: 'zod',
       toteFrozenCommand: 'ci',
       isAvailable: () => true,
       workDir: join(root, 'work'),
