@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -55,5 +55,57 @@ describe('the node -e 0 reference run', () => {
     expect(record.time?.wallSeconds).toBeGreaterThanOrEqual(0)
     expect(record.time?.maxRssKb).toBeGreaterThan(0)
     expect(lines).toEqual([])
+  })
+})
+
+describe('another build of tote (--build)', () => {
+  it("runs that build's bin/tote.js, with the phase's arguments, in place of this checkout's", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pm-bench-build-'))
+    const fixtureDir = join(root, 'fixture')
+    mkdirSync(fixtureDir)
+    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
+    mkdirSync(join(root, 'work'))
+    // The other build: a launcher that says what it was asked and writes the lockfile p1 checks.
+    const bin = join(root, 'other', 'bin', 'tote.js')
+    mkdirSync(join(root, 'other', 'bin'), { recursive: true })
+    const asked = join(root, 'asked.txt')
+    writeFileSync(bin, `#!/bin/sh\necho "$@" > '${asked}'\necho '{}' > package-lock.json\n`)
+    chmodSync(bin, 0o755)
+    const runner = createRunner({
+      fixture: {
+        name: 'fixture',
+        dir: fixtureDir,
+        packageJsonPath: join(fixtureDir, 'package.json'),
+        npmrcPath: undefined,
+      },
+      registry: 'http://127.0.0.1:4873/',
+      hostsFile: undefined,
+      env: { PATH: process.env.PATH ?? '' },
+      // This checkout's tote would fail the run.
+      tools: new Map([['tote', { command: '/bin/false', args: [], env: {} }]]),
+      addPackage: 'zod',
+      toteFrozenCommand: 'ci',
+      isAvailable: () => true,
+      workDir: join(root, 'work'),
+      lockfileDir: join(root, 'lockfiles'),
+      minFreeBytes: 0,
+      redact: (text) => text,
+      log: () => {},
+      note: () => {},
+    })
+    const record = await runner.runStep(
+      {
+        round: 1,
+        warmup: false,
+        phase: 'p1_resolve',
+        contender: { key: 'tote[other]', pm: 'tote', variant: { name: 'other', args: [], env: {}, bin } },
+      },
+      1,
+    )
+    expect(record).toMatchObject({ contender: 'tote[other]', status: 'ok', exitCode: 0 })
+    expect(record.argv[0]).toBe(bin)
+    expect(readFileSync(asked, 'utf8')).toMatch(
+      /^install --lockfile-only --cache-dir \S+ --registry http:\/\/127\.0\.0\.1:4873\/ --ignore-scripts\n$/,
+    )
   })
 })
