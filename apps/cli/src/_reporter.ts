@@ -66,6 +66,11 @@ export function createReporter(options: {
   let shown = false
   /** Set when an interrupted run has said its last line: nothing more is drawn or printed. */
   let muted = false
+  /**
+   * Set by stop(): the line stays away until the next phase. Progress events that arrive late (a
+   * stage's last ones, while threads close) would otherwise draw it again after the summary.
+   */
+  let idle = false
   const started = Date.now()
 
   const progress: ProgressState = {
@@ -94,7 +99,7 @@ export function createReporter(options: {
 
   function draw(): void {
     timer = undefined
-    if (muted) return
+    if (muted || idle) return
     const text = line()
     // a pseudo-terminal of no size (`script` without a terminal around it) says 0 columns
     const width = stream.columns || 80
@@ -129,13 +134,14 @@ export function createReporter(options: {
     progress,
     phase(name) {
       progress.phase = name
+      idle = false
       if (live) {
         ticker ??= setInterval(draw, 500).unref()
         this.update()
       } else if (options.level === 'verbose') print(`tote: ${name}…`)
     },
     update() {
-      if (live && !muted && timer === undefined) timer = setTimeout(draw, 100).unref()
+      if (live && !muted && !idle && timer === undefined) timer = setTimeout(draw, 100).unref()
     },
     warn(warning) {
       if (options.level === 'silent' || options.level === 'error') return
@@ -151,7 +157,10 @@ export function createReporter(options: {
     info(message) {
       if (options.level !== 'silent') print(message, process.stdout)
     },
-    stop: clear,
+    stop() {
+      clear()
+      idle = true
+    },
     mute() {
       clear()
       muted = true
