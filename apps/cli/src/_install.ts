@@ -253,16 +253,18 @@ export async function installNodeModules(options: {
     ...plan.links.map((link) => link.path),
     ...(filter ? alsoKept : []),
   ])
+  // npm counts every package that leaves the tree, those nested in a removed folder too: the
+  // hidden lockfile names them, the sweeps only the folders they removed
+  const gone = new Set<string>()
   if (treeExists) {
     // Stale folders go first: what the plan replaces, and what it no longer has.
     await Promise.all(toPlace.map((pkg) => rm(pkg.destDir, { recursive: true, force: true })))
     const result = await removeExtraneous({ projectDir, keep })
-    // npm counts every package that leaves the tree, those nested in a removed folder too: the
-    // hidden lockfile names them, the sweep only the folders it removed
-    const gone = new Set(result.removed)
-    for (const path of Object.keys(previous?.packages ?? {}))
-      if (path !== '' && !keep.has(path)) gone.add(path)
-    removed = gone.size
+    for (const path of result.removed) gone.add(path)
+    // (packages only: a workspace's own folder entry is not a package that leaves)
+    for (const path of Object.keys(previous?.packages ?? {})) {
+      if (path.includes('node_modules/') && !keep.has(path)) gone.add(path)
+    }
   }
   // the node_modules of the project's own folders (workspaces, file: folders inside it) too
   for (const folder of projectFolders(projectDir, lockfile)) {
@@ -271,8 +273,9 @@ export async function installNodeModules(options: {
       [...keep].filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length)),
     )
     const result = await removeExtraneous({ projectDir: join(projectDir, folder), keep: inside })
-    removed += result.removed.length
+    for (const path of result.removed) gone.add(`${prefix}${path}`)
   }
+  removed = gone.size
   await placeLinks(toLink)
 
   reporter.progress.total = toPlace.length
