@@ -8,13 +8,12 @@ import {
   writePackageJsonText,
 } from '@tote/package-json'
 import { createRegistryClient } from '@tote/registry-client'
-import { createResolver } from '@tote/resolver'
 import type { Scheduler } from '@tote/scheduler'
 import { type Lockfile, type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from './_commands.js'
 import type { NodeModulesResult } from './_install.js'
 import { exitOnInterrupt, interruption } from './_interrupt.js'
-import { platformMatches, platformOf } from './_plan.js'
+import { createProjectResolver } from './_project-resolver.js'
 import {
   checkInstallStrategy,
   elapsed,
@@ -125,7 +124,6 @@ export async function runManaged(
   if (!dryRun) removeStaleTempFilesInBackground(folders, reporter.debug)
   const file = await readPackageJson(config.projectDir)
   const lock = installs ? await lockForInstall(session) : undefined
-  const platform = platformOf(config)
   const scheduler = installs
     ? (await import('./_install.js')).createInstallScheduler(
         client,
@@ -151,39 +149,7 @@ export async function runManaged(
     const change = await plan({ session, file, savePrefix: savePrefixOf(config) })
     const existing = usesLockfile ? await readLockfile(session.lockPath) : undefined
     if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
-    const resolver = createResolver(
-      { getPackument: client.getPackument, getVersion: client.getVersion },
-      {
-        legacyPeerDeps: config.legacyPeerDeps,
-        force: config.get('force') === true,
-        strictPeerDeps: config.get('strict-peer-deps') === true,
-        skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
-        registryFor: config.registryFor,
-        omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
-        onEvent(event) {
-          if (event.type === 'version-picked') {
-            const { dist, os, cpu, libc } = event.manifest
-            const fits =
-              platformMatches(os, platform.os) &&
-              platformMatches(cpu, platform.cpu) &&
-              platformMatches(libc, platform.libc)
-            if (scheduler && dist.integrity && fits) {
-              scheduler.prefetch({
-                name: event.name,
-                version: event.version,
-                integrity: dist.integrity,
-                tarballUrl: dist.tarball,
-              })
-            }
-          } else if (event.type === 'progress') {
-            reporter.progress.resolved = event.resolved
-            reporter.update()
-          } else if (event.type === 'warning') {
-            reporter.warn({ code: event.code, message: `${event.message} (${event.chain.join(' > ')})` })
-          }
-        },
-      },
-    )
+    const resolver = createProjectResolver(session, context, scheduler)
     let lockfile: Lockfile
     let saved: Record<string, unknown> | undefined
     if (change.frozen) lockfile = lockfileMatchingProject(session, existing, '--frozen-lockfile')
@@ -194,6 +160,8 @@ export async function runManaged(
           lockfile: change.fresh ? undefined : existing,
           explicit: change.explicit ?? [],
           update: change.update ?? [],
+          workspaces: session.workspaces,
+          projectDir: config.projectDir,
         }),
       )
       lockfile = resolved.lockfile
@@ -205,9 +173,7 @@ export async function runManaged(
         // the same tree, resolved again from itself with them.
         const final = await resolver.resolve(
           withMaps(change.manifest, toSave.maps as Record<string, unknown>),
-          {
-            lockfile,
-          },
+          { lockfile, workspaces: session.workspaces, projectDir: config.projectDir },
         )
         lockfile = final.lockfile
       }

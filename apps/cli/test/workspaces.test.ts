@@ -127,6 +127,23 @@ describe('workspaces', () => {
     expect(again.stdout).toMatch(/^up to date in /m)
   })
 
+  it('add in a workspaces project keeps the workspaces, their links and their entries', async () => {
+    const project = caseProject('workspaces')
+    expect((await run(project, ['install'])).code).toBe(0)
+    const added = await run(project, ['add', 'tool'])
+    expect(added.stderr).toBe('')
+    expect(added.code).toBe(0)
+    const lockfile = JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8'))
+    const before = JSON.parse(npmLockfile('workspaces'))
+    // every workspace entry and link npm wrote is still there, as npm wrote it
+    for (const path of ['packages/a', 'packages/b', 'packages/c', 'node_modules/a', 'node_modules/b']) {
+      expect(lockfile.packages[path], path).toEqual(before.packages[path])
+    }
+    expect(lockfile.packages[''].dependencies.tool).toBeDefined()
+    expect(readlinkSync(join(project.dir, 'node_modules/a'))).toBe('../packages/a')
+    expect(versionSeenFrom(join(project.dir, 'packages/c'), 'shared')).toBe('2.0.0')
+  })
+
   it('install from npm’s first lockfile after the workspaces changed gives npm’s second', async () => {
     const project = caseProject('workspaces')
     expect((await run(project, ['install'])).code).toBe(0)

@@ -1,20 +1,8 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { createDownloader } from '@tote/downloader'
-import {
-  readLockfile,
-  readProjectManifest,
-  sha512Integrity,
-  stringifyLockfile,
-  tarballPackageJsons,
-  writeLockfileText,
-} from '@tote/lockfile'
-import { createResolver } from '@tote/resolver'
-import { type Lockfile, type ProjectManifest, ToteError } from '@tote/types'
+import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import type { Lockfile } from '@tote/types'
 import type { CommandContext } from '../_commands.js'
-import { createGitRepos } from '../_git.js'
 import { exitOnInterrupt } from '../_interrupt.js'
-import { platformMatches, platformOf } from '../_plan.js'
+import { createProjectResolver } from '../_project-resolver.js'
 import {
   checkEngines,
   checkInstallStrategy,
@@ -53,7 +41,6 @@ export async function run(context: CommandContext): Promise<number> {
   if (!dryRun) removeStaleTempFilesInBackground(folders, reporter.debug)
   // One run at a time changes a project's node_modules; --lockfile-only only replaces one file.
   const lock = installs ? await lockForInstall(session) : undefined
-  const platform = platformOf(config)
   // The install stages load only for an install: `--lockfile-only` starts without them.
   const scheduler = installs
     ? (await import('../_install.js')).createInstallScheduler(
@@ -81,78 +68,7 @@ export async function run(context: CommandContext): Promise<number> {
     let stats = { packages: 0, packuments: 0 }
     if (frozen) lockfile = lockfileMatchingProject(session, existing, '--frozen-lockfile')
     else {
-      const gitRepos = createGitRepos(config.cacheDir)
-      const resolver = createResolver(
-        {
-          getPackument: client.getPackument,
-          getVersion: client.getVersion,
-          // file: and link: folders (relative to the project, POSIX)
-          readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
-          // git: the package.json at the commit the spec names, from tote's mirror in the cache
-          readGit: (source, options) => gitRepos.read(source, options),
-          // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
-          // (and registry tarballs with bundleDependencies, checked against their integrity: what they ship)
-          async readTarball(source, options) {
-            const data =
-              source.type === 'file'
-                ? await readFile(join(config.projectDir, source.path))
-                : (
-                    await createDownloader(client).download(
-                      {
-                        name: source.url,
-                        version: '',
-                        tarballUrl: source.url,
-                        integrity: source.integrity ?? '',
-                      },
-                      options?.signal ? { signal: options.signal } : {},
-                    )
-                  ).data
-            const label = source.type === 'file' ? source.path : source.url
-            const found = tarballPackageJsons(data, label)
-            const bundled: Record<string, ProjectManifest> = {}
-            for (const [path, json] of found) {
-              if (path !== 'package.json') bundled[path.slice(0, -'/package.json'.length)] = json
-            }
-            return { manifest: found.get('package.json')!, integrity: sha512Integrity(data), bundled }
-          },
-        },
-        {
-          legacyPeerDeps: config.legacyPeerDeps,
-          // npm's own keys, from flags or any npmrc
-          force: config.get('force') === true,
-          strictPeerDeps: config.get('strict-peer-deps') === true,
-          // npm fetches every optional peer's packument (and its peers') only to check it would fit;
-          // it is never installed, and on both fixtures the tree is the same without them
-          skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
-          registryFor: config.registryFor,
-          omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
-          allowGit: allowGitOf(config.get('allow-git')),
-          onEvent(event) {
-            if (event.type === 'version-picked') {
-              const { dist, os, cpu, libc } = event.manifest
-              // Another platform's optional binary would be downloaded for nothing.
-              const fits =
-                platformMatches(os, platform.os) &&
-                platformMatches(cpu, platform.cpu) &&
-                platformMatches(libc, platform.libc)
-              // a tarball on disk is read when it is placed, not fetched ahead
-              if (scheduler && dist.integrity && fits && /^https?:/i.test(dist.tarball)) {
-                scheduler.prefetch({
-                  name: event.name,
-                  version: event.version,
-                  integrity: dist.integrity,
-                  tarballUrl: dist.tarball,
-                })
-              }
-            } else if (event.type === 'progress') {
-              reporter.progress.resolved = event.resolved
-              reporter.update()
-            } else if (event.type === 'warning') {
-              reporter.warn({ code: event.code, message: `${event.message} (${event.chain.join(' > ')})` })
-            }
-          },
-        },
-      )
+      const resolver = createProjectResolver(session, context, scheduler)
       reporter.phase('resolving')
       const resolved = await traced(session.tracer, 'phase', 'resolve', () =>
         resolver.resolve(project.manifest, {
@@ -200,13 +116,4 @@ export async function run(context: CommandContext): Promise<number> {
     await Promise.all([scheduler?.close(), client.close()])
     lock?.release()
   }
-}
-
-/** npm's allow-git (all, none or root); another value is npm's configuration error. */
-function allowGitOf(value: unknown): 'all' | 'none' | 'root' {
-  if (value === undefined || value === 'all' || value === 'none' || value === 'root') return value ?? 'all'
-  throw new ToteError('ECONFIG', `allow-git must be all, none or root, not ${JSON.stringify(value)}`, {
-    hint: 'Set allow-git to all (the default), none or root.',
-    details: { key: 'allow-git', value },
-  })
 }

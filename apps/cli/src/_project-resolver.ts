@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createDownloader } from '@tote/downloader'
+import { readProjectManifest, sha512Integrity, tarballPackageJsons } from '@tote/lockfile'
+import { createResolver, type Resolver } from '@tote/resolver'
+import type { Scheduler } from '@tote/scheduler'
+import { type ProjectManifest, ToteError } from '@tote/types'
+import type { CommandContext } from './_commands.js'
+import { createGitRepos } from './_git.js'
+import { platformMatches, platformOf } from './_plan.js'
+import type { Session } from './_session.js'
+
+/**
+ * The resolver of the commands that resolve a project (install, add, remove, update): the
+ * registry, the project's folders, git and tarball specs, npm's settings, and tarballs prefetched
+ * by `scheduler` (when there is one) as versions are picked.
+ */
+export function createProjectResolver(
+  session: Session,
+  context: CommandContext,
+  scheduler: Pick<Scheduler, 'prefetch'> | undefined,
+): Resolver {
+  const { config, client, reporter } = session
+  const platform = platformOf(config)
+  const gitRepos = createGitRepos(config.cacheDir)
+  const resolver = createResolver(
+    {
+      getPackument: client.getPackument,
+      getVersion: client.getVersion,
+      // file: and link: folders (relative to the project, POSIX)
+      readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
+      // git: the package.json at the commit the spec names, from tote's mirror in the cache
+      readGit: (source, options) => gitRepos.read(source, options),
+      // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
+      // (and registry tarballs with bundleDependencies, checked against their integrity: what they ship)
+      async readTarball(source, options) {
+        const data =
+          source.type === 'file'
+            ? await readFile(join(config.projectDir, source.path))
+            : (
+                await createDownloader(client).download(
+                  {
+                    name: source.url,
+                    version: '',
+                    tarballUrl: source.url,
+                    integrity: source.integrity ?? '',
+                  },
+                  options?.signal ? { signal: options.signal } : {},
+                )
+              ).data
+        const label = source.type === 'file' ? source.path : source.url
+        const found = tarballPackageJsons(data, label)
+        const bundled: Record<string, ProjectManifest> = {}
+        for (const [path, json] of found) {
+          if (path !== 'package.json') bundled[path.slice(0, -'/package.json'.length)] = json
+        }
+        return { manifest: found.get('package.json')!, integrity: sha512Integrity(data), bundled }
+      },
+    },
+    {
+      legacyPeerDeps: config.legacyPeerDeps,
+      // npm's own keys, from flags or any npmrc
+      force: config.get('force') === true,
+      strictPeerDeps: config.get('strict-peer-deps') === true,
+      // npm fetches every optional peer's packument (and its peers') only to check it would fit;
+      // it is never installed, and on both fixtures the tree is the same without them
+      skipAbsentOptionalPeers: context.values['npm-peer-sets'] !== true,
+      registryFor: config.registryFor,
+      omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
+      allowGit: allowGitOf(config.get('allow-git')),
+      onEvent(event) {
+        if (event.type === 'version-picked') {
+          const { dist, os, cpu, libc } = event.manifest
+          // Another platform's optional binary would be downloaded for nothing.
+          const fits =
+            platformMatches(os, platform.os) &&
+            platformMatches(cpu, platform.cpu) &&
+            platformMatches(libc, platform.libc)
+          // a tarball on disk is read when it is placed, not fetched ahead
+          if (scheduler && dist.integrity && fits && /^https?:/i.test(dist.tarball)) {
+            scheduler.prefetch({
+              name: event.name,
+              version: event.version,
+              integrity: dist.integrity,
+              tarballUrl: dist.tarball,
+            })
+          }
+        } else if (event.type === 'progress') {
+          reporter.progress.resolved = event.resolved
+          reporter.update()
+        } else if (event.type === 'warning') {
+          reporter.warn({ code: event.code, message: `${event.message} (${event.chain.join(' > ')})` })
+        }
+      },
+    },
+  )
+  return resolver
+}
+
+/** npm's allow-git (all, none or root); another value is npm's configuration error. */
+function allowGitOf(value: unknown): 'all' | 'none' | 'root' {
+  if (value === undefined || value === 'all' || value === 'none' || value === 'root') return value ?? 'all'
+  throw new ToteError('ECONFIG', `allow-git must be all, none or root, not ${JSON.stringify(value)}`, {
+    hint: 'Set allow-git to all (the default), none or root.',
+    details: { key: 'allow-git', value },
+  })
+}
