@@ -2,8 +2,8 @@ import { loadConfig } from '@tote/config'
 import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
-import { configFlags } from '../_context.js'
+import type { CommandContext } from '../_command-types.js'
+import { configFlags } from '../_options.js'
 import { type InstalledEdge, type InstalledNode, loadInstalledTree } from '../_installed.js'
 
 // `tote why <name>` (explain): npm explain. Every installed copy of the package, each with the chain
