@@ -1,5 +1,5 @@
-import type { Lockfile } from '@tote/types'
 import type { Scheduler } from '@tote/scheduler'
+import type { Lockfile } from '@tote/types'
 import { checkInstallStrategy } from './_install-checks.js'
 import type { Session } from './_open-project.js'
 import { finishTrace, reportInstalled } from './_report.js'

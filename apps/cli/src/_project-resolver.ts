@@ -7,8 +7,8 @@ import type { Scheduler } from '@tote/scheduler'
 import { type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from './_command-types.js'
 import { createGitRepos } from './_git.js'
-import { platformMatches, platformOf } from './_plan.js'
 import type { Session } from './_open-project.js'
+import { platformMatches, platformOf } from './_plan.js'
 
 /**
  * The resolver of the commands that resolve a project (install, add, remove, update): the

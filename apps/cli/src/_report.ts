@@ -28,7 +28,10 @@ function changesLine(added: number, removed: number, changed: number): string {
 }
 
 /** The closing line of an install: what changed. */
-export function reportInstalled(session: Pick<Session, 'reporter' | 'started'>, result: NodeModulesResult): void {
+export function reportInstalled(
+  session: Pick<Session, 'reporter' | 'started'>,
+  result: NodeModulesResult,
+): void {
   const { reporter } = session
   const changes = changesLine(result.added, result.removed, result.changed)
   const fetched = result.added + result.changed > 0 ? ` (${result.downloaded} downloaded)` : ''
@@ -73,7 +76,9 @@ export async function reportDryRun(
 }
 
 /** Writes the --trace file, and with --verbose prints where the time went. */
-export async function finishTrace(session: Pick<Session, 'tracer' | 'tracePath' | 'reporter'>): Promise<void> {
+export async function finishTrace(
+  session: Pick<Session, 'tracer' | 'tracePath' | 'reporter'>,
+): Promise<void> {
   const { tracer, tracePath, reporter } = session
   if (!tracer || !tracePath) return
   await tracer.write(tracePath)

@@ -130,7 +130,9 @@ describe("the CLI's module graph", () => {
   })
 
   it('imports only files that exist', () => {
-    const missing = edges.filter((edge) => !files.includes(edge.to)).map((edge) => `${edge.from} -> ${edge.to}`)
+    const missing = edges
+      .filter((edge) => !files.includes(edge.to))
+      .map((edge) => `${edge.from} -> ${edge.to}`)
     expect(missing).toEqual([])
   })
 })

@@ -2,8 +2,8 @@ import { basename, join } from 'node:path'
 import { pickVersion } from '@tote/package-json'
 import { isToteError } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
-import { type InstalledEdge, loadInstalledTree } from '../_installed.js'
 import { parseInstallOptions } from '../_install-options.js'
+import { type InstalledEdge, loadInstalledTree } from '../_installed.js'
 import { openSession } from '../_open-project.js'
 
 // `tote outdated`: npm outdated. For each dependency of the project (with --all, of every installed

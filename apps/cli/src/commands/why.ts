@@ -3,8 +3,8 @@ import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
-import { configFlags } from '../_options.js'
 import { type InstalledEdge, type InstalledNode, loadInstalledTree } from '../_installed.js'
+import { configFlags } from '../_options.js'
 
 // `tote why <name>` (explain): npm explain. Every installed copy of the package, each with the chain
 // of dependencies that leads to it from the project, and the spec on each edge.
