@@ -58,9 +58,9 @@ const edges = files.flatMap(importsOf)
 
 /**
  * The cycles among `kinds` of edges: for each group of files that reach one another (a strongly
- * connected component, Tarjan's), its shortest cycle through its first file, that file again at the end.
+ * connected component, Tarjan's), its shortest cycle through its first file, and the whole group.
  */
-function cycles(kinds: Edge['kind'][]): string[][] {
+function cycles(kinds: Edge['kind'][]): string[] {
   const next = new Map<string, string[]>()
   for (const edge of edges) {
     if (kinds.includes(edge.kind)) next.set(edge.from, [...(next.get(edge.from) ?? []), edge.to])
@@ -100,7 +100,7 @@ function cycles(kinds: Edge['kind'][]): string[][] {
     }
     const cycle = [first]
     for (let file = cameFrom.get(first)!; file !== first; file = cameFrom.get(file)!) cycle.unshift(file)
-    return [first, ...cycle]
+    return `${[first, ...cycle].join(' -> ')} (${group.length} files reach one another: ${group.join(', ')})`
   })
 }
 
