@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
+import type { CommandModule } from './_command-types.js'
 import {
   globalOptions,
   installOptions,
@@ -11,29 +12,6 @@ import {
 } from './_options.js'
 
 export { globalOptions, type OptionSpec }
-
-/** What a command's module exports; loaded only when that command runs. */
-export interface CommandModule {
-  run(context: CommandContext): Promise<number | undefined>
-}
-
-/** Parsed arguments handed to a command. */
-export interface CommandContext {
-  /** The command's name in the table (`run` for `run-script`), as scripts see it in `npm_command`. */
-  command?: string
-  values: Record<string, string | boolean | (string | boolean)[] | undefined>
-  /** The flags that are npm configuration keys, for npm's configuration loader. */
-  npmFlags: Record<string, string | boolean | (string | boolean)[]>
-  positionals: string[]
-  cwd: string
-  /** Loads a contributor's stage module (--stage, --cloner); see Host in main.ts. */
-  importModule?: ((specifier: string) => Promise<unknown>) | undefined
-  /**
-   * How the skipped-scripts summary tells the user to approve packages, when not with `tote
-   * install-scripts approve` (`tote x` installs in a folder of the cache).
-   */
-  approveHint?: ((names: string[]) => string) | undefined
-}
 
 export interface CommandSpec {
   name: string
@@ -50,6 +28,10 @@ export interface CommandSpec {
    * takes them): `tote exec esbuild --version` passes --version to esbuild.
    */
   passThrough?: boolean
+  /**
+   * The command's code, imported when the command runs (not for help or a usage error): a lazy
+   * import for start-up, not for a cycle (commands import nothing from this table).
+   */
   load: () => Promise<CommandModule>
 }
 

@@ -10,20 +10,16 @@ import {
 import { createRegistryClient } from '@tote/registry-client'
 import type { Scheduler } from '@tote/scheduler'
 import { type Lockfile, type ProjectManifest, ToteError } from '@tote/types'
-import type { CommandContext } from './_commands.js'
+import type { CommandContext } from './_command-types.js'
 import type { NodeModulesResult } from './_install.js'
+import { checkInstallStrategy, lockfileMatchingProject } from './_install-checks.js'
+import { parseInstallOptions } from './_install-options.js'
 import { exitOnInterrupt, interruption } from './_interrupt.js'
+import { openSession, type Session } from './_open-project.js'
+import { lockForInstall } from './_project-lock.js'
 import { createProjectResolver } from './_project-resolver.js'
-import {
-  checkInstallStrategy,
-  elapsed,
-  finishTrace,
-  lockForInstall,
-  lockfileMatchingProject,
-  openSession,
-  reportDryRun,
-  type Session,
-} from './_session.js'
+import { elapsed, finishTrace, reportDryRun, reportInstalled } from './_report.js'
+import { reportSkippedScripts, runDependencyScripts } from './_scripts.js'
 import { registryClientOptions } from './_stages.js'
 import { removeStaleTempFilesInBackground } from './_temp-files.js'
 import { traced } from './_trace.js'
@@ -107,7 +103,7 @@ export async function runManaged(
   command: string,
   plan: (manage: ManageContext) => ManagePlan | Promise<ManagePlan>,
 ): Promise<number> {
-  const session = await openSession(context)
+  const session = await openSession(context, parseInstallOptions(context))
   const { reporter, config, client } = session
   const json = context.values.json === true
   // --json: one document on stdout, nothing else there (warnings and errors still go to stderr)
@@ -124,6 +120,8 @@ export async function runManaged(
   if (!dryRun) removeStaleTempFilesInBackground(folders, reporter.debug)
   const file = await readPackageJson(config.projectDir)
   const lock = installs ? await lockForInstall(session) : undefined
+  // The install stages (_install.js, here and below) load lazily for start-up, not for a cycle:
+  // --lockfile-only and --dry-run run without them.
   const scheduler = installs
     ? (await import('./_install.js')).createInstallScheduler(
         client,
@@ -214,10 +212,7 @@ export async function runManaged(
     }
     // npm builds (runs install scripts) before it saves package.json and the lockfile: a failing
     // script of a required package leaves both as they were.
-    const scripts = result ? await import('./_scripts.js') : undefined
-    const skipped = result
-      ? await scripts!.runDependencyScripts(session, lockfile, result, session)
-      : undefined
+    const skipped = result ? await runDependencyScripts(session, lockfile, result, session) : undefined
     await writeFiles()
     state = 'package.json, package-lock.json and node_modules are up to date'
     reporter.stop()
@@ -227,9 +222,8 @@ export async function runManaged(
       writesLockfile ? 'package-lock.json' : undefined,
     ].filter(Boolean)
     if (result) {
-      const { reportInstalled } = await import('./_session.js')
       reportInstalled(session, result)
-      scripts!.reportSkippedScripts(skipped, reporter, session.approveHint)
+      reportSkippedScripts(skipped, reporter, session.approveHint)
     } else {
       reporter.info(
         `${files.length > 0 ? `wrote ${files.join(' and ')}` : 'nothing to write'} in ${elapsed(session)}`,

@@ -1,6 +1,10 @@
 // The flags tote takes. Many are npm's own, so that a CI line written for npm runs with `tote` in its
 // place: each says what tote does with it. The table is data only: help, argument checking and the
-// README are made from it, and no command's code is loaded to check arguments.
+// README are made from it, and no command's code is loaded to check arguments. configFlags, at the
+// end, hands a command's npm flags to npm's configuration loader.
+
+import type { ConfigFlags } from '@tote/config'
+import type { CommandContext } from './_command-types.js'
 
 /** What a flag is to tote. */
 export type OptionKind =
@@ -299,4 +303,22 @@ export function installScriptsOptions(): Record<string, OptionSpec> {
     },
     json: npm('boolean', 'Print the result as JSON'),
   }
+}
+
+/** The flags for @tote/config: npm's keys as given, and tote's own cache folder. */
+export function configFlags(context: CommandContext): ConfigFlags {
+  // multiple: true is only ever given to string options, so arrays hold strings
+  const flags = { ...context.npmFlags } as ConfigFlags
+  // npm's shorthands for loglevel: npm's loader expands them, but tote hands it the level itself.
+  const { silent, quiet, verbose } = flags
+  delete flags.silent
+  delete flags.quiet
+  delete flags.verbose
+  if (flags.loglevel === undefined) {
+    const level = silent ? 'silent' : verbose ? 'verbose' : quiet ? 'warn' : undefined
+    if (level) flags.loglevel = level
+  }
+  const cacheDir = context.values['cache-dir'] ?? context.values.cache
+  if (typeof cacheDir === 'string') flags['cache-dir'] = cacheDir
+  return flags
 }

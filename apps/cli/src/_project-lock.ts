@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import {
   closeSync,
+  existsSync,
   linkSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   utimesSync,
@@ -14,6 +16,8 @@ import {
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { ToteError } from '@tote/types'
+import { checkCacheWritable } from './_install-checks.js'
+import type { Session } from './_open-project.js'
 
 // One install per project at a time: node_modules/.tote-lock names the run that holds it. A holder
 // touches the file every few seconds, so a lock whose holder died (kill -9, a power cut, another
@@ -187,6 +191,44 @@ export async function lockProject(nodeModules: string, options: LockOptions): Pr
   // An exit by process.exit() or a handled signal leaves no lock behind.
   process.on('exit', release)
   return { path, release }
+}
+
+/** How long a run waits for another one installing in the same project (TOTE_LOCK_WAIT: seconds). */
+function lockWaitMs(): number {
+  const seconds = Number(process.env.TOTE_LOCK_WAIT)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 10 * 60_000
+}
+
+/**
+ * Takes the project's lock (node_modules/.tote-lock) for a command that writes node_modules,
+ * waiting for another run with a message. Released, the lock leaves no node_modules behind that
+ * this run created and left empty.
+ */
+export async function lockForInstall(session: Pick<Session, 'config' | 'reporter'>): Promise<ProjectLock> {
+  checkCacheWritable(session.config)
+  const nodeModules = join(session.config.projectDir, 'node_modules')
+  const created = !existsSync(nodeModules)
+  const lock = await lockProject(nodeModules, {
+    timeoutMs: lockWaitMs(),
+    onWait(holder) {
+      const who = holder ? `tote (pid ${holder.pid})` : 'another tote'
+      session.reporter.warn({
+        code: 'ELOCKWAIT',
+        message: `${who} is installing in this project; waiting for it to finish…`,
+      })
+    },
+  })
+  return {
+    path: lock.path,
+    release() {
+      lock.release()
+      if (created) {
+        try {
+          rmdirSync(nodeModules)
+        } catch {} // not empty: the install put something there
+      }
+    },
+  }
 }
 
 function lockError(path: string, error: unknown): ToteError {

@@ -5,10 +5,10 @@ import { readProjectManifest, sha512Integrity, tarballPackageJsons } from '@tote
 import { createResolver, type Resolver } from '@tote/resolver'
 import type { Scheduler } from '@tote/scheduler'
 import { type ProjectManifest, ToteError } from '@tote/types'
-import type { CommandContext } from './_commands.js'
+import type { CommandContext } from './_command-types.js'
 import { createGitRepos } from './_git.js'
+import type { Session } from './_open-project.js'
 import { platformMatches, platformOf } from './_plan.js'
-import type { Session } from './_session.js'
 
 /**
  * The resolver of the commands that resolve a project (install, add, remove, update): the

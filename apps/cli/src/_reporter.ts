@@ -1,3 +1,4 @@
+import type { ToteConfig } from '@tote/config'
 import { redactUrlsIn, type StageWarning } from '@tote/types'
 import { colourOn, yellow } from './_colour.js'
 
@@ -43,6 +44,26 @@ export interface Reporter {
   stop(): void
   /** Prints nothing more: an interrupted run has said its last line. */
   mute(): void
+}
+
+/** npm's log levels as the reporter's: warnings from `warn` up, details from `verbose` up. */
+const LEVELS: Record<string, LogLevel> = {
+  silent: 'silent',
+  error: 'error',
+  warn: 'normal',
+  notice: 'normal',
+  http: 'normal',
+  timing: 'normal',
+  info: 'normal',
+  verbose: 'verbose',
+  silly: 'verbose',
+}
+
+/** The reporter for npm's effective `loglevel` (flags, npmrc, `npm_config_loglevel`) and `progress`. */
+export function createReporterFor(config: Pick<ToteConfig, 'get'>): Reporter {
+  const loglevel = config.get('loglevel')
+  const level = (typeof loglevel === 'string' && LEVELS[loglevel]) || 'normal'
+  return createReporter({ level, progress: config.get('progress') !== false, color: config.get('color') })
 }
 
 export function createReporter(options: {

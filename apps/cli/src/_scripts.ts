@@ -31,7 +31,7 @@ import {
 } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
 import { type BuildCachePackage, createBuildCache } from './_build-cache.js'
-import type { CommandContext } from './_commands.js'
+import type { CommandContext } from './_command-types.js'
 import type { NodeModulesResult } from './_install.js'
 import type { Reporter } from './_reporter.js'
 import type { Tracer } from './_trace.js'

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { colourOn } from './_colour.js'
+import type { CommandContext } from './_command-types.js'
 import {
-  type CommandContext,
   type CommandSpec,
   commands,
   findCommand,

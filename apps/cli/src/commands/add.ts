@@ -9,7 +9,7 @@ import {
   savedSpec,
   setSavedSpec,
 } from '@tote/package-json'
-import type { CommandContext } from '../_commands.js'
+import type { CommandContext } from '../_command-types.js'
 import { fieldOf, label, saveTypeOf, topEntry } from '../_deps.js'
 import { runManaged, withMaps } from '../_manage.js'
 

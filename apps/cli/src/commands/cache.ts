@@ -1,8 +1,9 @@
 import { loadConfig } from '@tote/config'
 import { createContentCache, type VerifiedEntry } from '@tote/content-cache'
-import type { CommandContext } from '../_commands.js'
-import { configFlags, createReporterFor } from '../_context.js'
+import type { CommandContext } from '../_command-types.js'
 import { usageError } from '../_errors.js'
+import { configFlags } from '../_options.js'
+import { createReporterFor } from '../_reporter.js'
 
 /** `tote cache verify`: checks every entry of the content cache fully, removing damaged ones. */
 export async function run(context: CommandContext): Promise<number> {

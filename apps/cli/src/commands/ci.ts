@@ -1,20 +1,16 @@
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readLockfile } from '@tote/lockfile'
-import type { CommandContext } from '../_commands.js'
+import type { CommandContext } from '../_command-types.js'
 import { createInstallScheduler, projectFolders } from '../_install.js'
+import { installAndReport } from '../_install-and-report.js'
+import { checkEngines, checkInstallStrategy, lockfileMatchingProject } from '../_install-checks.js'
+import { parseInstallOptions } from '../_install-options.js'
 import { exitOnInterrupt } from '../_interrupt.js'
+import { openSession } from '../_open-project.js'
 import { planInstall, platformOf } from '../_plan.js'
-import { LOCK_FILE } from '../_project-lock.js'
-import {
-  checkEngines,
-  checkInstallStrategy,
-  installAndReport,
-  lockForInstall,
-  lockfileMatchingProject,
-  openSession,
-  reportDryRun,
-} from '../_session.js'
+import { LOCK_FILE, lockForInstall } from '../_project-lock.js'
+import { reportDryRun } from '../_report.js'
 import { removeStaleTempFilesInBackground } from '../_temp-files.js'
 import { HIDDEN_LOCKFILE } from '../_tree-state.js'
 
@@ -23,7 +19,7 @@ import { HIDDEN_LOCKFILE } from '../_tree-state.js'
  * changes nothing, when there is no lockfile or it does not match package.json.
  */
 export async function run(context: CommandContext): Promise<number> {
-  const session = await openSession(context)
+  const session = await openSession(context, parseInstallOptions(context))
   const { reporter, config, client } = session
   checkInstallStrategy(config)
   if (context.values['dry-run'] === true || config.get('dry-run') === true) {

@@ -19,10 +19,10 @@ import {
   writeFileAtomic,
 } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
-import { configFlags, createReporterFor } from '../_context.js'
+import type { CommandContext } from '../_command-types.js'
 import { usageError } from '../_errors.js'
-import type { Reporter } from '../_reporter.js'
+import { configFlags } from '../_options.js'
+import { createReporterFor, type Reporter } from '../_reporter.js'
 import { type InstalledWithScripts, policyFor, SCRIPT_STATE, withScripts } from '../_scripts.js'
 import { readTrustedTree } from '../_tree-state.js'
 

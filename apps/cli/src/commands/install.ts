@@ -1,19 +1,14 @@
 import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { Lockfile } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
+import type { CommandContext } from '../_command-types.js'
+import { installAndReport } from '../_install-and-report.js'
+import { checkEngines, checkInstallStrategy, lockfileMatchingProject } from '../_install-checks.js'
+import { parseInstallOptions } from '../_install-options.js'
 import { exitOnInterrupt } from '../_interrupt.js'
+import { openSession } from '../_open-project.js'
+import { lockForInstall } from '../_project-lock.js'
 import { createProjectResolver } from '../_project-resolver.js'
-import {
-  checkEngines,
-  checkInstallStrategy,
-  elapsed,
-  finishTrace,
-  installAndReport,
-  lockForInstall,
-  lockfileMatchingProject,
-  openSession,
-  reportDryRun,
-} from '../_session.js'
+import { elapsed, finishTrace, reportDryRun } from '../_report.js'
 import { removeStaleTempFilesInBackground } from '../_temp-files.js'
 import { traced } from '../_trace.js'
 
@@ -22,10 +17,11 @@ import { traced } from '../_trace.js'
  * makes node_modules match it. Tarballs start downloading while the resolver is still working.
  */
 export async function run(context: CommandContext): Promise<number> {
-  // `tote install <spec...>` is `tote add`; --json goes through the same flow
+  // `tote install <spec...>` is `tote add`; --json goes through the same flow. add.js loads lazily
+  // for start-up (a plain install needs no package.json editing), not for a cycle.
   if (context.positionals.length > 0 || context.values.json === true)
     return (await import('./add.js')).run(context)
-  const session = await openSession(context)
+  const session = await openSession(context, parseInstallOptions(context))
   const { reporter, config, project, client } = session
   checkInstallStrategy(config)
   const lockfileOnly =
@@ -41,7 +37,8 @@ export async function run(context: CommandContext): Promise<number> {
   if (!dryRun) removeStaleTempFilesInBackground(folders, reporter.debug)
   // One run at a time changes a project's node_modules; --lockfile-only only replaces one file.
   const lock = installs ? await lockForInstall(session) : undefined
-  // The install stages load only for an install: `--lockfile-only` starts without them.
+  // The install stages load only for an install (lazily for start-up, not for a cycle):
+  // `--lockfile-only` starts without them.
   const scheduler = installs
     ? (await import('../_install.js')).createInstallScheduler(
         client,

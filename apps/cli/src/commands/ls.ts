@@ -2,9 +2,9 @@ import { loadConfig } from '@tote/config'
 import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
-import { configFlags } from '../_context.js'
+import type { CommandContext } from '../_command-types.js'
 import { type InstalledEdge, type InstalledNode, loadInstalledTree, pkgid } from '../_installed.js'
+import { configFlags } from '../_options.js'
 
 // `tote ls`: npm ls over the installed tree. The traversal is npm's: breadth first from the project,
 // each node's dependencies sorted by pkgid; a node met again is shown `deduped` (in --json, its

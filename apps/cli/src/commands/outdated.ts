@@ -1,9 +1,10 @@
 import { basename, join } from 'node:path'
 import { pickVersion } from '@tote/package-json'
 import { isToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
+import type { CommandContext } from '../_command-types.js'
+import { parseInstallOptions } from '../_install-options.js'
 import { type InstalledEdge, loadInstalledTree } from '../_installed.js'
-import { openSession } from '../_session.js'
+import { openSession } from '../_open-project.js'
 
 // `tote outdated`: npm outdated. For each dependency of the project (with --all, of every installed
 // package; with names, the dependencies on those packages): the version installed (current), the one
@@ -38,7 +39,7 @@ export async function run(context: CommandContext): Promise<number> {
   // npm asks the registry again for every document it needs here (preferOnline)
   const flags = { ...context.npmFlags }
   if (flags.offline !== true && flags['prefer-offline'] !== true) flags['prefer-online'] = true
-  const session = await openSession({ ...context, npmFlags: flags })
+  const session = await openSession({ ...context, npmFlags: flags }, parseInstallOptions(context))
   const { config, client } = session
   try {
     const projectDir = config.projectDir

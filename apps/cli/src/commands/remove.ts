@@ -1,6 +1,6 @@
 import { applyDependencies, dependencyMaps, removeDependencies } from '@tote/package-json'
 import { packageNameProblem, ToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
+import type { CommandContext } from '../_command-types.js'
 import { fieldOf } from '../_deps.js'
 import { runManaged, withMaps } from '../_manage.js'
 

@@ -7,7 +7,7 @@ import {
   setSavedSpec,
 } from '@tote/package-json'
 import { type Lockfile, packageNameProblem, ToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
+import type { CommandContext } from '../_command-types.js'
 import { topEntry } from '../_deps.js'
 import { runManaged, withMaps } from '../_manage.js'
 import { nameOfPath } from '../_plan.js'

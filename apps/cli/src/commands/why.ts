@@ -2,9 +2,9 @@ import { loadConfig } from '@tote/config'
 import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
-import { configFlags } from '../_context.js'
+import type { CommandContext } from '../_command-types.js'
 import { type InstalledEdge, type InstalledNode, loadInstalledTree } from '../_installed.js'
+import { configFlags } from '../_options.js'
 
 // `tote why <name>` (explain): npm explain. Every installed copy of the package, each with the chain
 // of dependencies that leads to it from the project, and the spec on each edge.

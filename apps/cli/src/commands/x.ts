@@ -4,10 +4,12 @@ import { join } from 'node:path'
 import { loadConfig } from '@tote/config'
 import { readManifest } from '@tote/scripts'
 import { ToteError } from '@tote/types'
-import type { CommandContext } from '../_commands.js'
-import { configFlags, createReporterFor } from '../_context.js'
+import type { CommandContext } from '../_command-types.js'
 import { usageError } from '../_errors.js'
+import { configFlags } from '../_options.js'
+import { createReporterFor } from '../_reporter.js'
 import { runBin } from './exec.js'
+import { run as install } from './install.js'
 
 /**
  * `tote x <pkg>[@<range>] [args]` (npx, bunx, pnpm dlx): installs the package in a folder of the
@@ -58,8 +60,7 @@ export async function run(context: CommandContext): Promise<number> {
 
   // The install, as `tote install` in that folder, silent (errors and skipped scripts still show) unless asked.
   const quiet = ['loglevel', 'silent', 'quiet', 'verbose'].every((flag) => npmFlags[flag] === undefined)
-  const install = await import('./install.js')
-  const code = await install.run({
+  const code = await install({
     command: 'exec',
     values: { ...values, cwd: dir },
     npmFlags: { ...npmFlags, ...(quiet ? { loglevel: 'silent' } : {}) },
