@@ -314,6 +314,7 @@ async function installOrRollBack(
       )
     }
   })
+  const { scriptsMayRun } = await import('./_scripts.js')
   try {
     return await installNodeModules({
       projectDir: config.projectDir,
@@ -322,6 +323,7 @@ async function installOrRollBack(
       scheduler,
       reporter,
       tracer,
+      scriptsMayRun: scriptsMayRun(session, lockfile, session),
     })
   } catch (error) {
     if (interruption()) throw error

@@ -305,6 +305,7 @@ export async function installAndReport(
   // Loaded when needed: the install stages (and tinypool) are no part of `--lockfile-only`'s start-up.
   const { installNodeModules } = await import('./_install.js')
   checkInstallStrategy(config)
+  const scripts = await import('./_scripts.js')
   const result = await installNodeModules({
     projectDir: config.projectDir,
     lockfile,
@@ -313,8 +314,8 @@ export async function installAndReport(
     reporter,
     tracer,
     filter: session.filter,
+    scriptsMayRun: scripts.scriptsMayRun(session, lockfile, session),
   })
-  const scripts = await import('./_scripts.js')
   const skipped = await scripts.runDependencyScripts(session, lockfile, result, session)
   await afterInstall?.()
   reporter.stop()
