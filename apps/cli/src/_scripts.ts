@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import {
   constants,
   copyFileSync,
@@ -10,7 +11,6 @@ import {
   rmSync,
 } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { CloneStrategy } from '@tote/cloner'
@@ -457,7 +457,8 @@ export async function runDependencyScripts(
   // Scripts change their package's files: none of those may be the cache's.
   for (const pkg of toBuild) {
     const copied = ownFiles(pkg.dir)
-    if (copied > 0) reporter.debug(`${pkg.label}: ${copied} files linked from the cache copied before its scripts run`)
+    if (copied > 0)
+      reporter.debug(`${pkg.label}: ${copied} files linked from the cache copied before its scripts run`)
   }
   const order = buildOrder(
     graph,

@@ -437,7 +437,10 @@ describe('install scripts and the content cache', () => {
   it('scripts that a later install runs (approved since, or scripts on again) first get their package files of its own', async () => {
     for (const [first, manifest] of [
       [['install'], { name: 'p', dependencies: { editor: '1.0.0' } }],
-      [['install', '--ignore-scripts'], { name: 'p', dependencies: { editor: '1.0.0' }, allowScripts: { editor: true } }],
+      [
+        ['install', '--ignore-scripts'],
+        { name: 'p', dependencies: { editor: '1.0.0' }, allowScripts: { editor: true } },
+      ],
     ] as const) {
       const project = scratch(manifest)
       expect((await run(project, [...first])).code).toBe(0)
