@@ -3,7 +3,7 @@ import type { Lockfile } from '@tote/types'
 import { checkInstallStrategy } from './_install-checks.js'
 import type { Session } from './_open-project.js'
 import { finishTrace, reportInstalled } from './_report.js'
-import { reportSkippedScripts, runDependencyScripts, runProjectScripts } from './_scripts.js'
+import { reportSkippedScripts, runDependencyScripts, runProjectScripts, scriptsMayRun } from './_scripts.js'
 
 /**
  * The end of `tote install` and `tote ci`: node_modules as the lockfile says, the dependencies'
@@ -29,6 +29,7 @@ export async function installAndReport(
     reporter,
     tracer,
     filter: session.filter,
+    scriptsMayRun: scriptsMayRun(session, lockfile, session),
   })
   const skipped = await runDependencyScripts(session, lockfile, result, session)
   await afterInstall?.()

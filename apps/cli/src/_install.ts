@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { lstat, mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -217,16 +217,22 @@ export async function installNodeModules(options: {
   tracer?: Tracer | undefined
   /** Only these workspaces (npm's `-w`); undefined: the whole lockfile. */
   filter?: WorkspaceFilter | undefined
+  /**
+   * Whether the install scripts of the package at an install path may run in this install (see
+   * `scriptsMayRun` in _scripts.ts). Undefined: those of every package with install scripts, unless
+   * scripts are off (ignore-scripts).
+   */
+  scriptsMayRun?: ((path: string) => boolean) | undefined
 }): Promise<NodeModulesResult> {
   const { projectDir, lockfile, config, scheduler, reporter, tracer, filter } = options
   const nodeModules = join(projectDir, 'node_modules')
   const hiddenPath = join(nodeModules, HIDDEN_LOCKFILE)
   const treeExists = existsSync(nodeModules)
-  const { plan, previous, toPlace, keptPaths, changedPaths, toLink, alsoKept } = await compareWithTree(
-    projectDir,
-    lockfile,
-    config,
-    { filter },
+  const { plan, previous, toPlace, keptPaths, changedPaths, toLink, alsoKept } = await traced(
+    tracer,
+    'phase',
+    'plan',
+    () => compareWithTree(projectDir, lockfile, config, { filter }),
   )
   const kept = keptPaths.size
   // Whatever this run may change is named before the first change, so that a run killed half-way
@@ -257,8 +263,12 @@ export async function installNodeModules(options: {
   // hidden lockfile names them, the sweeps only the folders they removed
   const gone = new Set<string>()
   if (treeExists) {
-    // Stale folders go first: what the plan replaces, and what it no longer has.
-    await Promise.all(toPlace.map((pkg) => rm(pkg.destDir, { recursive: true, force: true })))
+    // Stale folders go first: what the plan replaces, and what it no longer has. A package whose
+    // top-level folder is not in its node_modules has nothing to remove (after `tote ci` emptied
+    // the tree: none at all).
+    const present = presentFolders(projectDir)
+    const stale = toPlace.filter((pkg) => present(pkg.path))
+    await Promise.all(stale.map((pkg) => rm(pkg.destDir, { recursive: true, force: true })))
     const result = await removeExtraneous({ projectDir, keep })
     for (const path of result.removed) gone.add(path)
     // (packages only: a workspace's own folder entry is not a package that leaves)
@@ -281,8 +291,17 @@ export async function installNodeModules(options: {
   reporter.progress.total = toPlace.length
   reporter.phase('installing')
   const failedOptional = new Set<string>()
-  const stats = await traced(tracer, 'phase', 'place packages', () =>
-    scheduler.install(toPlace, {
+  // A package with install scripts gets files of its own (no hard links into the cache) when its
+  // scripts may run in this install, so that they cannot change the cache and every project linked
+  // to it. One whose scripts do not run here (scripts off, denied, not yet approved) is linked like
+  // any other; should its scripts run in a later install, that install gives it files of its own
+  // first (see runDependencyScripts). See docs/decisions/2026-12-07-p4-link-floor.md.
+  const mayRun = options.scriptsMayRun ?? (() => !config.ignoreScripts)
+  const scheduled = toPlace.map((pkg) =>
+    pkg.hasInstallScript && !mayRun(pkg.path) ? { ...pkg, hasInstallScript: false } : pkg,
+  )
+  const placing = traced(tracer, 'phase', 'place packages', () =>
+    scheduler.install(scheduled, {
       isOptional: (pkg) => plan.optional.has(pkg.path),
       onOptionalFailure(pkg, error) {
         failedOptional.add(pkg.path)
@@ -293,6 +312,27 @@ export async function installNodeModules(options: {
       },
     }),
   )
+  placing.catch(() => {}) // awaited below; a failure meanwhile is not an unhandled one
+  // The hidden lockfile names what is installed: every planned package, the bundled ones (there
+  // when their bundler is: hiddenLockfile drops one whose bundler is left out), the links, and what
+  // the tree keeps besides.
+  const writesHidden = plan.packages.length > 0 || plan.links.length > 0
+  const hiddenText = (packages: readonly { path: string }[]) => {
+    const installedPaths = new Set([
+      ...packages.map((pkg) => pkg.path),
+      ...plan.bundled,
+      ...plan.links.map((link) => link.path),
+      ...alsoKept,
+    ])
+    return stringifyLockfile(hiddenLockfile(lockfile, { isInstalled: (path) => installedPaths.has(path) }))
+  }
+  // While the worker threads place files, this thread makes the hidden lockfile's text as if every
+  // package gets placed (made again below if an optional one fails), after a turn of the event
+  // loop: the scheduler hands out its first tasks first.
+  const expectedHidden = writesHidden
+    ? await new Promise<string>((resolve) => setImmediate(() => resolve(hiddenText(plan.packages))))
+    : undefined
+  const stats = await placing
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
   // npm's --no-bin-links: no .bin folder at all.
   const binLinks = config.get('bin-links') !== false
@@ -337,17 +377,11 @@ export async function installNodeModules(options: {
     })
   })
   if (installed.length > 0 || plan.links.length > 0) {
-    const installedPaths = new Set([
-      ...installed.map((pkg) => pkg.path),
-      // a bundled package is there when its bundler is (hiddenLockfile drops it with a bundler left out)
-      ...plan.bundled,
-      ...plan.links.map((link) => link.path),
-      ...alsoKept,
-    ])
-    const text = stringifyLockfile(
-      hiddenLockfile(lockfile, { isInstalled: (path) => installedPaths.has(path) }),
-    )
-    if (text !== readText(hiddenPath)) await writeLockfileText(hiddenPath, text)
+    const text =
+      failedOptional.size === 0 && expectedHidden !== undefined ? expectedHidden : hiddenText(installed)
+    if (text !== readText(hiddenPath)) {
+      await traced(tracer, 'phase', 'write hidden lockfile', () => writeLockfileText(hiddenPath, text))
+    }
   } else if (existsSync(hiddenPath)) await rm(hiddenPath, { force: true })
   if (changes) markDone(nodeModules)
   const withScripts = [
@@ -367,6 +401,44 @@ export async function installNodeModules(options: {
     withScripts,
     placed,
     installed: paths,
+  }
+}
+
+/**
+ * Whether the top-level folder of an install path is in its node_modules (`node_modules/@s/b/node_modules/c`
+ * → is `node_modules/@s/b` there; `packages/w/node_modules/c` → `packages/w/node_modules/c`): one
+ * `readdir` per node_modules (and scope folder) asked about, not a look-up per package.
+ */
+function presentFolders(projectDir: string): (path: string) => boolean {
+  const listed = new Map<string, Set<string>>()
+  const namesIn = (folder: string) => {
+    let names = listed.get(folder)
+    if (names === undefined) {
+      names = new Set(readdirIfThere(join(projectDir, folder)))
+      listed.set(folder, names)
+    }
+    return names
+  }
+  return (path) => {
+    const start = path.startsWith('node_modules/') ? 0 : path.indexOf('/node_modules/') + 1
+    if (start === 0 && !path.startsWith('node_modules/')) return true // not a package path: checked by rm
+    const modules = path.slice(0, start + 'node_modules'.length)
+    const rest = path.slice(modules.length + 1)
+    const slash = rest.indexOf('/')
+    const first = slash === -1 ? rest : rest.slice(0, slash)
+    if (!namesIn(modules).has(first)) return false
+    if (!first.startsWith('@')) return true
+    const end = rest.indexOf('/', slash + 1)
+    const second = rest.slice(slash + 1, end === -1 ? undefined : end)
+    return namesIn(`${modules}/${first}`).has(second)
+  }
+}
+
+function readdirIfThere(folder: string): string[] {
+  try {
+    return readdirSync(folder)
+  } catch {
+    return []
   }
 }
 

@@ -308,6 +308,7 @@ async function installOrRollBack(
       )
     }
   })
+  const { scriptsMayRun } = await import('./_scripts.js')
   try {
     return await installNodeModules({
       projectDir: config.projectDir,
@@ -316,6 +317,7 @@ async function installOrRollBack(
       scheduler,
       reporter,
       tracer,
+      scriptsMayRun: scriptsMayRun(session, lockfile, session),
     })
   } catch (error) {
     if (interruption()) throw error

@@ -4,7 +4,6 @@ import { pathToFileURL } from 'node:url'
 import { lockedWorkspacePaths } from '@tote/lockfile'
 import type { ScheduledPackage } from '@tote/scheduler'
 import {
-  isInstallPathInside,
   type Lockfile,
   type LockfilePackage,
   lockfileKeyProblem,
@@ -253,15 +252,32 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
   const platform = options.platform ?? currentPlatform()
   const omit = new Set(options.omit)
   const plan: InstallPlan = { packages: [], bundled: [], links: [], skipped: [], optional: new Set() }
-  const skippedPrefixes: string[] = []
+  const root = join(options.projectDir, sep)
   const skippedPaths = new Set<string>()
+  /** Skipped packages and links: nothing nested under them is placed. */
+  const closed = new Set<string>()
+  /**
+   * Whether a package `path` is nested under (at any depth) was skipped or is a link: one look-up per
+   * ancestor (a valid key has only `node_modules/<name>` below its folder, so these are all of them).
+   */
+  const underClosed = (path: string) => {
+    if (closed.size === 0) return false
+    for (
+      let cut = path.lastIndexOf('/node_modules/');
+      cut > 0;
+      cut = path.lastIndexOf('/node_modules/', cut - 1)
+    ) {
+      if (closed.has(path.slice(0, cut))) return true
+    }
+    return false
+  }
   const linkEntries = new Map<string, LockfilePackage>()
   const folders = new Map<string, boolean>()
   // Sorted so that a parent is seen before what is nested under it.
   for (const path of Object.keys(lockfile.packages).sort()) {
     const entry = lockfile.packages[path]!
     if (path === '' || !path.includes('node_modules/')) continue
-    if (skippedPrefixes.some((prefix) => path.startsWith(prefix))) continue
+    if (underClosed(path)) continue
     // A lockfile read from disk was checked when parsed; one made in memory is checked here.
     const problem = lockfileKeyProblem(path)
     if (problem !== undefined) {
@@ -276,16 +292,17 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
     }
     const skip = (reason: InstallPlan['skipped'][number]['reason']) => {
       plan.skipped.push({ path, reason })
-      skippedPrefixes.push(`${path}/`)
+      closed.add(path)
       skippedPaths.add(path)
     }
-    if (!isInstallPathInside(path)) {
+    // The key is valid (checked above): it stays inside the project unless it starts with `../`.
+    if (path.startsWith('../')) {
       skip('outside')
       continue
     }
     if (entry.link) {
       // nothing is ever placed under a link: it would be written into the linked folder
-      skippedPrefixes.push(`${path}/`)
+      closed.add(path)
       linkEntries.set(path, entry)
       continue
     }
@@ -348,11 +365,10 @@ export function planInstall(lockfile: Lockfile, options: PlanOptions): InstallPl
           : tarballUrlOf(options.projectDir, path, entry.resolved),
       hasInstallScript: entry.hasInstallScript === true,
       ...(entry.bin ? { bin: entry.bin } : {}),
-      destDir: destinationOf(options.projectDir, path),
+      destDir: destinationOf(root, path),
     })
   }
-  const isSkipped = (path: string) =>
-    skippedPaths.has(path) || skippedPrefixes.some((prefix) => path.startsWith(prefix))
+  const isSkipped = (path: string) => skippedPaths.has(path) || underClosed(path)
   const wanted =
     skippedPaths.size === 0 && linkEntries.size === 0 && !options.filter
       ? undefined
@@ -441,7 +457,7 @@ function linkOf(lockfile: Lockfile, projectDir: string, path: string, entry: Loc
   }
   const folder = lockfile.packages[target]
   if (!folder) return fail(`leads to ${target}, which has no entry of its own`)
-  const destDir = destinationOf(projectDir, path)
+  const destDir = destinationOf(join(projectDir, sep), path)
   return {
     path,
     target,
@@ -460,11 +476,17 @@ export function registryTarballUrl(registry: string, name: string, version: stri
   return `${registry}${name}/-/${base}-${version}.tgz`
 }
 
-/** The folder an install path names, proven to be inside the project's tree before anything uses it. */
-function destinationOf(projectDir: string, path: string): string {
-  const destDir = join(projectDir, path)
-  const inside = relative(projectDir, destDir)
-  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || !inside.includes('node_modules')) {
+/**
+ * The folder an install path names, proven to be inside the project's tree before anything uses it:
+ * below `root` (the project's folder, ending with a separator) once normalised, and in a node_modules.
+ */
+function destinationOf(root: string, path: string): string {
+  const destDir = join(root, path)
+  if (
+    !destDir.startsWith(root) ||
+    destDir.length === root.length ||
+    !destDir.slice(root.length).includes('node_modules')
+  ) {
     throw new ToteError('ELOCKFILE', `package-lock.json: ${JSON.stringify(path)} leads outside the project`, {
       hint: 'Restore package-lock.json from version control, or delete it and run `tote install`.',
       details: { path },

@@ -1,4 +1,15 @@
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import {
+  constants,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+} from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -198,6 +209,74 @@ export function policyFor(
   return policy
 }
 
+/**
+ * Whether the install scripts of the package at an install path may run in this install, as
+ * runDependencyScripts will decide (trusted by allowScripts, or unreviewed with
+ * --unreviewed-scripts=run): the install gives such a package files of its own rather than links
+ * into the cache. Decided from the lockfile, before anything is placed; the policy's warnings are
+ * shown once, when the scripts run. A policy that cannot be made (its error comes then too): every
+ * one may.
+ */
+export function scriptsMayRun(
+  session: { config: ToteConfig; project: { manifest: Record<string, unknown> } },
+  lockfile: Lockfile,
+  options: { unreviewed: UnreviewedMode },
+): (path: string) => boolean {
+  const { config } = session
+  if (config.ignoreScripts) return () => false
+  let policy: ScriptPolicy
+  try {
+    policy = resolvePolicy({
+      manifest: session.project.manifest,
+      allowScripts: { value: config.get('allow-scripts'), layer: config.layerOf('allow-scripts') },
+      ignoreScripts: config.ignoreScripts,
+      dangerouslyAllowAllScripts: config.get('dangerously-allow-all-scripts') === true,
+      strictAllowScripts: config.get('strict-allow-scripts') === true,
+      unreviewed: options.unreviewed,
+    })
+  } catch {
+    return () => true
+  }
+  if (policy.ignoreScripts) return () => false
+  // made once, and only when a package with install scripts is placed
+  let graph: Map<string, GraphPackage> | undefined
+  return (path) => {
+    graph ??= lockfileGraph(lockfile)
+    const node = graph.get(path)
+    if (!node) return true
+    const verdict = verdictFor(node.policy, policy)
+    return verdict === 'run' || (verdict === 'unreviewed' && policy.unreviewed === 'run')
+  }
+}
+
+/**
+ * Gives each file of a package's folder (its node_modules aside: other packages) an inode of its
+ * own before the package's scripts run: a file that shares one (linked from the content cache when
+ * the package was placed in an install that did not run its scripts) is replaced by a copy, so that
+ * the scripts cannot change the cache, nor any project linked to it. Returns how many were copied.
+ */
+function ownFiles(dir: string, prefix = ''): number {
+  let copied = 0
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    if (prefix === '' && entry.name === 'node_modules') continue
+    const path = join(dir, prefix, entry.name)
+    if (entry.isDirectory()) copied += ownFiles(dir, join(prefix, entry.name))
+    else if (entry.isFile() && lstatSync(path).nlink > 1) {
+      const temporary = `${path}.tote-${randomBytes(4).toString('hex')}`
+      try {
+        // a copy keeps the file's mode; a reflink shares blocks only until either is written
+        copyFileSync(path, temporary, constants.COPYFILE_FICLONE)
+        renameSync(temporary, path)
+      } catch (error) {
+        rmSync(temporary, { force: true })
+        throw error
+      }
+      copied++
+    }
+  }
+  return copied
+}
+
 /** A package with install scripts, as found on disk. */
 export interface InstalledWithScripts {
   path: string
@@ -375,6 +454,12 @@ export async function runDependencyScripts(
     return true
   })
   if (toBuild.length === 0) return report
+  // Scripts change their package's files: none of those may be the cache's.
+  for (const pkg of toBuild) {
+    const copied = ownFiles(pkg.dir)
+    if (copied > 0)
+      reporter.debug(`${pkg.label}: ${copied} files linked from the cache copied before its scripts run`)
+  }
   const order = buildOrder(
     graph,
     toBuild.map((pkg) => pkg.path),

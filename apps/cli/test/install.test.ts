@@ -216,7 +216,7 @@ describe('tote install', () => {
     expect(walk(join(project.dir, '..')).filter((path) => path.endsWith('evil'))).toEqual([])
   })
 
-  it('skips optional packages for another platform, and says which packages have install scripts', async () => {
+  it('skips optional packages for another platform, says which packages have install scripts, and links those whose scripts do not run from the cache', async () => {
     const project = scratch({ dependencies: { wants_native: '1.0.0', scripted: '1.0.0' } })
     const result = await install(project)
     expect(result.code).toBe(0)
@@ -224,8 +224,17 @@ describe('tote install', () => {
     expect(existsSync(join(project.dir, 'node_modules/wants_native'))).toBe(true)
     expect(result.stderr).toContain('ESCRIPTSSKIPPED')
     expect(result.stderr).toContain('scripted@1.0.0')
-    // The package with a script got its own copy, not a link into the cache.
-    expect(statSync(join(project.dir, 'node_modules/scripted/package.json')).nlink).toBe(1)
+    // Its scripts did not run (not approved): its files are linked from the cache like any other's
+    // (an install that runs them gives it files of its own first: see scripts.test.ts).
+    expect(statSync(join(project.dir, 'node_modules/scripted/package.json')).nlink).toBeGreaterThan(1)
+
+    // With scripts off nothing runs them in this install: the same package is linked from the cache
+    // too, and nothing is named.
+    const ignoring = scratch({ dependencies: { scripted: '1.0.0' } })
+    const quiet = await install(ignoring, ['install', '--ignore-scripts'])
+    expect(quiet.code).toBe(0)
+    expect(quiet.stderr).not.toContain('ESCRIPTSSKIPPED')
+    expect(statSync(join(ignoring.dir, 'node_modules/scripted/package.json')).nlink).toBeGreaterThan(1)
     const lock = JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8'))
     expect(lock.packages['node_modules/native']).toMatchObject({
       optional: true,

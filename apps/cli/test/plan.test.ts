@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Lockfile } from '@tote/types'
 import { describe, expect, it } from 'vitest'
 import { planInstall, platformMatches } from '../src/_plan.js'
@@ -37,6 +38,48 @@ describe('planInstall', () => {
       'platform node_modules/tool-wasm',
       'unreachable node_modules/runtime',
       'unreachable node_modules/tslib',
+    ])
+  })
+
+  it('leaves out what is nested, at any depth, under a skipped package or a link, and nothing beside them', () => {
+    const lockfile: Lockfile = {
+      lockfileVersion: 3,
+      packages: {
+        '': { dependencies: { wasm: '1.0.0', 'wasm-extra': '1.0.0', ws: '1.0.0', 'ws-b': '1.0.0' } },
+        'node_modules/wasm': {
+          version: '1.0.0',
+          optional: true,
+          cpu: ['wasm32'],
+          dependencies: { x: '1.0.0' },
+        },
+        'node_modules/wasm/node_modules/x': { version: '1.0.0', dependencies: { '@s/y': '1.0.0' } },
+        'node_modules/wasm/node_modules/x/node_modules/@s/y': { version: '1.0.0' },
+        'node_modules/wasm-extra': { version: '1.0.0' },
+        'node_modules/wasm-extra/node_modules/x': { version: '1.0.0' },
+        'node_modules/ws': { resolved: 'packages/ws', link: true },
+        'node_modules/ws/node_modules/z': { version: '1.0.0' },
+        'node_modules/ws-b': { version: '1.0.0' },
+        'packages/ws': { version: '1.0.0' },
+        '../lib/node_modules/q': { version: '1.0.0' },
+        '../lib/node_modules/q/node_modules/r': { version: '1.0.0' },
+      },
+    }
+    const result = plan(lockfile)
+    expect(result.packages.map((p) => p.path).sort()).toEqual([
+      'node_modules/wasm-extra',
+      'node_modules/ws-b',
+    ])
+    expect(result.links.map((link) => `${link.path} -> ${link.linkText}`)).toEqual([
+      'node_modules/ws -> ../packages/ws',
+    ])
+    expect(result.skipped.map((s) => `${s.reason} ${s.path}`).sort()).toEqual([
+      'outside ../lib/node_modules/q',
+      'platform node_modules/wasm',
+      'unreachable node_modules/wasm-extra/node_modules/x',
+    ])
+    expect(result.packages.map((p) => p.destDir)).toEqual([
+      join('/p', 'node_modules/wasm-extra'),
+      join('/p', 'node_modules/ws-b'),
     ])
   })
 

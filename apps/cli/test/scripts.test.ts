@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,6 +14,8 @@ const journal = (what: string) =>
   `echo "start ${what}" >> "$INIT_CWD/journal.txt"; sleep 0.1; echo "end ${what}" >> "$INIT_CWD/journal.txt"`
 
 /** A build whose result names the process that made it, and that notes each run in the project. */
+const EDITOR_INDEX = 'module.exports = 1\n'
+
 const countedBuild = 'echo "built by $$" > built.txt; echo "counted postinstall" >> "$INIT_CWD/journal.txt"'
 
 beforeAll(async () => {
@@ -52,6 +54,15 @@ beforeAll(async () => {
       },
       optfail: { versions: { '1.0.0': { scripts: { install: 'exit 1' } } } },
       counted: { versions: { '1.0.0': { scripts: { postinstall: countedBuild } } } },
+      // its script writes into its own file in place: through a hard link, into the cache's
+      editor: {
+        versions: {
+          '1.0.0': {
+            scripts: { postinstall: 'echo edited >> index.js' },
+            files: { 'index.js': EDITOR_INDEX },
+          },
+        },
+      },
       xtool: {
         versions: {
           '1.0.0': {
@@ -372,6 +383,87 @@ describe("dependencies' install scripts", () => {
     )
     expect(existsSync(join(optional.dir, 'node_modules', 'optfail'))).toBe(false)
     expect(existsSync(join(optional.dir, 'node_modules', 'plain'))).toBe(true)
+  })
+})
+
+/** The inodes of every file in the cache (`dev:ino`): a node_modules file among them is linked from it. */
+function cacheInodes(dir: string, found = new Set<string>()): Set<string> {
+  if (!existsSync(dir)) return found
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) cacheInodes(path, found)
+    else if (entry.isFile()) {
+      const info = statSync(path)
+      found.add(`${info.dev}:${info.ino}`)
+    }
+  }
+  return found
+}
+
+function linkedFromCache(project: Project, file: string): boolean {
+  const info = statSync(join(project.dir, file))
+  return cacheInodes(project.cache).has(`${info.dev}:${info.ino}`)
+}
+
+describe('install scripts and the content cache', () => {
+  it('a package whose scripts run gets files of its own; one whose scripts do not run is linked from the cache', async () => {
+    const project = scratch({
+      name: 'p',
+      dependencies: { editor: '1.0.0', other: '1.0.0' },
+      allowScripts: { editor: true },
+    })
+    const result = await run(project, ['install'])
+    expect(result.code).toBe(0)
+    // editor is trusted: its script ran, on a copy
+    expect(readFileSync(join(project.dir, 'node_modules/editor/index.js'), 'utf8')).toBe(
+      `${EDITOR_INDEX}edited\n`,
+    )
+    expect(linkedFromCache(project, 'node_modules/editor/index.js')).toBe(false)
+    expect(linkedFromCache(project, 'node_modules/editor/package.json')).toBe(false)
+    // other is not reviewed: its script did not run, and its files are the cache's
+    expect(result.stderr).toContain('other@1.0.0 (postinstall:')
+    expect(linkedFromCache(project, 'node_modules/other/package.json')).toBe(true)
+
+    // The cache still holds editor as published: another project with scripts off links it.
+    const second = { ...scratch({ name: 'p', dependencies: { editor: '1.0.0' } }), cache: project.cache }
+    const quiet = await run(second, ['install', '--ignore-scripts'])
+    expect(quiet.code).toBe(0)
+    expect(quiet.stderr).not.toContain('ESCRIPTSSKIPPED')
+    expect(quiet.stdout).toContain('(0 downloaded)')
+    expect(readFileSync(join(second.dir, 'node_modules/editor/index.js'), 'utf8')).toBe(EDITOR_INDEX)
+    expect(linkedFromCache(second, 'node_modules/editor/index.js')).toBe(true)
+  })
+
+  it('scripts that a later install runs (approved since, or scripts on again) first get their package files of its own', async () => {
+    for (const [first, manifest] of [
+      [['install'], { name: 'p', dependencies: { editor: '1.0.0' } }],
+      [
+        ['install', '--ignore-scripts'],
+        { name: 'p', dependencies: { editor: '1.0.0' }, allowScripts: { editor: true } },
+      ],
+    ] as const) {
+      const project = scratch(manifest)
+      expect((await run(project, [...first])).code).toBe(0)
+      const index = join(project.dir, 'node_modules/editor/index.js')
+      expect(readFileSync(index, 'utf8')).toBe(EDITOR_INDEX)
+      expect(linkedFromCache(project, 'node_modules/editor/index.js')).toBe(true)
+      const cached = statSync(index).ino
+
+      if (!('allowScripts' in manifest)) {
+        expect((await run(project, ['install-scripts', 'approve', 'editor'])).code).toBe(0)
+      }
+      const second = await run(project, ['install'])
+      expect(second.code).toBe(0)
+      expect(readFileSync(index, 'utf8')).toBe(`${EDITOR_INDEX}edited\n`)
+      expect(statSync(index).ino).not.toBe(cached)
+      expect(linkedFromCache(project, 'node_modules/editor/index.js')).toBe(false)
+
+      // the cache's file is as published: a new project gets it so, from the cache
+      const other = { ...scratch({ name: 'p', dependencies: { editor: '1.0.0' } }), cache: project.cache }
+      const again = await run(other, ['install', '--ignore-scripts'])
+      expect(again.stdout).toContain('(0 downloaded)')
+      expect(readFileSync(join(other.dir, 'node_modules/editor/index.js'), 'utf8')).toBe(EDITOR_INDEX)
+    }
   })
 })
 

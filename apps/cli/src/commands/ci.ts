@@ -12,6 +12,7 @@ import { planInstall, platformOf } from '../_plan.js'
 import { LOCK_FILE, lockForInstall } from '../_project-lock.js'
 import { reportDryRun } from '../_report.js'
 import { removeStaleTempFilesInBackground } from '../_temp-files.js'
+import { traced } from '../_trace.js'
 import { HIDDEN_LOCKFILE } from '../_tree-state.js'
 
 /**
@@ -20,7 +21,9 @@ import { HIDDEN_LOCKFILE } from '../_tree-state.js'
  */
 export async function run(context: CommandContext): Promise<number> {
   const session = await openSession(context, parseInstallOptions(context))
-  const { reporter, config, client } = session
+  const { reporter, config, client, tracer } = session
+  // From the process's start to here: Node, the bundle, the configuration.
+  tracer?.span('phase', 'start-up', performance.timeOrigin, performance.timeOrigin + performance.now(), 0)
   checkInstallStrategy(config)
   if (context.values['dry-run'] === true || config.get('dry-run') === true) {
     try {
@@ -45,24 +48,30 @@ export async function run(context: CommandContext): Promise<number> {
     release: () => lock.release(),
   })
   try {
-    const lockfile = lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci')
+    const lockfile = await traced(tracer, 'phase', 'read lockfile', async () =>
+      lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci'),
+    )
     checkEngines(session, lockfile)
     // what the lockfile asks for is checked (paths, links, sources) before node_modules is emptied
-    planInstall(lockfile, {
-      projectDir: config.projectDir,
-      omit: config.omit,
-      registryFor: config.registryFor,
-      platform: platformOf(config),
-      allowGit: config.get('allow-git'),
-      filter: session.filter,
-    })
+    await traced(tracer, 'phase', 'check plan', async () =>
+      planInstall(lockfile, {
+        projectDir: config.projectDir,
+        omit: config.omit,
+        registryFor: config.registryFor,
+        platform: platformOf(config),
+        allowGit: config.get('allow-git'),
+        filter: session.filter,
+      }),
+    )
     scheduler.warmUp(Object.keys(lockfile.packages).length)
     state = 'node_modules is incomplete: run `tote ci` again'
-    await emptyNodeModules(join(config.projectDir, 'node_modules'))
-    // and each workspace's own node_modules (npm ci empties them too)
-    for (const folder of projectFolders(config.projectDir, lockfile)) {
-      await emptyFolder(join(config.projectDir, folder, 'node_modules'))
-    }
+    await traced(tracer, 'phase', 'empty node_modules', async () => {
+      await emptyNodeModules(join(config.projectDir, 'node_modules'))
+      // and each workspace's own node_modules (npm ci empties them too)
+      for (const folder of projectFolders(config.projectDir, lockfile)) {
+        await emptyFolder(join(config.projectDir, folder, 'node_modules'))
+      }
+    })
     return await installAndReport(session, lockfile, scheduler)
   } finally {
     stopHandlingInterrupts()
