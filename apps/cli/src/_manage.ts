@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import {
@@ -148,7 +149,10 @@ export async function runManaged(
   try {
     const change = await plan({ session, file, savePrefix: savePrefixOf(config) })
     const existing = usesLockfile ? await readLockfile(session.lockPath) : undefined
-    if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
+    // Threads are started ahead only for a tree that is not there yet: on an installed project an
+    // add, remove or update places a few packages, on this thread (see @tote/scheduler's warmUp).
+    if (existing && !existsSync(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE)))
+      scheduler?.warmUp(Object.keys(existing.packages).length)
     const resolver = createProjectResolver(session, context, scheduler)
     let lockfile: Lockfile
     let saved: Record<string, unknown> | undefined
