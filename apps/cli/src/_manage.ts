@@ -150,9 +150,10 @@ export async function runManaged(
     const change = await plan({ session, file, savePrefix: savePrefixOf(config) })
     const existing = usesLockfile ? await readLockfile(session.lockPath) : undefined
     // Threads are started ahead only for a tree that is not there yet: on an installed project an
-    // add, remove or update places a few packages, on this thread (see @tote/scheduler's warmUp).
-    if (existing && !existsSync(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE)))
-      scheduler?.warmUp(Object.keys(existing.packages).length)
+    // add, remove or update places a few packages, on this thread, and what the resolver prefetches
+    // waits for that choice (see @tote/scheduler's warmUp).
+    const installed = existsSync(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE))
+    if (existing) scheduler?.warmUp(installed ? 0 : Object.keys(existing.packages).length)
     const resolver = createProjectResolver(session, context, scheduler)
     let lockfile: Lockfile
     let saved: Record<string, unknown> | undefined
