@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isLockfileInSync, readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import {
+  isLockfileInSync,
+  parseLockfile,
+  readLockfile,
+  stringifyLockfile,
+  writeLockfileText,
+} from '@tote/lockfile'
 import {
   type DependencyMaps,
   type PackageJsonFile,
@@ -358,12 +365,20 @@ async function installOrRollBack(
 ): Promise<NodeModulesResult> {
   const { config, reporter, tracer } = session
   const { installNodeModules } = await import('./_install.js')
-  const before = await readLockfile(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE)).catch(
-    () => undefined,
-  )
+  // the hidden lockfile as it is now, read as text: parsed only to put it back (that costs a
+  // tenth of a second on ant-design, and the install reads it for itself)
+  const hiddenPath = join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE)
+  const beforeText = await readFile(hiddenPath, 'utf8').catch(() => undefined)
+  const before = () => {
+    try {
+      return beforeText === undefined ? undefined : parseLockfile(beforeText, { path: hiddenPath })
+    } catch {
+      return undefined
+    }
+  }
   onInterrupt(async () => {
     try {
-      await rollBack(session, before)
+      await rollBack(session, before())
       process.stderr.write('tote: node_modules is back as it was\n')
     } catch (error) {
       process.stderr.write(
@@ -388,7 +403,7 @@ async function installOrRollBack(
       message: `installing failed (${(error as Error).message.split('\n')[0]}); putting node_modules back as it was`,
     })
     try {
-      await rollBack(session, before)
+      await rollBack(session, before())
     } catch (rollback) {
       throw new ToteError(
         'EROLLBACKFAILED',
