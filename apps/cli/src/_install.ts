@@ -84,7 +84,7 @@ export function createInstallScheduler(
         if (event.kind === 'download') {
           reporter.progress.downloaded++
           reporter.progress.bytes += event.bytes ?? 0
-        }
+        } else if (event.kind === 'unpack') reporter.progress.extracted++
         reporter.progress.linked += event.packages
         reporter.update()
       }

@@ -1,5 +1,13 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import {
+  isLockfileInSync,
+  parseLockfile,
+  readLockfile,
+  stringifyLockfile,
+  writeLockfileText,
+} from '@tote/lockfile'
 import {
   type DependencyMaps,
   type PackageJsonFile,
@@ -146,7 +154,11 @@ export async function runManaged(
   try {
     const change = await plan({ session, file, savePrefix: savePrefixOf(config) })
     const existing = usesLockfile ? await readLockfile(session.lockPath) : undefined
-    if (existing) scheduler?.warmUp(Object.keys(existing.packages).length)
+    // Threads are started ahead only for a tree that is not there yet: on an installed project an
+    // add, remove or update places a few packages, on this thread, and what the resolver prefetches
+    // waits for that choice (see @tote/scheduler's warmUp).
+    const installed = existsSync(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE))
+    if (existing) scheduler?.warmUp(installed ? 0 : Object.keys(existing.packages).length)
     const resolver = createProjectResolver(session, context, scheduler)
     let lockfile: Lockfile
     let saved: Record<string, unknown> | undefined
@@ -168,19 +180,28 @@ export async function runManaged(
       saved = toSave?.content
       if (toSave !== undefined) {
         // The lockfile's project entry has the saved specs (npm saves the lockfile after package.json):
-        // the same tree, resolved again from itself with them.
-        const final = await resolver.resolve(
-          withMaps(change.manifest, toSave.maps as Record<string, unknown>),
-          { lockfile, workspaces: session.workspaces, projectDir: config.projectDir },
-        )
-        lockfile = final.lockfile
+        // the same tree with them, or (when that cannot be shown) resolved again from itself.
+        const manifest = withMaps(change.manifest, toSave.maps as Record<string, unknown>)
+        lockfile =
+          withSavedSpecs(lockfile, manifest, session.workspaces.length > 0) ??
+          (
+            await resolver.resolve(manifest, {
+              lockfile,
+              workspaces: session.workspaces,
+              projectDir: config.projectDir,
+            })
+          ).lockfile
       }
     }
     const packageText = saved === undefined ? undefined : packageJsonText(file, saved)
     const text = lockfile === existing ? undefined : stringifyLockfile(lockfile, session.project.format)
+    // another project entry is another file, without laying out the old one (a fifth of a second on
+    // ant-design) to see it
     const lockChanged =
       text !== undefined &&
-      (existing === undefined || text !== stringifyLockfile(existing, session.project.format))
+      (existing === undefined ||
+        JSON.stringify(lockfile.packages['']) !== JSON.stringify(existing.packages['']) ||
+        text !== stringifyLockfile(existing, session.project.format))
     // npm update writes its lockfile even with --no-save (it never saves package.json unasked)
     const writesLockfile =
       usesLockfile && (saves || (change.lockfileDespiteNoSave === true && !dryRun)) && lockChanged
@@ -251,6 +272,49 @@ export async function runManaged(
   }
 }
 
+const DEPENDENCY_FIELDS = [
+  'dependencies',
+  'devDependencies',
+  'optionalDependencies',
+  'peerDependencies',
+] as const
+
+/**
+ * The resolved tree with the project entry that the saved specs make: the resolve placed versions
+ * for the specs asked for (`zod`, `zod@latest`), and the saved specs (`^4.6.7`) name those versions,
+ * so the tree stays as it is and only the project's entry changes, its keys in the resolver's order.
+ * Resolving the whole tree again for that was a second of CPU on ant-design. Undefined when it cannot
+ * be shown (a saved spec the installed version does not meet, a changed peerDependenciesMeta,
+ * workspaces, whose entries are made again from their folders): the caller resolves again then.
+ */
+export function withSavedSpecs(
+  lockfile: Lockfile,
+  manifest: ProjectManifest,
+  hasWorkspaces: boolean,
+): Lockfile | undefined {
+  const root = lockfile.packages['']
+  if (root === undefined || hasWorkspaces) return undefined
+  const meta = manifest.peerDependenciesMeta
+  const wantedMeta = meta && Object.keys(meta).length > 0 ? meta : undefined
+  if (JSON.stringify(wantedMeta) !== JSON.stringify(root.peerDependenciesMeta)) return undefined
+  const entry: Record<string, unknown> = {}
+  for (const key of ['name', 'version', 'license'] as const) {
+    if (root[key] !== undefined) entry[key] = root[key]
+  }
+  for (const field of DEPENDENCY_FIELDS) {
+    const map = manifest[field]
+    if (map && Object.keys(map).length > 0) entry[field] = map
+  }
+  for (const [key, value] of Object.entries(root)) {
+    if (!(key in entry) && !(DEPENDENCY_FIELDS as readonly string[]).includes(key)) entry[key] = value
+  }
+  const result: Lockfile = {
+    ...lockfile,
+    packages: { ...lockfile.packages, '': entry as Lockfile['packages'][''] },
+  }
+  return isLockfileInSync(result, manifest).inSync ? result : undefined
+}
+
 function writeJson(document: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
 }
@@ -295,12 +359,20 @@ async function installOrRollBack(
 ): Promise<NodeModulesResult> {
   const { config, reporter, tracer } = session
   const { installNodeModules } = await import('./_install.js')
-  const before = await readLockfile(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE)).catch(
-    () => undefined,
-  )
+  // the hidden lockfile as it is now, read as text: parsed only to put it back (that costs a
+  // tenth of a second on ant-design, and the install reads it for itself)
+  const hiddenPath = join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE)
+  const beforeText = await readFile(hiddenPath, 'utf8').catch(() => undefined)
+  const before = () => {
+    try {
+      return beforeText === undefined ? undefined : parseLockfile(beforeText, { path: hiddenPath })
+    } catch {
+      return undefined
+    }
+  }
   onInterrupt(async () => {
     try {
-      await rollBack(session, before)
+      await rollBack(session, before())
       process.stderr.write('tote: node_modules is back as it was\n')
     } catch (error) {
       process.stderr.write(
@@ -327,7 +399,7 @@ async function installOrRollBack(
       message: `installing failed (${(error as Error).message.split('\n')[0]}); putting node_modules back as it was`,
     })
     try {
-      await rollBack(session, before)
+      await rollBack(session, before())
     } catch (rollback) {
       throw new ToteError(
         'EROLLBACKFAILED',

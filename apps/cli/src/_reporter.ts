@@ -16,6 +16,7 @@ export interface ProgressState {
   downloaded: number
   /** Tarball bytes downloaded. */
   bytes: number
+  /** Tarballs unpacked into the content cache (the CPU-bound part between download and install). */
   extracted: number
   linked: number
   total: number
@@ -112,6 +113,9 @@ export function createReporter(options: {
     if (progress.downloaded > 0) {
       parts.push(`${progress.downloaded} downloaded (${(progress.bytes / 1e6).toFixed(1)} MB)`)
     }
+    // without it, a backlog of unpacking (every tarball of a cold install, after resolving) showed
+    // as minutes of "0/N installed"
+    if (progress.extracted > 0) parts.push(`${progress.extracted} unpacked`)
     if (progress.total > 0)
       parts.push(`${Math.min(progress.linked, progress.total)}/${progress.total} installed`)
     if (progress.inFlight > 0) parts.push(`${progress.inFlight} requests in flight`)

@@ -73,4 +73,28 @@ describe('on a terminal', () => {
     expect(shown.filter((text) => /^(resolving|installing): /.test(text))).toEqual([])
     expect(shown.at(-1)).toMatch(/^added 2 packages in [\d.]+s \(2 downloaded\)$/)
   })
+
+  it('counts the tarballs unpacked while the install waits for the rest', async () => {
+    const project = scratch({ name: 'p', dependencies: { app: '1.0.0' } })
+    // app's tarball comes at once and is unpacked; lib's keeps the install waiting
+    registry.fault(/^\/lib\/-\//, { delayMs: 1500, times: 1 })
+    const command = toteCommand(['install'])
+    const line = [command.file, ...command.args].map((arg) => `'${arg}'`).join(' ')
+    const { stdout: raw } = await promisify(execFile)('script', ['-qfec', line, '/dev/null'], {
+      cwd: project.dir,
+      env: {
+        PATH: pathWithThisNode(),
+        HOME: project.home,
+        TERM: 'xterm',
+        TOTE_CACHE_DIR: project.cache,
+        npm_config_registry: registry.url,
+        npm_config_userconfig: join(project.home, '.npmrc'),
+      },
+    })
+    // the line redrawn while lib's tarball was awaited says app's was unpacked
+    expect(raw).toMatch(/\r\x1b\[K(resolving|installing): [^\r]*\b1 unpacked\b/)
+    const shown = screen(raw)
+    expect(shown.filter((text) => /^(resolving|installing): /.test(text))).toEqual([])
+    expect(shown.at(-1)).toMatch(/^added 2 packages in [\d.]+s \(2 downloaded\)$/)
+  })
 })

@@ -7,12 +7,15 @@ const versions = new Map<string, semver.SemVer | null>()
 const ranges = new Map<string, semver.Range | null>()
 const limit = 200_000
 
+/** What every loose version starts with: semver throws (and catches) for the rest, which is slow. */
+const versionStart = /^\s*[v=\s]*\d+\.\d+\.\d+/
+
 /** The parsed (loose) version, or null when it is not one. */
 export function parseVersion(version: string): semver.SemVer | null {
   let parsed = versions.get(version)
   if (parsed === undefined) {
     if (versions.size > limit) versions.clear()
-    parsed = semver.parse(version, true)
+    parsed = versionStart.test(version) ? semver.parse(version, true) : null
     versions.set(version, parsed)
   }
   return parsed
@@ -35,6 +38,10 @@ export function parseRange(range: string): semver.Range | null {
 
 /** semver.satisfies(version, range, loose), cached. */
 export function satisfies(version: string | semver.SemVer, range: string): boolean {
+  if (typeof version === 'string') {
+    const quick = quickSatisfies(version, range)
+    if (quick !== undefined) return quick
+  }
   const parsedVersion = typeof version === 'string' ? parseVersion(version) : version
   const parsedRange = parseRange(range)
   return !!parsedVersion && !!parsedRange && parsedRange.test(parsedVersion)
@@ -181,4 +188,75 @@ function compareKeys(a: Key, b: Key): number {
     if (yn) return 1
     return x < y ? -1 : 1
   }
+}
+
+/**
+ * A range of one comparator on a release (`1.2.3`, `^1.2.3`, `~1.2.3`, `>=1.2.3`, loose spacing and
+ * `v`/`=` allowed): most of a lockfile's, read without building a semver Range (parsing thousands of
+ * them was most of loading ant-design's lockfile). Bounds as semver sets them: `[low, high)`.
+ */
+const simpleRange = /^\s*(\^|~|>=)?\s*[v=\s]*(\d{1,9})\.(\d{1,9})\.(\d{1,9})\s*$/
+const simpleVersion = /^\s*[v=\s]*(\d{1,9})\.(\d{1,9})\.(\d{1,9})(-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?\s*$/
+type Triple = [number, number, number]
+interface Bounds {
+  low: Triple
+  /** Undefined: no upper bound. */
+  high: Triple | undefined
+}
+const rangeBounds = new Map<string, Bounds | null>()
+
+function boundsOf(range: string): Bounds | null {
+  let bounds = rangeBounds.get(range)
+  if (bounds === undefined) {
+    if (rangeBounds.size > limit) rangeBounds.clear()
+    const m = simpleRange.exec(range)
+    if (!m) bounds = null
+    else {
+      const low: Triple = [+m[2]!, +m[3]!, +m[4]!]
+      const [major, minor, patch] = low
+      const operator = m[1]
+      const high: Triple | undefined =
+        operator === '>='
+          ? undefined
+          : operator === '^'
+            ? major > 0
+              ? [major + 1, 0, 0]
+              : minor > 0
+                ? [0, minor + 1, 0]
+                : [0, 0, patch + 1]
+            : operator === '~'
+              ? [major, minor + 1, 0]
+              : [major, minor, patch + 1]
+      bounds = { low, high }
+    }
+    rangeBounds.set(range, bounds)
+  }
+  return bounds
+}
+
+/** True for a range of one comparator on a release (see simpleRange): valid without parsing it. */
+export function isSimpleRange(range: string): boolean {
+  return boundsOf(range) !== null
+}
+
+function compareTriples(a: Triple, b: Triple): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]
+}
+
+/**
+ * satisfies() for a simple range (see simpleRange) and a version read by a regular expression;
+ * undefined when either is not that simple (semver decides then). A prerelease never satisfies a
+ * range that names none, as semver's rule has it.
+ */
+export function quickSatisfies(version: string, range: string): boolean | undefined {
+  const bounds = boundsOf(range)
+  if (!bounds) return undefined
+  const m = simpleVersion.exec(version)
+  if (!m) return undefined
+  if (m[4]) return false
+  const triple: Triple = [+m[1]!, +m[2]!, +m[3]!]
+  return (
+    compareTriples(triple, bounds.low) >= 0 &&
+    (bounds.high === undefined || compareTriples(triple, bounds.high) < 0)
+  )
 }

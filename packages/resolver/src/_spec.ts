@@ -1,5 +1,5 @@
 import { parseGitSpec } from './_git.js'
-import { parseRange, parseVersion } from './_semver.js'
+import { isSimpleRange, parseRange, parseVersion } from './_semver.js'
 import type { GitSpec } from './types.js'
 
 /** What a dependency spec asks for, as far as the resolver understands it (npm-package-arg's types). */
@@ -64,7 +64,7 @@ function classify(name: string, spec: string): ParsedSpec {
   // Parsed through the resolver's caches: picking and placing parse the same texts again.
   const version = parseVersion(raw)?.version
   if (version) return { type: 'version', name, version, alias: false }
-  if (parseRange(raw) !== null) return { type: 'range', name, range: raw, alias: false }
+  if (isSimpleRange(raw) || parseRange(raw) !== null) return { type: 'range', name, range: raw, alias: false }
   if (encodeURIComponent(raw) === raw) return { type: 'tag', name, tag: raw, alias: false }
   return { type: 'unsupported', name, kind: 'invalid', alias: false }
 }

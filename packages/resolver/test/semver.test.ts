@@ -87,3 +87,40 @@ describe('mayMatch', () => {
     expect(mayMatch(parseRange('^1.3.0-beta.0')!, pre!)).toBe(true)
   })
 })
+
+describe('satisfies on simple ranges', () => {
+  const ranges = [
+    '1.2.3',
+    '=1.2.3',
+    'v1.2.3',
+    ' 1.2.3 ',
+    '^1.2.3',
+    '^ 1.2.3',
+    '^0.1.0',
+    '^0.0.1',
+    '^0.0.0',
+    '~1.2.3',
+    '~0.0.1',
+    '~ 0.1.5',
+    '>=1.0.0',
+    '>= 1.2.4',
+    '^1.0.0-alpha',
+    '^1.x',
+    '1.2',
+    '*',
+    '^1.2.3 || ^2.0.0',
+  ]
+  const tested = [...versions, 'v1.2.3', '=1.2.3', ' 1.2.3', '1.2.3+build.5', '1.2.3beta', '01.2.3']
+  it('answers as semver does, for every version', async () => {
+    const { satisfies, isSimpleRange } = await import('../src/_semver.js')
+    for (const range of ranges) {
+      for (const version of tested) {
+        const expected = semver.valid(version, true) !== null && semver.satisfies(version, range, true)
+        expect(`${version} ${range} ${satisfies(version, range)}`).toBe(`${version} ${range} ${expected}`)
+      }
+      // a simple range is one semver reads as valid
+      if (isSimpleRange(range)) expect(semver.validRange(range, true)).not.toBeNull()
+    }
+    expect(ranges.filter(isSimpleRange)).toHaveLength(14)
+  })
+})

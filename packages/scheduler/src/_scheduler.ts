@@ -74,7 +74,20 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     typeof options.workers === 'number' ? options.workers : availableParallelism(),
   )
 
+  /**
+   * Set by warmUp() with a small count: prefetched tarballs are downloaded but not unpacked until
+   * it is known where unpacking runs (install() chooses, or enough prefetches start the threads),
+   * so that a small install on an installed project starts no threads for them.
+   */
+  let holdPrefetches = false
+  let prefetches = 0
+  let release: () => void = () => {}
+  const placeKnown = new Promise<void>((resolve) => {
+    release = resolve
+  })
+
   function startPool(): Tinypool {
+    release()
     const count = threadCount
     pool = new Tinypool({
       filename: workerFile instanceof URL ? workerFile.href : workerFile,
@@ -154,6 +167,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       })
       return result
     }, priority)
+    // a prefetch held by warmUp waits for install() (or enough prefetches) to choose a thread
+    if (targets.length === 0 && holdPrefetches && !pool && !inline) await placeKnown
     const bytes = downloaded.data.byteLength
     const tarball = ownedBuffer(downloaded.data)
     const task: UnpackTask = {
@@ -176,6 +191,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   function prefetch(request: PrefetchRequest): void {
     const key = jobKey(request)
     if (!request.integrity || fills.has(key) || cache?.has(request.integrity)) return
+    // this many are an install the threads pay for
+    if (holdPrefetches && !pool && !inline && ++prefetches >= INLINE_BELOW) startPool()
     const fill: Promise<void> = cache
       ? fetchAndUnpack(request, []).then(() => undefined)
       : // The content cache module is still loading: decide once it is there. A package found in
@@ -196,7 +213,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     downloads.setConcurrency(downloadConcurrency)
     // Threads cost more to start than a small install takes on this one.
     if (options.workers === undefined && !pool) inline = packages.length < INLINE_BELOW
-    else if (!inline) pool ??= startPool()
+    if (!inline) pool ??= startPool()
+    release()
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
     interface Group {
       request: ScheduledPackage
@@ -287,7 +305,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     prefetch,
     install,
     warmUp(expectedPackages) {
-      if (!inline && !pool && (options.workers !== undefined || expectedPackages >= INLINE_BELOW)) startPool()
+      if (inline || pool) return
+      if (options.workers !== undefined || expectedPackages >= INLINE_BELOW) startPool()
+      else holdPrefetches = true
     },
     async close() {
       controller.abort(new Error('scheduler closed'))

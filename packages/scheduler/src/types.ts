@@ -144,7 +144,10 @@ export interface Scheduler {
   prefetch(request: PrefetchRequest): void
   /**
    * Starts the worker threads now when an install of this size will use them, so that their
-   * start-up (hundreds of ms) overlaps reading and planning the lockfile.
+   * start-up (hundreds of ms) overlaps reading and planning the lockfile. A size that will not use
+   * them (fewer than 150 packages, `workers` unset) holds prefetched tarballs, downloaded, until
+   * `install()` chooses where they are unpacked (on this thread for a small install), or until
+   * 150 prefetches start the threads: adding a package to an installed project starts none.
    */
   warmUp(expectedPackages: number): void
   /**

@@ -272,6 +272,32 @@ describe('createScheduler', () => {
     }
   })
 
+  it('after warmUp of a small install, unpacks prefetches on the calling thread: no threads start', async () => {
+    const { project, cacheDir } = scratch()
+    const events: SchedulerEvent[] = []
+    const scheduler = createScheduler(createDownloader(client), {
+      stages: stages(cacheDir),
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      scheduler.warmUp(1)
+      const pkg = planned(project, 'b', '2.0.0')
+      scheduler.prefetch(pkg)
+      // the prefetch is downloaded, and waits for install() to say where it is unpacked
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const stats = await scheduler.install([pkg])
+      expect(stats).toMatchObject({ packages: 1, downloaded: 1 })
+      expect(existsSync(join(project, 'node_modules/b/cli.js'))).toBe(true)
+      const jobs = events.filter((e) => e.type === 'job-end' && e.kind !== 'download')
+      expect(jobs.map((e) => e.type === 'job-end' && `${e.kind} on thread ${e.thread}`)).toEqual([
+        'unpack on thread 0',
+        'clone on thread 0',
+      ])
+    } finally {
+      await scheduler.close()
+    }
+  })
+
   it('gives install() the failure of a prefetch that used up its tries, without downloading again', async () => {
     const { project, cacheDir } = scratch()
     const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 0 })
