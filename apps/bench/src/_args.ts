@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ToteError } from '@tote/types'
+import { fixtureWorkspaces } from './_workspaces.js'
 import type { BenchOptions, Fixture, Phase, PmName, Variant } from './types.js'
 
 export const ALL_PMS: readonly PmName[] = ['tote', 'npm', 'pnpm', 'bun', 'utoo']
@@ -263,11 +264,13 @@ export function resolveFixture(given: string, cwd: string): Fixture {
     throw usageError(`Fixture ${path} is neither a folder with a package.json nor a package.json.`)
   }
   const npmrcPath = join(dir, '.npmrc')
+  const workspaces = fixtureWorkspaces(dir, packageJsonPath)
   return {
     name: basename(dir),
     dir,
     packageJsonPath,
     npmrcPath: existsSync(npmrcPath) ? npmrcPath : undefined,
+    ...(workspaces.folders.length > 0 ? { workspaces } : {}),
   }
 }
 

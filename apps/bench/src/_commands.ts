@@ -45,6 +45,8 @@ export interface CommandContext {
   toteFrozenCommand: 'ci' | 'install'
   /** What p5_add adds. */
   addPackage?: string
+  /** The project is a workspaces monorepo: pnpm reads the pnpm-workspace.yaml written beside it. */
+  workspaces?: boolean
 }
 
 /** The subcommand and phase flags, without the cache, registry and noise flags. */
@@ -90,7 +92,7 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
   if (phase === 'p6_run') {
     // `run` reads no registry and no cache: the command as a user types it (pnpm: outside the
     // repository's workspace).
-    const flags = contender.pm === 'pnpm' ? ['--ignore-workspace'] : []
+    const flags = contender.pm === 'pnpm' && !context.workspaces ? ['--ignore-workspace'] : []
     return {
       command: tool.command,
       args: [...tool.args, ...base, ...flags, ...(contender.variant?.args ?? [])],
@@ -124,8 +126,9 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
         '--state-dir',
         join(cacheDir, 'state'),
         '--ignore-scripts',
-        // The run folders sit inside the tote repository, whose pnpm-workspace.yaml must not apply.
-        '--ignore-workspace',
+        // The run folders sit inside the tote repository, whose pnpm-workspace.yaml must not apply
+        // (a monorepo's own, written into the project folder, is found first).
+        ...(context.workspaces ? [] : ['--ignore-workspace']),
         '--config.update-notifier=false',
       ]
       break

@@ -16,6 +16,7 @@ import { runToFiles } from './_process.js'
 import type { Step } from './_schedule.js'
 import { toteToolAt } from './_setup.js'
 import { parseTimeOutput, TIME_FORMAT } from './_time.js'
+import { copyWorkspaceManifests, pnpmWorkspaceYaml } from './_workspaces.js'
 import type { Contender, Fixture, Phase, PmContender, RunRecord, TimeMeasures, ToolCommand } from './types.js'
 
 /** A run that takes longer than this is killed and recorded as failed. */
@@ -60,6 +61,11 @@ export function createRunner(context: RunnerContext) {
     mkdirSync(projectDir, { recursive: true })
     copyFileSync(context.fixture.packageJsonPath, join(projectDir, 'package.json'))
     if (context.fixture.npmrcPath) copyFileSync(context.fixture.npmrcPath, join(projectDir, '.npmrc'))
+    const workspaces = context.fixture.workspaces
+    if (workspaces) {
+      copyWorkspaceManifests(context.fixture.dir, projectDir, workspaces.folders)
+      writeFileSync(join(projectDir, 'pnpm-workspace.yaml'), pnpmWorkspaceYaml(workspaces.patterns))
+    }
     if (lockfile) copyFileSync(lockfile, join(projectDir, lockfileBaseName(lockfile)))
   }
 
@@ -90,6 +96,7 @@ export function createRunner(context: RunnerContext) {
       cacheDir: dirs.cache,
       toteFrozenCommand: context.toteFrozenCommand,
       addPackage: context.addPackage,
+      workspaces: context.fixture.workspaces !== undefined,
     })
     const timeFile = `${dirs.logs}time.txt`
     const wrapped = wrapCommand(command.command, command.args, {

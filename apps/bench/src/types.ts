@@ -57,6 +57,11 @@ export interface Fixture {
   packageJsonPath: string
   /** The fixture's .npmrc, copied next to package.json in every run's project folder. */
   npmrcPath: string | undefined
+  /**
+   * An npm-workspaces monorepo's `workspaces` globs and the folders they match (relative), whose
+   * package.json files are copied too; empty for a single-package project.
+   */
+  workspaces?: { patterns: string[]; folders: string[] }
 }
 
 /** Parsed command line. */

@@ -1,17 +1,19 @@
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { globMatch } from '@tote/lockfile'
 import { type GitPackage, type GitSource, parseGitSpec } from '@tote/resolver'
 import { type ProjectManifest, redactUrl, redactUrlsIn, ToteError } from '@tote/types'
+import { type GitPreparer, needsPrepare } from './_git-prepare.js'
 
 // Git dependencies, with the `git` on PATH (its configuration applies: credentials helpers,
 // url.<base>.insteadOf): each repository is mirrored once into tote's cache (`git/<hash of URL>`),
 // fetched at most once per run, a commit looked up in it, and a package packed from that commit
-// with npm's pack rules (see packList).
+// with npm's pack rules (see packList). One with build scripts that allowScripts trusts is
+// prepared first, in a checkout of the commit (_git-prepare.ts), and that folder packed.
 
 export interface GitRepos {
   /** The resolver's readGit: the package.json at the commit the source names, and that commit. */
@@ -25,7 +27,7 @@ export function isGitResolved(resolved: string): boolean {
   return /^(?:git\+[a-z]+:|git:)/i.test(resolved)
 }
 
-export function createGitRepos(cacheDir: string): GitRepos {
+export function createGitRepos(cacheDir: string, settings: { preparer?: GitPreparer } = {}): GitRepos {
   const fetched = new Map<string, Promise<string>>()
 
   /** The mirror of `url` in the cache, fetched once this run (not at all when it has `commit`). */
@@ -121,6 +123,10 @@ export function createGitRepos(cacheDir: string): GitRepos {
       }
       const show = (path: string) => git(['-C', dir, 'show', `${commit}:${path}`], signal, url)
       const manifest = parseManifest(await show('package.json'), url)
+      const { preparer } = settings
+      if (preparer && needsPrepare(manifest) && preparer.mayPrepare(resolved)) {
+        return packPrepared(preparer, { dir, url, commit, resolved }, signal)
+      }
       const ignore = files.some((file) => file.path === '.npmignore')
         ? await show('.npmignore')
         : files.some((file) => file.path === '.gitignore')
@@ -149,6 +155,76 @@ export function createGitRepos(cacheDir: string): GitRepos {
       return gzipSync(tar)
     },
   }
+
+  /**
+   * npm's pack of a prepared git dependency: a checkout of the commit (in the cache, removed
+   * after), its dependencies installed and its prepare run there, then the folder packed with the
+   * same rules (node_modules left out), through a throw-away index so that git archives it.
+   */
+  async function packPrepared(
+    preparer: GitPreparer,
+    source: { dir: string; url: string; commit: string; resolved: string },
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    const { url } = source
+    await mkdir(join(cacheDir, 'git'), { recursive: true })
+    const work = join(cacheDir, 'git', `prepare-${process.pid}-${randomBytes(4).toString('hex')}`)
+    try {
+      await git(['clone', '--quiet', '--shared', '--no-checkout', '--', source.dir, work], signal, url)
+      await git(['-C', work, 'checkout', '--quiet', '--detach', source.commit], signal, url)
+      await preparer.prepare(work, source.resolved, signal)
+      const manifest = parseManifest(await readFile(join(work, 'package.json'), 'utf8'), url)
+      const paths = await filesIn(work)
+      const ignoreFile = paths.includes('.npmignore')
+        ? '.npmignore'
+        : paths.includes('.gitignore')
+          ? '.gitignore'
+          : undefined
+      const ignore = ignoreFile ? await readFile(join(work, ignoreFile), 'utf8') : ''
+      const list = join(work, '.git', 'tote-pack-list')
+      await writeFile(list, packList(paths, manifest, ignore).join('\0'))
+      const env = { GIT_INDEX_FILE: join(work, '.git', 'tote-pack-index') }
+      await git(
+        [
+          '--literal-pathspecs',
+          '-C',
+          work,
+          'add',
+          '--force',
+          `--pathspec-from-file=${list}`,
+          '--pathspec-file-nul',
+        ],
+        signal,
+        url,
+        env,
+      )
+      const tree = (await git(['-C', work, 'write-tree'], signal, url, env)).trim()
+      const tar = await gitBuffer(
+        ['-C', work, 'archive', '--format=tar', '--prefix=package/', tree],
+        signal,
+        url,
+      )
+      return gzipSync(tar)
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+  }
+}
+
+/** The files under `root` (paths with `/`), without .git and node_modules folders; links left out. */
+async function filesIn(root: string): Promise<string[]> {
+  const files: string[] = []
+  const walk = async (dir: string, prefix: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = prefix + entry.name
+      if (entry.isDirectory()) {
+        if (entry.name === 'node_modules' || (prefix === '' && entry.name === '.git')) continue
+        await walk(join(dir, entry.name), `${path}/`)
+      } else if (entry.isFile()) files.push(path)
+    }
+  }
+  await walk(root, '')
+  return files.sort()
 }
 
 /**
@@ -244,12 +320,22 @@ async function revParse(dir: string, ref: string, signal: AbortSignal | undefine
   }
 }
 
-function git(args: string[], signal: AbortSignal | undefined, url?: string): Promise<string> {
-  return gitBuffer(args, signal, url).then((data) => data.toString('utf8'))
+function git(
+  args: string[],
+  signal: AbortSignal | undefined,
+  url?: string,
+  env?: Record<string, string>,
+): Promise<string> {
+  return gitBuffer(args, signal, url, env).then((data) => data.toString('utf8'))
 }
 
 /** Runs git; a failure with a URL is EGIT (its message, credentials left out). */
-function gitBuffer(args: string[], signal: AbortSignal | undefined, url?: string): Promise<Buffer> {
+function gitBuffer(
+  args: string[],
+  signal: AbortSignal | undefined,
+  url?: string,
+  env?: Record<string, string>,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
@@ -264,6 +350,7 @@ function gitBuffer(args: string[], signal: AbortSignal | undefined, url?: string
           GIT_TERMINAL_PROMPT: '0',
           GIT_ASKPASS: 'echo',
           GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+          ...env,
         },
       },
       (error, stdout, stderr) => {

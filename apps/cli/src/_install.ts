@@ -9,8 +9,10 @@ import { createDownloader, type Downloader } from '@tote/downloader'
 import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
 import { createScheduler, type PrefetchRequest, type Scheduler, type SchedulerDeps } from '@tote/scheduler'
+import type { UnreviewedMode } from '@tote/scripts'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
 import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
+import { createGitPreparer } from './_git-prepare.js'
 import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
@@ -47,13 +49,21 @@ export function createInstallScheduler(
     stageModules: StageModules
     importModule?: ImportModule | undefined
     workers?: number | undefined
+    /** The project and --unreviewed-scripts, for the allowScripts policy of git dependencies' prepare. */
+    project?: { manifest: Record<string, unknown> }
+    unreviewed?: UnreviewedMode
   },
   tracer?: Tracer,
 ): Scheduler {
   const importModule = stageImporter(stages.importModule)
   const modules = stageModules(stages.stageModules)
   const warnCache = cacheWarnings(reporter)
-  const gitRepos = createGitRepos(config.cacheDir)
+  const gitRepos = createGitRepos(config.cacheDir, {
+    preparer: createGitPreparer(
+      { config },
+      { manifest: stages.project?.manifest, unreviewed: stages.unreviewed },
+    ),
+  })
   return createScheduler(downloadStage(client, stages.stageModules.downloader, importModule, gitRepos), {
     stages: {
       extractor: { module: modules.extractor },

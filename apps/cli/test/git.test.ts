@@ -16,6 +16,7 @@ let server: GitServer
 /** The repository's folder (for git+file:) and its commits, by version. */
 let repo: string
 const commits: Record<string, string> = {}
+let prepCommit: string
 
 function git(args: string[], cwd: string): string {
   return execFileSync('git', args, {
@@ -26,7 +27,12 @@ function git(args: string[], cwd: string): string {
 }
 
 beforeAll(async () => {
-  registry = await createTestRegistry({ packages: {} })
+  registry = await createTestRegistry({
+    packages: {
+      // a devDependency of the repository with a prepare: installed in its checkout only
+      helper: { versions: { '1.0.0': { files: { 'index.js': "module.exports = 'helped'\n" } } } },
+    },
+  })
   const root = mkdtempSync(join(tmpdir(), 'tote-git-'))
   const work = join(root, 'work')
   git(['init', '-q', '-b', 'main', work], root)
@@ -46,6 +52,27 @@ beforeAll(async () => {
   }
   repo = join(root, 'srv', 'owner', 'gdep.git')
   git(['clone', '-q', '--bare', work, repo], root)
+  // gprep: built by its prepare (with its devDependency) into dist/, which git ignores
+  const prep = join(root, 'prep')
+  git(['init', '-q', '-b', 'main', prep], root)
+  writeFileSync(
+    join(prep, 'package.json'),
+    `${JSON.stringify({ name: 'gprep', version: '1.0.0', main: 'dist/index.js', files: ['dist'], scripts: { prepare: 'node build.js' }, devDependencies: { helper: '^1.0.0' } })}\n`,
+  )
+  writeFileSync(
+    join(prep, 'build.js'),
+    [
+      "const fs = require('fs')",
+      "fs.mkdirSync('dist', { recursive: true })",
+      "fs.writeFileSync('dist/index.js', 'module.exports = ' + JSON.stringify(require('helper')) + '\\n')",
+      '',
+    ].join('\n'),
+  )
+  writeFileSync(join(prep, '.gitignore'), 'dist/\nnode_modules/\n')
+  git(['add', '-A'], prep)
+  git(['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-q', '-m', 'gprep'], prep)
+  prepCommit = git(['rev-parse', 'HEAD'], prep)
+  git(['clone', '-q', '--bare', prep, join(root, 'srv', 'owner', 'gprep.git')], root)
   server = await startGitServer(join(root, 'srv'))
 })
 
@@ -197,6 +224,58 @@ describe('git dependencies', () => {
     // checked before node_modules is emptied
     expect(existsSync(join(where.dir, 'node_modules/gdep/index.js'))).toBe(true)
     expect((await run(where, ['ci', '--allow-git=root'])).code).toBe(0)
+  })
+})
+
+describe('git dependencies with a prepare, under allowScripts', () => {
+  it('a trusted one is prepared as npm prepares it: its dependencies installed in a checkout, prepare run, the result packed', async () => {
+    const where = project({ gprep: 'github:owner/gprep' })
+    const manifestPath = join(where.dir, 'package.json')
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
+    writeFileSync(
+      manifestPath,
+      `${JSON.stringify({ ...manifest, allowScripts: { 'github:owner/gprep': true } }, null, 2)}\n`,
+    )
+    const result = await run(where, ['install'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const folder = join(where.dir, 'node_modules/gprep')
+    // built by prepare with its devDependency; packed by "files" (build.js stays out)
+    expect(readFileSync(join(folder, 'dist/index.js'), 'utf8')).toBe('module.exports = "helped"\n')
+    expect(readdirSync(folder).sort()).toEqual(['dist', 'package.json'])
+    // the devDependency was the checkout's, not the project's
+    expect(existsSync(join(where.dir, 'node_modules/helper'))).toBe(false)
+    expect(
+      JSON.parse(readFileSync(join(where.dir, 'package-lock.json'), 'utf8')).packages['node_modules/gprep'],
+    ).toEqual({
+      version: '1.0.0',
+      resolved: `git+ssh://git@github.com/owner/gprep.git#${prepCommit}`,
+    })
+    // the checkout is gone from the cache; only the mirror stays
+    expect(readdirSync(join(where.cache, 'git')).filter((name) => name.startsWith('prepare-'))).toEqual([])
+  })
+
+  it('an untrusted one is installed as committed, named in the summary with the approving command; once approved, ci prepares it', async () => {
+    const where = project({ gprep: 'github:owner/gprep' })
+    const result = await run(where, ['install'])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain('1 package has install scripts that did not run')
+    expect(result.stderr).toContain('gprep@1.0.0 (prepare: node build.js)')
+    expect(result.stderr).toContain('tote install-scripts approve gprep')
+    const folder = join(where.dir, 'node_modules/gprep')
+    expect(existsSync(join(folder, 'package.json'))).toBe(true)
+    expect(existsSync(join(folder, 'dist'))).toBe(false)
+
+    // approving writes npm's key for a hosted git dependency: its shortcut and commit
+    const approve = await run(where, ['install-scripts', 'approve', 'gprep'])
+    expect(approve.code).toBe(0)
+    expect(JSON.parse(readFileSync(join(where.dir, 'package.json'), 'utf8')).allowScripts).toEqual({
+      [`github:owner/gprep#${prepCommit}`]: true,
+    })
+    const ci = await run(where, ['ci'])
+    expect(ci.stderr).toBe('')
+    expect(ci.code).toBe(0)
+    expect(readFileSync(join(folder, 'dist/index.js'), 'utf8')).toBe('module.exports = "helped"\n')
   })
 })
 

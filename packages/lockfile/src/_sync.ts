@@ -137,7 +137,7 @@ function resolveFrom(packages: Lockfile['packages'], from: string, name: string)
 
 /**
  * The workspaces a lockfile records, as npm's mapWorkspaces.virtual finds them: the keys outside
- * node_modules that the root entry's `workspaces` patterns match.
+ * node_modules that the root entry's `workspaces` patterns match, extraneous ones left out.
  */
 export function lockedWorkspacePaths(lockfile: Lockfile): string[] {
   const declared = lockfile.packages['']?.workspaces
@@ -148,9 +148,11 @@ export function lockedWorkspacePaths(lockfile: Lockfile): string[] {
   } catch {
     return []
   }
+  // an extraneous entry is a folder left over, not a workspace (npm ci installs without it)
   return Object.keys(lockfile.packages).filter(
     (key) =>
       key !== '' &&
+      lockfile.packages[key]?.extraneous !== true &&
       !key.startsWith('node_modules/') &&
       !key.includes('/node_modules/') &&
       patterns.patterns.some((pattern) => globMatch(key, pattern)) &&

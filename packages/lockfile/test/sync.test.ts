@@ -202,6 +202,16 @@ describe('isLockfileInSync with workspaces', () => {
     ])
   })
 
+  it('takes an extraneous folder entry under the workspace globs for a leftover, not a workspace (npm ci installs it)', async () => {
+    // npm/cli 9.2.0's own lockfile has two: workspaces/ws-a and workspaces/ws-b, extraneous, unlinked
+    const leftover = lockfile()
+    leftover.packages['packages/old'] = { version: '1.0.0', extraneous: true, license: 'ISC' }
+    expect(isLockfileInSync(leftover, manifest(), { workspaces: await workspaces() })).toEqual({
+      inSync: true,
+      reasons: [],
+    })
+  })
+
   it('checks file: folders of the root against the link’s folder', () => {
     const linked = parseLockfile(
       JSON.stringify({

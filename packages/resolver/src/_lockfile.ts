@@ -4,7 +4,7 @@ import { depValid } from './_edge.js'
 import type { Folders } from './_folders.js'
 import { nameFromFolder } from './_local.js'
 import type { OverrideSet } from './_overrides.js'
-import { parseSpec } from './_spec.js'
+import { isRegistrySpec, parseSpec } from './_spec.js'
 import { bundleList, Node, type TreeContext } from './_tree.js'
 
 // Between the placed tree and package-lock v3: writing entries the way npm writes them, and loading
@@ -92,7 +92,7 @@ function entryOf(node: Node, options: EntryOptions): LockfilePackage {
         ? bundledEntry(node)
         : node.manifest
           ? manifestEntry(node, node.manifest, options)
-          : lockEntry(node)
+          : lockEntry(node, options)
   if (node.extraneous) entry.extraneous = true
   else {
     if (node.dev) entry.dev = true
@@ -216,9 +216,19 @@ export function normalizedPackage(pkg: Record<string, unknown>): Record<string, 
   return data
 }
 
-function lockEntry(node: Node): LockfilePackage {
+function lockEntry(node: Node, options: EntryOptions): LockfilePackage {
   const entry: LockfilePackage = { ...node.lockEntry }
   for (const flag of flagFields) delete entry[flag]
+  // npm's omit-lockfile-registry-resolved drops `resolved` from every registry dependency it
+  // saves, those kept from the lockfile it read too (arborist's overrideResolves)
+  if (
+    options.omitRegistryResolved &&
+    typeof entry.resolved === 'string' &&
+    /^https?:/i.test(entry.resolved)
+  ) {
+    const edges = node.edgesIn
+    if (edges.length > 0 && edges.every((edge) => isRegistrySpec(edge.parsed))) delete entry.resolved
+  }
   return entry
 }
 

@@ -150,6 +150,26 @@ describe('lockfile entries', () => {
     )
   })
 
+  it('with omitLockfileRegistryResolved, drops `resolved` from registry entries kept from the lockfile read, as npm does', async () => {
+    const desc = { a: { '1.0.0': {} }, b: { '1.0.0': {} }, c: { '1.0.0': {} } }
+    // a lockfile written elsewhere, with every URL (here under another registry's address)
+    const first = await createResolver(fakeSource(desc), { registryFor: () => REGISTRY }).resolve({
+      dependencies: { a: '1', b: '1' },
+    })
+    // then a dependency added: a and b are kept from that lockfile
+    const source = fakeSource(desc)
+    const again = await createResolver(source, {
+      omitLockfileRegistryResolved: true,
+      registryFor: () => 'http://127.0.0.1:9/',
+    }).resolve({ dependencies: { a: '1', b: '1', c: '1' } }, { lockfile: first.lockfile })
+    expect(source.calls).toEqual(['c'])
+    expect(again.lockfile.packages['node_modules/a']).toEqual({
+      version: '1.0.0',
+      integrity: first.lockfile.packages['node_modules/a']?.integrity,
+    })
+    expect(again.lockfile.packages['node_modules/b']?.resolved).toBeUndefined()
+  })
+
   it('is the same JSON whatever order packuments arrive in', async () => {
     const desc = {
       app: { '1.0.0': { dependencies: { ui: '^1', util: '^1', log: '^2' } } },

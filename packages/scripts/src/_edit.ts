@@ -1,4 +1,5 @@
 import semver from 'semver'
+import { gitKeyOf, gitKeyTargets } from './_git-key.js'
 import { identityFromTarballUrl, keyMatches, trustedIdentity } from './_policy.js'
 import { isNameOnly, parseKey } from './_spec.js'
 import type {
@@ -16,6 +17,12 @@ import type {
 /** The `pkg@1.2.3` key of a package, from its registry URL only; null when it has none. */
 export function versionedKeyFor(pkg: PolicyPackage): string | null {
   const resolved = pkg.resolved ?? ''
+  if (resolved.startsWith('git')) {
+    // a hosted repository by its shortcut and commit (`github:u/r#<sha>`); another has no key
+    const git = gitKeyOf(resolved)
+    if (!git?.shortcut) return null
+    return git.committish ? `${git.shortcut}#${git.committish}` : git.shortcut
+  }
   if (/^https?:\/\//.test(resolved)) {
     const trusted = trustedIdentity(pkg)
     return trusted?.version ? `${trusted.name}@${trusted.version}` : null
@@ -27,6 +34,7 @@ export function versionedKeyFor(pkg: PolicyPackage): string | null {
 /** The name-only key of a package (its trusted name); null when it has no trusted identity. */
 export function nameKeyFor(pkg: PolicyPackage): string | null {
   const resolved = pkg.resolved ?? ''
+  if (resolved.startsWith('git')) return gitKeyOf(resolved)?.shortcut ?? null
   if (resolved.startsWith('file:') || resolved.startsWith('/')) return resolved
   return trustedIdentity(pkg)?.name ?? null
 }
@@ -58,6 +66,8 @@ export function keyTargets(key: string, pkg: PolicyPackage): boolean {
       const trusted = trustedIdentity(pkg)
       return trusted !== null && trusted.name === parsed.name
     }
+    case 'git':
+      return gitKeyTargets(pkg.resolved, key)
     case 'file':
     case 'directory':
     case 'remote':

@@ -1,6 +1,7 @@
 import { basename } from 'node:path'
 import { ToteError } from '@tote/types'
 import semver from 'semver'
+import { gitKeyMatches } from './_git-key.js'
 import { isExactVersionDisjunction, isNameOnly, type ParsedKey, parseKey } from './_spec.js'
 import type {
   PolicyInput,
@@ -77,6 +78,8 @@ export function keyMatches(pkg: PolicyPackage, key: string, failClosed = false):
     case 'range':
     case 'version':
       return matchRegistry(pkg, parsed, failClosed)
+    case 'git':
+      return gitKeyMatches(pkg.resolved, key)
     case 'remote':
     case 'file':
     case 'directory':

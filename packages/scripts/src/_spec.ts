@@ -1,7 +1,7 @@
 import semver from 'semver'
 
-// Policy keys are package specs as npm-package-arg reads them. tote installs registry packages and
-// tarball URLs only, so git, file and alias keys are recognised (and match nothing), not taken apart.
+// Policy keys are package specs as npm-package-arg reads them. Git keys are taken apart where they
+// are matched (_git-key.ts); alias keys are recognised and match nothing, as in npm.
 
 /** A policy key, parsed as npm-package-arg would. */
 export interface ParsedKey {

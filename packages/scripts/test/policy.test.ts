@@ -5,9 +5,11 @@ import {
   identityFromTarballUrl,
   isScriptAllowed,
   lockfileGraph,
+  nameKeyFor,
   type PolicyPackage,
   resolvePolicy,
   verdictFor,
+  versionedKeyFor,
 } from '../src/index.js'
 
 const registry = 'http://127.0.0.1:4873/'
@@ -79,6 +81,48 @@ describe('isScriptAllowed (npm 11 script-allowed.js)', () => {
     // a registry-style key never matches a package some dependent gets from a URL
     expect(isScriptAllowed({ ...a, registry: false }, { a: true })).toBeNull()
     expect(isScriptAllowed({ ...a, inBundle: true }, { a: true })).toBeNull()
+  })
+})
+
+describe('git dependencies (npm 11 matchGit and the keys approve writes)', () => {
+  const sha = '0123456789abcdef0123456789abcdef01234567'
+  const hosted: PolicyPackage = {
+    path: 'node_modules/g',
+    resolved: `git+ssh://git@github.com/owner/g.git#${sha}`,
+    registry: false,
+  }
+  const other: PolicyPackage = {
+    path: 'node_modules/h',
+    resolved: `git+https://git.example/owner/h.git#${sha}`,
+    registry: false,
+  }
+  it('matches a hosted repository by any of its spellings, with or without a commit prefix', () => {
+    for (const key of [
+      'github:owner/g',
+      'owner/g',
+      'git+https://github.com/owner/g.git',
+      'git+ssh://git@github.com/owner/g.git',
+      `github:owner/g#${sha.slice(0, 7)}`,
+      `github:owner/g#${sha}`,
+    ]) {
+      expect(isScriptAllowed(hosted, { [key]: true }), key).toBe(true)
+    }
+    expect(isScriptAllowed(hosted, { 'github:owner/other': true })).toBeNull()
+    expect(isScriptAllowed(hosted, { 'gitlab:owner/g': true })).toBeNull()
+    expect(isScriptAllowed(hosted, { 'github:owner/g#fedcba9': true })).toBeNull()
+    // a registry key never matches a git dependency of the same name
+    expect(isScriptAllowed(hosted, { g: true })).toBeNull()
+    expect(isScriptAllowed(hosted, { 'github:owner/g': true, [`owner/g#${sha}`]: false })).toBe(false)
+  })
+  it('matches another host by its URL', () => {
+    expect(isScriptAllowed(other, { 'git+https://git.example/owner/h.git': true })).toBe(true)
+    expect(isScriptAllowed(other, { 'git+https://git.example/owner/x.git': true })).toBeNull()
+  })
+  it('approve keys: a hosted repository by its shortcut and commit; another has none (as npm)', () => {
+    expect(versionedKeyFor(hosted)).toBe(`github:owner/g#${sha}`)
+    expect(nameKeyFor(hosted)).toBe('github:owner/g')
+    expect(versionedKeyFor(other)).toBeNull()
+    expect(nameKeyFor(other)).toBeNull()
   })
 })
 
