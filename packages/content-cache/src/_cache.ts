@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import { mkdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CachedPackage, PackageFile, WritePackageSync } from '@tote/types'
@@ -31,6 +41,8 @@ function code(error: unknown): string | undefined {
 /** Creates the content cache in `options.dir` (see README for the layout). */
 export function createContentCache(options: ContentCacheOptions): ContentCache {
   const staging = join(options.dir, 'tmp')
+  /** Entries' parent folders (`<algorithm>/<2 hex>`) this cache made or found, so each costs one mkdir. */
+  const madeParents = new Set<string>()
 
   function entryDir(integrity: string): string {
     const { algorithm, hex } = strongestHash(integrity)
@@ -127,19 +139,34 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     const hashes = packHashes(join(dir, 'package'), files)
     // "Written at" by the clock that stamped the files (the file system's: a file server's may
     // differ from ours): the mtime of a file made after them. Later edits get later mtimes.
-    const indexPath = join(dir, 'index.json')
-    writeFileSync(indexPath, '')
-    const writtenAt = statSync(indexPath).mtimeMs
-    const sri = strongestHash(integrity).sri
-    const index = serializeIndex({ integrity: sri, identity, writtenAt, files, hashes })
-    writeFileSync(indexPath, index.text)
+    // One descriptor: its mtime from creating it is "written at", then the text goes in.
+    const fd = openSync(join(dir, 'index.json'), 'w')
+    let index: ReturnType<typeof serializeIndex>
+    try {
+      const writtenAt = fstatSync(fd).mtimeMs
+      const sri = strongestHash(integrity).sri
+      index = serializeIndex({ integrity: sri, identity, writtenAt, files, hashes })
+      const bytes = Buffer.from(index.text)
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
+    } finally {
+      closeSync(fd)
+    }
     const target = entryDir(integrity)
-    mkdirSync(join(target, '..'), { recursive: true })
+    const parent = join(target, '..')
+    if (!madeParents.has(parent)) {
+      mkdirSync(parent, { recursive: true })
+      madeParents.add(parent)
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         renameSync(dir, target)
         return { integrity, dir: join(target, 'package'), files: index.files }
       } catch (error) {
+        // The parent went away since this cache made it (another process cleaned the cache).
+        if (code(error) === 'ENOENT' && attempt < 2) {
+          mkdirSync(parent, { recursive: true })
+          continue
+        }
         // Another process renamed its entry first: use theirs. A damaged one, or another
         // package's, in the way: replace it.
         const theirs = lookupSync(integrity, identity)

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { closeSync, lstatSync, openSync, readSync, type Stats } from 'node:fs'
 import { lstat } from 'node:fs/promises'
+import { crc32 } from 'node:zlib'
 import type { PackageFile } from '@tote/types'
 import { HASH_BYTES } from './_index-file.js'
 
@@ -46,35 +46,39 @@ export function fileProblem(
   return undefined
 }
 
-/** The sha256 digest of a file's content, read through `buffer`. */
-export function sha256OfFile(path: string, buffer: Buffer): Buffer {
-  const hash = createHash('sha256')
+/** The CRC-32 of a file's content (as `zlib.crc32` computes it), read through `buffer`. */
+export function crc32OfFile(path: string, buffer: Buffer): number {
+  let crc = 0
   const fd = openSync(path, 'r')
   try {
     for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
-      hash.update(buffer.subarray(0, read))
+      crc = crc32(buffer.subarray(0, read), crc)
     }
   } finally {
     closeSync(fd)
   }
-  return hash.digest()
+  return crc
+}
+
+/** Whether the writer gave a usable CRC-32 for a file. */
+function isCrc32(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff
 }
 
 /**
- * The files' digests as index.json records them: the writer's `sha256` where it gave one (the
- * extractor hashes while it writes), else read back from `dir`.
+ * The files' checksums as index.json records them: the writer's `crc32` where it gave one (the
+ * extractor takes it while it writes), else read back from `dir`.
  */
 export function packHashes(dir: string, files: PackageFile[]): string {
   const packed = Buffer.allocUnsafe(files.length * HASH_BYTES)
   let buffer: Buffer | undefined
   files.forEach((file, i) => {
-    const given = file.sha256 === undefined ? undefined : Buffer.from(file.sha256, 'base64')
-    if (given?.length === HASH_BYTES) {
-      given.copy(packed, i * HASH_BYTES)
+    if (isCrc32(file.crc32)) {
+      packed.writeUInt32BE(file.crc32, i * HASH_BYTES)
       return
     }
     buffer ??= Buffer.allocUnsafe(1 << 16)
-    sha256OfFile(`${dir}/${file.path}`, buffer).copy(packed, i * HASH_BYTES)
+    packed.writeUInt32BE(crc32OfFile(`${dir}/${file.path}`, buffer), i * HASH_BYTES)
   })
   return packed.toString('base64')
 }

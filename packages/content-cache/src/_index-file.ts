@@ -4,11 +4,12 @@ import type { PackageIdentity } from './types.js'
 
 /**
  * Bump when index.json changes shape; older entries then read as missing and are written again.
- * 2: the identity the entry was fetched for, when it was written, and a hash per file.
+ * 2: the identity the entry was fetched for, when it was written, and a sha256 per file.
+ * 3: a CRC-32 per file instead of the sha256 (docs/decisions/2026-12-07-p3-cpu.md).
  */
-export const INDEX_FORMAT = 2
-/** Bytes of one file's sha256 in `hashes`. */
-export const HASH_BYTES = 32
+export const INDEX_FORMAT = 3
+/** Bytes of one file's CRC-32 in `hashes` (big-endian). */
+export const HASH_BYTES = 4
 
 interface IndexBody {
   format: number
@@ -18,7 +19,7 @@ interface IndexBody {
   /** mtime (ms) of a file made right after the package's files: none of them was written later. */
   writtenAt: number
   files: PackageFile[]
-  /** The files' sha256 digests, 32 bytes each in `files` order, as one base64 string. */
+  /** The files' CRC-32s, 4 bytes each (big-endian) in `files` order, as one base64 string. */
   hashes: string
 }
 
@@ -34,12 +35,12 @@ function checksum(body: IndexBody): string {
   return `sha256-${createHash('sha256').update(JSON.stringify(body)).digest('base64')}`
 }
 
-/** The length of the base64 text of `files` digests. */
+/** The length of the base64 text of `files` checksums. */
 function hashesLength(files: number): number {
   return Math.ceil((files * HASH_BYTES) / 3) * 4
 }
 
-/** index.json's text: the entry's identity, file list and hashes, with a checksum over all of it. */
+/** index.json's text: the entry's identity, file list and file checksums, with a checksum over all of it. */
 export function serializeIndex(options: {
   integrity: string
   identity: PackageIdentity

@@ -24,7 +24,7 @@ export type CleanStagingOptions = StaleTempFileOptions
 
 /**
  * Writes a package's files into `packageDir` (an empty folder) and lists them. Files listed with a
- * `sha256` are not read back to hash them (`extractTarballSync(…, { hashFiles: true })` gives one).
+ * `crc32` are not read back to checksum them (`extractTarballSync(…, { hashFiles: true })` gives one).
  */
 export type WritePackage = (
   packageDir: string,
@@ -115,7 +115,7 @@ export interface ContentCache extends ContentCacheStage {
   removeSync(integrity: string): boolean
   /**
    * Checks every entry fully: its index, each file's stat as `lookup` does, and each file's content
-   * against the sha256 recorded when it was written. Removes what it finds damaged or outdated
+   * against the CRC-32 recorded when it was written. Removes what it finds damaged or outdated
    * (unless `remove: false`).
    */
   verify(options?: VerifyOptions): Promise<VerifySummary>

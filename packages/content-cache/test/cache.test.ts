@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { isToteError } from '@tote/types'
 import { describe, expect, it, vi } from 'vitest'
 import { createContentCache } from '../src/index.js'
@@ -60,7 +61,7 @@ describe('content cache', () => {
     expect(readFileSync(join(added.dir, 'lib/index.js'), 'utf8')).toBe('module.exports = 1\n')
     const index = JSON.parse(readFileSync(join(cache.entryDir(integrity), 'index.json'), 'utf8'))
     expect(index).toMatchObject({
-      format: 2,
+      format: 3,
       integrity,
       name: 'demo',
       version: '1.0.0',
@@ -72,11 +73,11 @@ describe('content cache', () => {
     for (const file of expected.files) {
       expect(statSync(join(added.dir, file.path)).mtimeMs).toBeLessThanOrEqual(writtenAt)
     }
-    // The hashes of the files, read back (writeDemo gives none), 32 bytes each in list order.
-    const sha256 = (text: string) => createHash('sha256').update(text).digest()
-    expect(Buffer.from(index.hashes, 'base64')).toEqual(
-      Buffer.concat([sha256('{"name":"demo"}'), sha256('module.exports = 1\n')]),
-    )
+    // The files' CRC-32s, read back (writeDemo gives none), 4 bytes each (big-endian) in list order.
+    const hashes = Buffer.from(index.hashes, 'base64')
+    expect(hashes.length).toBe(8)
+    expect(hashes.readUInt32BE(0)).toBe(crc32('{"name":"demo"}'))
+    expect(hashes.readUInt32BE(4)).toBe(crc32('module.exports = 1\n'))
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]) // the staging folder was renamed away
   })
 
@@ -412,34 +413,54 @@ describe('files changed after they were cached read as damaged, and adding again
   })
 })
 
-/** An index.json as tote wrote it before entries recorded their package (format 1). */
-function writeFormat1Entry(cache: ReturnType<typeof createContentCache>, integrity: string): void {
+/**
+ * An index.json as an older tote wrote it: before entries recorded their package (format 1), or
+ * with a sha256 per file (format 2).
+ */
+function writeFormat1Entry(
+  cache: ReturnType<typeof createContentCache>,
+  integrity: string,
+  format = 1,
+): void {
   const entry = cache.entryDir(integrity)
   mkdirSync(join(entry, 'package'), { recursive: true })
   const files = writeDemo(join(entry, 'package')).files
-  const body = { format: 1, integrity, files }
+  const extra =
+    format === 1
+      ? {}
+      : {
+          name: demo.name,
+          version: demo.version,
+          writtenAt: Date.now() + 60_000,
+          files,
+          hashes: Buffer.alloc(files.length * 32).toString('base64'),
+        }
+  const body = { format, integrity, files, ...extra }
   const checksum = `sha256-${createHash('sha256').update(JSON.stringify(body)).digest('base64')}`
   writeFileSync(join(entry, 'index.json'), `${JSON.stringify({ ...body, checksum })}\n`)
 }
 
-it('reads an entry of the previous index format as missing, and replaces it when adding', async () => {
-  const cache = createContentCache({ dir: tempDir() })
-  const integrity = sri('old')
-  writeFormat1Entry(cache, integrity)
-  expect(cache.has(integrity)).toBe(true)
-  expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'missing' })
-  const write = vi.fn(writeDemo)
-  await cache.add(integrity, demo, write)
-  expect(write).toHaveBeenCalledTimes(1)
-  expect(JSON.parse(readFileSync(join(cache.entryDir(integrity), 'index.json'), 'utf8')).format).toBe(2)
-})
+it.each([1, 2])(
+  'reads an entry of index format %i as missing, and replaces it when adding',
+  async (format) => {
+    const cache = createContentCache({ dir: tempDir() })
+    const integrity = sri('old')
+    writeFormat1Entry(cache, integrity, format)
+    expect(cache.has(integrity)).toBe(true)
+    expect(cache.lookupSync(integrity, demo)).toEqual({ status: 'missing' })
+    const write = vi.fn(writeDemo)
+    await cache.add(integrity, demo, write)
+    expect(write).toHaveBeenCalledTimes(1)
+    expect(JSON.parse(readFileSync(join(cache.entryDir(integrity), 'index.json'), 'utf8')).format).toBe(3)
+  },
+)
 
-it("records the writer's hashes as given, and hashes the files it did not", async () => {
+it("records the writer's checksums as given, and checksums the files it did not", async () => {
   const cache = createContentCache({ dir: tempDir() })
-  const wrong = createHash('sha256').update('not the content').digest('base64')
+  const wrong = crc32('not the content')
   await cache.add(sri('given'), demo, (packageDir) => {
     const { files } = writeDemo(packageDir)
-    return { files: [{ ...files[0]!, sha256: wrong }, files[1]!] }
+    return { files: [{ ...files[0]!, crc32: wrong }, files[1]!] }
   })
   // The given hash was taken as is (so it does not match), and the other file was hashed here.
   expect((await cache.verify({ remove: false })).damaged).toMatchObject([

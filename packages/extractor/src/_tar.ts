@@ -77,14 +77,19 @@ function isZero(tar: Buffer, start: number, end: number): boolean {
 function checksumMatches(tar: Buffer, start: number): boolean {
   const expected = number(tar, start + 148, 8)
   let unsigned = 8 * 0x20
-  let signed = 8 * 0x20
-  for (let i = start; i < start + BLOCK; i++) {
-    if (i === start + 148) i += 8
+  // Bytes over 127, each of which a signed sum counts 256 lower.
+  let high = 0
+  for (let i = start; i < start + 148; i++) {
     const byte = tar[i]!
     unsigned += byte
-    signed += byte > 127 ? byte - 256 : byte
+    high += byte >> 7
   }
-  return expected === unsigned || expected === signed
+  for (let i = start + 156; i < start + BLOCK; i++) {
+    const byte = tar[i]!
+    unsigned += byte
+    high += byte >> 7
+  }
+  return expected === unsigned || expected === unsigned - 256 * high
 }
 
 /** Records of a pax extended header: `<length> <key>=<value>\n`, the length counting the whole record. */

@@ -5,9 +5,9 @@ import type { ExtractCallOptions, ExtractorStage, PackageFile } from '@tote/type
  * - `onWarning`: called for every entry that is dropped (hostile path, link, device) instead of
  *   being written;
  * - `packageId`: `name@version`, put into warnings and error details;
- * - `hashFiles`: hash each file while writing it: every {@link PackageFile} gets `sha256` (base64),
- *   which the content cache records for its full check (cost:
- *   docs/decisions/2026-12-07-cache-verification.md).
+ * - `hashFiles`: checksum each file while writing it: every {@link PackageFile} gets `crc32` (of its
+ *   content, as `zlib.crc32` computes it), which the content cache records for its full check (cost:
+ *   docs/decisions/2026-12-07-p3-cpu.md).
  */
 export type ExtractOptions = ExtractCallOptions
 

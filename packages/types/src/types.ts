@@ -206,10 +206,11 @@ export interface PackageFile {
   mode: number
   size: number
   /**
-   * sha256 of the content (base64), when the writer hashed it (the extractor's `hashFiles`). The
-   * content cache records it, so that `verify` can check every byte later.
+   * CRC-32 of the content (as `zlib.crc32` computes it: unsigned), when the writer took it (the
+   * extractor's `hashFiles`). The content cache records it, so that `verify` can check every byte
+   * later.
    */
-  sha256?: string
+  crc32?: number
 }
 
 /** A complete, extracted package in the content cache. */
@@ -267,7 +268,7 @@ export interface StageCallOptions {
 export interface ExtractCallOptions extends StageCallOptions {
   /** `name@version`, put into warnings and error details. */
   packageId?: string
-  /** Hash each file while writing it (each {@link PackageFile} gets `sha256`), for the content cache. */
+  /** Checksum each file while writing it (each {@link PackageFile} gets `crc32`), for the content cache. */
   hashFiles?: boolean
 }
 
