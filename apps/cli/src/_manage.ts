@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import { lockfileFormat, readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import {
   type DependencyMaps,
   type PackageJsonFile,
@@ -158,6 +158,8 @@ export async function runManaged(
       const resolved = await traced(session.tracer, 'phase', 'resolve', () =>
         resolver.resolve(change.manifest, {
           lockfile: change.fresh ? undefined : existing,
+          oldLockfile:
+            !change.fresh && existing !== undefined && lockfileFormat(existing)?.lockfileVersion === 1,
           explicit: change.explicit ?? [],
           update: change.update ?? [],
           workspaces: session.workspaces,
