@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -173,6 +174,7 @@ describe('package-lock=false in .npmrc', () => {
 
       // npm ci never skips the lockfile: it installs what it says
       writeFileSync(join(project.dir, '.npmrc'), '')
+      rmSync(lockPath)
       writeFileSync(
         join(project.dir, 'package.json'),
         JSON.stringify({ name: 'p', version: '1.0.0', dependencies: { app: '1.0.0' } }),
