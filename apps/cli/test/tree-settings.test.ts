@@ -190,3 +190,31 @@ describe('package-lock=false in .npmrc', () => {
     }
   })
 })
+
+describe('tote ci on an npm 6 lockfile', () => {
+  it('fails, changing nothing, when package.json wants what the lockfile does not hold', async () => {
+    const c = cases[0]!
+    const registry = await createTestRegistry({ packages: registryPackages(c.packages, Date.now()) })
+    try {
+      const manifest = c.packageJson as { dependencies: Record<string, string> }
+      // b ^1 where the lockfile has b 2.0.0 at the top
+      const project = scratch({ ...manifest, dependencies: { ...manifest.dependencies, b: '^1.0.0' } })
+      const lockText = recorded.results[c.name]!.v1!.split('{registry}').join(registry.url)
+      writeFileSync(join(project.dir, 'package-lock.json'), lockText)
+      const run = await tote(['ci', ...recorded.flags], {
+        ...project,
+        cwd: project.dir,
+        registry: registry.url,
+      })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain(
+        'tote error ELOCKOUTOFSYNC: package-lock.json (lockfileVersion 1) does not match package.json:',
+      )
+      expect(run.stderr).toContain('package.json needs node_modules/b 1.5.0, the lockfile has 2.0.0')
+      expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toBe(lockText)
+      expect(installed(project.dir)).toEqual([])
+    } finally {
+      await registry.close()
+    }
+  })
+})

@@ -27,8 +27,10 @@ export function packagesFromV1(data: Json): Record<string, LockfilePackage> {
       const path = `${location}${location ? '/' : ''}node_modules/${name}`
       const entry = entryOf(name, lock)
       packages[path] = entry
-      if (isJsonObject(lock.requires)) requires.set(path, lock.requires as Record<string, string>)
-      // what is nested under a link is under its target
+      // what is nested under a link (and what it requires) is its target's
+      if (entry.link !== true && isJsonObject(lock.requires)) {
+        requires.set(path, lock.requires as Record<string, string>)
+      }
       if (entry.link === true && typeof entry.resolved === 'string') {
         packages[entry.resolved] ??= {}
         if (isJsonObject(lock.requires)) requires.set(entry.resolved, lock.requires as Record<string, string>)
