@@ -18,7 +18,9 @@ describe('before and min-release-age', () => {
     expect((await m.load()).before?.toISOString()).toBe('2024-03-01T00:00:00.000Z')
 
     const aged = makeMachine()
-    aged.projectRc('min-release-age=7\nmin-release-age-exclude[]=@org/*,lib\nmin-release-age-exclude[]=other\n')
+    aged.projectRc(
+      'min-release-age=7\nmin-release-age-exclude[]=@org/*,lib\nmin-release-age-exclude[]=other\n',
+    )
     const config = await aged.load()
     const days = (Date.now() - config.before!.getTime()) / DAY
     expect(days).toBeGreaterThanOrEqual(7)
