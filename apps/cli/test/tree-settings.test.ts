@@ -8,7 +8,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { createTestRegistry, type RegistryPackages } from '@tote/test-registry'
 import { describe, expect, it } from 'vitest'
 import { scratch, tote } from './_tote.js'
@@ -64,6 +64,7 @@ function registryPackages(packages: RegistryPackages | undefined, now: number): 
 /** What node_modules holds: `path name@version` per package folder, `path -> target` per link. */
 function installed(dir: string): string[] {
   const found: string[] = []
+  const seen = new Set<string>()
   const walk = (folder: string, prefix: string) => {
     const modules = join(folder, 'node_modules')
     if (!existsSync(modules)) return
@@ -78,7 +79,16 @@ function installed(dir: string): string[] {
         const path = join(modules, full)
         const key = `${prefix}node_modules/${full}`
         if (lstatSync(path).isSymbolicLink()) {
-          found.push(`${key} -> ${readlinkSync(path)}`)
+          const target = readlinkSync(path)
+          found.push(`${key} -> ${target}`)
+          // a folder of the project's: what is installed in it
+          const inside = relative(dir, resolve(dirname(path), target))
+            .split(sep)
+            .join('/')
+          if (!inside.startsWith('..') && !seen.has(inside)) {
+            seen.add(inside)
+            walk(join(dir, inside), `${inside}/`)
+          }
           continue
         }
         const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as {

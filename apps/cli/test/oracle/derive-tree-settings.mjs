@@ -4,7 +4,8 @@
 // given each command to npm 11 (the npm on PATH), one fresh copy per command; recorded: the exit
 // code, the package-lock.json npm left (registry URL replaced by `{registry}`), and what
 // node_modules holds (`path name@version`, a link `path -> target`).
-// Run (after `npm run setup`): node test/oracle/derive-tree-settings.mjs [--check]
+// Run (after `npm run setup`): node test/oracle/derive-tree-settings.mjs [--check], then
+// `npx biome check --write test/oracle` to lay the file out as the repository's JSON.
 // --check re-runs npm 11 on the recorded v1 lockfiles and compares (exit 1 on a difference).
 import { execFile, spawnSync } from 'node:child_process'
 import {
@@ -19,7 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { createTestRegistry } from '@tote/test-registry'
 
 const casesPath = new URL('./tree-settings-cases.json', import.meta.url)
@@ -68,6 +69,7 @@ function writeProject(dir, c) {
 /** What node_modules holds: `path name@version` per package folder, `path -> target` per link. */
 function installed(dir) {
   const found = []
+  const seen = new Set()
   const walk = (folder, prefix) => {
     const modules = join(folder, 'node_modules')
     if (!existsSync(modules)) return
@@ -82,7 +84,16 @@ function installed(dir) {
         const path = join(modules, full)
         const key = `${prefix}node_modules/${full}`
         if (lstatSync(path).isSymbolicLink()) {
-          found.push(`${key} -> ${readlinkSync(path)}`)
+          const target = readlinkSync(path)
+          found.push(`${key} -> ${target}`)
+          // a folder of the project's: what is installed in it
+          const inside = relative(dir, resolve(dirname(path), target))
+            .split(sep)
+            .join('/')
+          if (!inside.startsWith('..') && !seen.has(inside)) {
+            seen.add(inside)
+            walk(join(dir, inside), `${inside}/`)
+          }
           continue
         }
         const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8'))
@@ -167,11 +178,11 @@ async function derive() {
 }
 
 const results = await derive()
-const text = `${JSON.stringify({ npm: npmVersion, flags: FLAGS, results }, null, 2)}\n`
+const data = { npm: npmVersion, flags: FLAGS, results }
 if (check) {
-  const before = `${JSON.stringify({ ...previous, npm: npmVersion }, null, 2)}\n`
-  if (before !== text) {
+  // the file is laid out by biome (`npx biome check --write`): compared as data
+  if (JSON.stringify({ ...previous, npm: npmVersion }) !== JSON.stringify(data)) {
     process.stderr.write('npm-tree-settings.json differs from what npm does now\n')
     process.exit(1)
   }
-} else writeFileSync(recordedPath, text)
+} else writeFileSync(recordedPath, `${JSON.stringify(data, null, 2)}\n`)
