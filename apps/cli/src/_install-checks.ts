@@ -7,8 +7,18 @@ import type { Session } from './_open-project.js'
 // What the commands that install check before they write anything: the layout asked for, the
 // lockfile given (ci, --frozen-lockfile), the engines of the tree, and a writable cache.
 
-/** npm's install-strategy: tote lays out npm's default (hoisted) tree only. */
+/** npm's install-strategy: tote lays out npm's default (hoisted) tree only; install-links (an npmrc's too) is refused. */
 export function checkInstallStrategy(config: ToteConfig): void {
+  if (config.get('install-links') === true) {
+    throw new ToteError(
+      'EUNSUPPORTED',
+      'install-links is not supported; tote links file: folders (npm’s default)',
+      {
+        hint: 'Remove install-links from .npmrc (or the flag) to link file: folders, or use npm for this project.',
+        details: { key: 'install-links', value: true },
+      },
+    )
+  }
   const strategy = config.get('install-strategy')
   if (strategy === undefined || strategy === null || strategy === 'hoisted') return
   throw new ToteError(

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   isLockfileInSync,
+  lockfileFormat,
   parseLockfile,
   readLockfile,
   stringifyLockfile,
@@ -168,6 +169,8 @@ export async function runManaged(
       const resolved = await traced(session.tracer, 'phase', 'resolve', () =>
         resolver.resolve(change.manifest, {
           lockfile: change.fresh ? undefined : existing,
+          oldLockfile:
+            !change.fresh && existing !== undefined && lockfileFormat(existing)?.lockfileVersion === 1,
           explicit: change.explicit ?? [],
           update: change.update ?? [],
           workspaces: session.workspaces,

@@ -243,14 +243,19 @@ export function installOptions(): Record<string, OptionSpec> {
       'Pack and install file: folders',
       'tote links file: folders (npm’s default) and does not pack them',
     ),
-    before: unsupported('string', 'Resolve as of a date', 'tote does not filter versions by date yet', {
+    before: npm('string', 'Pick only versions published on or before this date (npm’s before)', {
       arg: 'date',
     }),
-    'min-release-age': unsupported(
+    'min-release-age': npm('string', 'Pick only versions published at least this many days ago', {
+      arg: 'days',
+    }),
+    'min-release-age-exclude': npm(
       'string',
-      'Skip versions newer than this many days',
-      'tote does not filter versions by date yet',
-      { arg: 'days' },
+      'A package name or glob that before and min-release-age do not apply to (repeatable)',
+      {
+        multiple: true,
+        arg: 'name|glob',
+      },
     ),
   }
 }

@@ -56,6 +56,9 @@ export function createProjectResolver(
         }
         return { manifest: found.get('package.json')!, integrity: sha512Integrity(data), bundled }
       },
+      // with before / min-release-age: each version's publish time, which abbreviated packuments
+      // lack, from the full document (npm fetches full documents then too)
+      ...(config.before ? { getReleaseTimes: (name, options) => releaseTimes(session, name, options) } : {}),
     },
     {
       legacyPeerDeps: config.legacyPeerDeps,
@@ -68,6 +71,8 @@ export function createProjectResolver(
       registryFor: config.registryFor,
       omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
       allowGit: allowGitOf(config.get('allow-git')),
+      // npm's before / min-release-age (and min-release-age-exclude)
+      ...(config.before ? { before: config.before, releaseAgeExclude: config.releaseAgeExclude } : {}),
       onEvent(event) {
         if (event.type === 'version-picked') {
           const { dist, os, cpu, libc } = event.manifest
@@ -104,4 +109,30 @@ function allowGitOf(value: unknown): 'all' | 'none' | 'root' {
     hint: 'Set allow-git to all (the default), none or root.',
     details: { key: 'allow-git', value },
   })
+}
+
+/** The `time` of `name`'s full registry document (version → ISO time). */
+async function releaseTimes(
+  session: Session,
+  name: string,
+  options?: { signal?: AbortSignal },
+): Promise<Record<string, string>> {
+  const { client, config } = session
+  const escaped = name.startsWith('@')
+    ? `@${encodeURIComponent(name.slice(1)).replace('%2F', '%2f')}`
+    : encodeURIComponent(name)
+  const url = `${config.registryFor(name)}${escaped}`
+  const body = await client.fetchTarball(url, options?.signal ? { signal: options.signal } : {})
+  let document: unknown
+  try {
+    document = JSON.parse(body.toString('utf8'))
+  } catch (error) {
+    throw new ToteError('EBADJSON', `The registry's document of ${name} is not JSON`, {
+      hint: 'The registry or a proxy sent a damaged document; try again.',
+      cause: error,
+      details: { name },
+    })
+  }
+  const time = (document as { time?: unknown } | null)?.time
+  return time && typeof time === 'object' && !Array.isArray(time) ? (time as Record<string, string>) : {}
 }

@@ -5,6 +5,7 @@ import { loadNpmConfig, nerfDart } from './_npm.js'
 import { resolveOmit } from './_omit.js'
 import { bypassesProxy, resolveProxies } from './_proxy.js'
 import { invalidValue, parseUrl, readBoolean, readCount, readRegistryUrl } from './_read.js'
+import { resolveBefore, resolveReleaseAgeExclude } from './_release-age.js'
 import type { LoadConfigOptions, ToteConfig } from './types.js'
 
 const scopedRegistryKey = /^(@[^:/]+):registry$/
@@ -69,6 +70,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ToteConfig
     preferOffline: readBoolean(npm, 'prefer-offline'),
     preferOnline: readBoolean(npm, 'prefer-online'),
     omitLockfileRegistryResolved: readBoolean(npm, 'omit-lockfile-registry-resolved'),
+    before: resolveBefore(npm, Date.now()),
+    releaseAgeExclude: resolveReleaseAgeExclude(npm),
     fetchRetries: readCount(npm, 'fetch-retries'),
     fetchRetryFactor: readCount(npm, 'fetch-retry-factor'),
     fetchRetryMinTimeout: readCount(npm, 'fetch-retry-mintimeout'),

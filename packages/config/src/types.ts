@@ -74,6 +74,14 @@ export interface ToteConfig {
    * `optional` keys), as npm computes it.
    */
   omit: OmitType[]
+  /**
+   * npm's `before`: versions published after this time are not picked. `min-release-age` (days)
+   * sets it to that many days before now; when both are set, the one from the higher layer wins,
+   * `before` in the same layer (npm's rule). Undefined when neither is set.
+   */
+  before: Date | undefined
+  /** `min-release-age-exclude`: package names or globs (`@myorg/*`) that {@link ToteConfig.before} does not apply to. */
+  releaseAgeExclude: string[]
   /** `ignore-scripts`: run no lifecycle scripts. */
   ignoreScripts: boolean
   /** `offline`: never touch the network. */

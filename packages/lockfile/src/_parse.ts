@@ -4,6 +4,7 @@ import { DEPENDENCY_FIELDS } from './_fields.js'
 import { detectJsonFormat, rememberFormat } from './_format.js'
 import { describeJsonError, findJsonErrorIndex, locationOf, type TextLocation } from './_json-error.js'
 import { isJsonObject } from './_order.js'
+import { packagesFromV1 } from './_v1.js'
 import type { ParseLockfileOptions } from './types.js'
 
 const REGENERATE_HINT = 'Fix the file by hand, or delete it and run the install again to write a new one.'
@@ -20,8 +21,12 @@ function describeType(value: unknown): string {
 
 /**
  * Reads the text of a package-lock.json (or npm-shrinkwrap.json, or node_modules/.package-lock.json),
- * version 3 or 2. A v2 file's legacy `dependencies` section is dropped and the record says version
- * 3; {@link lockfileFormat} tells the version, indent and line ending the text had.
+ * version 3, 2 or 1. A v2 file's legacy `dependencies` section is dropped and the record says version
+ * 3; {@link lockfileFormat} tells the version, indent and line ending the text had. A v1 file (npm 6)
+ * is read as npm 7+ reads it: its `dependencies` tree becomes `packages` entries with what v1 records
+ * (version, resolved, integrity, dev/optional, links, `requires` as dependencies); the rest of each
+ * entry (engines, bin, license, the kind of each dependency…) is to be fetched from the registry, as
+ * npm does once (`@tote/resolver` does it for a lockfile whose format says version 1).
  *
  * @throws ToteError `ELOCKFILE` when the text is not JSON (with line and column), has no or an
  * unsupported `lockfileVersion`, or `packages` or one of its entries has the wrong shape.
@@ -56,18 +61,21 @@ export function parseLockfile(text: string, options: ParseLockfileOptions = {}):
   }
 
   if (!isJsonObject(data)) return fail(`must hold a JSON object, found ${describeType(data)}`)
-  const { lockfileVersion, packages, dependencies: _legacyTree, ...rest } = data
+  const { lockfileVersion, packages: sectionPackages, dependencies: legacyTree, ...rest } = data
   if (lockfileVersion === undefined) fail('has no lockfileVersion')
+  let packages = sectionPackages
   if (lockfileVersion === 1) {
-    fail(
-      'is lockfileVersion 1, which only npm 6 and older write; tote reads versions 2 and 3',
-      locateKey(source, 'lockfileVersion'),
-      'Run `npm install` with npm 7 or newer to upgrade the lockfile, or delete it to let tote write a new one.',
-    )
+    if (!isJsonObject(legacyTree) && legacyTree !== undefined) {
+      fail(
+        `"dependencies" must be an object, found ${describeType(legacyTree)}`,
+        locateKey(source, 'dependencies'),
+      )
+    }
+    packages = packagesFromV1(data)
   }
-  if (lockfileVersion !== 2 && lockfileVersion !== 3) {
+  if (lockfileVersion !== 1 && lockfileVersion !== 2 && lockfileVersion !== 3) {
     fail(
-      `has an unsupported lockfileVersion ${JSON.stringify(lockfileVersion)}; tote reads versions 2 and 3`,
+      `has an unsupported lockfileVersion ${JSON.stringify(lockfileVersion)}; tote reads versions 1, 2 and 3`,
       locateKey(source, 'lockfileVersion'),
     )
   }

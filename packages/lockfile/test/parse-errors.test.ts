@@ -71,12 +71,12 @@ describe('parseLockfile errors', () => {
     [
       'an unknown lockfileVersion',
       '{"lockfileVersion": 4, "packages": {}}',
-      'has an unsupported lockfileVersion 4; tote reads versions 2 and 3 (line 1, column 2)',
+      'has an unsupported lockfileVersion 4; tote reads versions 1, 2 and 3 (line 1, column 2)',
     ],
     [
       'a string lockfileVersion',
       '{"lockfileVersion": "3", "packages": {}}',
-      'has an unsupported lockfileVersion "3"; tote reads versions 2 and 3 (line 1, column 2)',
+      'has an unsupported lockfileVersion "3"; tote reads versions 1, 2 and 3 (line 1, column 2)',
     ],
     ['no packages', '{"lockfileVersion": 3}', 'has no "packages" section'],
     [
@@ -90,12 +90,11 @@ describe('parseLockfile errors', () => {
     expect(error.message).toBe(`${FILE}: ${message}`)
   })
 
-  it('tells how to move on from a version 1 lockfile', () => {
-    const error = parseError('{"name": "app", "lockfileVersion": 1, "dependencies": {}}')
-    expect(error.message).toContain('lockfileVersion 1')
-    expect(error.hint).toContain('npm install')
-    expect(error.hint).toContain('npm 7')
-    expect(error.hint).toContain('delete')
+  it('rejects a version 1 lockfile whose dependencies are not an object', () => {
+    const error = parseError('{"name": "app", "lockfileVersion": 1, "dependencies": []}')
+    expect(error.message).toBe(
+      `${FILE}: "dependencies" must be an object, found an array (line 1, column 39)`,
+    )
   })
 
   it('points at an entry that is not an object', () => {

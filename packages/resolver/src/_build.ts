@@ -394,12 +394,14 @@ export class TreeBuilder {
       const tags = Object.entries(packument['dist-tags'] ?? {})
         .map(([tag, version]) => `${tag} ${version}`)
         .join(', ')
+      const cutoff = source.cutoffFor(parsed.name)
+      const dated = cutoff === undefined ? '' : ` published by ${new Date(cutoff).toISOString()}`
       return fail(
         new ToteError(
           'ETARGET',
-          `No matching version found for ${parsed.name}@${edge.spec}, wanted by ${chainText(edge)}`,
+          `No matching version${dated} found for ${parsed.name}@${edge.spec}, wanted by ${chainText(edge)}`,
           {
-            hint: `Versions near it: ${nearest.join(', ') || 'none'}${tags ? `; dist-tags: ${tags}` : ''}.`,
+            hint: `Versions near it${dated}: ${nearest.join(', ') || 'none'}${tags ? `; dist-tags: ${tags}` : ''}.${cutoff === undefined ? '' : ' Relax before or min-release-age, or add the package to min-release-age-exclude.'}`,
             details: {
               name: parsed.name,
               spec: edge.spec,

@@ -325,6 +325,8 @@ export function normalizeBin(bin: unknown, name: string | undefined): Record<str
  * The project's folders (workspaces, `file:` link targets: keys outside node_modules) come first,
  * from `folders` when it knows them, else from their package.json as `folderPackages` has it (npm
  * reads a link target's package.json again: the user may have changed it), else from the entry.
+ * `manifests`: registry manifests of some entries (an old lockfile's, completed from the registry):
+ * those nodes are made from them, and written back from them.
  */
 export function loadLockedTree(
   lockfile: Lockfile,
@@ -333,6 +335,7 @@ export function loadLockedTree(
   rootOverrides: OverrideSet | undefined,
   folders: Folders,
   folderPackages: ReadonlyMap<string, ProjectManifest>,
+  manifests?: ReadonlyMap<string, PackageManifest>,
 ): Node[] {
   const byLocation = new Map<string, Node>([['', root]])
   const all = Object.entries(lockfile.packages ?? {})
@@ -361,7 +364,8 @@ export function loadLockedTree(
     const { parent: parentLocation, name } = splitLocation(location)
     const parent = byLocation.get(parentLocation)
     if (!parent) continue
-    const pkg = {
+    const manifest = manifests?.get(location)
+    const pkg = manifest ?? {
       name: typeof entry.name === 'string' ? entry.name : name,
       version: entry.version,
       dependencies: entry.dependencies,
@@ -373,7 +377,9 @@ export function loadLockedTree(
     const overrides = rootOverrides
       ? nodeRule(rootOverrides, ctx, name, pkg.name, entry.version ?? '')
       : undefined
-    const node = new Node({ ctx, name, pkg, lockEntry: entry, overrides })
+    const node = new Node({ ctx, name, pkg, lockEntry: entry, overrides, ...(manifest ? { manifest } : {}) })
+    // what a locked package bundles is in the lockfile already
+    node.bundleLoaded = true
     if (typeof entry.resolved === 'string' && !/^https?:/i.test(entry.resolved)) node.fromSource = true
     node.attach(parent)
     byLocation.set(location, node)

@@ -26,6 +26,8 @@ interface ParsedVersions {
 }
 
 const parsedByPackument = new WeakMap<LazyPackument, ParsedVersions>()
+/** For a packument seen as of a date (see {@link publishedBy}): its versions published after it. */
+const hiddenVersions = new WeakMap<LazyPackument, ReadonlySet<string>>()
 const engineOkByManifest = new WeakMap<PackageManifest, boolean>()
 
 function parsedVersions(packument: LazyPackument): ParsedVersions {
@@ -79,6 +81,14 @@ export function pickManifest(
   const { versions } = packument
   if (spec.type === 'tag') {
     const version = packument['dist-tags']?.[spec.tag]
+    // npm's `before`: a tag on a version published after the limit means the highest one up to it
+    if (version !== undefined && hiddenVersions.get(packument)?.has(version)) {
+      return pickManifest(
+        packument,
+        { type: 'range', name: spec.name, range: `<=${version}`, alias: spec.alias },
+        engines,
+      )
+    }
     return (version !== undefined && versions.get(version)) || null
   }
   if (spec.type === 'version') return versions.get(spec.version) ?? null
@@ -199,4 +209,34 @@ export function nearestVersions(packument: LazyPackument, spec: ParsedSpec, coun
   const at = candidates.findIndex((v) => v.compare(anchor) >= 0)
   const index = at === -1 ? candidates.length : at
   return candidates.slice(Math.max(0, index - count), index + count).map((v) => v.version)
+}
+
+/**
+ * The packument as npm's `before` sees it (npm-pick-manifest): only versions published at or before
+ * `before` (ms since the epoch), by `time` (version → ISO date); a version `time` does not date
+ * stays. A tag on a later version picks the highest version up to it ({@link pickManifest}).
+ */
+export function publishedBy(
+  packument: LazyPackument,
+  time: Readonly<Record<string, unknown>>,
+  before: number,
+): LazyPackument {
+  const hidden = new Set<string>()
+  for (const version of packument.versions.keys()) {
+    const published = time[version]
+    if (typeof published === 'string' && Date.parse(published) > before) hidden.add(version)
+  }
+  if (hidden.size === 0) return packument
+  const { versions } = packument
+  const kept = versions.keys().filter((version) => !hidden.has(version))
+  const restricted: LazyPackument = {
+    ...packument,
+    versions: {
+      get: (version) => (hidden.has(version) ? undefined : versions.get(version)),
+      has: (version) => !hidden.has(version) && versions.has(version),
+      keys: () => kept,
+    },
+  }
+  hiddenVersions.set(restricted, hidden)
+  return restricted
 }

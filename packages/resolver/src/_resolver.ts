@@ -4,6 +4,7 @@ import { depValid } from './_edge.js'
 import { calcDepFlags } from './_flags.js'
 import { Folders } from './_folders.js'
 import { descendants, isInstallLocation, loadLockedTree, rootMatches, toLockfile } from './_lockfile.js'
+import { inflateOldLockfile } from './_old-lockfile.js'
 import { OverrideSet, referencedSpec } from './_overrides.js'
 import { PackumentSource } from './_source.js'
 import { parseSpec } from './_spec.js'
@@ -27,7 +28,15 @@ async function resolve(
   deps: ResolverDeps,
   options: ResolverOptions,
   project: ProjectManifest,
-  { lockfile, signal, explicit = [], update = [], workspaces, projectDir }: ResolveOptions,
+  {
+    lockfile,
+    signal,
+    explicit = [],
+    update = [],
+    workspaces,
+    projectDir,
+    oldLockfile = false,
+  }: ResolveOptions,
 ): Promise<ResolveResult> {
   signal?.throwIfAborted()
   const compare = new Intl.Collator('en').compare
@@ -41,6 +50,15 @@ async function resolve(
   const folders = new Folders(root, deps.readPackage, overrides)
   folders.addWorkspaces(workspaces ?? [])
 
+  const warnings: ResolverWarning[] = []
+  const warn = (warning: ResolverWarning) => {
+    if (warnings.some((w) => w.message === warning.message)) return
+    warnings.push(warning)
+    emit({ type: 'warning', ...warning })
+  }
+  // an npm 6 lockfile: what it lacks comes from the registry first, as npm 7+ fetches it
+  const inflated =
+    lockfile && oldLockfile ? await inflateOldLockfile(lockfile, deps, signal, warn) : undefined
   const locked = lockfile
     ? loadLockedTree(
         lockfile,
@@ -49,6 +67,7 @@ async function resolve(
         overrides,
         folders,
         await lockedFolderPackages(lockfile, folders, deps),
+        inflated?.manifests,
       )
     : []
   const start = lockfile ? nodesWithProblems(root) : [root]
@@ -61,7 +80,8 @@ async function resolve(
       for (const edge of node.edgesIn) if (!start.includes(edge.from)) start.push(edge.from)
     }
   }
-  const upToDate = lockfile !== undefined && start.length === 0 && rootMatches(lockfile, project)
+  const upToDate =
+    lockfile !== undefined && !oldLockfile && start.length === 0 && rootMatches(lockfile, project)
   if (upToDate && folders.all.size === 0) {
     const packages = Object.keys(lockfile.packages ?? {}).filter((location) => location !== '').length
     return { lockfile, warnings: [], stats: { packuments: 0, packages } }
@@ -78,6 +98,7 @@ async function resolve(
     emit,
     overrideSpecs: overrideSpecs(overrides, project),
     concurrency: options.concurrency ?? 128,
+    cutoffFor: cutoffOf(options),
     alreadyServed: (name, spec) =>
       (lockedByName.get(name) ?? []).some((node) => depValid(node, parseSpec(name, spec))),
   })
@@ -108,12 +129,6 @@ async function resolve(
     source.stop()
   }
 
-  const warnings: ResolverWarning[] = []
-  const warn = (warning: ResolverWarning) => {
-    if (warnings.some((w) => w.message === warning.message)) return
-    warnings.push(warning)
-    emit({ type: 'warning', ...warning })
-  }
   calcDepFlags(root, descendants(root))
   // npm keeps what a fresh build left unreachable (a node only an optional peer edge reaches, which
   // it flags extraneous); it prunes only a tree that came from a lockfile
@@ -140,7 +155,11 @@ async function resolve(
   if (upToDate && warnings.length === 0 && sameJson(result, lockfile)) {
     return { lockfile, warnings, stats: { packuments: 0, packages } }
   }
-  return { lockfile: result, warnings, stats: { packuments: source.requested, packages } }
+  return {
+    lockfile: result,
+    warnings,
+    stats: { packuments: source.requested + (inflated?.documents ?? 0), packages },
+  }
 }
 
 /**
@@ -247,4 +266,14 @@ function overrideSpecs(
     map.set(rule.name, set)
   }
   return map
+}
+
+/** npm's `before` for each package: none for a name `releaseAgeExclude` matches (a name, or a glob with `*`). */
+function cutoffOf(options: ResolverOptions): (name: string) => number | undefined {
+  const before = options.before === undefined ? undefined : Number(options.before)
+  if (before === undefined || Number.isNaN(before)) return () => undefined
+  const patterns = (options.releaseAgeExclude ?? []).map(
+    (glob) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*+/g, '[^/]*')}$`),
+  )
+  return (name) => (patterns.some((pattern) => pattern.test(name)) ? undefined : before)
 }

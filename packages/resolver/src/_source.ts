@@ -1,5 +1,11 @@
 import { type LazyPackument, type PackageManifest, type Packument, versionsOf } from '@tote/types'
-import { type EngineVersions, pickFromVersionDocument, pickManifest, versionSelector } from './_pick.js'
+import {
+  type EngineVersions,
+  pickFromVersionDocument,
+  pickManifest,
+  publishedBy,
+  versionSelector,
+} from './_pick.js'
 import { isRegistrySpec, type ParsedSpec, parseSpec } from './_spec.js'
 import type { ResolverDeps, ResolverEvent } from './types.js'
 
@@ -23,6 +29,8 @@ export interface SourceOptions {
   concurrency: number
   /** Whether discovery may skip `name@spec` (a locked node already serves it). */
   alreadyServed: (name: string, spec: string) => boolean
+  /** npm's `before` for a package (ms since the epoch), or undefined: versions published later are not picked. */
+  cutoffFor: (name: string) => number | undefined
 }
 
 /**
@@ -73,7 +81,16 @@ export class PackumentSource {
       const onSize = (bytes: number) => {
         if (bytes >= LARGE_PACKUMENT_BYTES) this.#largeness(name).announce()
       }
-      return deps.getPackument(name, signal ? { signal, onSize } : { onSize }).then(readable)
+      const packument = deps.getPackument(name, signal ? { signal, onSize } : { onSize }).then(readable)
+      const cutoff = this.#options.cutoffFor(name)
+      if (cutoff === undefined) return packument
+      // npm's `before`: the versions published by then, by the document's `time`, or the one
+      // `getReleaseTimes` reads (abbreviated documents have none); versions it does not date stay
+      const times = deps.getReleaseTimes?.(name, signal ? { signal } : undefined)
+      return Promise.all([packument, times]).then(([document, time]) => {
+        const dated = document.time ?? time
+        return dated ? publishedBy(document, dated, cutoff) : document
+      })
     })
   }
 
@@ -107,7 +124,9 @@ export class PackumentSource {
     onMiss?: (latest: PackageManifest) => void,
   ): Promise<PackageManifest | null> {
     const { deps, engines, signal } = this.#options
-    const getVersion = this.#versionDocuments ? deps.getVersion : undefined
+    // a version document has no publish time: with `before`, only the packument answers
+    const undated = this.#options.cutoffFor(spec.name) === undefined
+    const getVersion = this.#versionDocuments && undated ? deps.getVersion : undefined
     const selector = versionSelector(spec)
     const worthIt = spec.type !== 'range' || this.#projectDependencies.has(spec.name)
     const packumentEntry = this.#documents.get(spec.name)
@@ -216,6 +235,11 @@ export class PackumentSource {
       const entry = this.#documents.get(key)
       if (entry && !entry.started) this.#start(entry)
     }
+  }
+
+  /** npm's `before` for `name` (ms since the epoch), when versions published later are not picked. */
+  cutoffFor(name: string): number | undefined {
+    return this.#options.cutoffFor(name)
   }
 
   /** Ends discovery: the resolve is over, nothing more is asked for speculatively. */

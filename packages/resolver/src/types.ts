@@ -43,6 +43,13 @@ export interface ResolverDeps {
    * digits). Without it git specs fail (`EUNSUPPORTEDSPEC`).
    */
   readGit?(source: GitSource, options?: { signal?: AbortSignal }): Promise<GitPackage>
+  /**
+   * Optional: when each version of `name` was published (version → ISO time, a full registry
+   * document's `time`), asked for only with {@link ResolverOptions.before}, alongside the packument,
+   * when packuments come without `time` (abbreviated ones). Without either, no version is filtered
+   * out (npm's rule for a document without dates).
+   */
+  getReleaseTimes?(name: string, options?: { signal?: AbortSignal }): Promise<Record<string, string>>
 }
 
 /** A git dependency spec, read by `parseGitSpec`: where to clone from, what to check out, and how npm records it. */
@@ -127,6 +134,18 @@ export interface ResolverOptions {
    * the project's and its workspaces' own git dependencies are fetched).
    */
   allowGit?: 'all' | 'none' | 'root'
+  /**
+   * npm's `before` (ms since the epoch, or a Date): only versions published at or before it are
+   * picked, by the packument's `time` (see {@link ResolverDeps.getReleaseTimes}); a tag naming a later
+   * version picks the highest version up to it. npm's `min-release-age` (days) is `before` that many
+   * days ago. Versions a lockfile pins are kept.
+   */
+  before?: number | Date
+  /**
+   * npm's `min-release-age-exclude`: package names, or globs with `*` (`@myorg/*`), that
+   * {@link before} does not apply to.
+   */
+  releaseAgeExclude?: readonly string[]
   /** Node.js version for npm's engines preference when picking a version. Default `process.version`. */
   nodeVersion?: string
   /** npm version for the same preference (`engines.npm`); not checked when unset, as npm does without it. */
@@ -165,6 +184,7 @@ export type ResolverEvent =
 export interface ResolverWarning {
   /**
    * `EOPTIONALFAILED` (an optional dependency could not be resolved and was left out),
+   * `EOLDLOCKFILE` (a package of an npm 6 lockfile whose metadata could not be fetched),
    * `EPEERCONFLICT` (a peer dependency could not be met; another version was kept).
    */
   code: string
@@ -208,6 +228,14 @@ export interface ResolveOptions {
   workspaces?: readonly WorkspaceManifest[]
   /** The project's absolute path: `file:` specs with an absolute or `~` path are made relative to it. */
   projectDir?: string
+  /**
+   * `lockfile` was read from an npm 6 file (lockfileVersion 1; `@tote/lockfile`'s `lockfileFormat`
+   * tells): it lacks each package's dependency types, engines, bin, license…, so each registry
+   * entry's manifest is fetched first (from its packument) and the tree is loaded from it, as npm 7+ does once; the result is always a new lockfile (npm writes it
+   * back as version 3). A package whose metadata cannot be had keeps its entry, with a warning
+   * (`EOLDLOCKFILE`).
+   */
+  oldLockfile?: boolean
 }
 
 /** Resolves a project's dependencies to a placed tree. */

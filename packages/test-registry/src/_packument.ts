@@ -112,7 +112,8 @@ export function renderPackument(input: RenderInput, options: RenderOptions): Rec
   }
   const time: Record<string, string> = { created: new Date(BASE_TIME).toISOString(), modified }
   versions.forEach((version, index) => {
-    time[version] = new Date(BASE_TIME + (index + 1) * MINUTE).toISOString()
+    const published = input.spec.versions[version]!.time
+    time[version] = new Date(published ?? BASE_TIME + (index + 1) * MINUTE).toISOString()
   })
   return {
     _id: input.name,

@@ -58,6 +58,11 @@ export interface VersionSpec {
   /** Deprecation message, shown in the packument only (not written into the tarball's package.json). */
   deprecated?: string
   /**
+   * When the version was published (an ISO time, or ms since the epoch), for the full packument's
+   * `time`. Default: one minute per version after 2020-01-01, in version order.
+   */
+  time?: string | number
+  /**
    * Raw tarball bytes served instead of a built one (crafted/hostile tarballs); integrity/shasum are
    * computed over these bytes. `dist.fileCount`/`dist.unpackedSize` are left out for raw tarballs.
    */

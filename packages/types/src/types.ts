@@ -77,6 +77,11 @@ export interface Packument {
   versions: Record<string, PackageManifest>
   /** ISO time of the last change, when the registry says. */
   modified?: string
+  /**
+   * When each version was published (version → ISO time), as a full registry document has it
+   * (abbreviated ones do not). npm's `before` and `min-release-age` read it.
+   */
+  time?: Record<string, string>
 }
 
 /**
@@ -90,6 +95,8 @@ export interface LazyPackument {
   versions: PackumentVersions
   /** ISO time of the last change, when the registry says. */
   modified?: string
+  /** When each version was published (version → ISO time), when the document has it (see {@link Packument}). */
+  time?: Record<string, string>
 }
 
 /**

@@ -1,15 +1,17 @@
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readLockfile } from '@tote/lockfile'
+import { lockfileFormat, readLockfile } from '@tote/lockfile'
+import { type Lockfile, ToteError } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
 import { createInstallScheduler, projectFolders } from '../_install.js'
 import { installAndReport } from '../_install-and-report.js'
 import { checkEngines, checkInstallStrategy, lockfileMatchingProject } from '../_install-checks.js'
 import { parseInstallOptions } from '../_install-options.js'
 import { exitOnInterrupt } from '../_interrupt.js'
-import { openSession } from '../_open-project.js'
+import { openSession, type Session } from '../_open-project.js'
 import { planInstall, platformOf } from '../_plan.js'
 import { LOCK_FILE, lockForInstall } from '../_project-lock.js'
+import { createProjectResolver } from '../_project-resolver.js'
 import { reportDryRun } from '../_report.js'
 import { removeStaleTempFilesInBackground } from '../_temp-files.js'
 import { traced } from '../_trace.js'
@@ -27,7 +29,11 @@ export async function run(context: CommandContext): Promise<number> {
   checkInstallStrategy(config)
   if (context.values['dry-run'] === true || config.get('dry-run') === true) {
     try {
-      const lockfile = lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci')
+      const lockfile = lockfileMatchingProject(
+        session,
+        await completedLockfile(session, context, await readLockfile(session.lockPath)),
+        'tote ci',
+      )
       return await reportDryRun(session, lockfile, { lockChanged: false, fresh: true })
     } finally {
       await client.close()
@@ -49,7 +55,11 @@ export async function run(context: CommandContext): Promise<number> {
   })
   try {
     const lockfile = await traced(tracer, 'phase', 'read lockfile', async () =>
-      lockfileMatchingProject(session, await readLockfile(session.lockPath), 'tote ci'),
+      lockfileMatchingProject(
+        session,
+        await completedLockfile(session, context, await readLockfile(session.lockPath)),
+        'tote ci',
+      ),
     )
     checkEngines(session, lockfile)
     // what the lockfile asks for is checked (paths, links, sources) before node_modules is emptied
@@ -99,4 +109,55 @@ async function emptyNodeModules(nodeModules: string): Promise<void> {
 async function emptyFolder(nodeModules: string): Promise<void> {
   const names = await readdir(nodeModules).catch(() => [])
   await Promise.all(names.map((name) => rm(join(nodeModules, name), { recursive: true, force: true })))
+}
+
+/**
+ * npm 6's lockfile (lockfileVersion 1) as npm ci reads it: completed from the registry (what each
+ * package depends on, its bin, engines…) without changing a version; it is not written back. A
+ * lockfile that does not hold what package.json asks for (the completed tree would differ) is out
+ * of sync. Any other lockfile is returned as it is.
+ */
+async function completedLockfile(
+  session: Session,
+  context: CommandContext,
+  lockfile: Lockfile | undefined,
+): Promise<Lockfile | undefined> {
+  if (lockfile === undefined || lockfileFormat(lockfile)?.lockfileVersion !== 1) return lockfile
+  const resolver = createProjectResolver(session, context, undefined)
+  const { lockfile: completed } = await resolver.resolve(session.project.manifest, {
+    lockfile,
+    oldLockfile: true,
+    workspaces: session.workspaces,
+    projectDir: session.config.projectDir,
+  })
+  const reasons: string[] = []
+  const installed = (packages: Lockfile['packages']) =>
+    new Map(
+      Object.entries(packages)
+        .filter(([path]) => path.includes('node_modules/'))
+        .map(([path, entry]) => [path, entry.link ? `-> ${entry.resolved}` : (entry.version ?? '')]),
+    )
+  const before = installed(lockfile.packages)
+  const after = installed(completed.packages)
+  for (const [path, version] of after) {
+    if (!before.has(path))
+      reasons.push(`package.json needs ${path} ${version}, which the lockfile does not have`)
+    else if (before.get(path) !== version)
+      reasons.push(`package.json needs ${path} ${version}, the lockfile has ${before.get(path)}`)
+  }
+  for (const [path, version] of before) {
+    if (!after.has(path))
+      reasons.push(`the lockfile has ${path} ${version}, which package.json does not need`)
+  }
+  if (reasons.length > 0) {
+    throw new ToteError(
+      'ELOCKOUTOFSYNC',
+      `package-lock.json (lockfileVersion 1) does not match package.json:\n  ${reasons.join('\n  ')}`,
+      {
+        hint: 'Run `tote install` to update the lockfile (it is written as version 3), then commit it.',
+        details: { reasons },
+      },
+    )
+  }
+  return completed
 }

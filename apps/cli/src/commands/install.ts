@@ -1,4 +1,4 @@
-import { readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
+import { lockfileFormat, readLockfile, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { Lockfile } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
 import { installAndReport } from '../_install-and-report.js'
@@ -70,6 +70,8 @@ export async function run(context: CommandContext): Promise<number> {
       const resolved = await traced(session.tracer, 'phase', 'resolve', () =>
         resolver.resolve(project.manifest, {
           lockfile: existing,
+          // npm 6's lockfile: completed from the registry, then written back as version 3
+          oldLockfile: existing !== undefined && lockfileFormat(existing)?.lockfileVersion === 1,
           workspaces: session.workspaces,
           projectDir: config.projectDir,
         }),
