@@ -45,6 +45,11 @@ export interface CommandContext {
   toteFrozenCommand: 'ci' | 'install'
   /** What p5_add adds. */
   addPackage?: string
+  /**
+   * With `--trust`: install scripts run (no `--ignore-scripts`; the approvals are in the project's
+   * files) and node-gyp gets `npm_config_nodedir`, the local Node headers' prefix, when known.
+   */
+  scripts?: { nodedir: string | undefined }
 }
 
 /** The subcommand and phase flags, without the cache, registry and noise flags. */
@@ -98,6 +103,8 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
     }
   }
   let flags: string[]
+  const scriptsOn = context.scripts !== undefined
+  if (context.scripts?.nodedir !== undefined) env.npm_config_nodedir = context.scripts.nodedir
   switch (contender.pm) {
     case 'npm':
       flags = [
@@ -143,6 +150,12 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
       env.TOTE_CACHE_DIR = cacheDir
       flags = ['--cache-dir', cacheDir, '--registry', registry, '--ignore-scripts']
       break
+  }
+  // With scripts on, the approvals are in the project's files. pnpm reads its own (allowBuilds)
+  // from the project's pnpm-workspace.yaml, which --ignore-workspace would ignore; that file, the
+  // nearest, keeps the repository's workspace out all the same.
+  if (scriptsOn) {
+    flags = flags.filter((flag) => flag !== '--ignore-scripts' && flag !== '--ignore-workspace')
   }
   return {
     command: tool.command,
