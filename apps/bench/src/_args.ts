@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { parseArgs } from 'node:util'
 import { ToteError } from '@tote/types'
 import { fixtureWorkspaces } from './_workspaces.js'
-import type { BenchOptions, Fixture, Phase, PmName, Variant } from './types.js'
+import type { BenchOptions, Fixture, Phase, PmName, TrustedDependency, Variant } from './types.js'
 
 export const ALL_PMS: readonly PmName[] = ['tote', 'npm', 'pnpm', 'bun', 'utoo']
 /** Also the order phases run in within a round: lockfile-producing phases come first. */
@@ -34,6 +34,10 @@ Options:
   --phases <list>          Phases, comma-separated (default: ${DEFAULT_PHASES.join(',')}; also p5_add, p6_run)
   --add-package <spec>     What p5_add adds to the warm project (default: ${DEFAULT_ADD_PACKAGE})
   --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
+  --trust <name[@range]>   Run install scripts, this dependency's approved through each package
+                           manager's own mechanism (npm and tote: allowScripts; pnpm: allowBuilds;
+                           bun: trustedDependencies; utoo: n/a); with a range, it is added to the
+                           fixture's dependencies when missing; comma-separated, repeatable
   --variant <NAME=flags>   Also run tote with these extra flags (and leading VAR=value words as its
                            environment), shown as tote[NAME]; a word or value starting with ./ or ../
                            is a path from the current folder; repeatable
@@ -98,6 +102,7 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
     minFreeBytes:
       parsePositiveInteger(values['min-free-gb'], DEFAULT_MIN_FREE_GB, '--min-free-gb') * 1024 ** 3,
     addPackage: parseAddPackage(values['add-package']),
+    trust: parseTrust(values.trust ?? []),
   }
 }
 
@@ -112,6 +117,7 @@ function parseRaw(argv: string[]) {
       phases: { type: 'string', multiple: true },
       rounds: { type: 'string' },
       'add-package': { type: 'string' },
+      trust: { type: 'string', multiple: true },
       variant: { type: 'string', multiple: true },
       build: { type: 'string', multiple: true },
       out: { type: 'string' },
@@ -148,6 +154,22 @@ function parseAddPackage(given: string | undefined): string {
     )
   }
   return given
+}
+
+/** `--trust bcrypt`, `--trust bcrypt@^5.1.1,@scope/addon`: names, each with an optional range. */
+export function parseTrust(given: string[]): TrustedDependency[] {
+  const trust: TrustedDependency[] = []
+  for (const item of given.flatMap((text) => text.split(',')).map((text) => text.trim())) {
+    if (item === '') continue
+    const match = /^((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*)(?:@([\w.^~<>=| *-]+))?$/i.exec(item)
+    if (match === null) {
+      throw usageError(`--trust takes a package name, with an optional @range (got "${item}").`)
+    }
+    const name = match[1]!
+    if (trust.some((entry) => entry.name === name)) throw usageError(`--trust names ${name} twice.`)
+    trust.push({ name, range: match[2] })
+  }
+  return trust
 }
 
 function sortPhases(phases: Phase[]): Phase[] {

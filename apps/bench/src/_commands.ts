@@ -47,6 +47,11 @@ export interface CommandContext {
   addPackage?: string
   /** The project is a workspaces monorepo: pnpm reads the pnpm-workspace.yaml written beside it. */
   workspaces?: boolean
+  /**
+   * With `--trust`: install scripts run (no `--ignore-scripts`; the approvals are in the project's
+   * files) and node-gyp gets `npm_config_nodedir`, the local Node headers' prefix, when known.
+   */
+  scripts?: { nodedir: string | undefined }
 }
 
 /** The subcommand and phase flags, without the cache, registry and noise flags. */
@@ -100,6 +105,8 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
     }
   }
   let flags: string[]
+  const scriptsOn = context.scripts !== undefined
+  if (context.scripts?.nodedir !== undefined) env.npm_config_nodedir = context.scripts.nodedir
   switch (contender.pm) {
     case 'npm':
       flags = [
@@ -146,6 +153,12 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
       env.TOTE_CACHE_DIR = cacheDir
       flags = ['--cache-dir', cacheDir, '--registry', registry, '--ignore-scripts']
       break
+  }
+  // With scripts on, the approvals are in the project's files. pnpm reads its own (allowBuilds)
+  // from the project's pnpm-workspace.yaml, which --ignore-workspace would ignore; that file, the
+  // nearest, keeps the repository's workspace out all the same.
+  if (scriptsOn) {
+    flags = flags.filter((flag) => flag !== '--ignore-scripts' && flag !== '--ignore-workspace')
   }
   return {
     command: tool.command,

@@ -8,6 +8,8 @@ import type { BenchOptions, Contender, Phase, RunRecord } from './types.js'
 /** The options as results.json records them: the fixture by its folder. */
 export type RecordedOptions = Pick<BenchOptions, 'pms' | 'phases' | 'rounds' | 'variants'> & {
   fixture: string
+  /** `--trust` (absent in results written before it existed). */
+  trust?: BenchOptions['trust']
 }
 
 /** Everything a run's results folder is made from. */

@@ -16,8 +16,18 @@ import { runToFiles } from './_process.js'
 import type { Step } from './_schedule.js'
 import { toteToolAt } from './_setup.js'
 import { parseTimeOutput, TIME_FORMAT } from './_time.js'
+import { checkTrusted, trustProblem, writeApproval } from './_trust.js'
 import { copyWorkspaceManifests, pnpmWorkspaceYaml } from './_workspaces.js'
-import type { Contender, Fixture, Phase, PmContender, RunRecord, TimeMeasures, ToolCommand } from './types.js'
+import type {
+  Contender,
+  Fixture,
+  Phase,
+  PmContender,
+  RunRecord,
+  TimeMeasures,
+  ToolCommand,
+  TrustedDependency,
+} from './types.js'
 
 /** A run that takes longer than this is killed and recorded as failed. */
 export const RUN_TIMEOUT_MS = 45 * 60_000
@@ -32,6 +42,13 @@ export interface RunnerContext {
   tools: Map<string, ToolCommand>
   toteFrozenCommand: 'ci' | 'install'
   addPackage: string
+  /**
+   * `--trust`: dependencies whose install scripts run, approved in each run's project through its
+   * package manager's mechanism; empty: scripts off.
+   */
+  trust?: readonly TrustedDependency[]
+  /** With `--trust`: node-gyp's `nodedir` (the local Node headers' prefix), if known. */
+  nodedir?: string | undefined
   isAvailable: (contender: Contender, phase: Phase) => boolean
   workDir: string
   lockfileDir: string
@@ -57,7 +74,18 @@ export function createRunner(context: RunnerContext) {
   const finishedDirs: string[] = []
   const safeName = (key: string) => key.replace(/[^\w.-]+/g, '-').replace(/-+$/, '')
 
-  function prepareProject(projectDir: string, lockfile: string | undefined): void {
+  const trust = context.trust ?? []
+
+  /** `--trust` applies to the installing phases; p6_run runs a script and the reference row nothing. */
+  const trusting = (contender: Contender, phase: Phase) =>
+    trust.length > 0 && contender.pm !== 'node' && phase !== 'p6_run'
+
+  function prepareProject(
+    contender: Contender,
+    phase: Phase,
+    projectDir: string,
+    lockfile: string | undefined,
+  ): void {
     mkdirSync(projectDir, { recursive: true })
     copyFileSync(context.fixture.packageJsonPath, join(projectDir, 'package.json'))
     if (context.fixture.npmrcPath) copyFileSync(context.fixture.npmrcPath, join(projectDir, '.npmrc'))
@@ -66,6 +94,7 @@ export function createRunner(context: RunnerContext) {
       copyWorkspaceManifests(context.fixture.dir, projectDir, workspaces.folders)
       writeFileSync(join(projectDir, 'pnpm-workspace.yaml'), pnpmWorkspaceYaml(workspaces.patterns))
     }
+    if (contender.pm !== 'node' && trusting(contender, phase)) writeApproval(contender.pm, projectDir, trust)
     if (lockfile) copyFileSync(lockfile, join(projectDir, lockfileBaseName(lockfile)))
   }
 
@@ -84,7 +113,7 @@ export function createRunner(context: RunnerContext) {
     dirs: { project: string; cache: string; logs: string },
     lockfile: string | undefined,
   ): Promise<Attempt> {
-    prepareProject(dirs.project, lockfile)
+    prepareProject(contender, phase, dirs.project, lockfile)
     if (phase === 'p6_run') addRunScript(dirs.project)
     mkdirSync(dirs.cache, { recursive: true })
     const bin = contender.variant?.bin
@@ -97,6 +126,7 @@ export function createRunner(context: RunnerContext) {
       toteFrozenCommand: context.toteFrozenCommand,
       addPackage: context.addPackage,
       workspaces: context.fixture.workspaces !== undefined,
+      scripts: trusting(contender, phase) ? { nodedir: context.nodedir } : undefined,
     })
     const timeFile = `${dirs.logs}time.txt`
     const wrapped = wrapCommand(command.command, command.args, {
@@ -253,7 +283,15 @@ export function createRunner(context: RunnerContext) {
     if (run.error) return { ...record, status: 'fail' }
     if (phase === 'p6_run') return record // a script ran: nothing installed to check
     const checks = checkInstall({ projectDir, lockfileName, installs: installsNodeModules(phase) })
-    const problem = checkProblem(checks, lockfileName)
+    if (trust.length > 0 && installsNodeModules(phase)) {
+      checks.trusted = checkTrusted(
+        projectDir,
+        trust.map(({ name }) => name),
+      )
+    }
+    const problem = [checkProblem(checks, lockfileName), trustProblem(checks.trusted ?? [])]
+      .filter((text) => text !== undefined)
+      .join('; ')
     if (problem) return { ...record, status: 'fail', checks, error: `check failed: ${problem}` }
     if (!needsLockfile(phase) && !lockfiles.has(contender.key)) {
       storeLockfile(contender, join(projectDir, lockfileName))

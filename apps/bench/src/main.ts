@@ -21,6 +21,7 @@ import {
   toteToolAt,
 } from './_setup.js'
 import { ensurePeer } from './_tools.js'
+import { nodeHeadersPrefix, TRUST_MECHANISMS, TRUST_PMS } from './_trust.js'
 import type { BenchOptions, Contender, Phase, RunRecord, ToolCommand } from './types.js'
 
 /** The repository root: this file is apps/bench/src/main.ts, or apps/bench/dist/main.js once built. */
@@ -73,7 +74,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 async function runBench(options: BenchOptions): Promise<number> {
   assertGnuTime()
   const started = new Date()
-  const runDir = uniqueDir(join(options.outDir, `${timestamp(started)}-${options.fixture.name}`))
+  const runDir = uniqueDir(join(options.outDir, `${timestamp(started)}-${fixtureLabel(options)}`))
   const workDir = join(runDir, 'work')
   mkdirSync(workDir, { recursive: true })
   const env = cleanEnvironment(process.env)
@@ -104,10 +105,36 @@ interface Prepared {
 async function measure(options: BenchOptions, prepared: Prepared): Promise<number> {
   const { started, runDir, workDir, env, registry, pin } = prepared
   const redact = redactor(registry, pin.address)
-  const notes = [
-    pin.note,
-    'lifecycle scripts off for every package manager; each run has fresh project and cache folders',
-  ]
+  const trusted = options.trust.map(({ name }) => name)
+  const nodedir = trusted.length > 0 ? nodeHeadersPrefix(process.execPath) : undefined
+  const notes = [pin.note]
+  if (trusted.length === 0) {
+    notes.push(
+      'lifecycle scripts off for every package manager; each run has fresh project and cache folders',
+    )
+  } else {
+    const added = options.trust.filter(({ range }) => range !== undefined)
+    notes.push(
+      `install scripts on, ${trusted.join(', ')} approved: ${options.pms
+        .map((pm) => `${pm} through ${TRUST_MECHANISMS[pm]}`)
+        .join(
+          '; ',
+        )}; other dependencies' scripts unapproved (each package manager's default applies); each run has fresh project and cache folders`,
+    )
+    if (added.length > 0) {
+      notes.push(
+        `added to the fixture's dependencies where missing: ${added.map(({ name, range }) => `${name}@${range}`).join(', ')}`,
+      )
+    }
+    notes.push(
+      nodedir === undefined
+        ? 'WARNING: no Node headers next to the Node running pm-bench (<prefix>/include/node); node-gyp gets no nodedir'
+        : 'npm_config_nodedir set for every package manager: the prefix of the Node running pm-bench, whose include/node holds its headers (no download)',
+    )
+    notes.push(
+      'after each install, every approved dependency must load (`require(name)` in the project) and, with a binding.gyp, hold a built .node file; else the run fails',
+    )
+  }
   if (options.phases.includes('p5_add')) {
     notes.push(
       `p5_add adds ${options.addPackage} to a project installed (untimed) from its lockfile and cache`,
@@ -146,12 +173,19 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
   }
   tools.set('node', { command: process.execPath, args: [], env: {} })
   const isAvailable = (contender: Contender, phase: Phase) =>
-    contender.pm !== 'tote' || (buildPhases.get(contender.variant?.name ?? '') ?? totePhases).has(phase)
+    // utoo has no way to approve one dependency's scripts: n/a where --trust applies.
+    !(
+      trusted.length > 0 &&
+      phase !== 'p6_run' &&
+      contender.pm !== 'node' &&
+      !TRUST_PMS.includes(contender.pm)
+    ) &&
+    (contender.pm !== 'tote' || (buildPhases.get(contender.variant?.name ?? '') ?? totePhases).has(phase))
 
   const meta: RunMeta = {
     date: started.toISOString(),
     machine: machineMeta(),
-    fixture: options.fixture.name,
+    fixture: fixtureLabel(options),
     versions,
     rounds: options.rounds,
     phases: options.phases,
@@ -170,6 +204,8 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     tools,
     toteFrozenCommand,
     addPackage: options.addPackage,
+    trust: options.trust,
+    nodedir,
     isAvailable,
     workDir,
     lockfileDir: join(runDir, 'lockfiles'),
@@ -182,7 +218,7 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     },
   })
 
-  log(`pm-bench: ${options.fixture.name}, ${steps.length} runs, results in ${runDir}`)
+  log(`pm-bench: ${fixtureLabel(options)}, ${steps.length} runs, results in ${runDir}`)
   const runs: RunRecord[] = []
   const recordedOptions = {
     pms: options.pms,
@@ -190,6 +226,7 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     rounds: options.rounds,
     variants: options.variants,
     fixture: options.fixture.dir,
+    trust: options.trust,
   }
   const write = () => writeResults(runDir, { meta, options: recordedOptions, contenders, runs, isAvailable })
   for (const [index, step] of steps.entries()) {
@@ -210,6 +247,12 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
     `results: ${join(runDir, RESULT_FILES.markdown)}, ${RESULT_FILES.chart} and ${RESULT_FILES.json}${options.keep ? `; run folders kept in ${workDir}` : ''}`,
   )
   return runs.some((run) => !run.warmup && run.status === 'fail') ? 1 : 0
+}
+
+/** The fixture's name, then `+<name>` for each `--trust` given with a range (`vite-react-ts+bcrypt`). */
+function fixtureLabel(options: BenchOptions): string {
+  const added = options.trust.filter(({ range }) => range !== undefined).map(({ name }) => name)
+  return [options.fixture.name, ...added].join('+').replace(/[/@]/g, '_')
 }
 
 /** `2026-11-26T20-55-53`: sortable, and valid in every file system. */

@@ -83,6 +83,31 @@ export interface BenchOptions {
   minFreeBytes: number
   /** The spec `p5_add` adds (default `zod`). */
   addPackage: string
+  /**
+   * `--trust`: dependencies whose install scripts run, each approved through its package manager's
+   * own mechanism; every other script stays unapproved. Empty: scripts off for everyone.
+   */
+  trust: TrustedDependency[]
+}
+
+/** A dependency approved to run its install scripts (`--trust name` or `--trust name@range`). */
+export interface TrustedDependency {
+  name: string
+  /** Added to the fixture's `dependencies` when it does not depend on `name` itself. */
+  range: string | undefined
+}
+
+/** After an install with `--trust`: whether a trusted dependency was built and loads. */
+export interface TrustedCheck {
+  name: string
+  /** `require(name)` succeeded in the project folder. */
+  loads: boolean
+  /** Compiled addons (`.node` files) in its folder. */
+  nativeFiles: number
+  /** It has a binding.gyp: a native build must leave a `.node` file. */
+  hasBindingGyp: boolean
+  /** Why it does not load. */
+  error?: string
 }
 
 /** How to start a package manager: a program and the arguments before the subcommand. */
@@ -129,6 +154,8 @@ export interface RunChecks {
   missingDependencies: string[]
   /** Optional dependencies not installed; reported, never a failure (they may not fit this platform). */
   missingOptional: string[]
+  /** With `--trust`, in phases that install: each trusted dependency's build and load check. */
+  trusted?: TrustedCheck[]
 }
 
 /** One run as written to results.json. */

@@ -109,3 +109,78 @@ describe('another build of tote (--build)', () => {
     )
   })
 })
+
+describe('--trust: approvals written, scripts on, the trusted build checked', () => {
+  it('fails the run of a package manager that did not build the trusted package', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pm-bench-trust-run-'))
+    const fixtureDir = join(root, 'fixture')
+    mkdirSync(fixtureDir)
+    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
+    mkdirSync(join(root, 'work'))
+    // A package manager that says what it was given, installs `addon`, and builds it only when
+    // package.json approves it in allowScripts (as npm and tote read it).
+    const fake = join(root, 'fake-pm.sh')
+    writeFileSync(
+      fake,
+      [
+        'echo "$@" > asked.txt',
+        'echo "$npm_config_nodedir" > nodedir.txt',
+        "echo '{}' > package-lock.json && echo '{}' > bun.lock",
+        'mkdir -p node_modules/addon',
+        `echo '{"name":"addon","version":"1.0.0"}' > node_modules/addon/package.json`,
+        "echo '{}' > node_modules/addon/binding.gyp",
+        "echo 'module.exports = 1' > node_modules/addon/index.js",
+        'if grep -q allowScripts package.json; then',
+        '  mkdir -p node_modules/addon/build/Release && echo built > node_modules/addon/build/Release/addon.node',
+        'fi',
+        '',
+      ].join('\n'),
+    )
+    const tool = { command: '/bin/sh', args: [fake], env: {} }
+    const runner = createRunner({
+      fixture: {
+        name: 'fixture',
+        dir: fixtureDir,
+        packageJsonPath: join(fixtureDir, 'package.json'),
+        npmrcPath: undefined,
+      },
+      registry: 'http://127.0.0.1:4873/',
+      hostsFile: undefined,
+      env: { PATH: process.env.PATH ?? '' },
+      tools: new Map([
+        ['tote', tool],
+        ['bun', tool],
+      ]),
+      addPackage: 'zod',
+      toteFrozenCommand: 'ci',
+      trust: [{ name: 'addon', range: '^1.0.0' }],
+      nodedir: '/opt/node',
+      isAvailable: () => true,
+      workDir: join(root, 'work'),
+      lockfileDir: join(root, 'lockfiles'),
+      minFreeBytes: 0,
+      redact: (text) => text,
+      log: () => {},
+      note: () => {},
+    })
+    const step = (pm: 'tote' | 'bun') =>
+      ({ round: 1, warmup: false, phase: 'p0_full_cold', contender: { key: pm, pm } }) as const
+    const tote = await runner.runStep(step('tote'), 1)
+    expect(tote).toMatchObject({ status: 'ok', error: undefined })
+    expect(tote.checks?.trusted).toEqual([
+      { name: 'addon', loads: true, nativeFiles: 1, hasBindingGyp: true },
+    ])
+    const projectDir = join(root, 'work', '001-r1-p0_full_cold-tote', 'project')
+    expect(readFileSync(join(projectDir, 'asked.txt'), 'utf8')).not.toContain('--ignore-scripts')
+    expect(readFileSync(join(projectDir, 'nodedir.txt'), 'utf8')).toBe('/opt/node\n')
+    expect(JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8'))).toEqual({
+      name: 'fixture',
+      version: '1.0.0',
+      dependencies: { addon: '^1.0.0' },
+      allowScripts: { addon: true },
+    })
+    // bun's approval is trustedDependencies, which this package manager does not read: no build.
+    const bun = await runner.runStep(step('bun'), 2)
+    expect(bun).toMatchObject({ status: 'fail', error: 'check failed: addon was not built (no .node file)' })
+  })
+})
