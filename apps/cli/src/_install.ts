@@ -13,6 +13,7 @@ import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tot
 import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
 import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
+import type { TreeHooks } from './_script-jobs.js'
 import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
@@ -217,8 +218,10 @@ export async function installNodeModules(options: {
   tracer?: Tracer | undefined
   /** Only these workspaces (npm's `-w`); undefined: the whole lockfile. */
   filter?: WorkspaceFilter | undefined
+  /** Told what is placed as it is: dependencies' scripts start while the rest is placed. */
+  scripts?: TreeHooks | undefined
 }): Promise<NodeModulesResult> {
-  const { projectDir, lockfile, config, scheduler, reporter, tracer, filter } = options
+  const { projectDir, lockfile, config, scheduler, reporter, tracer, filter, scripts } = options
   const nodeModules = join(projectDir, 'node_modules')
   const hiddenPath = join(nodeModules, HIDDEN_LOCKFILE)
   const treeExists = existsSync(nodeModules)
@@ -281,11 +284,14 @@ export async function installNodeModules(options: {
   reporter.progress.total = toPlace.length
   reporter.phase('installing')
   const failedOptional = new Set<string>()
+  scripts?.start({ plan, toPlace })
   const stats = await traced(tracer, 'phase', 'place packages', () =>
     scheduler.install(toPlace, {
       isOptional: (pkg) => plan.optional.has(pkg.path),
+      ...(scripts ? { onPlaced: (pkg) => scripts.placed(pkg.path) } : {}),
       onOptionalFailure(pkg, error) {
         failedOptional.add(pkg.path)
+        scripts?.failed(pkg.path)
         reporter.warn({
           code: 'EOPTIONALFAILED',
           message: `optional dependency ${pkg.name}@${pkg.version} failed to install and was skipped: ${(error as Error).message}`,
@@ -293,6 +299,7 @@ export async function installNodeModules(options: {
       },
     }),
   )
+  scripts?.treePlaced()
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
   // npm's --no-bin-links: no .bin folder at all.
   const binLinks = config.get('bin-links') !== false
@@ -330,7 +337,9 @@ export async function installNodeModules(options: {
           name: pkg.name,
           version: pkg.version,
           ...(pkg.bin ? { bin: pkg.bin } : {}),
-        })),
+        }))
+        // those a dependency's scripts needed are linked already
+        .map((pkg) => scripts?.binsLeft(pkg) ?? pkg),
       // npm picks one bin silently when two packages at one level claim a name; tote too, unless --verbose.
       onWarning: (warning) =>
         warning.code === 'EBINCONFLICT' ? reporter.debug(warning.message) : reporter.warn(warning),

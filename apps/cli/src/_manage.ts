@@ -216,7 +216,7 @@ export async function runManaged(
     // script of a required package leaves both as they were.
     const scripts = result ? await import('./_scripts.js') : undefined
     const skipped = result
-      ? await scripts!.runDependencyScripts(session, lockfile, result, session)
+      ? await (await import('./_script-jobs.js')).runDependencyScripts(session, lockfile, result, session)
       : undefined
     await writeFiles()
     state = 'package.json, package-lock.json and node_modules are up to date'

@@ -305,6 +305,9 @@ export async function installAndReport(
   // Loaded when needed: the install stages (and tinypool) are no part of `--lockfile-only`'s start-up.
   const { installNodeModules } = await import('./_install.js')
   checkInstallStrategy(config)
+  const scripts = await import('./_scripts.js')
+  // dependencies' scripts start while the tree is placed, each once its part of it is there
+  const jobs = (await import('./_script-jobs.js')).createScriptJobs(session, lockfile, session)
   const result = await installNodeModules({
     projectDir: config.projectDir,
     lockfile,
@@ -313,9 +316,12 @@ export async function installAndReport(
     reporter,
     tracer,
     filter: session.filter,
+    scripts: jobs,
+  }).catch(async (error: unknown) => {
+    await jobs.cancel()
+    throw error
   })
-  const scripts = await import('./_scripts.js')
-  const skipped = await scripts.runDependencyScripts(session, lockfile, result, session)
+  const skipped = await jobs.finish()
   await afterInstall?.()
   reporter.stop()
   await scripts.runProjectScripts(session, session.command)
