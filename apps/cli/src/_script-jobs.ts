@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { type BinPackage, type CloneStrategy, binOwners, linkBins } from '@tote/cloner'
+import { type BinPackage, binOwners, type CloneStrategy, linkBins } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import {
   type BuildResult,
@@ -45,7 +45,10 @@ import type { Tracer } from './_trace.js'
 /** What the install tells the script jobs while it places the tree (see installNodeModules). */
 export interface TreeHooks {
   /** Before the scheduler starts: the plan, and what it is about to place. */
-  start(tree: { plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>; toPlace: readonly { path: string }[] }): void
+  start(tree: {
+    plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>
+    toPlace: readonly { path: string }[]
+  }): void
   /** A package of `toPlace` is complete (the scheduler's onPlaced). */
   placed(path: string): void
   /** An optional package of `toPlace` failed to install: it will not be there. */
@@ -341,9 +344,15 @@ export function createScriptJobs(
     }).then(() => {})
     for (const pkg of packages) linking.set(pkg.path, linked)
     await Promise.all([linked, ...others])
-    tracer?.asyncSpan('bins', `bins for ${job.pkg.label}`, started, performance.timeOrigin + performance.now(), {
-      packages: packages.length,
-    })
+    tracer?.asyncSpan(
+      'bins',
+      `bins for ${job.pkg.label}`,
+      started,
+      performance.timeOrigin + performance.now(),
+      {
+        packages: packages.length,
+      },
+    )
   }
 
   /** The job itself: the built result from the build cache, or the package's scripts. */
@@ -369,7 +378,9 @@ export function createScriptJobs(
       if (key !== undefined) {
         const started = performance.timeOrigin + performance.now()
         if (buildCache.restore(cached, key)) {
-          tracer?.span('build cache', pkg.label, started, performance.timeOrigin + performance.now(), 0, { key })
+          tracer?.span('build cache', pkg.label, started, performance.timeOrigin + performance.now(), 0, {
+            key,
+          })
           reporter.debug(`${pkg.label}: built result linked from the build cache`)
           report.reused++
           done(pkg.path)
@@ -505,7 +516,8 @@ export function createScriptJobs(
     }
   }
 
-  const sortedFound = () => [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  const sortedFound = () =>
+    [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 
   return {
     begin,
@@ -537,7 +549,9 @@ export function createScriptJobs(
       const binDir = binDirOf(pkg.path)
       return {
         ...pkg,
-        bin: Object.fromEntries(Object.entries(pkg.bin).filter(([name]) => !earlyLinked.has(`${binDir}/${name}`))),
+        bin: Object.fromEntries(
+          Object.entries(pkg.bin).filter(([name]) => !earlyLinked.has(`${binDir}/${name}`)),
+        ),
       } as typeof pkg
     },
     async finish() {
@@ -578,12 +592,17 @@ function binDirOf(path: string): string {
 }
 
 /** Every package whose bins the install links (as installNodeModules lists them). */
-function binPackagesOf(plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>, lockfile: Lockfile): BinPackage[] {
+function binPackagesOf(
+  plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>,
+  lockfile: Lockfile,
+): BinPackage[] {
   const bundled = plan.bundled.map((path) => {
     const entry = lockfile.packages[path]!
     return { path, name: entry.name ?? nameOfPath(path), version: entry.version ?? '', bin: entry.bin }
   })
-  const links = plan.links.filter((link) => link.inside).map((link) => ({ ...link, version: link.version ?? '' }))
+  const links = plan.links
+    .filter((link) => link.inside)
+    .map((link) => ({ ...link, version: link.version ?? '' }))
   const packages: BinPackage[] = []
   for (const pkg of [...plan.packages, ...links, ...bundled]) {
     if (pkg.bin) packages.push({ path: pkg.path, name: pkg.name, version: pkg.version, bin: pkg.bin })

@@ -142,7 +142,7 @@ describe('linkBins', () => {
   })
 
   it('binOwners names the package each .bin entry links to, as linkBins decides; linked in two parts, the bins are the same', async () => {
-    const packages = [
+    const packages: { path: string; name: string; bin: Record<string, string> }[] = [
       { path: 'node_modules/beta', name: 'beta', bin: { run: 'b.js', beta: 'b.js' } },
       { path: 'node_modules/beta/node_modules/gamma', name: 'gamma', bin: { run: 'g.js' } },
       { path: 'node_modules/alpha', name: 'alpha', bin: { run: 'a.js', bad: '../x.js' } },
@@ -161,12 +161,17 @@ describe('linkBins', () => {
     const owned = (pkg: (typeof packages)[number], keep: (key: string) => boolean) => ({
       ...pkg,
       bin: Object.fromEntries(
-        Object.entries(pkg.bin).filter(([name]) => keep(`${pkg.path.slice(0, pkg.path.lastIndexOf('node_modules/'))}node_modules/.bin/${name}`)),
+        Object.entries(pkg.bin).filter(([name]) =>
+          keep(`${pkg.path.slice(0, pkg.path.lastIndexOf('node_modules/'))}node_modules/.bin/${name}`),
+        ),
       ),
     })
     const early = new Set([...owners].filter(([, path]) => path === 'node_modules/beta').map(([key]) => key))
     await linkBins({ projectDir: project, packages: [owned(packages[0]!, (key) => early.has(key))] })
-    await linkBins({ projectDir: project, packages: packages.map((pkg) => owned(pkg, (key) => !early.has(key))) })
+    await linkBins({
+      projectDir: project,
+      packages: packages.map((pkg) => owned(pkg, (key) => !early.has(key))),
+    })
     expect(readFileSync(join(project, 'node_modules/.bin/run'), 'utf8')).toBe('alpha')
     expect(readFileSync(join(project, 'node_modules/.bin/beta'), 'utf8')).toBe('beta')
     expect(readFileSync(join(project, 'node_modules/beta/node_modules/.bin/run'), 'utf8')).toBe('gamma')
