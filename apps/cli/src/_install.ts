@@ -284,9 +284,10 @@ export async function installNodeModules(options: {
   reporter.progress.total = toPlace.length
   reporter.phase('installing')
   const failedOptional = new Set<string>()
-  scripts?.start({ plan, toPlace })
+  // what dependencies' scripts need goes first
+  const placing = scripts?.start({ plan, toPlace }) ?? toPlace
   const stats = await traced(tracer, 'phase', 'place packages', () =>
-    scheduler.install(toPlace, {
+    scheduler.install(placing, {
       isOptional: (pkg) => plan.optional.has(pkg.path),
       ...(scripts ? { onPlaced: (pkg) => scripts.placed(pkg.path) } : {}),
       onOptionalFailure(pkg, error) {

@@ -45,10 +45,15 @@ import type { Tracer } from './_trace.js'
 /** What the install tells the script jobs while it places the tree (see installNodeModules). */
 export interface TreeHooks {
   /** Before the scheduler starts: the plan, and what it is about to place. */
-  start(tree: {
+  /**
+   * Before the scheduler starts: the plan, and what it is about to place. Returns the order to place
+   * it in: first the packages whose install scripts will run and everything they depend on, so that
+   * their scripts start early; the rest after, each part in its order.
+   */
+  start<T extends { path: string; hasInstallScript: boolean }>(tree: {
     plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>
-    toPlace: readonly { path: string }[]
-  }): void
+    toPlace: readonly T[]
+  }): T[]
   /** A package of `toPlace` is complete (the scheduler's onPlaced). */
   placed(path: string): void
   /** An optional package of `toPlace` failed to install: it will not be there. */
@@ -499,6 +504,34 @@ export function createScriptJobs(
     releaseHeld()
   }
 
+  /** toPlace with what the scripts that will run need first (both parts in their order). */
+  const scriptsFirst = <T extends { path: string; hasInstallScript: boolean }>(
+    toPlace: readonly T[],
+  ): T[] => {
+    const building = toPlace.filter((pkg) => pkg.hasInstallScript && !gone(pkg.path))
+    if (building.length === 0 || building.length === toPlace.length) return [...toPlace]
+    const { ignoreScripts, unreviewed } = policyOf()
+    if (ignoreScripts) return [...toPlace]
+    const needed = new Set<string>()
+    for (const pkg of building) {
+      const node = graphOf().get(pkg.path)
+      if (!node) continue
+      const verdict = verdictFor(node.policy, policyOf())
+      if (verdict !== 'run' && !(verdict === 'unreviewed' && unreviewed === 'run')) continue
+      for (const member of closureOf(pkg.path).members) needed.add(member)
+    }
+    if (needed.size === 0) return [...toPlace]
+    const first = (path: string) => {
+      for (let at = path; ; ) {
+        if (needed.has(at)) return true
+        const cut = at.lastIndexOf('/node_modules/')
+        if (cut === -1) return false
+        at = at.slice(0, cut)
+      }
+    }
+    return [...toPlace.filter((pkg) => first(pkg.path)), ...toPlace.filter((pkg) => !first(pkg.path))]
+  }
+
   const guarded = (work: () => void) => {
     try {
       work()
@@ -529,6 +562,11 @@ export function createScriptJobs(
           bins: binPackagesOf(plan, lockfile),
         }),
       )
+      let order = [...toPlace]
+      guarded(() => {
+        order = scriptsFirst(toPlace)
+      })
+      return order
     },
     // The hooks never throw into the install: a failure (a policy error) is finish()'s.
     placed(path) {

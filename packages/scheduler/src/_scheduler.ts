@@ -110,8 +110,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   async function runInWorker(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
     const id = `${task.kind}#${++jobIds}`
     emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
+    // On this thread, a turn of the event loop before each task: what waits on the packages placed
+    // so far (a dependency's install scripts, its bins) goes on between tasks, not after all of them.
     const result = inline
-      ? await runTask(task, load)
+      ? await new Promise<void>((resolve) => setImmediate(resolve)).then(() => runTask(task, load))
       : ((await (pool ?? startPool()).run(task, { transferList: transfer })) as WorkerResult)
     for (const warning of result.warnings) emit({ type: 'warning', warning, id })
     emit({
