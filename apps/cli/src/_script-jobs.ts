@@ -157,7 +157,9 @@ export function createScriptJobs(
 
   // Bins: those of a job's part of the tree are linked before it starts; the install links the rest.
   const binLinks = config.get('bin-links') !== false
-  let owners = new Map<string, string>()
+  /** Every package whose bins the install links; owners and paths worked out when a job first needs them. */
+  let allBins: readonly BinPackage[] = []
+  let owners: Map<string, string> | undefined
   let binsByPath = new Map<string, BinPackage>()
   const earlyLinked = new Set<string>()
   /** Package path → the linking of its bins, by whichever job needed them first. */
@@ -316,7 +318,11 @@ export function createScriptJobs(
 
   /** Links the bins of the job's part of the tree that no other job linked yet, and only names each package owns. */
   const linkEarly = async (job: Job): Promise<void> => {
-    if (!binLinks || binsByPath.size === 0) return
+    if (!binLinks || allBins.length === 0) return
+    if (!owners) {
+      owners = binOwners(allBins)
+      binsByPath = new Map(allBins.map((pkg) => [pkg.path, pkg]))
+    }
     const packages: BinPackage[] = []
     const others: Promise<void>[] = []
     for (const member of job.closure) {
@@ -330,7 +336,7 @@ export function createScriptJobs(
       const binDir = binDirOf(member)
       const names = Object.entries(pkg.bin).filter(([name]) => {
         const key = `${binDir}/${name}`
-        if (owners.get(key) !== member || earlyLinked.has(key)) return false
+        if (owners!.get(key) !== member || earlyLinked.has(key)) return false
         earlyLinked.add(key)
         return true
       })
@@ -464,8 +470,7 @@ export function createScriptJobs(
       }
     }
     if (tree.bins && binLinks) {
-      owners = binOwners(tree.bins)
-      binsByPath = new Map(tree.bins.map((pkg) => [pkg.path, pkg]))
+      allBins = tree.bins
     }
     // what is in place already (kept from an earlier run, placed before)
     for (const path of candidates) if (settled(path)) examine(path)
