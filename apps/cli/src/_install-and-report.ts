@@ -3,7 +3,8 @@ import type { Lockfile } from '@tote/types'
 import { checkInstallStrategy } from './_install-checks.js'
 import type { Session } from './_open-project.js'
 import { finishTrace, reportInstalled } from './_report.js'
-import { reportSkippedScripts, runDependencyScripts, runProjectScripts, scriptsMayRun } from './_scripts.js'
+import { createScriptJobs } from './_script-jobs.js'
+import { reportSkippedScripts, runProjectScripts, scriptsMayRun } from './_scripts.js'
 
 /**
  * The end of `tote install` and `tote ci`: node_modules as the lockfile says, the dependencies'
@@ -21,6 +22,8 @@ export async function installAndReport(
   // `--lockfile-only`'s or `--dry-run`'s start-up.
   const { installNodeModules } = await import('./_install.js')
   checkInstallStrategy(config)
+  // dependencies' scripts start while the tree is placed, each once its part of it is there
+  const jobs = createScriptJobs(session, lockfile, session)
   const result = await installNodeModules({
     projectDir: config.projectDir,
     lockfile,
@@ -30,8 +33,12 @@ export async function installAndReport(
     tracer,
     filter: session.filter,
     scriptsMayRun: scriptsMayRun(session, lockfile, session),
+    scripts: jobs,
+  }).catch(async (error: unknown) => {
+    await jobs.cancel()
+    throw error
   })
-  const skipped = await runDependencyScripts(session, lockfile, result, session)
+  const skipped = await jobs.finish()
   await afterInstall?.()
   reporter.stop()
   await runProjectScripts(session, session.command)

@@ -15,6 +15,7 @@ import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
 import { createGitPreparer } from './_git-prepare.js'
 import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
 import type { Reporter } from './_reporter.js'
+import type { TreeHooks } from './_script-jobs.js'
 import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
@@ -233,8 +234,10 @@ export async function installNodeModules(options: {
    * scripts are off (ignore-scripts).
    */
   scriptsMayRun?: ((path: string) => boolean) | undefined
+  /** Told what is placed as it is: dependencies' scripts start while the rest is placed. */
+  scripts?: TreeHooks | undefined
 }): Promise<NodeModulesResult> {
-  const { projectDir, lockfile, config, scheduler, reporter, tracer, filter } = options
+  const { projectDir, lockfile, config, scheduler, reporter, tracer, filter, scripts } = options
   const nodeModules = join(projectDir, 'node_modules')
   const hiddenPath = join(nodeModules, HIDDEN_LOCKFILE)
   const treeExists = existsSync(nodeModules)
@@ -305,16 +308,20 @@ export async function installNodeModules(options: {
   // scripts may run in this install, so that they cannot change the cache and every project linked
   // to it. One whose scripts do not run here (scripts off, denied, not yet approved) is linked like
   // any other; should its scripts run in a later install, that install gives it files of its own
-  // first (see runDependencyScripts). See docs/decisions/2026-12-07-p4-link-floor.md.
+  // first (ownFiles in _scripts.ts, before a script job runs). See docs/decisions/2026-12-07-p4-link-floor.md.
   const mayRun = options.scriptsMayRun ?? (() => !config.ignoreScripts)
   const scheduled = toPlace.map((pkg) =>
     pkg.hasInstallScript && !mayRun(pkg.path) ? { ...pkg, hasInstallScript: false } : pkg,
   )
+  // what dependencies' scripts need goes first
+  const ordered = scripts?.start({ plan, toPlace: scheduled }) ?? scheduled
   const placing = traced(tracer, 'phase', 'place packages', () =>
-    scheduler.install(scheduled, {
+    scheduler.install(ordered, {
       isOptional: (pkg) => plan.optional.has(pkg.path),
+      ...(scripts ? { onPlaced: (pkg) => scripts.placed(pkg.path) } : {}),
       onOptionalFailure(pkg, error) {
         failedOptional.add(pkg.path)
+        scripts?.failed(pkg.path)
         reporter.warn({
           code: 'EOPTIONALFAILED',
           message: `optional dependency ${pkg.name}@${pkg.version} failed to install and was skipped: ${(error as Error).message}`,
@@ -343,6 +350,7 @@ export async function installNodeModules(options: {
     ? await new Promise<string>((resolve) => setImmediate(() => resolve(hiddenText(plan.packages))))
     : undefined
   const stats = await placing
+  scripts?.treePlaced()
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
   // npm's --no-bin-links: no .bin folder at all.
   const binLinks = config.get('bin-links') !== false
@@ -380,7 +388,9 @@ export async function installNodeModules(options: {
           name: pkg.name,
           version: pkg.version,
           ...(pkg.bin ? { bin: pkg.bin } : {}),
-        })),
+        }))
+        // those a dependency's scripts needed are linked already
+        .map((pkg) => scripts?.binsLeft(pkg) ?? pkg),
       // npm picks one bin silently when two packages at one level claim a name; tote too, unless --verbose.
       onWarning: (warning) =>
         warning.code === 'EBINCONFLICT' ? reporter.debug(warning.message) : reporter.warn(warning),

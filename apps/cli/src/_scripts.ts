@@ -10,16 +10,10 @@ import {
   renameSync,
   rmSync,
 } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import type { CloneStrategy } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import {
-  buildOrder,
-  buildPackages,
   createScriptRunner,
-  dependencyRunList,
   describeScripts,
   displayIdentity,
   findNodeGyp,
@@ -41,9 +35,7 @@ import {
   writeNodeGypShim,
 } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
-import { type BuildCachePackage, createBuildCache } from './_build-cache.js'
 import type { CommandContext } from './_command-types.js'
-import type { NodeModulesResult } from './_install.js'
 import type { Reporter } from './_reporter.js'
 import type { Tracer } from './_trace.js'
 
@@ -55,12 +47,12 @@ declare const TOTE_VERSION: string
 /** node_modules/.tote-scripts.json: installed packages whose install scripts have not yet run. */
 export const SCRIPT_STATE = '.tote-scripts.json'
 
-interface ScriptState {
+export interface ScriptState {
   /** Install path → the version and integrity that was placed there. */
   pending: Record<string, { version: string; integrity: string }>
 }
 
-function readState(nodeModules: string): ScriptState {
+export function readState(nodeModules: string): ScriptState {
   try {
     const data = JSON.parse(readFileSync(join(nodeModules, SCRIPT_STATE), 'utf8')) as ScriptState
     if (data && typeof data.pending === 'object' && data.pending !== null) return data
@@ -68,7 +60,12 @@ function readState(nodeModules: string): ScriptState {
   return { pending: {} }
 }
 
-function writeState(nodeModules: string, state: ScriptState): void {
+/** Whether an earlier run left a record of scripts not yet run. */
+export function stateExists(nodeModules: string): boolean {
+  return existsSync(join(nodeModules, SCRIPT_STATE))
+}
+
+export function writeState(nodeModules: string, state: ScriptState): void {
   const path = join(nodeModules, SCRIPT_STATE)
   if (Object.keys(state.pending).length === 0) {
     rmSync(path, { force: true })
@@ -157,12 +154,12 @@ export function renderScriptEvent(event: ScriptEvent, reporter: Reporter): void 
   }
 }
 
-function describeEnd(event: { code: number | null; signal: string | null }): string {
+export function describeEnd(event: { code: number | null; signal: string | null }): string {
   return event.signal ? `ended by ${event.signal}` : `exit code ${event.code}`
 }
 
 /** `tote/…/logs/scripts-<time>-<pid>`: where this run's script logs go; older runs' beyond ten are removed. */
-function logFolder(config: ToteConfig): string {
+export function logFolder(config: ToteConfig): string {
   const logs = join(config.cacheDir, 'logs')
   try {
     const runs = readdirSync(logs)
@@ -255,7 +252,7 @@ export function scriptsMayRun(
  * the package was placed in an install that did not run its scripts) is replaced by a copy, so that
  * the scripts cannot change the cache, nor any project linked to it. Returns how many were copied.
  */
-function ownFiles(dir: string, prefix = ''): number {
+export function ownFiles(dir: string, prefix = ''): number {
   let copied = 0
   for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
     if (prefix === '' && entry.name === 'node_modules') continue
@@ -330,191 +327,6 @@ export interface DependencyScriptsReport {
   ran: number
   /** Packages whose built result came from the build cache instead of their scripts. */
   reused: number
-}
-
-const boolEnv = (value: boolean) => (value ? '1' : '')
-
-/**
- * Runs the install scripts of the packages this install placed (and of those whose scripts an
- * earlier run left undone), as the allowScripts policy allows: each after its dependencies', up
- * to one per core at once. Records what has not run yet in node_modules, so that an approval and
- * the next install run them. Fails with ESCRIPTFAILED for a required package; removes an optional
- * one whose script fails, with a warning.
- */
-export async function runDependencyScripts(
-  session: {
-    config: ToteConfig
-    reporter: Reporter
-    project: { manifest: Record<string, unknown> }
-    tracer?: Tracer | undefined
-    cloneStrategy?: CloneStrategy
-  },
-  lockfile: Lockfile,
-  result: Pick<NodeModulesResult, 'placed' | 'installed'>,
-  options: { command: string; unreviewed: UnreviewedMode },
-): Promise<DependencyScriptsReport> {
-  const { config, reporter } = session
-  const projectDir = config.projectDir
-  const nodeModules = join(projectDir, 'node_modules')
-  const state = readState(nodeModules)
-  const installed = new Set(result.installed)
-  const candidates = new Set(result.placed)
-  for (const [path, placed] of Object.entries(state.pending)) {
-    const entry = lockfile.packages[path]
-    if (
-      installed.has(path) &&
-      entry?.version === placed.version &&
-      (entry.integrity ?? '') === placed.integrity
-    ) {
-      candidates.add(path)
-    }
-  }
-  const report: DependencyScriptsReport = { skipped: [], ran: 0, reused: 0 }
-  if (candidates.size === 0 && !existsSync(join(nodeModules, SCRIPT_STATE))) return report
-  const graph = lockfileGraph(lockfile)
-  const found = [...candidates]
-    .sort()
-    .map((path) => withScripts(projectDir, lockfile, graph, path))
-    .filter((pkg): pkg is InstalledWithScripts => pkg !== undefined)
-  const pending: ScriptState['pending'] = {}
-  for (const pkg of found) {
-    const entry = lockfile.packages[pkg.path]!
-    pending[pkg.path] = { version: entry.version ?? '', integrity: entry.integrity ?? '' }
-  }
-  writeState(nodeModules, { pending })
-  if (found.length === 0) return report
-
-  const policy = policyFor(config, session.project.manifest, reporter, options.unreviewed)
-  if (policy.ignoreScripts) return report
-  const verdicts = new Map(found.map((pkg) => [pkg.path, verdictFor(pkg.node.policy, policy)]))
-  const unreviewed = found.filter((pkg) => verdicts.get(pkg.path) === 'unreviewed')
-  if (policy.unreviewed === 'fail') {
-    const listed = unreviewed.filter((pkg) => !pkg.node.policy.inBundle)
-    if (listed.length > 0) {
-      throw new ToteError(
-        'ESTRICTALLOWSCRIPTS',
-        `--strict-allow-scripts: ${listed.length} package(s) have install scripts not covered by allowScripts:\n${listed
-          .map((pkg) => `  ${pkg.label} (${describeScripts(pkg.scripts)})`)
-          .join('\n')}`,
-        {
-          hint: 'Approve them with `tote install-scripts approve`, deny them with `tote install-scripts deny`, or bypass this check with `--dangerously-allow-all-scripts`.',
-          details: { packages: listed.map((pkg) => pkg.label) },
-        },
-      )
-    }
-  }
-  for (const pkg of found) {
-    if (verdicts.get(pkg.path) === 'denied')
-      reporter.debug(`${pkg.label}: install scripts denied by allowScripts`)
-  }
-  const runs = found.filter(
-    (pkg) =>
-      verdicts.get(pkg.path) === 'run' ||
-      (verdicts.get(pkg.path) === 'unreviewed' && policy.unreviewed === 'run'),
-  )
-  report.skipped = policy.unreviewed === 'run' ? [] : unreviewed
-  const done = (path: string) => {
-    delete pending[path]
-    writeState(nodeModules, { pending })
-  }
-  // The build cache: a trusted package built before with the same key gets its built result linked.
-  const buildCache = createBuildCache({
-    cacheDir: config.cacheDir,
-    ...(session.cloneStrategy ? { strategy: session.cloneStrategy } : {}),
-    onWarning: (message) => reporter.debug(message),
-  })
-  const cacheable = new Map<string, { pkg: BuildCachePackage; key: string }>()
-  const toBuild = runs.filter((pkg) => {
-    const scripts = dependencyRunList(pkg.scripts)
-    if (scripts.length === 0) {
-      done(pkg.path) // only a prepare, which runs when npm packs a git or folder source
-      return false
-    }
-    if (verdicts.get(pkg.path) !== 'run') return true // unreviewed scripts run, never cached
-    const entry = lockfile.packages[pkg.path]!
-    const cached: BuildCachePackage = {
-      dir: pkg.dir,
-      identity: { name: pkg.name, version: entry.version ?? '' },
-      integrity: entry.integrity,
-      scripts,
-    }
-    const key = buildCache.keyOf(cached)
-    if (key === undefined) return true
-    const start = performance.timeOrigin + performance.now()
-    if (buildCache.restore(cached, key)) {
-      session.tracer?.span('build cache', pkg.label, start, performance.timeOrigin + performance.now(), 0, {
-        key,
-      })
-      reporter.debug(`${pkg.label}: built result linked from the build cache`)
-      report.reused++
-      done(pkg.path)
-      return false
-    }
-    cacheable.set(pkg.path, { pkg: cached, key })
-    return true
-  })
-  if (toBuild.length === 0) return report
-  // Scripts change their package's files: none of those may be the cache's.
-  for (const pkg of toBuild) {
-    const copied = ownFiles(pkg.dir)
-    if (copied > 0)
-      reporter.debug(`${pkg.label}: ${copied} files linked from the cache copied before its scripts run`)
-  }
-  const order = buildOrder(
-    graph,
-    toBuild.map((pkg) => pkg.path),
-  )
-  const foreground = config.get('foreground-scripts') === true
-  const runner = createRunner(config, options.command, reporter, session.tracer)
-  reporter.phase('running scripts')
-  const built = await buildPackages(
-    toBuild.map((pkg) => {
-      const entry = lockfile.packages[pkg.path]!
-      return {
-        path: pkg.path,
-        dir: pkg.dir,
-        manifest: pkg.manifest,
-        scripts: dependencyRunList(pkg.scripts),
-        env: {
-          ...(entry.resolved ? { npm_package_resolved: entry.resolved } : {}),
-          ...(entry.integrity ? { npm_package_integrity: entry.integrity } : {}),
-          npm_package_optional: boolEnv(pkg.node.optional),
-          npm_package_dev: boolEnv(pkg.node.dev),
-          npm_package_peer: boolEnv(pkg.node.peer),
-          npm_package_dev_optional: boolEnv(pkg.node.devOptional && !pkg.node.dev && !pkg.node.optional),
-        },
-        optional: pkg.node.optional || pkg.node.devOptional,
-        after: order.get(pkg.path) ?? [],
-        label: pkg.label,
-      }
-    }),
-    {
-      run: runner,
-      concurrency: foreground ? 1 : Math.max(1, availableParallelism() - 1),
-      stdio: foreground ? 'inherit' : 'pipe',
-      logDir: logFolder(config),
-      onBuilt: done,
-    },
-  )
-  report.ran = built.built.length
-  for (const path of built.built) {
-    const cached = cacheable.get(path)
-    if (!cached) continue
-    const start = performance.timeOrigin + performance.now()
-    const saved = await buildCache.save(cached.pkg, cached.key)
-    session.tracer?.span('build cache', `save ${path}`, start, performance.timeOrigin + performance.now(), 0)
-    reporter.debug(`${path}: built result ${saved === 'saved' ? 'kept in the build cache' : 'not cacheable'}`)
-  }
-  for (const failed of built.failedOptional) {
-    await rm(join(projectDir, failed.path), { recursive: true, force: true })
-    done(failed.path)
-    const log = failed.result.logFile ? `; log: ${failed.result.logFile}` : ''
-    reporter.warn({
-      code: 'EOPTIONALSCRIPT',
-      message: `optional dependency ${failed.label} was removed: its ${failed.result.event} script failed (${describeEnd(failed.result)})${log}`,
-    })
-  }
-  return report
 }
 
 /**

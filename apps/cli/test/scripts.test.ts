@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -47,6 +47,19 @@ beforeAll(async () => {
         },
       },
       plain: { versions: { '1.0.0': {} } },
+      // placed by the holding cloner only once a script has written started.txt (see below)
+      slow: { versions: { '1.0.0': {} } },
+      early: { versions: { '1.0.0': { scripts: { postinstall: 'echo early > "$INIT_CWD/started.txt"' } } } },
+      'uses-tool': {
+        versions: {
+          '1.0.0': {
+            dependencies: { tool: '1.0.0' },
+            scripts: {
+              postinstall: 'hello from-uses-tool > "$INIT_CWD/hello.txt" && echo > "$INIT_CWD/started.txt"',
+            },
+          },
+        },
+      },
       failing: {
         versions: {
           '1.0.0': { scripts: { postinstall: 'echo "making things"; echo "cc: not found" >&2; exit 3' } },
@@ -464,6 +477,97 @@ describe('install scripts and the content cache', () => {
       expect(again.stdout).toContain('(0 downloaded)')
       expect(readFileSync(join(other.dir, 'node_modules/editor/index.js'), 'utf8')).toBe(EDITOR_INDEX)
     }
+  })
+})
+
+/**
+ * A copying cloner that holds the placing of the package `slow` until started.txt is in the project
+ * (a dependency's script writes it), then notes in the package whether it saw it. Without scripts
+ * that start while the tree is placed, it gives up after 20 seconds and notes `no`.
+ */
+const holdingCloner = `import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+const pause = new Int32Array(new SharedArrayBuffer(4))
+export function createCloner() {
+  return {
+    cloneSync(source, destDir) {
+      for (const file of source.files) {
+        const to = join(destDir, file.path)
+        mkdirSync(dirname(to), { recursive: true })
+        copyFileSync(join(source.dir, file.path), to)
+        chmodSync(to, file.mode)
+      }
+      if (basename(destDir) !== 'slow') return
+      const marker = join(destDir, '..', '..', 'started.txt')
+      for (let waited = 0; waited < 20000 && !existsSync(marker); waited += 20) Atomics.wait(pause, 0, 0, 20)
+      writeFileSync(join(destDir, 'saw-started.txt'), existsSync(marker) ? 'yes' : 'no')
+    },
+  }
+}
+`
+
+describe("dependencies' scripts while the tree is placed", () => {
+  /** Installs with the holding cloner in worker threads (the held one blocks a thread, not tote). */
+  async function installHeld(project: Project) {
+    writeFileSync(join(project.dir, 'holding-cloner.mjs'), holdingCloner)
+    const tracePath = join(project.dir, '..', 'trace.json')
+    const result = await run(project, [
+      'install',
+      '--cloner',
+      './holding-cloner.mjs',
+      '--workers',
+      '2',
+      '--trace',
+      tracePath,
+    ])
+    const spans = (
+      JSON.parse(readFileSync(tracePath, 'utf8')).traceEvents as {
+        ph: string
+        cat: string
+        name: string
+        ts: number
+        dur: number
+      }[]
+    ).filter((event) => event.ph === 'X')
+    return { result, spans }
+  }
+
+  it("start a package's postinstall while another package is still being placed; --trace shows it inside the placing", async () => {
+    const project = scratch({
+      name: 'p',
+      dependencies: { early: '1.0.0', slow: '1.0.0' },
+      allowScripts: { early: true },
+    })
+    const { result, spans } = await installHeld(project)
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    // slow was placed only after early's postinstall had written started.txt
+    expect(readFileSync(join(project.dir, 'node_modules/slow/saw-started.txt'), 'utf8')).toBe('yes')
+    expect(readFileSync(join(project.dir, 'started.txt'), 'utf8')).toBe('early\n')
+    const script = spans.find((span) => span.cat === 'script' && span.name === 'early@1.0.0 postinstall')
+    const placing = spans.find((span) => span.cat === 'phase' && span.name === 'place packages')
+    const bins = spans.find((span) => span.cat === 'phase' && span.name === 'link bins')
+    expect(script).toBeDefined()
+    expect(placing).toBeDefined()
+    expect(script!.ts).toBeGreaterThan(placing!.ts)
+    // started before the placing ended (it may end after: slow goes on as soon as started.txt is there)
+    expect(script!.ts).toBeLessThan(placing!.ts + placing!.dur)
+    expect(script!.ts).toBeLessThan(bins!.ts)
+  })
+
+  it("run a package's postinstall early with its dependency's bin on PATH", async () => {
+    const project = scratch({
+      name: 'p',
+      dependencies: { 'uses-tool': '1.0.0', slow: '1.0.0' },
+      allowScripts: { 'uses-tool': true },
+    })
+    const { result } = await installHeld(project)
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(readFileSync(join(project.dir, 'node_modules/slow/saw-started.txt'), 'utf8')).toBe('yes')
+    // tool's bin, linked before the script started, while slow was still being placed
+    expect(readFileSync(join(project.dir, 'hello.txt'), 'utf8')).toBe('hello from-uses-tool postinstall\n')
+    expect(readlinkSync(join(project.dir, 'node_modules/.bin/hello'))).toBe('../tool/hello.js')
   })
 })
 

@@ -59,6 +59,19 @@ export async function linkBins(options: LinkBinsOptions): Promise<LinkBinsResult
   return { linked }
 }
 
+/**
+ * Which package each `.bin` entry links to when `packages` are linked together, as linkBins decides
+ * it: `node_modules/.bin/x` → `node_modules/a`. Refused names and targets are left out; where two
+ * packages of one node_modules claim a name, the first by path owns it.
+ */
+export function binOwners(packages: readonly BinPackage[]): Map<string, string> {
+  const owners = new Map<string, string>()
+  for (const [binDir, bins] of planBins(packages, () => {})) {
+    for (const [name, bin] of bins) owners.set(`${binDir}/${name}`, bin.pkg.path)
+  }
+  return owners
+}
+
 /** `.bin` folder (relative to the project) → bin name → what to link; refused entries become warnings. */
 function planBins(
   packages: readonly BinPackage[],

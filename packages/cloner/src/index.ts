@@ -1,4 +1,4 @@
-export { linkBins } from './_bins.js'
+export { binOwners, linkBins } from './_bins.js'
 export { createCloner } from './_cloner.js'
 export { removeExtraneous } from './_remove.js'
 export { removeOwnTempFilesSync, removeStaleTempFiles, STRATEGY_FILE } from './_strategy-memory.js'

@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path'
 import type { StageWarning } from '@tote/types'
 import { describe, expect, it } from 'vitest'
-import { createCloner, linkBins } from '../src/index.js'
+import { binOwners, createCloner, linkBins } from '../src/index.js'
 import { cachePackage, inode, scratch } from './helpers.js'
 
 /** Writes a package folder straight into the project (mode 0644 unless said). */
@@ -139,6 +139,42 @@ describe('linkBins', () => {
     // Another folder's .bin is no conflict.
     expect(readFileSync(join(project, 'node_modules/beta/node_modules/.bin/run'), 'utf8')).toBe('gamma')
     expect(warnings.map((w) => [w.code, w.package])).toEqual([['EBINCONFLICT', 'beta']])
+  })
+
+  it('binOwners names the package each .bin entry links to, as linkBins decides; linked in two parts, the bins are the same', async () => {
+    const packages: { path: string; name: string; bin: Record<string, string> }[] = [
+      { path: 'node_modules/beta', name: 'beta', bin: { run: 'b.js', beta: 'b.js' } },
+      { path: 'node_modules/beta/node_modules/gamma', name: 'gamma', bin: { run: 'g.js' } },
+      { path: 'node_modules/alpha', name: 'alpha', bin: { run: 'a.js', bad: '../x.js' } },
+    ]
+    const owners = binOwners(packages)
+    expect(Object.fromEntries(owners)).toEqual({
+      'node_modules/.bin/run': 'node_modules/alpha',
+      'node_modules/.bin/beta': 'node_modules/beta',
+      'node_modules/beta/node_modules/.bin/run': 'node_modules/beta/node_modules/gamma',
+    })
+    // beta's own names first (what it owns), then the rest without them: the same bins as at once
+    const project = scratch()
+    writePackage(project, 'node_modules/alpha', { 'a.js': 'alpha' })
+    writePackage(project, 'node_modules/beta', { 'b.js': 'beta' })
+    writePackage(project, 'node_modules/beta/node_modules/gamma', { 'g.js': 'gamma' })
+    const owned = (pkg: (typeof packages)[number], keep: (key: string) => boolean) => ({
+      ...pkg,
+      bin: Object.fromEntries(
+        Object.entries(pkg.bin).filter(([name]) =>
+          keep(`${pkg.path.slice(0, pkg.path.lastIndexOf('node_modules/'))}node_modules/.bin/${name}`),
+        ),
+      ),
+    })
+    const early = new Set([...owners].filter(([, path]) => path === 'node_modules/beta').map(([key]) => key))
+    await linkBins({ projectDir: project, packages: [owned(packages[0]!, (key) => early.has(key))] })
+    await linkBins({
+      projectDir: project,
+      packages: packages.map((pkg) => owned(pkg, (key) => !early.has(key))),
+    })
+    expect(readFileSync(join(project, 'node_modules/.bin/run'), 'utf8')).toBe('alpha')
+    expect(readFileSync(join(project, 'node_modules/.bin/beta'), 'utf8')).toBe('beta')
+    expect(readFileSync(join(project, 'node_modules/beta/node_modules/.bin/run'), 'utf8')).toBe('gamma')
   })
 
   it('makes a hard-linked target executable on a private copy, leaving the cache alone', async () => {

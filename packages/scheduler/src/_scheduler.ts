@@ -123,8 +123,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   async function runInWorker(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
     const id = `${task.kind}#${++jobIds}`
     emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
+    // On this thread, a turn of the event loop before each task: what waits on the packages placed
+    // so far (a dependency's install scripts, its bins) goes on between tasks, not after all of them.
     const result = inline
-      ? await runTask(task, load)
+      ? await new Promise<void>((resolve) => setImmediate(resolve)).then(() => runTask(task, load))
       : ((await (pool ?? startPool()).run(task, { transferList: transfer })) as WorkerResult)
     for (const warning of result.warnings) emit({ type: 'warning', warning, id })
     emit({
@@ -245,14 +247,26 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       stats.packages += result.packages
       stats.files += result.files
     }
-    /** After a clone task: entries found missing, damaged or another package's are fetched, once. */
-    const cloned = (result: WorkerResult, alreadyDownloaded = false) => {
+    /** Every package of these jobs is in place now (the caller may start what waits on them). */
+    const placed = (keys: Iterable<string>) => {
+      if (!installOptions.onPlaced) return
+      for (const key of keys) for (const pkg of groups.get(key)!.packages) installOptions.onPlaced(pkg)
+    }
+    /** After an unpack task: its targets are in place. */
+    const unpacked = (key: string) => (result: WorkerResult) => {
       count(result)
+      placed([key])
+    }
+    /** After a clone task: entries found missing, damaged or another package's are fetched, once. */
+    const cloned = (items: CloneItem[], result: WorkerResult, alreadyDownloaded = false) => {
+      count(result)
+      const missing = new Set(result.missing)
+      placed(items.map((item) => item.key).filter((key) => !missing.has(key)))
       return Promise.all(
         result.missing.map((key) => {
           const group = groups.get(key)!
           if (!alreadyDownloaded) stats.downloaded++
-          return fetchAndUnpack(group.request, group.targets, 1).then(count, tolerate(group))
+          return fetchAndUnpack(group.request, group.targets, 1).then(unpacked(key), tolerate(group))
         }),
       )
     }
@@ -262,7 +276,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       if (cloneBatch.length === 0) return
       const task: CloneTask = { kind: 'clone', stages, items: cloneBatch }
       cloneBatch = []
-      work.push(runInWorker(task).then((result) => cloned(result)))
+      work.push(runInWorker(task).then((result) => cloned(task.items, result)))
     }
     let left = groups.size
     for (const [key, group] of groups) {
@@ -277,7 +291,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
         work.push(
           fill
             .then(() =>
-              runInWorker({ kind: 'clone', stages, items: [item] }).then((result) => cloned(result, true)),
+              runInWorker({ kind: 'clone', stages, items: [item] }).then((result) =>
+                cloned([item], result, true),
+              ),
             )
             .catch(tolerate(group)),
         )
@@ -288,7 +304,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
         if (cloneBatch.length >= Math.max(LAST_CLONE_BATCH, Math.min(CLONE_BATCH, size))) flushClones()
       } else {
         stats.downloaded++
-        work.push(fetchAndUnpack(group.request, group.targets).then(count, tolerate(group)))
+        work.push(fetchAndUnpack(group.request, group.targets).then(unpacked(key), tolerate(group)))
       }
     }
     flushClones()

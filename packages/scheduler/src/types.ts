@@ -137,6 +137,12 @@ export interface InstallOptions {
   isOptional?: (pkg: ScheduledPackage) => boolean
   /** Told about each optional package that failed (its folder has been removed). */
   onOptionalFailure?: (pkg: ScheduledPackage, error: unknown) => void
+  /**
+   * Told about each package as soon as its folder is complete (the task that placed it has ended),
+   * while the others are still being placed: what needs only a part of the tree (a dependency's
+   * install scripts) can start then. Once per package; never for one that failed. Must not throw.
+   */
+  onPlaced?: (pkg: ScheduledPackage) => void
 }
 
 export interface Scheduler {

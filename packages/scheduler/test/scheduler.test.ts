@@ -398,6 +398,58 @@ describe('createScheduler', () => {
     }
   })
 
+  it('tells onPlaced about each package once its folder is complete, while the others are still being placed', async () => {
+    const { project, cacheDir } = scratch()
+    const downloader = createDownloader(client)
+    let aPlaced: () => void = () => {}
+    const aIsPlaced = new Promise<void>((resolve) => {
+      aPlaced = resolve
+    })
+    // b's tarball is only fetched once a has been reported placed: the install finishes only if
+    // onPlaced comes while it goes on.
+    const scheduler = createScheduler(
+      {
+        download: async (request, options) => {
+          if (request.name === 'b') await aIsPlaced
+          return downloader.download(request, options)
+        },
+      },
+      { stages: stages(cacheDir), workers: 2 },
+    )
+    try {
+      const placed: string[] = []
+      const onPlaced = (pkg: ScheduledPackage) => {
+        // complete when told: its package.json is there
+        placed.push(`${pkg.path}:${existsSync(join(pkg.destDir, 'package.json'))}`)
+        if (pkg.name === 'a') aPlaced()
+      }
+      const broken = { ...planned(project, 'c', '3.0.0'), integrity: registry.integrity('a', '1.0.0') }
+      await scheduler.install(
+        [
+          planned(project, 'a', '1.0.0'),
+          planned(project, 'a', '1.0.0', 'node_modules/b/node_modules/a'),
+          planned(project, 'b', '2.0.0'),
+          broken,
+        ],
+        { isOptional: (pkg) => pkg.name === 'c', onPlaced },
+      )
+      expect(placed.sort()).toEqual([
+        'node_modules/a:true',
+        'node_modules/b/node_modules/a:true',
+        'node_modules/b:true',
+      ])
+      // From the cache (clone tasks) too.
+      const warm = join(project, '..', 'warm')
+      const again: string[] = []
+      await scheduler.install([planned(warm, 'a', '1.0.0'), planned(warm, 'b', '2.0.0')], {
+        onPlaced: (pkg) => again.push(pkg.path),
+      })
+      expect(again.sort()).toEqual(['node_modules/a', 'node_modules/b'])
+    } finally {
+      await scheduler.close()
+    }
+  })
+
   it('goes on without an optional package that fails, and rejects for a required one', async () => {
     const { project, cacheDir } = scratch()
     const scheduler = createScheduler(createDownloader(client), { stages: stages(cacheDir), workers: 0 })
