@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { lstat, mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type CloneStrategy, linkBins, removeExtraneous } from '@tote/cloner'
+import { type BinPackage, type CloneStrategy, linkBins, removeExtraneous } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
 import { createDownloader, type Downloader } from '@tote/downloader'
 import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
@@ -13,13 +13,39 @@ import type { UnreviewedMode } from '@tote/scripts'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
 import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
 import { createGitPreparer } from './_git-prepare.js'
-import { folderInside, nameOfPath, type PlannedLink, type WorkspaceFilter } from './_plan.js'
+import {
+  folderInside,
+  type InstallPlan,
+  nameOfPath,
+  type PlannedLink,
+  type WorkspaceFilter,
+} from './_plan.js'
 import type { Reporter } from './_reporter.js'
-import type { TreeHooks } from './_script-jobs.js'
 import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
 import { workerFiles } from './_workers.js'
+
+/** What the install tells the script jobs while it places the tree (the script jobs of _script-jobs.ts). */
+export interface TreeHooks {
+  /**
+   * Before the scheduler starts: the plan, and what it is about to place. Returns the order to place
+   * it in: first the packages whose install scripts will run and everything they depend on, so that
+   * their scripts start early; the rest after, each part in its order.
+   */
+  start<T extends { path: string; hasInstallScript: boolean }>(tree: {
+    plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>
+    toPlace: readonly T[]
+  }): T[]
+  /** A package of `toPlace` is complete (the scheduler's onPlaced). */
+  placed(path: string): void
+  /** An optional package of `toPlace` failed to install: it will not be there. */
+  failed(path: string): void
+  /** Every package is placed (or failed): called before the remaining bins are linked. */
+  treePlaced(): void
+  /** The package without the bins linked early (those are in place already): for the last linkBins. */
+  binsLeft<T extends BinPackage>(pkg: T): T
+}
 
 export interface NodeModulesResult {
   /** Packages at paths that had none (or whose folder was missing). */

@@ -19,7 +19,7 @@ import {
 } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
 import { type BuildCache, type BuildCachePackage, createBuildCache } from './_build-cache.js'
-import type { NodeModulesResult } from './_install.js'
+import type { NodeModulesResult, TreeHooks } from './_install.js'
 import { type InstallPlan, nameOfPath } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import {
@@ -42,28 +42,6 @@ import type { Tracer } from './_trace.js'
 // everything it depends on (as the lockfile resolves it) and the bins of those are in place, while
 // the scheduler is still placing the rest of the tree. npm's rule holds: a package's scripts start
 // only after its dependencies' scripts have ended.
-
-/** What the install tells the script jobs while it places the tree (see installNodeModules). */
-export interface TreeHooks {
-  /** Before the scheduler starts: the plan, and what it is about to place. */
-  /**
-   * Before the scheduler starts: the plan, and what it is about to place. Returns the order to place
-   * it in: first the packages whose install scripts will run and everything they depend on, so that
-   * their scripts start early; the rest after, each part in its order.
-   */
-  start<T extends { path: string; hasInstallScript: boolean }>(tree: {
-    plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>
-    toPlace: readonly T[]
-  }): T[]
-  /** A package of `toPlace` is complete (the scheduler's onPlaced). */
-  placed(path: string): void
-  /** An optional package of `toPlace` failed to install: it will not be there. */
-  failed(path: string): void
-  /** Every package is placed (or failed): called before the remaining bins are linked. */
-  treePlaced(): void
-  /** The package without the bins linked early (those are in place already): for the last linkBins. */
-  binsLeft<T extends BinPackage>(pkg: T): T
-}
 
 export interface ScriptJobs extends TreeHooks {
   /** start(), for a tree given as paths: `placed` are in place already; no bins are linked (they are). */
