@@ -151,6 +151,8 @@ export function pmCommand(contender: Contender, phase: Phase, context: CommandCo
       break
     case 'tote':
       env.TOTE_CACHE_DIR = cacheDir
+      // As for npm, and through the environment so that older builds (--build) read it too.
+      env.npm_config_omit_lockfile_registry_resolved ??= 'false'
       flags = ['--cache-dir', cacheDir, '--registry', registry, '--ignore-scripts']
       break
   }

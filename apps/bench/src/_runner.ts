@@ -33,6 +33,8 @@ import type {
 export const RUN_TIMEOUT_MS = 45 * 60_000
 /** After deleting finished runs' folders, wait so the file system's background work settles. */
 const DISK_SETTLE_MS = 60_000
+/** Tries of the untimed run that makes a contender's own lockfile. */
+const LOCKFILE_TRIES = 3
 
 export interface RunnerContext {
   fixture: Fixture
@@ -166,16 +168,26 @@ export function createRunner(context: RunnerContext) {
     const failure = lockfileFailures.get(contender.key)
     if (failure) throw new Error(failure)
     const phase: Phase = context.isAvailable(contender, 'p1_resolve') ? 'p1_resolve' : 'p0_full_cold'
-    const dir = join(context.workDir, `lockfile-${safeName(contender.key)}`)
-    const dirs = { project: join(dir, 'project'), cache: join(dir, 'cache'), logs: join(dir, 'run-') }
-    finishedDirs.push(dir)
-    context.log(`  making ${contender.key}'s lockfile (${phase}, untimed)`)
-    const made = await attempt(contender, phase, dirs, undefined)
     const lockfileName = LOCKFILE_NAMES[contender.pm]
-    if (!made.error && (fileSize(join(dirs.project, lockfileName)) ?? 0) > 0) {
-      return storeLockfile(contender, join(dirs.project, lockfileName))
+    // A registry mirror may answer one request from a stale copy (a version missing): a failed
+    // untimed set-up is tried again in fresh folders before the contender is given up for the run.
+    let made: Awaited<ReturnType<typeof attempt>> | undefined
+    for (let round = 1; round <= LOCKFILE_TRIES; round++) {
+      const dir = join(
+        context.workDir,
+        `lockfile-${safeName(contender.key)}${round === 1 ? '' : `-${round}`}`,
+      )
+      const dirs = { project: join(dir, 'project'), cache: join(dir, 'cache'), logs: join(dir, 'run-') }
+      finishedDirs.push(dir)
+      context.log(
+        `  making ${contender.key}'s lockfile (${phase}, untimed${round === 1 ? '' : `, try ${round}`})`,
+      )
+      made = await attempt(contender, phase, dirs, undefined)
+      if (!made.error && (fileSize(join(dirs.project, lockfileName)) ?? 0) > 0) {
+        return storeLockfile(contender, join(dirs.project, lockfileName))
+      }
     }
-    const reason = `could not make its lockfile: ${made.error ?? `no ${lockfileName}`}`
+    const reason = `could not make its lockfile: ${made?.error ?? `no ${lockfileName}`}`
     lockfileFailures.set(contender.key, reason)
     throw new Error(reason)
   }

@@ -138,7 +138,7 @@ describe('full command lines', () => {
     ])
   })
 
-  it('tote: --cache-dir and TOTE_CACHE_DIR, and a variant appends its flags and sets its environment', () => {
+  it("tote: --cache-dir and TOTE_CACHE_DIR, and a variant appends its flags and sets its environment; npm's default for omit-lockfile-registry-resolved", () => {
     const variant = {
       key: 'tote[fast]',
       pm: 'tote' as const,
@@ -157,7 +157,11 @@ describe('full command lines', () => {
         '--jobs',
         '32',
       ],
-      env: { TOTE_CACHE_DIR: cacheDir, TOTE_HUGE_PAGES: '0' },
+      env: {
+        TOTE_CACHE_DIR: cacheDir,
+        TOTE_HUGE_PAGES: '0',
+        npm_config_omit_lockfile_registry_resolved: 'false',
+      },
     })
   })
 })

@@ -184,3 +184,58 @@ describe('--trust: approvals written, scripts on, the trusted build checked', ()
     expect(bun).toMatchObject({ status: 'fail', error: 'check failed: addon was not built (no .node file)' })
   })
 })
+
+describe("a contender's own lockfile, made untimed before a phase that needs one", () => {
+  it('is tried again in fresh folders when a try fails (a mirror answering from a stale copy)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pm-bench-lockfile-retry-'))
+    const fixtureDir = join(root, 'fixture')
+    mkdirSync(fixtureDir)
+    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
+    mkdirSync(join(root, 'work'))
+    // A package manager whose first resolve fails, as npm's did on an ETARGET from a stale packument.
+    const tries = join(root, 'tries.txt')
+    const fake = join(root, 'fake-pm.sh')
+    writeFileSync(
+      fake,
+      [
+        `echo "$1 $2" >> '${tries}'`,
+        `if [ "$2" = "--lockfile-only" ] && [ "$(wc -l < '${tries}')" -lt 2 ]; then echo 'ETARGET' >&2; exit 1; fi`,
+        `if [ "$2" = "--lockfile-only" ]; then echo '{"lockfileVersion":3}' > package-lock.json; fi`,
+        '',
+      ].join('\n'),
+    )
+    const lines: string[] = []
+    const runner = createRunner({
+      fixture: {
+        name: 'fixture',
+        dir: fixtureDir,
+        packageJsonPath: join(fixtureDir, 'package.json'),
+        npmrcPath: undefined,
+      },
+      registry: 'http://127.0.0.1:4873/',
+      hostsFile: undefined,
+      env: { PATH: process.env.PATH ?? '' },
+      tools: new Map([['tote', { command: '/bin/sh', args: [fake], env: {} }]]),
+      addPackage: 'zod',
+      toteFrozenCommand: 'ci',
+      isAvailable: () => true,
+      workDir: join(root, 'work'),
+      lockfileDir: join(root, 'lockfiles'),
+      minFreeBytes: 0,
+      redact: (text) => text,
+      log: (line) => lines.push(line),
+      note: (line) => lines.push(line),
+    })
+    const record = await runner.runStep(
+      { round: 1, warmup: false, phase: 'p3_cold_install', contender: { key: 'tote', pm: 'tote' } },
+      1,
+    )
+    expect(record.error ?? '').not.toContain('could not make its lockfile')
+    expect(readFileSync(tries, 'utf8').trim().split('\n')).toEqual([
+      'install --lockfile-only',
+      'install --lockfile-only',
+      'ci --cache-dir',
+    ])
+    expect(lines).toContain("  making tote's lockfile (p1_resolve, untimed, try 2)")
+  })
+})

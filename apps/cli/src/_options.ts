@@ -140,6 +140,10 @@ export function installOptions(): Record<string, OptionSpec> {
         "Dependencies' install scripts that allowScripts does not cover: skip and name them (default), run them as npm does, or fail",
     },
     'bin-links': npm('boolean', "Link packages' bins into node_modules/.bin (--no-bin-links: do not)"),
+    'omit-lockfile-registry-resolved': npm(
+      'boolean',
+      'Leave `resolved` out of the lockfile entries of registry packages (npm: the same setting)',
+    ),
     cpu: npm('string', 'Install optional packages for this CPU instead of this machine’s', { arg: 'cpu' }),
     os: npm('string', 'Install optional packages for this OS instead of this machine’s', { arg: 'os' }),
     libc: npm('string', 'Install optional packages for this libc (glibc, musl)', { arg: 'libc' }),

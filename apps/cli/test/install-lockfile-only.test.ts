@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,7 +38,7 @@ describe('tote install --lockfile-only', () => {
     const first = await run()
     expect(first.stderr).toBe('')
     expect(first.code).toBe(0)
-    expect(first.stdout).toMatch(/resolved 4 packages/)
+    expect(first.stdout).toMatch(/resolved 4 packages \(3 registry documents\)/)
     const text = readFileSync(join(project.dir, 'package-lock.json'), 'utf8')
     const lock = JSON.parse(text)
     expect(lock.lockfileVersion).toBe(3)
@@ -109,6 +109,23 @@ describe('tote install --lockfile-only', () => {
       'node_modules/types',
     ])
     expect(await paths([])).toEqual(['', 'node_modules/arrow', 'node_modules/popper', 'node_modules/types'])
+  })
+
+  it('omit-lockfile-registry-resolved, from .npmrc or the flag (the flag wins), leaves resolved out as npm does', async () => {
+    const project = scratch({ name: 'p', version: '1.0.0', dependencies: { lib: '1.0.0' } })
+    writeFileSync(join(project.dir, '.npmrc'), 'omit-lockfile-registry-resolved=true\n')
+    const lock = () => JSON.parse(readFileSync(join(project.dir, 'package-lock.json'), 'utf8'))
+    const run = (...flags: string[]) =>
+      tote(['install', '--lockfile-only', ...flags], { ...project, cwd: project.dir, registry: registry.url })
+    expect((await run()).code).toBe(0)
+    expect(lock().packages['node_modules/lib']).not.toHaveProperty('resolved')
+    expect(lock().packages['node_modules/lib'].integrity).toMatch(/^sha512-/)
+    rmSync(join(project.dir, 'package-lock.json'))
+    expect((await run('--omit-lockfile-registry-resolved=false')).code).toBe(0)
+    expect(lock().packages['node_modules/lib'].resolved).toBe(
+      new URL('lib/-/lib-1.0.0.tgz', registry.url).href,
+    )
+    expect(readFileSync(join(project.dir, 'package-lock.json'), 'utf8')).toContain('"resolved"')
   })
 
   it('fails clearly without a package.json', async () => {

@@ -8,7 +8,7 @@ import { exitOnInterrupt } from '../_interrupt.js'
 import { openSession } from '../_open-project.js'
 import { lockForInstall } from '../_project-lock.js'
 import { createProjectResolver } from '../_project-resolver.js'
-import { elapsed, finishTrace, reportDryRun } from '../_report.js'
+import { elapsed, finishTrace, plural, reportDryRun } from '../_report.js'
 import { removeStaleTempFilesInBackground } from '../_temp-files.js'
 import { traced } from '../_trace.js'
 
@@ -98,7 +98,7 @@ export async function run(context: CommandContext): Promise<number> {
           ? 'wrote package-lock.json'
           : 'package-lock.json not written (--no-save or --no-package-lock)'
       reporter.info(
-        `resolved ${stats.packages} packages (${stats.packuments} registry documents) in ${elapsed(session)}; ${what}`,
+        `resolved ${plural(stats.packages, 'package')} (${plural(stats.packuments, 'registry document')}) in ${elapsed(session)}; ${what}`,
       )
       await finishTrace(session)
       return 0
