@@ -1,8 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import { createDownloader } from '@tote/downloader'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
@@ -11,9 +9,9 @@ import {
   createScheduler,
   type ScheduledPackage,
   type SchedulerEvent,
-  type SchedulerStages,
   type ScriptStage,
 } from '../src/index.js'
+import { stages } from './_stages.js'
 
 // Script jobs queued by the scheduler, against the loopback registry and real folders: the stage
 // given here stands in for tote's (which spawns the packages' scripts); it writes and reads files.
@@ -35,22 +33,6 @@ afterAll(async () => {
   await client.close()
   await registry.close()
 })
-
-const require = createRequire(import.meta.url)
-
-function sourceOf(name: string): string {
-  const manifest = require.resolve(`${name}/package.json`)
-  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: { '.': { source: string } } }
-  return pathToFileURL(join(dirname(manifest), exports['.'].source)).href
-}
-
-function stages(cacheDir: string): SchedulerStages {
-  return {
-    extractor: { module: sourceOf('@tote/extractor') },
-    contentCache: { module: sourceOf('@tote/content-cache'), options: { dir: cacheDir } },
-    cloner: { module: sourceOf('@tote/cloner'), options: { strategy: 'auto', stateDir: cacheDir } },
-  }
-}
 
 function planned(project: string, name: string): ScheduledPackage {
   const path = `node_modules/${name}`
