@@ -23,7 +23,7 @@ export async function installAndReport(
   const { installNodeModules } = await import('./_install.js')
   checkInstallStrategy(config)
   // dependencies' scripts start while the tree is placed, each once its part of it is there
-  const jobs = createScriptJobs(session, lockfile, session)
+  const jobs = createScriptJobs(session, lockfile, scheduler, session)
   const result = await installNodeModules({
     projectDir: config.projectDir,
     lockfile,

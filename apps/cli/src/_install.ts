@@ -8,7 +8,13 @@ import type { ToteConfig } from '@tote/config'
 import { createDownloader, type Downloader } from '@tote/downloader'
 import { hiddenLockfile, sha512Integrity, stringifyLockfile, writeLockfileText } from '@tote/lockfile'
 import type { RegistryClient } from '@tote/registry-client'
-import { createScheduler, type PrefetchRequest, type Scheduler, type SchedulerDeps } from '@tote/scheduler'
+import {
+  createScheduler,
+  type PrefetchRequest,
+  type Scheduler,
+  type SchedulerDeps,
+  type ScriptJobs,
+} from '@tote/scheduler'
 import type { UnreviewedMode } from '@tote/scripts'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
 import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
@@ -26,23 +32,16 @@ import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
 import { workerFiles } from './_workers.js'
 
-/** What the install tells the script jobs while it places the tree (the script jobs of _script-jobs.ts). */
+/** What the install asks of the dependencies' script jobs (those of _script-jobs.ts). */
 export interface TreeHooks {
   /**
-   * Before the scheduler starts: the plan, and what it is about to place. Returns the order to place
-   * it in: first the packages whose install scripts will run and everything they depend on, so that
-   * their scripts start early; the rest after, each part in its order.
+   * Before the scheduler starts: the scheduler's script jobs for this tree (the plan, and what is
+   * about to be placed), which its install() queues as the tree is placed.
    */
-  start<T extends { path: string; hasInstallScript: boolean }>(tree: {
+  jobs(tree: {
     plan: Pick<InstallPlan, 'packages' | 'bundled' | 'links'>
-    toPlace: readonly T[]
-  }): T[]
-  /** A package of `toPlace` is complete (the scheduler's onPlaced). */
-  placed(path: string): void
-  /** An optional package of `toPlace` failed to install: it will not be there. */
-  failed(path: string): void
-  /** Every package is placed (or failed): called before the remaining bins are linked. */
-  treePlaced(): void
+    toPlace: readonly unknown[]
+  }): ScriptJobs
   /** The package without the bins linked early (those are in place already): for the last linkBins. */
   binsLeft<T extends BinPackage>(pkg: T): T
 }
@@ -114,10 +113,12 @@ export function createInstallScheduler(
             ...(event.bytes ? { bytes: event.bytes } : {}),
             ...(event.files ? { files: event.files } : {}),
           }
-          if (event.thread === 0 && event.kind === 'download')
+          // downloads and script jobs overlap on this thread: each on a free lane
+          if (event.thread === 0 && (event.kind === 'download' || event.kind === 'scripts'))
             tracer.asyncSpan(event.kind, event.label, event.start, event.end, args)
           else tracer.span(event.kind, event.label, event.start, event.end, event.thread, args)
         }
+        if (event.kind === 'scripts') return
         if (event.kind === 'download') {
           reporter.progress.downloaded++
           reporter.progress.bytes += event.bytes ?? 0
@@ -339,15 +340,14 @@ export async function installNodeModules(options: {
   const scheduled = toPlace.map((pkg) =>
     pkg.hasInstallScript && !mayRun(pkg.path) ? { ...pkg, hasInstallScript: false } : pkg,
   )
-  // what dependencies' scripts need goes first
-  const ordered = scripts?.start({ plan, toPlace: scheduled }) ?? scheduled
+  // dependencies' scripts: the scheduler queues each package's job as its part of the tree is placed
+  const jobs = scripts?.jobs({ plan, toPlace: scheduled })
   const placing = traced(tracer, 'phase', 'place packages', () =>
-    scheduler.install(ordered, {
+    scheduler.install(scheduled, {
       isOptional: (pkg) => plan.optional.has(pkg.path),
-      ...(scripts ? { onPlaced: (pkg) => scripts.placed(pkg.path) } : {}),
+      ...(jobs ? { scripts: jobs } : {}),
       onOptionalFailure(pkg, error) {
         failedOptional.add(pkg.path)
-        scripts?.failed(pkg.path)
         reporter.warn({
           code: 'EOPTIONALFAILED',
           message: `optional dependency ${pkg.name}@${pkg.version} failed to install and was skipped: ${(error as Error).message}`,
@@ -376,7 +376,6 @@ export async function installNodeModules(options: {
     ? await new Promise<string>((resolve) => setImmediate(() => resolve(hiddenText(plan.packages))))
     : undefined
   const stats = await placing
-  scripts?.treePlaced()
   const installed = plan.packages.filter((pkg) => !failedOptional.has(pkg.path))
   // npm's --no-bin-links: no .bin folder at all.
   const binLinks = config.get('bin-links') !== false

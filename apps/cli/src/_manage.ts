@@ -28,7 +28,7 @@ import { openSession, type Session } from './_open-project.js'
 import { lockForInstall } from './_project-lock.js'
 import { createProjectResolver } from './_project-resolver.js'
 import { elapsed, finishTrace, reportDryRun, reportInstalled } from './_report.js'
-import { runDependencyScripts } from './_script-jobs.js'
+import { createScriptJobs, type ScriptJobs } from './_script-jobs.js'
 import { reportSkippedScripts } from './_scripts.js'
 import { registryClientOptions } from './_stages.js'
 import { removeStaleTempFilesInBackground } from './_temp-files.js'
@@ -226,9 +226,11 @@ export async function runManaged(
       if (packageText !== undefined) await writePackageJsonText(file.path, packageText)
     }
     let result: NodeModulesResult | undefined
-    if (scheduler) {
+    // dependencies' scripts start while the tree is placed, as in `tote install`
+    const jobs = scheduler ? createScriptJobs(session, lockfile, scheduler, session) : undefined
+    if (scheduler && jobs) {
       state = 'package.json and package-lock.json are as they were; putting node_modules back as it was'
-      result = await installOrRollBack(session, lockfile, scheduler, (back) => {
+      result = await installOrRollBack(session, lockfile, scheduler, jobs, (back) => {
         putBack = back
       })
       putBack = undefined
@@ -237,7 +239,7 @@ export async function runManaged(
     }
     // npm builds (runs install scripts) before it saves package.json and the lockfile: a failing
     // script of a required package leaves both as they were.
-    const skipped = result ? await runDependencyScripts(session, lockfile, result, session) : undefined
+    const skipped = jobs ? await jobs.finish() : undefined
     await writeFiles()
     state = 'package.json, package-lock.json and node_modules are up to date'
     reporter.stop()
@@ -359,6 +361,7 @@ async function installOrRollBack(
   session: Session,
   lockfile: Lockfile,
   scheduler: Scheduler,
+  jobs: ScriptJobs,
   onInterrupt: (putBack: () => Promise<void>) => void,
 ): Promise<NodeModulesResult> {
   const { config, reporter, tracer } = session
@@ -394,8 +397,11 @@ async function installOrRollBack(
       reporter,
       tracer,
       scriptsMayRun: scriptsMayRun(session, lockfile, session),
+      scripts: jobs,
     })
   } catch (error) {
+    // the scripts that started stop before node_modules is put back
+    await jobs.cancel()
     if (interruption()) throw error
     reporter.stop()
     reporter.warn({

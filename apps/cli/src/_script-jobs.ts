@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { type BinPackage, binOwners, type CloneStrategy, linkBins } from '@tote/cloner'
 import type { ToteConfig } from '@tote/config'
+import type { Scheduler, ScriptJobs as SchedulerScriptJobs, ScriptStage } from '@tote/scheduler'
 import {
   type BuildResult,
-  buildOrder,
   buildPackages,
   dependencyRunList,
   describeScripts,
@@ -19,7 +19,7 @@ import {
 } from '@tote/scripts'
 import { type Lockfile, ToteError } from '@tote/types'
 import { type BuildCache, type BuildCachePackage, createBuildCache } from './_build-cache.js'
-import type { NodeModulesResult, TreeHooks } from './_install.js'
+import type { TreeHooks } from './_install.js'
 import { type InstallPlan, nameOfPath } from './_plan.js'
 import type { Reporter } from './_reporter.js'
 import {
@@ -38,19 +38,13 @@ import {
 } from './_scripts.js'
 import type { Tracer } from './_trace.js'
 
-// Dependencies' install scripts as jobs of the install: each package's scripts start as soon as it,
-// everything it depends on (as the lockfile resolves it) and the bins of those are in place, while
-// the scheduler is still placing the rest of the tree. npm's rule holds: a package's scripts start
-// only after its dependencies' scripts have ended.
+// Dependencies' install scripts as jobs of the install, queued by the scheduler (its script jobs):
+// each package's job starts once it, everything it depends on (as the lockfile resolves it) and the
+// bins of those are in place, after its dependencies' jobs, while the rest of the tree is placed.
+// What stays here is the policy (which packages run), the runner (spawning, logs, the build cache)
+// and the summary.
 
 export interface ScriptJobs extends TreeHooks {
-  /** start(), for a tree given as paths: `placed` are in place already; no bins are linked (they are). */
-  begin(tree: {
-    toPlace: readonly { path: string }[]
-    placed?: readonly string[]
-    installed: readonly string[]
-    bins?: readonly BinPackage[]
-  }): void
   /**
    * Once the tree is placed: waits for every script job, removes the optional packages whose
    * script failed (with a warning), and says what ran and what was skipped. Throws the first failure
@@ -69,70 +63,44 @@ interface JobsSession {
   cloneStrategy?: CloneStrategy
 }
 
-/** One package whose scripts (or built result) this install runs. */
-interface Job {
-  pkg: InstalledWithScripts
-  /** The package and everything it depends on, transitively: all must be in place first. */
-  closure: string[]
-  /** How far the walk through `closure` got: members before it are in place (and examined). */
-  next: number
-  /** The closure holds a link (a workspace, a folder): its dependencies are only known in place with the tree. */
-  needsTree: boolean
-  /** Set once its part of the tree is in place. */
-  run?: Promise<void>
-  /** Resolves when it ended, however (dependents wait for it). */
-  ended: Promise<void>
-  end: () => void
-  finished: boolean
-}
-
 const boolEnv = (value: boolean) => (value ? '1' : '')
 
 /**
- * The dependency scripts of one install, driven by what the scheduler reports placed. Each job
- * (a package's install scripts, or the link of its built result from the build cache) starts once
- * the package and its dependencies are in place and their bins linked, after its dependencies' jobs,
- * at most one per core but one at once (one with --foreground-scripts). The allowScripts policy
- * decides which packages run; node_modules/.tote-scripts.json records what has not run yet.
+ * The dependency scripts of one install, as the scheduler's script stage: the allowScripts policy
+ * decides which packages run (`select`), a job links its part of the tree's bins (`prepare`), then
+ * runs the package's scripts or links its built result from the build cache (`run`); the scheduler
+ * queues them, at most one per core but one at once (one with --foreground-scripts).
+ * node_modules/.tote-scripts.json records what has not run yet.
  */
 export function createScriptJobs(
   session: JobsSession,
   lockfile: Lockfile,
+  scheduler: Pick<Scheduler, 'scriptJobs'>,
   options: { command: string; unreviewed: UnreviewedMode },
 ): ScriptJobs {
   const { config, reporter, tracer } = session
   const projectDir = config.projectDir
   const nodeModules = join(projectDir, 'node_modules')
   const foreground = config.get('foreground-scripts') === true
-  const concurrency = foreground ? 1 : Math.max(1, availableParallelism() - 1)
   let graph: Map<string, GraphPackage> | undefined
   const graphOf = () => (graph ??= lockfileGraph(lockfile))
 
-  /** Install paths whose scripts may be due: placed by this run, or left pending by an earlier one. */
-  const candidates = new Set<string>()
-  /** Paths the scheduler has yet to place. */
-  const waiting = new Set<string>()
-  const failedPaths = new Set<string>()
-  const examined = new Set<string>()
   const found = new Map<string, InstalledWithScripts>()
   const pending: ScriptState['pending'] = {}
   let hadState = false
+  /** Something is placed by this install, or was left pending by an earlier one. */
+  let candidates = false
   let stateWritten = false
   let policy: ScriptPolicy | undefined
   const verdicts = new Map<string, ScriptVerdict>()
-  const jobs = new Map<string, Job>()
-  /** Jobs whose part of the tree is not in place yet. */
-  let placing: Job[] = []
-  let treeDone = false
+  /** The scheduler's script jobs, once the install has made them. */
+  let jobs: SchedulerScriptJobs | undefined
   let releaseHeld: () => void = () => {}
   const held = new Promise<void>((resolve) => {
     releaseHeld = resolve
   })
-  let failure: { error: unknown } | undefined
   const failedOptional: BuildResult['failedOptional'] = []
   const report: DependencyScriptsReport = { skipped: [], ran: 0, reused: 0 }
-  const controller = new AbortController()
-  const closures = new Map<string, { members: string[]; needsTree: boolean }>()
 
   // Bins: those of a job's part of the tree are linked before it starts; the install links the rest.
   const binLinks = config.get('bin-links') !== false
@@ -144,55 +112,13 @@ export function createScriptJobs(
   /** Package path → the linking of its bins, by whichever job needed them first. */
   const linking = new Map<string, Promise<void>>()
 
-  let running = 0
-  const queue: (() => void)[] = []
-  const slot = () =>
-    new Promise<void>((resolve) => {
-      if (running < concurrency) {
-        running++
-        resolve()
-      } else
-        queue.push(() => {
-          running++
-          resolve()
-        })
-    })
-  const release = () => {
-    running--
-    queue.shift()?.()
-  }
-
   let runner: ScriptRunner | undefined
   let logDir: string | undefined
   let buildCache: BuildCache | undefined
 
-  const fail = (error: unknown) => {
-    failure ??= { error }
-  }
-
   const done = (path: string) => {
     delete pending[path]
     if (stateWritten) writeState(nodeModules, { pending })
-  }
-
-  /** Neither the package nor a folder it lies in is still to be placed. */
-  const settled = (path: string) => {
-    for (let at = path; ; ) {
-      if (waiting.has(at)) return false
-      const cut = at.lastIndexOf('/node_modules/')
-      if (cut === -1) return true
-      at = at.slice(0, cut)
-    }
-  }
-
-  /** The package failed to install, or lies in one that did. */
-  const gone = (path: string) => {
-    for (let at = path; ; ) {
-      if (failedPaths.has(at)) return true
-      const cut = at.lastIndexOf('/node_modules/')
-      if (cut === -1) return false
-      at = at.slice(0, cut)
-    }
   }
 
   const policyOf = () => {
@@ -200,103 +126,29 @@ export function createScriptJobs(
     return policy
   }
 
-  /** Reads a placed candidate's scripts; one the policy lets run becomes a job. */
-  const examine = (path: string) => {
-    if (examined.has(path) || !candidates.has(path) || gone(path)) return
-    examined.add(path)
+  /** Reads a placed package's scripts: one the policy lets run has a job. */
+  const select = (path: string): boolean => {
     const pkg = withScripts(projectDir, lockfile, graphOf(), path)
-    if (!pkg) return
+    if (!pkg) return false
     found.set(path, pkg)
     const entry = lockfile.packages[path]!
     pending[path] = { version: entry.version ?? '', integrity: entry.integrity ?? '' }
     if (stateWritten) writeState(nodeModules, { pending })
     const { ignoreScripts, unreviewed } = policyOf()
-    if (ignoreScripts) return
+    if (ignoreScripts) return false
     const verdict = verdictFor(pkg.node.policy, policyOf())
     verdicts.set(path, verdict)
     if (verdict === 'denied') reporter.debug(`${pkg.label}: install scripts denied by allowScripts`)
-    if (verdict !== 'run' && !(verdict === 'unreviewed' && unreviewed === 'run')) return
+    if (verdict !== 'run' && !(verdict === 'unreviewed' && unreviewed === 'run')) return false
     if (dependencyRunList(pkg.scripts).length === 0) {
       done(path) // only a prepare, which runs when npm packs a git or folder source
-      return
+      return false
     }
-    const { members, needsTree } = closureOf(path)
-    let end: () => void = () => {}
-    const ended = new Promise<void>((resolve) => {
-      end = resolve
-    })
-    const job: Job = { pkg, closure: members, next: 0, needsTree, ended, end, finished: false }
-    jobs.set(path, job)
-    placing.push(job)
-  }
-
-  /** The package and what it depends on, transitively, by the lockfile's resolution. */
-  const closureOf = (start: string) => {
-    const known = closures.get(start)
-    if (known) return known
-    const seen = new Set<string>([start])
-    const stack = [start]
-    let needsTree = false
-    while (stack.length > 0) {
-      const path = stack.pop()!
-      const node = graphOf().get(path)
-      if (!node || lockfile.packages[path]?.link === true) needsTree = true
-      for (const dependency of node?.dependencies ?? []) {
-        if (seen.has(dependency)) continue
-        seen.add(dependency)
-        stack.push(dependency)
-      }
-    }
-    const closure = { members: [...seen], needsTree }
-    closures.set(start, closure)
-    return closure
-  }
-
-  /** Starts every job whose part of the tree is now in place. */
-  const advance = () => {
-    for (let progressed = true; progressed; ) {
-      progressed = false
-      for (const job of placing) {
-        while (job.next < job.closure.length && settled(job.closure[job.next]!)) {
-          examine(job.closure[job.next]!) // its own scripts, if it has any: known before this job's order is
-          job.next++
-        }
-        if (job.next === job.closure.length && (!job.needsTree || treeDone)) {
-          job.run = start(job)
-          progressed = true
-        }
-      }
-      placing = placing.filter((job) => job.run === undefined)
-    }
-  }
-
-  const start = async (job: Job): Promise<void> => {
-    const path = job.pkg.path
-    try {
-      // After the jobs of what it depends on (through packages without scripts too); in a cycle the
-      // shallower first, as buildOrder decides for the whole tree.
-      const building = [path, ...job.closure.filter((member) => member !== path && jobs.has(member))]
-      const after = buildOrder(graphOf(), building).get(path) ?? []
-      const bins = linkEarly(job)
-      await bins
-      await Promise.all(after.map((other) => jobs.get(other)!.ended))
-      if (policyOf().unreviewed === 'fail') await held // --strict-allow-scripts: nothing runs before the check
-      await slot()
-      try {
-        if (!failure && !controller.signal.aborted) await work(job)
-      } finally {
-        release()
-      }
-    } catch (error) {
-      fail(error)
-    } finally {
-      job.finished = true
-      job.end()
-    }
+    return true
   }
 
   /** Links the bins of the job's part of the tree that no other job linked yet, and only names each package owns. */
-  const linkEarly = async (job: Job): Promise<void> => {
+  const linkEarly = async (path: string, closure: readonly string[]): Promise<void> => {
     if (!binLinks || allBins.length === 0) return
     if (!owners) {
       owners = binOwners(allBins)
@@ -304,9 +156,9 @@ export function createScriptJobs(
     }
     const packages: BinPackage[] = []
     const others: Promise<void>[] = []
-    for (const member of job.closure) {
+    for (const member of closure) {
       const pkg = binsByPath.get(member)
-      if (!pkg?.bin || gone(member)) continue
+      if (!pkg?.bin) continue
       const linked = linking.get(member)
       if (linked) {
         others.push(linked) // another job's, maybe still at it
@@ -336,18 +188,16 @@ export function createScriptJobs(
     await Promise.all([linked, ...others])
     tracer?.asyncSpan(
       'bins',
-      `bins for ${job.pkg.label}`,
+      `bins for ${found.get(path)?.label ?? path}`,
       started,
       performance.timeOrigin + performance.now(),
-      {
-        packages: packages.length,
-      },
+      { packages: packages.length },
     )
   }
 
   /** The job itself: the built result from the build cache, or the package's scripts. */
-  const work = async (job: Job): Promise<void> => {
-    const { pkg } = job
+  const work = async (path: string, signal: AbortSignal): Promise<void> => {
+    const pkg = found.get(path)!
     const entry = lockfile.packages[pkg.path]!
     const scripts = dependencyRunList(pkg.scripts)
     let cacheable: { pkg: BuildCachePackage; key: string } | undefined
@@ -406,13 +256,7 @@ export function createScriptJobs(
           label: pkg.label,
         },
       ],
-      {
-        run: runner,
-        concurrency: 1,
-        stdio: foreground ? 'inherit' : 'pipe',
-        logDir,
-        signal: controller.signal,
-      },
+      { run: runner, concurrency: 1, stdio: foreground ? 'inherit' : 'pipe', logDir, signal },
     )
     // an optional package whose script failed is removed once the tree is placed (finish)
     failedOptional.push(...built.failedOptional)
@@ -428,149 +272,77 @@ export function createScriptJobs(
     )
   }
 
-  /** What is to be placed, what is there already, and whose bins the install links. */
-  const begin = (tree: {
-    toPlace: readonly { path: string }[]
-    placed?: readonly string[]
-    installed: readonly string[]
-    bins?: readonly BinPackage[]
-  }) => {
-    hadState = stateExists(nodeModules)
-    const state = hadState ? readState(nodeModules) : { pending: {} }
-    for (const { path } of tree.toPlace) {
-      waiting.add(path)
-      candidates.add(path)
-    }
-    for (const path of tree.placed ?? []) candidates.add(path)
-    const installed = new Set(tree.installed)
-    for (const [path, placed] of Object.entries(state.pending)) {
-      const entry = lockfile.packages[path]
-      if (
-        installed.has(path) &&
-        entry?.version === placed.version &&
-        (entry.integrity ?? '') === placed.integrity
-      ) {
-        candidates.add(path)
-      }
-    }
-    if (tree.bins && binLinks) {
-      allBins = tree.bins
-    }
-    // what is in place already (kept from an earlier run, placed before)
-    for (const path of candidates) if (settled(path)) examine(path)
-    advance()
-  }
-
+  /** Every package is placed: the state file, and --strict-allow-scripts' check before anything runs. */
   const treePlaced = () => {
-    if (treeDone) return
-    treeDone = true
-    waiting.clear()
-    for (const path of candidates) examine(path)
-    if (candidates.size > 0 || hadState) {
-      writeState(nodeModules, { pending })
-      stateWritten = true
-    }
-    if (policy?.unreviewed === 'fail') {
+    try {
+      if (candidates || hadState) {
+        writeState(nodeModules, { pending })
+        stateWritten = true
+      }
+      if (policy?.unreviewed !== 'fail') return
       const listed = sortedFound()
         .filter((pkg) => verdicts.get(pkg.path) === 'unreviewed')
         .filter((pkg) => !pkg.node.policy.inBundle)
       if (listed.length > 0) {
-        fail(
-          new ToteError(
-            'ESTRICTALLOWSCRIPTS',
-            `--strict-allow-scripts: ${listed.length} package(s) have install scripts not covered by allowScripts:\n${listed
-              .map((pkg) => `  ${pkg.label} (${describeScripts(pkg.scripts)})`)
-              .join('\n')}`,
-            {
-              hint: 'Approve them with `tote install-scripts approve`, deny them with `tote install-scripts deny`, or bypass this check with `--dangerously-allow-all-scripts`.',
-              details: { packages: listed.map((pkg) => pkg.label) },
-            },
-          ),
+        throw new ToteError(
+          'ESTRICTALLOWSCRIPTS',
+          `--strict-allow-scripts: ${listed.length} package(s) have install scripts not covered by allowScripts:\n${listed
+            .map((pkg) => `  ${pkg.label} (${describeScripts(pkg.scripts)})`)
+            .join('\n')}`,
+          {
+            hint: 'Approve them with `tote install-scripts approve`, deny them with `tote install-scripts deny`, or bypass this check with `--dangerously-allow-all-scripts`.',
+            details: { packages: listed.map((pkg) => pkg.label) },
+          },
         )
       }
-    }
-    advance()
-    releaseHeld()
-  }
-
-  /** toPlace with what the scripts that will run need first (both parts in their order). */
-  const scriptsFirst = <T extends { path: string; hasInstallScript: boolean }>(
-    toPlace: readonly T[],
-  ): T[] => {
-    const building = toPlace.filter((pkg) => pkg.hasInstallScript && !gone(pkg.path))
-    if (building.length === 0 || building.length === toPlace.length) return [...toPlace]
-    const { ignoreScripts, unreviewed } = policyOf()
-    if (ignoreScripts) return [...toPlace]
-    const needed = new Set<string>()
-    for (const pkg of building) {
-      const node = graphOf().get(pkg.path)
-      if (!node) continue
-      const verdict = verdictFor(node.policy, policyOf())
-      if (verdict !== 'run' && !(verdict === 'unreviewed' && unreviewed === 'run')) continue
-      for (const member of closureOf(pkg.path).members) needed.add(member)
-    }
-    if (needed.size === 0) return [...toPlace]
-    const first = (path: string) => {
-      for (let at = path; ; ) {
-        if (needed.has(at)) return true
-        const cut = at.lastIndexOf('/node_modules/')
-        if (cut === -1) return false
-        at = at.slice(0, cut)
-      }
-    }
-    return [...toPlace.filter((pkg) => first(pkg.path)), ...toPlace.filter((pkg) => !first(pkg.path))]
-  }
-
-  const guarded = (work: () => void) => {
-    try {
-      work()
-    } catch (error) {
-      fail(error)
-      waiting.clear()
-      treeDone = true
+    } finally {
       releaseHeld()
-      // nothing more starts: what waits on a job that never will can end
-      for (const job of placing) {
-        job.finished = true
-        job.end()
-      }
-      placing = []
     }
+  }
+
+  const stage: ScriptStage = {
+    dependencies(path) {
+      const node = graphOf().get(path)
+      // a link's dependencies are its target's, known once the whole tree is in place
+      if (!node || lockfile.packages[path]?.link === true) return undefined
+      return node.dependencies
+    },
+    select,
+    treePlaced,
+    async prepare(path, closure) {
+      await linkEarly(path, closure)
+      if (policyOf().unreviewed === 'fail') await held // --strict-allow-scripts: nothing runs before the check
+    },
+    run: (path, { signal }) => work(path, signal),
   }
 
   const sortedFound = () =>
     [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 
   return {
-    begin,
-    start({ plan, toPlace }) {
-      guarded(() =>
-        begin({
-          toPlace,
-          installed: plan.packages.map((pkg) => pkg.path),
-          bins: binPackagesOf(plan, lockfile),
-        }),
-      )
-      let order = [...toPlace]
-      guarded(() => {
-        order = scriptsFirst(toPlace)
+    jobs({ plan, toPlace }) {
+      // what an earlier run left to run, if it is still installed as it was then
+      hadState = stateExists(nodeModules)
+      const state = hadState ? readState(nodeModules) : { pending: {} }
+      const installed = new Set(plan.packages.map((pkg) => pkg.path))
+      const inPlace = Object.entries(state.pending)
+        .filter(([path, placed]) => {
+          const entry = lockfile.packages[path]
+          return (
+            installed.has(path) &&
+            entry?.version === placed.version &&
+            (entry.integrity ?? '') === placed.integrity
+          )
+        })
+        .map(([path]) => path)
+      candidates = toPlace.length > 0 || inPlace.length > 0
+      if (binLinks) allBins = binPackagesOf(plan, lockfile)
+      jobs = scheduler.scriptJobs(stage, {
+        inPlace,
+        concurrency: foreground ? 1 : Math.max(1, availableParallelism() - 1),
       })
-      return order
+      return jobs
     },
-    // The hooks never throw into the install: a failure (a policy error) is finish()'s.
-    placed(path) {
-      waiting.delete(path)
-      guarded(() => {
-        examine(path)
-        advance()
-      })
-    },
-    failed(path) {
-      waiting.delete(path)
-      failedPaths.add(path)
-      guarded(advance)
-    },
-    treePlaced: () => guarded(treePlaced),
     binsLeft(pkg) {
       if (earlyLinked.size === 0 || !pkg.bin) return pkg
       const binDir = binDirOf(pkg.path)
@@ -582,11 +354,9 @@ export function createScriptJobs(
       } as typeof pkg
     },
     async finish() {
-      guarded(treePlaced)
-      const all = [...jobs.values()]
-      if (all.some((job) => !job.finished)) reporter.phase('running scripts')
-      await Promise.all(all.map((job) => job.run ?? job.ended))
-      if (failure) throw failure.error
+      if (jobs === undefined) return report
+      if (jobs.unfinished > 0) reporter.phase('running scripts')
+      await jobs.done()
       failedOptional.sort((a, b) => (a.path < b.path ? -1 : 1))
       for (const failed of failedOptional) {
         await rm(join(projectDir, failed.path), { recursive: true, force: true })
@@ -605,10 +375,8 @@ export function createScriptJobs(
       return report
     },
     async cancel() {
-      fail(new Error('the install failed'))
-      controller.abort()
       releaseHeld()
-      await Promise.all([...jobs.values()].map((job) => job.run))
+      await jobs?.cancel()
     },
   }
 }
@@ -635,19 +403,4 @@ function binPackagesOf(
     if (pkg.bin) packages.push({ path: pkg.path, name: pkg.name, version: pkg.version, bin: pkg.bin })
   }
   return packages
-}
-
-/**
- * The dependency scripts of a tree that is in place already (`tote add`, `remove`, `update`): the
- * packages this run placed, and those an earlier run left pending, as jobs (see createScriptJobs).
- */
-export async function runDependencyScripts(
-  session: JobsSession,
-  lockfile: Lockfile,
-  result: Pick<NodeModulesResult, 'placed' | 'installed'>,
-  options: { command: string; unreviewed: UnreviewedMode },
-): Promise<DependencyScriptsReport> {
-  const jobs = createScriptJobs(session, lockfile, options)
-  jobs.begin({ toPlace: [], placed: result.placed, installed: result.installed })
-  return jobs.finish()
 }

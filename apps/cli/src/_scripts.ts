@@ -208,7 +208,7 @@ export function policyFor(
 
 /**
  * Whether the install scripts of the package at an install path may run in this install, as
- * runDependencyScripts will decide (trusted by allowScripts, or unreviewed with
+ * the script jobs will decide (trusted by allowScripts, or unreviewed with
  * --unreviewed-scripts=run): the install gives such a package files of its own rather than links
  * into the cache. Decided from the lockfile, before anything is placed; the policy's warnings are
  * shown once, when the scripts run. A policy that cannot be made (its error comes then too): every

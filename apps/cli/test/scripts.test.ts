@@ -383,6 +383,17 @@ describe("dependencies' install scripts", () => {
     // as npm: package-lock.json is written after the dependencies' scripts, so not at all here
     expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
 
+    // tote add, whose scripts run while the tree is placed: package.json and the lockfile stay as they were
+    const adding = scratch({ name: 'p', allowScripts: { failing: true } })
+    const before = readFileSync(join(adding.dir, 'package.json'), 'utf8')
+    const added = await run(adding, ['add', 'failing@1.0.0'])
+    expect(added.code).toBe(1)
+    expect(added.stderr).toContain(
+      'tote error ESCRIPTFAILED: failing@1.0.0 postinstall script failed (exit code 3):',
+    )
+    expect(readFileSync(join(adding.dir, 'package.json'), 'utf8')).toBe(before)
+    expect(existsSync(join(adding.dir, 'package-lock.json'))).toBe(false)
+
     const optional = scratch({
       name: 'p',
       dependencies: { plain: '1.0.0' },
@@ -506,13 +517,22 @@ export function createCloner() {
 }
 `
 
+/** A span of a `--trace` file. */
+interface Span {
+  ph: string
+  cat: string
+  name: string
+  ts: number
+  dur: number
+}
+
 describe("dependencies' scripts while the tree is placed", () => {
-  /** Installs with the holding cloner in worker threads (the held one blocks a thread, not tote). */
-  async function installHeld(project: Project) {
+  /** Installs (or `args`) with the holding cloner in worker threads (the held one blocks a thread, not tote). */
+  async function installHeld(project: Project, args = ['install']) {
     writeFileSync(join(project.dir, 'holding-cloner.mjs'), holdingCloner)
     const tracePath = join(project.dir, '..', 'trace.json')
     const result = await run(project, [
-      'install',
+      ...args,
       '--cloner',
       './holding-cloner.mjs',
       '--workers',
@@ -520,16 +540,30 @@ describe("dependencies' scripts while the tree is placed", () => {
       '--trace',
       tracePath,
     ])
-    const spans = (
-      JSON.parse(readFileSync(tracePath, 'utf8')).traceEvents as {
-        ph: string
-        cat: string
-        name: string
-        ts: number
-        dur: number
-      }[]
-    ).filter((event) => event.ph === 'X')
+    const spans = (JSON.parse(readFileSync(tracePath, 'utf8')).traceEvents as Span[]).filter(
+      (event) => event.ph === 'X',
+    )
     return { result, spans }
+  }
+
+  /**
+   * early's postinstall (in the scheduler's job for node_modules/early) started inside the placing:
+   * slow was placed only after it had written started.txt. Returns the spans it found.
+   */
+  function expectEarlyWhilePlacing(project: Project, spans: Span[]) {
+    expect(readFileSync(join(project.dir, 'node_modules/slow/saw-started.txt'), 'utf8')).toBe('yes')
+    expect(readFileSync(join(project.dir, 'started.txt'), 'utf8')).toBe('early\n')
+    const script = spans.find((span) => span.cat === 'script' && span.name === 'early@1.0.0 postinstall')
+    const job = spans.find((span) => span.cat === 'scripts' && span.name === 'node_modules/early')
+    const placing = spans.find((span) => span.cat === 'phase' && span.name === 'place packages')
+    expect(script).toBeDefined()
+    expect(job).toBeDefined()
+    expect(placing).toBeDefined()
+    expect(script!.ts).toBeGreaterThanOrEqual(job!.ts)
+    expect(job!.ts).toBeGreaterThan(placing!.ts)
+    // started before the placing ended (it may end after: slow goes on as soon as started.txt is there)
+    expect(script!.ts).toBeLessThan(placing!.ts + placing!.dur)
+    return { script: script! }
   }
 
   it("start a package's postinstall while another package is still being placed; --trace shows it inside the placing", async () => {
@@ -541,18 +575,21 @@ describe("dependencies' scripts while the tree is placed", () => {
     const { result, spans } = await installHeld(project)
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    // slow was placed only after early's postinstall had written started.txt
-    expect(readFileSync(join(project.dir, 'node_modules/slow/saw-started.txt'), 'utf8')).toBe('yes')
-    expect(readFileSync(join(project.dir, 'started.txt'), 'utf8')).toBe('early\n')
-    const script = spans.find((span) => span.cat === 'script' && span.name === 'early@1.0.0 postinstall')
-    const placing = spans.find((span) => span.cat === 'phase' && span.name === 'place packages')
+    const { script } = expectEarlyWhilePlacing(project, spans)
     const bins = spans.find((span) => span.cat === 'phase' && span.name === 'link bins')
-    expect(script).toBeDefined()
-    expect(placing).toBeDefined()
-    expect(script!.ts).toBeGreaterThan(placing!.ts)
-    // started before the placing ended (it may end after: slow goes on as soon as started.txt is there)
-    expect(script!.ts).toBeLessThan(placing!.ts + placing!.dur)
-    expect(script!.ts).toBeLessThan(bins!.ts)
+    expect(script.ts).toBeLessThan(bins!.ts)
+  })
+
+  it("tote add starts the new dependency's approved postinstall while the tree is placed, as install does", async () => {
+    const project = scratch({ name: 'p', allowScripts: { early: true } })
+    const { result, spans } = await installHeld(project, ['add', 'early@1.0.0', 'slow@1.0.0'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expectEarlyWhilePlacing(project, spans)
+    // and the add is saved as usual
+    const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8'))
+    expect(manifest.dependencies).toEqual({ early: '^1.0.0', slow: '^1.0.0' })
+    expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(true)
   })
 
   it("run a package's postinstall early with its dependency's bin on PATH", async () => {

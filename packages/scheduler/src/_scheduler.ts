@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { type ContentCacheStage, fromPlainError } from '@tote/types'
 import Tinypool from 'tinypool'
 import { createLimiter } from './_limiter.js'
+import { createScriptJobs, placingHooks } from './_script-jobs.js'
 import { importModule, loadStage } from './_stages.js'
 import type {
   CloneItem,
@@ -209,8 +210,14 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     fills.set(key, fill)
   }
 
-  async function install(packages: ScheduledPackage[], installOptions: InstallOptions = {}) {
+  async function install(toPlace: ScheduledPackage[], installOptions: InstallOptions = {}) {
     const { signal, isOptional = () => false } = installOptions
+    const scripts = installOptions.scripts ? placingHooks(installOptions.scripts) : undefined
+    if (installOptions.scripts && !scripts) {
+      throw new TypeError('install(): `scripts` must come from this package’s scriptJobs()')
+    }
+    // what the script jobs need goes first, so that their scripts start early
+    const packages = scripts ? scripts.order(toPlace) : toPlace
     const cache = await cacheReady
     downloads.setConcurrency(downloadConcurrency)
     // Threads cost more to start than a small install takes on this one.
@@ -240,7 +247,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     const tolerate = (group: Group) => async (error: unknown) => {
       if (!group.packages.every(isOptional) || controller.signal.aborted) throw error
       await Promise.all(group.targets.map((target) => rm(target.destDir, { recursive: true, force: true })))
-      for (const pkg of group.packages) installOptions.onOptionalFailure?.(pkg, error)
+      for (const pkg of group.packages) {
+        installOptions.onOptionalFailure?.(pkg, error)
+        scripts?.failed(pkg.path)
+      }
     }
     const stats: InstallStats = { packages: 0, downloaded: 0, files: 0 }
     const count = (result: WorkerResult) => {
@@ -249,8 +259,12 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     }
     /** Every package of these jobs is in place now (the caller may start what waits on them). */
     const placed = (keys: Iterable<string>) => {
-      if (!installOptions.onPlaced) return
-      for (const key of keys) for (const pkg of groups.get(key)!.packages) installOptions.onPlaced(pkg)
+      for (const key of keys) {
+        for (const pkg of groups.get(key)!.packages) {
+          installOptions.onPlaced?.(pkg)
+          scripts?.placed(pkg.path)
+        }
+      }
     }
     /** After an unpack task: its targets are in place. */
     const unpacked = (key: string) => (result: WorkerResult) => {
@@ -270,6 +284,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
         }),
       )
     }
+    scripts?.begin(packages.map((pkg) => pkg.path))
     const work: Promise<unknown>[] = []
     let cloneBatch: CloneItem[] = []
     const flushClones = () => {
@@ -314,12 +329,15 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       controller.abort(error)
       throw error
     }
+    scripts?.treePlaced()
     return stats
   }
 
   return {
     prefetch,
     install,
+    scriptJobs: (stage, scriptOptions = {}) =>
+      createScriptJobs(stage, scriptOptions, { emit, nextId: () => ++jobIds }),
     warmUp(expectedPackages) {
       if (inline || pool) return
       if (options.workers !== undefined || expectedPackages >= INLINE_BELOW) startPool()

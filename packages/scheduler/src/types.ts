@@ -97,8 +97,8 @@ export interface SchedulerOptions {
   workerFile?: string | URL
 }
 
-/** The kinds of work the scheduler runs. */
-export type JobKind = 'download' | 'unpack' | 'clone'
+/** The kinds of work the scheduler runs: `scripts` is one package's script job (see {@link ScriptStage}). */
+export type JobKind = 'download' | 'unpack' | 'clone' | 'scripts'
 
 /** What the scheduler reports. Times are `performance.timeOrigin`-based milliseconds (epoch). */
 export type SchedulerEvent =
@@ -107,7 +107,10 @@ export type SchedulerEvent =
       type: 'job-end'
       kind: JobKind
       id: string
-      /** What the job was about: `name@version` for a download or an unpack, a count for a clone batch. */
+      /**
+       * What the job was about: `name@version` for a download or an unpack, a count for a clone
+       * batch, the install path for a script job.
+       */
       label: string
       /** Start and end of the work itself (in a worker: the worker's clock, same origin). */
       start: number
@@ -139,10 +142,81 @@ export interface InstallOptions {
   onOptionalFailure?: (pkg: ScheduledPackage, error: unknown) => void
   /**
    * Told about each package as soon as its folder is complete (the task that placed it has ended),
-   * while the others are still being placed: what needs only a part of the tree (a dependency's
-   * install scripts) can start then. Once per package; never for one that failed. Must not throw.
+   * while the others are still being placed. Once per package; never for one that failed. Must not
+   * throw.
    */
   onPlaced?: (pkg: ScheduledPackage) => void
+  /**
+   * The script jobs of this install ({@link Scheduler.scriptJobs}): the packages their scripts need
+   * are placed first, and each package's job is queued as soon as its part of the tree is in place.
+   * One install per `ScriptJobs`.
+   */
+  scripts?: ScriptJobs
+}
+
+/**
+ * The stage that runs dependencies' install scripts. It runs on the calling thread (a job spawns
+ * processes and waits on them) and is given as an object, not a module. The stage decides which
+ * packages have a job and what a job does (their scripts, or a built result from a cache); the
+ * scheduler decides when each job starts: once the package, everything it depends on (transitively)
+ * and their bins are in place, after the jobs of what it depends on have ended (npm's rule), at most
+ * `concurrency` at once. Every function is called on the calling thread, one at a time.
+ */
+export interface ScriptStage {
+  /**
+   * The install paths the package at `path` depends on directly, as the lockfile resolves them.
+   * Undefined when they are only known once the whole tree is in place (a link, a path the lockfile
+   * lacks): a job whose closure has such a package starts only after placing ends.
+   */
+  dependencies(path: string): readonly string[] | undefined
+  /**
+   * Whether the package at `path` has a job in this install: asked once per package, when its folder
+   * is complete (placed by this install), or for one of `inPlace` when nothing around it is still to
+   * be placed. Never for a package that failed to install (nor one inside it).
+   */
+  select(path: string): boolean
+  /** Every package is placed (or failed): asked after the last `select`, before the jobs that wait for the whole tree. */
+  treePlaced?(): void
+  /**
+   * What a job needs besides its part of the tree, before it waits for its turn (its closure's bins):
+   * `closure` is the package and what it depends on, transitively, without failed packages.
+   */
+  prepare?(path: string, closure: readonly string[]): Promise<void>
+  /** The job. `signal` aborts when the script jobs are cancelled. */
+  run(path: string, options: { signal: AbortSignal }): Promise<void>
+}
+
+export interface ScriptJobsOptions {
+  /**
+   * Install paths in place before the install whose jobs may be due too (an earlier install left
+   * their scripts to run): each is offered to `select` once nothing around it is still to be placed.
+   */
+  inPlace?: readonly string[]
+  /** Jobs running at once. Default: one less than the cores, at least 1. */
+  concurrency?: number
+}
+
+/**
+ * The script jobs of one install. A throw or rejection from any function of the stage is their
+ * failure: no job starts after it, the running ones end, and `done()` rejects with it.
+ */
+export interface ScriptJobs {
+  /**
+   * The tree is complete (also when `install()` was never called): starts what waited for the whole
+   * tree, and resolves once every job has ended. Rejects with the first failure, after the running
+   * jobs have ended.
+   */
+  done(): Promise<ScriptJobsStats>
+  /** Stops: aborts the running jobs' signal and waits for them; none starts. */
+  cancel(): Promise<void>
+  /** Jobs known and not ended (waiting for their part of the tree, their turn, or running). */
+  readonly unfinished: number
+}
+
+/** What the script jobs did. */
+export interface ScriptJobsStats {
+  /** Jobs that ran (to the end, however it ended). */
+  ran: number
 }
 
 export interface Scheduler {
@@ -162,6 +236,11 @@ export interface Scheduler {
    * cancelling what has not started.
    */
   install(packages: ScheduledPackage[], options?: InstallOptions): Promise<InstallStats>
+  /**
+   * Script jobs run through `stage`: give them to one `install()` (its placing queues them as their
+   * part of the tree is in place), then await `done()`, or `cancel()` if the install failed.
+   */
+  scriptJobs(stage: ScriptStage, options?: ScriptJobsOptions): ScriptJobs
   /** Stops the worker threads. */
   close(): Promise<void>
 }

@@ -1,20 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import { createContentCache } from '@tote/content-cache'
 import { createDownloader } from '@tote/downloader'
 import { createRegistryClient, type RegistryClient } from '@tote/registry-client'
 import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { isToteError } from '@tote/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createScheduler,
-  type ScheduledPackage,
-  type SchedulerEvent,
-  type SchedulerStages,
-} from '../src/index.js'
+import { createScheduler, type ScheduledPackage, type SchedulerEvent } from '../src/index.js'
+import { sourceOf, stages } from './_stages.js'
 
 let registry: TestRegistry
 let client: RegistryClient
@@ -33,25 +27,6 @@ afterAll(async () => {
   await client.close()
   await registry.close()
 })
-
-const require = createRequire(import.meta.url)
-
-/** A stage package's TypeScript entry (its `source` export) as a file URL: workers load it through tsx. */
-function sourceOf(name: string): string {
-  const manifest = require.resolve(`${name}/package.json`)
-  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: { '.': { source: string } } }
-  return pathToFileURL(join(dirname(manifest), exports['.'].source)).href
-}
-
-/** tote's own stages over `cacheDir`, as the CLI composes them, with `changes` swapped in. */
-function stages(cacheDir: string, changes: Partial<SchedulerStages> = {}): SchedulerStages {
-  return {
-    extractor: { module: sourceOf('@tote/extractor') },
-    contentCache: { module: sourceOf('@tote/content-cache'), options: { dir: cacheDir } },
-    cloner: { module: sourceOf('@tote/cloner'), options: { strategy: 'auto', stateDir: cacheDir } },
-    ...changes,
-  }
-}
 
 function scratch() {
   const root = mkdtempSync(join(tmpdir(), 'tote-scheduler-'))
