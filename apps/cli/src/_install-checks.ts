@@ -7,18 +7,8 @@ import type { Session } from './_open-project.js'
 // What the commands that install check before they write anything: the layout asked for, the
 // lockfile given (ci, --frozen-lockfile), the engines of the tree, and a writable cache.
 
-/** npm's install-strategy: tote lays out npm's default (hoisted) tree only; install-links (an npmrc's too) is refused. */
+/** npm's install-strategy: tote lays out npm's default (hoisted) tree only. */
 export function checkInstallStrategy(config: ToteConfig): void {
-  if (config.get('install-links') === true) {
-    throw new ToteError(
-      'EUNSUPPORTED',
-      'install-links is not supported; tote links file: folders (npm’s default)',
-      {
-        hint: 'Remove install-links from .npmrc (or the flag) to link file: folders, or use npm for this project.',
-        details: { key: 'install-links', value: true },
-      },
-    )
-  }
   const strategy = config.get('install-strategy')
   if (strategy === undefined || strategy === null || strategy === 'hoisted') return
   throw new ToteError(
@@ -45,7 +35,10 @@ export function lockfileMatchingProject(
       hint: 'Run `tote install` first to write one, and commit it.',
     })
   }
-  const sync = isLockfileInSync(lockfile, session.project.manifest, { workspaces: session.workspaces })
+  const sync = isLockfileInSync(lockfile, session.project.manifest, {
+    workspaces: session.workspaces,
+    installLinks: session.config.get('install-links') === true,
+  })
   if (!sync.inSync) {
     throw new ToteError(
       'ELOCKOUTOFSYNC',

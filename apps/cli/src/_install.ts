@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { lstat, mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type BinPackage, type CloneStrategy, linkBins, removeExtraneous } from '@tote/cloner'
@@ -13,6 +13,7 @@ import type { UnreviewedMode } from '@tote/scripts'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
 import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
 import { createGitPreparer } from './_git-prepare.js'
+import { packFolder } from './_pack-folder.js'
 import {
   folderInside,
   type InstallPlan,
@@ -179,10 +180,16 @@ function downloadFrom(client: RegistryClient, module: string | undefined, load: 
 
 /**
  * A `file:` tarball (npm's `resolved: "file:vendor/a.tgz"`, planned as a file URL): read, and checked
+ * (an install-links folder, `resolved: "file:vendor/a"`: packed, no integrity to check)
  * against the lockfile's integrity as a download is (`EINTEGRITY`); a missing file is `ENOENT` naming it.
  */
 async function readTarballFile(request: PrefetchRequest): Promise<{ data: Uint8Array; integrity: string }> {
   const path = fileURLToPath(request.tarballUrl)
+  // install-links: a folder, packed as npm pack packs it (its integrity is that of the bytes)
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    const data = await packFolder(path, `${request.name}@${request.version} (${path})`)
+    return { data, integrity: sha512Integrity(data) }
+  }
   let data: Buffer
   try {
     data = await readFile(path)

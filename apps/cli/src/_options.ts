@@ -238,10 +238,9 @@ export function installOptions(): Record<string, OptionSpec> {
       'boolean',
       "With -w or --workspaces, install the project's own dependencies too",
     ),
-    'install-links': unsupported(
+    'install-links': npm(
       'boolean',
-      'Pack and install file: folders',
-      'tote links file: folders (npm’s default) and does not pack them',
+      'Pack file: folders as npm pack does and install them as copies, not links (workspaces stay linked)',
     ),
     before: npm('string', 'Pick only versions published on or before this date (npm’s before)', {
       arg: 'date',

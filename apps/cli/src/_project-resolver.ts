@@ -71,6 +71,8 @@ export function createProjectResolver(
       registryFor: config.registryFor,
       omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
       allowGit: allowGitOf(config.get('allow-git')),
+      // npm's install-links: file: folders packed and installed as copies
+      installLinks: config.get('install-links') === true,
       // npm's before / min-release-age (and min-release-age-exclude)
       ...(config.before ? { before: config.before, releaseAgeExclude: config.releaseAgeExclude } : {}),
       onEvent(event) {

@@ -43,3 +43,15 @@ export function nameFromFolder(path: string): string {
 export function isOutside(path: string): boolean {
   return path === '..' || path.startsWith('../')
 }
+
+/**
+ * npm's rule (arborist 11's buildIdealTree) for a folder spec under install-links: linked all the
+ * same when written `link:`, or `file:./…`/`file:../…` to a folder inside the project; else a copy.
+ * (A dependency named like a workspace is linked too: the caller knows the workspaces.)
+ */
+export function linkedUnderInstallLinks(
+  spec: { link?: true; dotted?: true },
+  path: string | undefined,
+): boolean {
+  return spec.link === true || (spec.dotted === true && path !== undefined && !isOutside(path))
+}

@@ -41,7 +41,12 @@ async function resolve(
   signal?.throwIfAborted()
   const compare = new Intl.Collator('en').compare
   const emit = (event: ResolverEvent) => options.onEvent?.(event)
-  const ctx: TreeContext = { legacyPeerDeps: options.legacyPeerDeps ?? false, rootPkg: project, projectDir }
+  const ctx: TreeContext = {
+    legacyPeerDeps: options.legacyPeerDeps ?? false,
+    rootPkg: project,
+    projectDir,
+    installLinks: options.installLinks ?? false,
+  }
   const overrides =
     project.overrides && Object.keys(project.overrides).length > 0
       ? new OverrideSet(project.overrides)

@@ -127,6 +127,13 @@ export interface ResolverOptions {
   strictPeerDeps?: boolean
   /** Registry URL for a package name; a `resolved` URL under it is a registry URL. */
   registryFor?: (name: string) => string
+  /**
+   * npm's `install-links`: a `file:` folder that is not one of the project's workspaces is installed
+   * as npm installs a registry package (packed as `npm pack` packs it, its dependencies resolved and
+   * hoisted; lockfile entry `resolved: "file:<folder>"`, no integrity) instead of linked. `link:`
+   * specs and workspaces stay links.
+   */
+  installLinks?: boolean
   /** npm's `omit-lockfile-registry-resolved`: leave `resolved` out for registry tarballs. */
   omitLockfileRegistryResolved?: boolean
   /**
