@@ -128,7 +128,12 @@ export async function compareWithTree(
   projectDir: string,
   lockfile: Lockfile,
   config: Pick<ToteConfig, 'omit' | 'registryFor' | 'get'>,
-  options: { fresh?: boolean; filter?: WorkspaceFilter | undefined } = {},
+  options: {
+    fresh?: boolean
+    filter?: WorkspaceFilter | undefined
+    /** A package that is placed again though the tree has it as the lockfile says (a git dependency to prepare now). */
+    placeAgain?: ((pkg: ScheduledPackage) => boolean) | undefined
+  } = {},
 ): Promise<TreeChanges> {
   const plan = planInstall(lockfile, {
     projectDir,
@@ -156,7 +161,8 @@ export async function compareWithTree(
       (old.name ?? nameOfPath(pkg.path)) === pkg.name &&
       // Placing a package empties its folder, nested packages included: those are placed again.
       !ancestorsOf(pkg.path).some((ancestor) => placing.has(ancestor)) &&
-      isRealFolder(pkg.destDir)
+      isRealFolder(pkg.destDir) &&
+      !options.placeAgain?.(pkg)
     if (unchanged) keptPaths.add(pkg.path)
     else {
       toPlace.push(pkg)
