@@ -247,6 +247,43 @@ describe('package-lock=false in .npmrc', () => {
   })
 })
 
+describe('install-links: what tote does not pack', () => {
+  it('a folder with bundleDependencies is EUNSUPPORTED naming it, with a hint; nothing written', async () => {
+    const registry = await createTestRegistry({ packages: { b: { versions: { '1.0.0': {} } } } })
+    try {
+      const project = scratch({ name: 'p', version: '1.0.0', dependencies: { lib: 'file:vendor/lib' } })
+      mkdirSync(join(project.dir, 'vendor/lib/node_modules/b'), { recursive: true })
+      writeFileSync(
+        join(project.dir, 'vendor/lib/package.json'),
+        JSON.stringify({
+          name: 'lib',
+          version: '1.0.0',
+          dependencies: { b: '^1.0.0' },
+          bundleDependencies: ['b'],
+        }),
+      )
+      writeFileSync(
+        join(project.dir, 'vendor/lib/node_modules/b/package.json'),
+        JSON.stringify({ name: 'b', version: '1.0.0' }),
+      )
+      const run = await tote(['install', '--install-links', ...recorded.flags], {
+        ...project,
+        cwd: project.dir,
+        registry: registry.url,
+      })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain(
+        'tote error EUNSUPPORTED: lib@file:vendor/lib, wanted by root → lib@file:vendor/lib: install-links: the folder vendor/lib has bundleDependencies',
+      )
+      expect(run.stderr).toContain('hint: Turn install-links off for this project')
+      expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
+      expect(existsSync(join(project.dir, 'node_modules'))).toBe(false)
+    } finally {
+      await registry.close()
+    }
+  })
+})
+
 describe('tote ci on an npm 6 lockfile', () => {
   it('fails, changing nothing, when package.json wants what the lockfile does not hold', async () => {
     const c = cases[0]!

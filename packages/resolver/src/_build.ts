@@ -2,7 +2,7 @@ import { isToteError, type PackageManifest, type ProjectManifest, ToteError } fr
 import type { Edge } from './_edge.js'
 import { peerConflictError } from './_eresolve.js'
 import type { Folders } from './_folders.js'
-import { folderOf, linkedUnderInstallLinks, localPath } from './_local.js'
+import { copiedFrom, folderOf, linkedUnderInstallLinks, localPath } from './_local.js'
 import { integrityOf, normalizedPackage } from './_lockfile.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
@@ -577,9 +577,15 @@ export class TreeBuilder {
    */
   #copiedFolder(edge: Edge, parsed: ParsedSpec & { type: 'directory' }): string | undefined {
     const from = edge.from.sourceReference ?? edge.from
-    if (!edge.from.ctx.installLinks || !from.isFolder) return undefined
+    if (!edge.from.ctx.installLinks) return undefined
+    // a copied folder's own folder dependencies are copies too, from where it was copied (npm's
+    // transitive file: dependencies)
+    const transitive = copiedFrom(from) !== undefined
+    if (!from.isFolder && !transitive) return undefined
     const path = localPath(folderOf(edge.from), parsed.path, edge.from.ctx.projectDir)
-    if (path === undefined || path === '' || linkedUnderInstallLinks(parsed, path)) return undefined
+    if (path === undefined || path === '') return undefined
+    if (transitive) return path
+    if (linkedUnderInstallLinks(parsed, path)) return undefined
     // npm links a dependency named like a workspace, and tote every workspace's folder
     const { workspaces } = this.options.folders
     if (workspaces.has(parsed.name)) return undefined

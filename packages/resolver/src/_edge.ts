@@ -1,5 +1,5 @@
 import { splitResolved } from './_git.js'
-import { folderOf, linkedUnderInstallLinks, localPath } from './_local.js'
+import { copiedFrom, folderOf, linkedUnderInstallLinks, localPath } from './_local.js'
 import type { OverrideSet } from './_overrides.js'
 import { overriddenSpec } from './_overrides.js'
 import { satisfies } from './_semver.js'
@@ -70,6 +70,7 @@ export function depValid(node: Node, spec: ParsedSpec, from?: Node): boolean {
       // (to a workspace, `link:`, `file:./…` inside the project)
       if (from.ctx.installLinks) {
         if (!node.linkTarget) return path !== undefined && node.source === `file:${path}`
+        if (copiedFrom(from.sourceReference ?? from) !== undefined) return false
         if (!node.linkTarget.isWorkspace && !linkedUnderInstallLinks(spec, path)) return false
       }
       if (!node.linkTarget) return false
