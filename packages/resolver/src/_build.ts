@@ -42,6 +42,8 @@ export interface BuildOptions {
   readGit: ResolverDeps['readGit']
   /** npm's allow-git. */
   allowGit: 'all' | 'none' | 'root'
+  /** npm's install-strategy (see ResolverOptions.installStrategy). */
+  installStrategy: 'hoisted' | 'nested' | 'shallow'
 }
 
 /** What the tarball of a tarball spec ships in its node_modules, by its manifest. */
@@ -218,6 +220,7 @@ export class TreeBuilder {
       force: this.options.force,
       strictPeerDeps: this.options.strictPeerDeps,
       onPeerConflict: this.options.onPeerConflict,
+      installStrategy: this.options.installStrategy,
     }
     for (const { edge, dep } of tasks) {
       const options = {

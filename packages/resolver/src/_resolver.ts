@@ -123,6 +123,7 @@ async function resolve(
     readTarball: deps.readTarball?.bind(deps),
     readGit: deps.readGit?.bind(deps),
     allowGit: options.allowGit ?? 'all',
+    installStrategy: options.installStrategy ?? 'hoisted',
   })
   // discovery starts from every edge that needs work, before placement asks for anything
   for (const node of start) {

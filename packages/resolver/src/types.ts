@@ -134,6 +134,13 @@ export interface ResolverOptions {
    * specs and workspaces stay links.
    */
   installLinks?: boolean
+  /**
+   * npm's `install-strategy`: `hoisted` (default: each package as high in the tree as it fits),
+   * `nested` (in the node_modules of the package that depends on it, unless one above already
+   * serves it) or `shallow` (the project's own dependencies at the top, theirs below each of them).
+   * npm's `linked` is not supported.
+   */
+  installStrategy?: 'hoisted' | 'nested' | 'shallow'
   /** npm's `omit-lockfile-registry-resolved`: leave `resolved` out for registry tarballs. */
   omitLockfileRegistryResolved?: boolean
   /**
