@@ -247,7 +247,39 @@ describe('package-lock=false in .npmrc', () => {
   })
 })
 
-describe('install-links: what tote does not pack', () => {
+describe('install-links beyond the oracle', () => {
+  it('a second install keeps the copy, as npm does (up to date), and ci places it again from the folder', async () => {
+    const registry = await createTestRegistry({ packages: { b: { versions: { '1.0.0': {} } } } })
+    try {
+      const project = scratch({ name: 'p', version: '1.0.0', dependencies: { lib: 'file:vendor/lib' } })
+      mkdirSync(join(project.dir, 'vendor/lib'), { recursive: true })
+      writeFileSync(
+        join(project.dir, 'vendor/lib/package.json'),
+        JSON.stringify({ name: 'lib', version: '1.0.0', dependencies: { b: '^1.0.0' } }),
+      )
+      writeFileSync(join(project.dir, 'vendor/lib/index.js'), 'module.exports = 1\n')
+      writeFileSync(join(project.dir, '.npmrc'), 'install-links=true\n')
+      const options = { ...project, cwd: project.dir, registry: registry.url }
+      const first = await tote(['install', ...recorded.flags], options)
+      expect(first.code, first.stderr).toBe(0)
+      expect(installed(project.dir)).toEqual(['node_modules/b b@1.0.0', 'node_modules/lib lib@1.0.0'])
+      const copy = join(project.dir, 'node_modules/lib/index.js')
+      expect(readFileSync(copy, 'utf8')).toBe('module.exports = 1\n')
+      // the folder changes; its version does not: npm keeps the copy it has
+      writeFileSync(join(project.dir, 'vendor/lib/index.js'), 'module.exports = 2\n')
+      const second = await tote(['install', ...recorded.flags], options)
+      expect(second.code, second.stderr).toBe(0)
+      expect(second.stdout).toMatch(/^up to date/)
+      expect(readFileSync(copy, 'utf8')).toBe('module.exports = 1\n')
+      // ci starts over: packed from the folder as it is now
+      const ci = await tote(['ci', ...recorded.flags], options)
+      expect(ci.code, ci.stderr).toBe(0)
+      expect(readFileSync(copy, 'utf8')).toBe('module.exports = 2\n')
+    } finally {
+      await registry.close()
+    }
+  })
+
   it('a folder with bundleDependencies is EUNSUPPORTED naming it, with a hint; nothing written', async () => {
     const registry = await createTestRegistry({ packages: { b: { versions: { '1.0.0': {} } } } })
     try {
