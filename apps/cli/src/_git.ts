@@ -212,7 +212,7 @@ export function createGitRepos(cacheDir: string, settings: { preparer?: GitPrepa
 }
 
 /** The files under `root` (paths with `/`), without .git and node_modules folders; links left out. */
-async function filesIn(root: string): Promise<string[]> {
+export async function filesIn(root: string): Promise<string[]> {
   const files: string[] = []
   const walk = async (dir: string, prefix: string) => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {

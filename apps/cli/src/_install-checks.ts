@@ -7,25 +7,21 @@ import type { Session } from './_open-project.js'
 // What the commands that install check before they write anything: the layout asked for, the
 // lockfile given (ci, --frozen-lockfile), the engines of the tree, and a writable cache.
 
-/** npm's install-strategy: tote lays out npm's default (hoisted) tree only; install-links (an npmrc's too) is refused. */
+/** npm's install-strategy: hoisted (npm's default), nested or shallow; linked is refused. */
 export function checkInstallStrategy(config: ToteConfig): void {
-  if (config.get('install-links') === true) {
-    throw new ToteError(
-      'EUNSUPPORTED',
-      'install-links is not supported; tote links file: folders (npm’s default)',
-      {
-        hint: 'Remove install-links from .npmrc (or the flag) to link file: folders, or use npm for this project.',
-        details: { key: 'install-links', value: true },
-      },
-    )
-  }
+  installStrategyOf(config)
+}
+
+/** npm's install-strategy as the resolver takes it; `linked` (or another value) is EUNSUPPORTED. */
+export function installStrategyOf(config: ToteConfig): 'hoisted' | 'nested' | 'shallow' {
   const strategy = config.get('install-strategy')
-  if (strategy === undefined || strategy === null || strategy === 'hoisted') return
+  if (strategy === undefined || strategy === null || strategy === 'hoisted') return 'hoisted'
+  if (strategy === 'nested' || strategy === 'shallow') return strategy
   throw new ToteError(
     'EUNSUPPORTED',
-    `install-strategy=${String(strategy)} is not supported; tote installs npm's hoisted layout only, so far`,
+    `install-strategy=${String(strategy)} is not supported; tote installs npm's hoisted, nested and shallow layouts`,
     {
-      hint: 'Remove install-strategy from .npmrc (or the flag) to install the hoisted tree, or use npm for this project.',
+      hint: 'Set install-strategy to hoisted (the default), nested or shallow in .npmrc (or the flag), or use npm for this project.',
       details: { key: 'install-strategy', value: strategy },
     },
   )
@@ -45,7 +41,10 @@ export function lockfileMatchingProject(
       hint: 'Run `tote install` first to write one, and commit it.',
     })
   }
-  const sync = isLockfileInSync(lockfile, session.project.manifest, { workspaces: session.workspaces })
+  const sync = isLockfileInSync(lockfile, session.project.manifest, {
+    workspaces: session.workspaces,
+    installLinks: session.config.get('install-links') === true,
+  })
   if (!sync.inSync) {
     throw new ToteError(
       'ELOCKOUTOFSYNC',

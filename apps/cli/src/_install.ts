@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { lstat, mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type BinPackage, type CloneStrategy, linkBins, removeExtraneous } from '@tote/cloner'
@@ -11,6 +11,7 @@ import type { RegistryClient } from '@tote/registry-client'
 import {
   createScheduler,
   type PrefetchRequest,
+  type ScheduledPackage,
   type Scheduler,
   type SchedulerDeps,
   type ScriptJobs,
@@ -18,7 +19,8 @@ import {
 import type { UnreviewedMode } from '@tote/scripts'
 import { type Lockfile, type StageWarning, strongestHash, ToteError } from '@tote/types'
 import { createGitRepos, type GitRepos, isGitResolved } from './_git.js'
-import { createGitPreparer } from './_git-prepare.js'
+import { createGitPreparer, type GitPreparer, needsPrepare } from './_git-prepare.js'
+import { packFolder } from './_pack-folder.js'
 import {
   folderInside,
   type InstallPlan,
@@ -27,6 +29,7 @@ import {
   type WorkspaceFilter,
 } from './_plan.js'
 import type { Reporter } from './_reporter.js'
+import { readState } from './_scripts.js'
 import { type ImportModule, type StageModules, stageImporter, stageModules } from './_stage-modules.js'
 import { type Tracer, traced } from './_trace.js'
 import { compareWithTree, HIDDEN_LOCKFILE, markDone, markInProgress } from './_tree-state.js'
@@ -61,6 +64,9 @@ export interface NodeModulesResult {
   installed: string[]
 }
 
+/** The git preparer of each install's scheduler: what installNodeModules asks whether a kept git dependency is to be prepared now. */
+const gitPreparers = new WeakMap<Scheduler, GitPreparer>()
+
 /**
  * The scheduler for this run: downloads through the registry client, and tote's own stage modules
  * (or those the command line names) for unpacking, caching and cloning. Its worker file and tote's
@@ -84,50 +90,54 @@ export function createInstallScheduler(
   const importModule = stageImporter(stages.importModule)
   const modules = stageModules(stages.stageModules)
   const warnCache = cacheWarnings(reporter)
-  const gitRepos = createGitRepos(config.cacheDir, {
-    preparer: createGitPreparer(
-      { config },
-      { manifest: stages.project?.manifest, unreviewed: stages.unreviewed },
-    ),
-  })
-  return createScheduler(downloadStage(client, stages.stageModules.downloader, importModule, gitRepos), {
-    stages: {
-      extractor: { module: modules.extractor },
-      contentCache: { module: modules.contentCache, options: { dir: config.cacheDir } },
-      // `auto` remembers what worked per device pair in tote's cache folder.
-      cloner: {
-        module: modules.cloner,
-        options: { strategy: stages.cloneStrategy, stateDir: config.cacheDir },
+  const preparer = createGitPreparer(
+    { config },
+    { manifest: stages.project?.manifest, unreviewed: stages.unreviewed },
+  )
+  const gitRepos = createGitRepos(config.cacheDir, { preparer })
+  const scheduler = createScheduler(
+    downloadStage(client, stages.stageModules.downloader, importModule, gitRepos),
+    {
+      stages: {
+        extractor: { module: modules.extractor },
+        contentCache: { module: modules.contentCache, options: { dir: config.cacheDir } },
+        // `auto` remembers what worked per device pair in tote's cache folder.
+        cloner: {
+          module: modules.cloner,
+          options: { strategy: stages.cloneStrategy, stateDir: config.cacheDir },
+        },
+      },
+      importModule,
+      ...(stages.workers !== undefined ? { workers: stages.workers } : {}),
+      ...(workerFiles.scheduler ? { workerFile: workerFiles.scheduler } : {}),
+      onEvent(event) {
+        if (event.type === 'warning') {
+          if (!warnCache(event.warning)) reporter.warn(event.warning)
+        } else if (event.type === 'job-end') {
+          if (tracer) {
+            const args = {
+              packages: event.packages,
+              ...(event.bytes ? { bytes: event.bytes } : {}),
+              ...(event.files ? { files: event.files } : {}),
+            }
+            // downloads and script jobs overlap on this thread: each on a free lane
+            if (event.thread === 0 && (event.kind === 'download' || event.kind === 'scripts'))
+              tracer.asyncSpan(event.kind, event.label, event.start, event.end, args)
+            else tracer.span(event.kind, event.label, event.start, event.end, event.thread, args)
+          }
+          if (event.kind === 'scripts') return
+          if (event.kind === 'download') {
+            reporter.progress.downloaded++
+            reporter.progress.bytes += event.bytes ?? 0
+          } else if (event.kind === 'unpack') reporter.progress.extracted++
+          reporter.progress.linked += event.packages
+          reporter.update()
+        }
       },
     },
-    importModule,
-    ...(stages.workers !== undefined ? { workers: stages.workers } : {}),
-    ...(workerFiles.scheduler ? { workerFile: workerFiles.scheduler } : {}),
-    onEvent(event) {
-      if (event.type === 'warning') {
-        if (!warnCache(event.warning)) reporter.warn(event.warning)
-      } else if (event.type === 'job-end') {
-        if (tracer) {
-          const args = {
-            packages: event.packages,
-            ...(event.bytes ? { bytes: event.bytes } : {}),
-            ...(event.files ? { files: event.files } : {}),
-          }
-          // downloads and script jobs overlap on this thread: each on a free lane
-          if (event.thread === 0 && (event.kind === 'download' || event.kind === 'scripts'))
-            tracer.asyncSpan(event.kind, event.label, event.start, event.end, args)
-          else tracer.span(event.kind, event.label, event.start, event.end, event.thread, args)
-        }
-        if (event.kind === 'scripts') return
-        if (event.kind === 'download') {
-          reporter.progress.downloaded++
-          reporter.progress.bytes += event.bytes ?? 0
-        } else if (event.kind === 'unpack') reporter.progress.extracted++
-        reporter.progress.linked += event.packages
-        reporter.update()
-      }
-    },
-  })
+  )
+  gitPreparers.set(scheduler, preparer)
+  return scheduler
 }
 
 /**
@@ -180,10 +190,16 @@ function downloadFrom(client: RegistryClient, module: string | undefined, load: 
 
 /**
  * A `file:` tarball (npm's `resolved: "file:vendor/a.tgz"`, planned as a file URL): read, and checked
+ * (an install-links folder, `resolved: "file:vendor/a"`: packed, no integrity to check)
  * against the lockfile's integrity as a download is (`EINTEGRITY`); a missing file is `ENOENT` naming it.
  */
 async function readTarballFile(request: PrefetchRequest): Promise<{ data: Uint8Array; integrity: string }> {
   const path = fileURLToPath(request.tarballUrl)
+  // install-links: a folder, packed as npm pack packs it (its integrity is that of the bytes)
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    const data = await packFolder(path, `${request.name}@${request.version} (${path})`)
+    return { data, integrity: sha512Integrity(data) }
+  }
   let data: Buffer
   try {
     data = await readFile(path)
@@ -213,6 +229,35 @@ async function readTarballFile(request: PrefetchRequest): Promise<{ data: Uint8A
     )
   }
   return { data, integrity: expected.sri }
+}
+
+/**
+ * A git dependency kept from an earlier install that packed it unprepared (its scripts still
+ * pending: the allowScripts policy did not trust it then) and that the policy trusts now (approved
+ * since): it is placed again, packed prepared, as `tote ci` would place it. Undefined when the
+ * scheduler prepares nothing or no scripts are pending.
+ */
+function preparedNow(
+  nodeModules: string,
+  scheduler: Scheduler,
+): ((pkg: ScheduledPackage) => boolean) | undefined {
+  const preparer = gitPreparers.get(scheduler)
+  if (!preparer) return undefined
+  const { pending } = readState(nodeModules)
+  if (Object.keys(pending).length === 0) return undefined
+  return (pkg) => {
+    if (pending[pkg.path] === undefined || !isGitResolved(pkg.tarballUrl)) return false
+    let manifest: Record<string, unknown>
+    try {
+      manifest = JSON.parse(readFileSync(join(pkg.destDir, 'package.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >
+    } catch {
+      return false
+    }
+    return needsPrepare(manifest) && preparer.mayPrepare(pkg.tarballUrl)
+  }
 }
 
 /** Cache warnings shown one by one; more than that are listed with --verbose only. */
@@ -272,7 +317,11 @@ export async function installNodeModules(options: {
     tracer,
     'phase',
     'plan',
-    () => compareWithTree(projectDir, lockfile, config, { filter }),
+    () =>
+      compareWithTree(projectDir, lockfile, config, {
+        filter,
+        placeAgain: preparedNow(nodeModules, scheduler),
+      }),
   )
   const kept = keptPaths.size
   // Whatever this run may change is named before the first change, so that a run killed half-way

@@ -147,7 +147,11 @@ export function installOptions(): Record<string, OptionSpec> {
     cpu: npm('string', 'Install optional packages for this CPU instead of this machine’s', { arg: 'cpu' }),
     os: npm('string', 'Install optional packages for this OS instead of this machine’s', { arg: 'os' }),
     libc: npm('string', 'Install optional packages for this libc (glibc, musl)', { arg: 'libc' }),
-    'install-strategy': npm('string', 'Only hoisted, npm’s default layout, for now', { arg: 'hoisted' }),
+    'install-strategy': npm(
+      'string',
+      'How node_modules is laid out: hoisted (npm’s default), nested or shallow (npm’s linked is not supported)',
+      { arg: 'hoisted|nested|shallow' },
+    ),
     'foreground-scripts': npm(
       'boolean',
       "Run dependencies' install scripts one at a time on tote's terminal, not in the background with their output kept in a log",
@@ -242,10 +246,9 @@ export function installOptions(): Record<string, OptionSpec> {
       'boolean',
       "With -w or --workspaces, install the project's own dependencies too",
     ),
-    'install-links': unsupported(
+    'install-links': npm(
       'boolean',
-      'Pack and install file: folders',
-      'tote links file: folders (npm’s default) and does not pack them',
+      'Pack file: folders as npm pack does and install them as copies, not links (workspaces stay linked)',
     ),
     before: npm('string', 'Pick only versions published on or before this date (npm’s before)', {
       arg: 'date',

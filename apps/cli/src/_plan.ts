@@ -496,16 +496,16 @@ function destinationOf(root: string, path: string): string {
 }
 
 /**
- * A `resolved` that tote can fetch: an http(s) URL, or a `file:` tarball (relative to the project,
- * as npm records it), as a `file:` URL the install's downloader reads, or a git commit
+ * A `resolved` that tote can fetch: an http(s) URL, or a `file:` tarball or folder (relative to the
+ * project, as npm records it; a folder is an install-links copy), as a `file:` URL the install's
+ * downloader reads (a folder: packs), or a git commit
  * (`git+…#<commit>`). Other sources are named in the error.
  */
 function tarballUrlOf(projectDir: string, path: string, resolved: string): string {
   if (/^file:/i.test(resolved)) {
     const file = resolved.slice('file:'.length).replace(/^\/\/(?=\/)/, '')
-    if (/\.(tgz|tar\.gz|tar)$/i.test(file) && file !== '') {
-      return pathToFileURL(isAbsolute(file) ? file : join(projectDir, file)).href
-    }
+    // a tarball, or (install-links) a folder the downloader packs as npm pack does
+    if (file !== '') return pathToFileURL(isAbsolute(file) ? file : join(projectDir, file)).href
   }
   // git: packed from the commit by the install's downloader
   if (/^(?:git\+(?:https?|ssh|file):\/\/|git:\/\/)[^#]+#[0-9a-f]{40}$/i.test(resolved)) return resolved

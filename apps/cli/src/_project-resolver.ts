@@ -7,6 +7,7 @@ import type { Scheduler } from '@tote/scheduler'
 import { type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from './_command-types.js'
 import { createGitRepos } from './_git.js'
+import { installStrategyOf } from './_install-checks.js'
 import type { Session } from './_open-project.js'
 import { platformMatches, platformOf } from './_plan.js'
 
@@ -71,6 +72,10 @@ export function createProjectResolver(
       registryFor: config.registryFor,
       omitLockfileRegistryResolved: config.omitLockfileRegistryResolved,
       allowGit: allowGitOf(config.get('allow-git')),
+      // npm's install-links: file: folders packed and installed as copies
+      installLinks: config.get('install-links') === true,
+      // npm's install-strategy: hoisted, nested or shallow (linked is refused before this)
+      installStrategy: installStrategyOf(config),
       // npm's before / min-release-age (and min-release-age-exclude)
       ...(config.before ? { before: config.before, releaseAgeExclude: config.releaseAgeExclude } : {}),
       onEvent(event) {

@@ -128,7 +128,12 @@ export async function compareWithTree(
   projectDir: string,
   lockfile: Lockfile,
   config: Pick<ToteConfig, 'omit' | 'registryFor' | 'get'>,
-  options: { fresh?: boolean; filter?: WorkspaceFilter | undefined } = {},
+  options: {
+    fresh?: boolean
+    filter?: WorkspaceFilter | undefined
+    /** A package that is placed again though the tree has it as the lockfile says (a git dependency to prepare now). */
+    placeAgain?: ((pkg: ScheduledPackage) => boolean) | undefined
+  } = {},
 ): Promise<TreeChanges> {
   const plan = planInstall(lockfile, {
     projectDir,
@@ -149,14 +154,17 @@ export async function compareWithTree(
     const unchanged =
       old !== undefined &&
       old.version === pkg.version &&
-      // a git commit has no integrity: the same commit then
+      // a git commit has no integrity: the same commit then; an install-links folder copy neither:
+      // the same folder (npm does not copy it again while its version stays)
       (pkg.integrity
         ? old.integrity === pkg.integrity
-        : old.integrity === undefined && old.resolved === pkg.tarballUrl) &&
+        : old.integrity === undefined &&
+          old.resolved === (lockfile.packages[pkg.path]?.resolved ?? pkg.tarballUrl)) &&
       (old.name ?? nameOfPath(pkg.path)) === pkg.name &&
       // Placing a package empties its folder, nested packages included: those are placed again.
       !ancestorsOf(pkg.path).some((ancestor) => placing.has(ancestor)) &&
-      isRealFolder(pkg.destDir)
+      isRealFolder(pkg.destDir) &&
+      !options.placeAgain?.(pkg)
     if (unchanged) keptPaths.add(pkg.path)
     else {
       toPlace.push(pkg)

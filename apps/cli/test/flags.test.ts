@@ -211,9 +211,6 @@ describe("npm's flags", () => {
     const global = await run(project, ['install', '-g'])
     expect(global.code).toBe(2)
     expect(global.stderr).toContain('tote error EUNSUPPORTED: tote install does not take --global')
-    const links = await run(project, ['ci', '--install-links'])
-    expect(links.code).toBe(2)
-    expect(links.stderr).toContain('does not take --install-links: tote links file: folders')
     // a project without workspaces has none to choose
     const ws = await run(project, ['ci', '--workspace', 'a'])
     expect(ws.code).toBe(1)

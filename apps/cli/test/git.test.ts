@@ -279,6 +279,34 @@ describe('git dependencies with a prepare, under allowScripts', () => {
   })
 })
 
+describe('git dependencies approved after an install', () => {
+  it('a plain install notices the approval and places it again, prepared, as ci would; the next install keeps it', async () => {
+    const where = project({ gprep: 'github:owner/gprep' })
+    const first = await run(where, ['install'])
+    expect(first.code).toBe(0)
+    expect(first.stderr).toContain('tote install-scripts approve gprep')
+    const folder = join(where.dir, 'node_modules/gprep')
+    expect(existsSync(join(folder, 'dist'))).toBe(false)
+    const lockBefore = readFileSync(join(where.dir, 'package-lock.json'), 'utf8')
+
+    const approve = await run(where, ['install-scripts', 'approve', 'gprep'])
+    expect(approve.code).toBe(0)
+    const again = await run(where, ['install'])
+    expect(again.stderr).toBe('')
+    expect(again.code).toBe(0)
+    // packed prepared: built by prepare, packed by "files"
+    expect(readFileSync(join(folder, 'dist/index.js'), 'utf8')).toBe('module.exports = "helped"\n')
+    expect(readdirSync(folder).sort()).toEqual(['dist', 'package.json'])
+    expect(readFileSync(join(where.dir, 'package-lock.json'), 'utf8')).toBe(lockBefore)
+    // nothing pending any more: the next install leaves it as it is
+    expect(existsSync(join(where.dir, 'node_modules/.tote-scripts.json'))).toBe(false)
+    const third = await run(where, ['install'])
+    expect(third.code).toBe(0)
+    expect(third.stdout).toMatch(/^up to date/)
+    expect(readdirSync(folder).sort()).toEqual(['dist', 'package.json'])
+  })
+})
+
 describe('packList', () => {
   // A folder packed with npm 11.19.1's `npm pack --dry-run --json`, both ways; what it listed.
   const paths = [

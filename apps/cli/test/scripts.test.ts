@@ -694,6 +694,31 @@ describe('tote run', () => {
     expect(alone.stdout).toBe('build run\n')
   })
 
+  it('exports npm_command as npm 11 does for the same command (run for run and run-script, test for test and t)', async () => {
+    // recorded from npm 11.19.1: `npm <command>` with each script printing $npm_command
+    const npm11: [string[], string][] = [
+      [['run', 'show'], 'run'],
+      [['run-script', 'show'], 'run'],
+      [['run', 'test'], 'run'],
+      [['test'], 'test'],
+      [['t'], 'test'],
+      [['start'], 'start'],
+      [['stop'], 'stop'],
+      [['restart'], 'restart'],
+    ]
+    const show = 'echo "npm_command=$npm_command"'
+    const project = scratch({
+      name: 'r',
+      version: '1.0.0',
+      scripts: { show, test: show, start: show, stop: show, restart: show },
+    })
+    for (const [args, expected] of npm11) {
+      const result = await run(project, [...args, '--silent'])
+      expect(result.code, args.join(' ')).toBe(0)
+      expect(result.stdout, args.join(' ')).toBe(`npm_command=${expected}\n`)
+    }
+  })
+
   it('lists the scripts, and names the closest one for an unknown name', async () => {
     const project = scratch({ name: 'r', version: '1.0.0', scripts })
     const list = await run(project, ['run'])

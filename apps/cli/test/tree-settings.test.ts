@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest'
 import { scratch, tote } from './_tote.js'
 
 // npm as the oracle of npm 6 lockfiles (lockfileVersion 1) and of the settings that shape the tree
-// (before, min-release-age, min-release-age-exclude): oracle/npm-tree-settings.json holds, for each
+// (before, min-release-age, min-release-age-exclude, install-links): oracle/npm-tree-settings.json holds, for each
 // case of oracle/tree-settings-cases.json and each of its commands, run by npm 11 on a fresh copy of
 // the project against @tote/test-registry (oracle/derive-tree-settings.mjs), the exit code, the
 // package-lock.json npm left and what its node_modules held. tote runs the same commands on the same
@@ -28,6 +28,12 @@ interface Case {
   packageJson: unknown
   npmrc?: string
   v1?: boolean
+  /** Other files of the project (path -> text), e.g. what a `file:` folder holds besides package.json. */
+  files?: Record<string, string>
+  /** `self`: `ci` starts from npm's lockfile of the first command; a case's name: every command starts from that case's. */
+  seed?: string
+  /** Installed folders whose files are compared (null: a link, or nothing there). */
+  listFiles?: string[]
   commands: string[][]
 }
 interface Recorded {
@@ -35,6 +41,7 @@ interface Recorded {
   exit: number
   lockfile: string | null
   installed: string[]
+  files?: Record<string, string[] | null>
 }
 
 const here = new URL('./oracle/', import.meta.url)
@@ -57,6 +64,29 @@ function registryPackages(packages: RegistryPackages | undefined, now: number): 
       versions[version] = daysAgo === undefined ? rest : { ...rest, time: now - daysAgo * DAY }
     }
     result[name] = { ...spec, versions }
+  }
+  return result
+}
+
+/** The files under each installed folder of `folders` (sorted, node_modules left out); null for a link or nothing. */
+function filesOf(dir: string, folders: string[]): Record<string, string[] | null> {
+  const result: Record<string, string[] | null> = {}
+  for (const folder of folders) {
+    const root = join(dir, folder)
+    if (!existsSync(root) || lstatSync(root).isSymbolicLink()) {
+      result[folder] = null
+      continue
+    }
+    const found: string[] = []
+    const walk = (at: string, prefix: string) => {
+      for (const name of readdirSync(at).sort()) {
+        if (name === 'node_modules') continue
+        if (lstatSync(join(at, name)).isDirectory()) walk(join(at, name), `${prefix}${name}/`)
+        else found.push(`${prefix}${name}`)
+      }
+    }
+    walk(root, '')
+    result[folder] = found.sort()
   }
   return result
 }
@@ -104,7 +134,7 @@ function installed(dir: string): string[] {
   return found.sort()
 }
 
-describe('npm 6 lockfiles and before / min-release-age: the lockfile and tree npm 11 makes', () => {
+describe('npm 6 lockfiles, before / min-release-age and install-links: the lockfile and tree npm 11 makes', () => {
   for (const c of cases) {
     const npm = recorded.results[c.name]!
     for (const [index, args] of c.commands.entries()) {
@@ -118,7 +148,22 @@ describe('npm 6 lockfiles and before / min-release-age: the lockfile and tree np
             mkdirSync(join(project.dir, folder), { recursive: true })
             writeFileSync(join(project.dir, folder, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
           }
+          for (const [path, text] of Object.entries(c.files ?? {})) {
+            mkdirSync(dirname(join(project.dir, path)), { recursive: true })
+            writeFileSync(join(project.dir, path), text)
+          }
           writeFileSync(join(project.dir, '.npmrc'), c.npmrc ?? '')
+          // npm's lockfile to start from: its own first command's for ci, or another case's
+          const seed =
+            c.seed === 'self'
+              ? args[0] === 'ci'
+                ? npm.commands[0]!.lockfile
+                : null
+              : c.seed !== undefined
+                ? recorded.results[c.seed]!.commands[0]!.lockfile
+                : null
+          if (seed)
+            writeFileSync(join(project.dir, 'package-lock.json'), seed.split('{registry}').join(registry.url))
           if (npm.v1 !== undefined) {
             writeFileSync(
               join(project.dir, 'package-lock.json'),
@@ -138,6 +183,7 @@ describe('npm 6 lockfiles and before / min-release-age: the lockfile and tree np
             expected.lockfile?.split('{registry}').join(registry.url) ?? null,
           )
           expect(installed(project.dir), what).toEqual(expected.installed)
+          if (c.listFiles) expect(filesOf(project.dir, c.listFiles), what).toEqual(expected.files)
         } finally {
           await registry.close()
         }
@@ -195,6 +241,75 @@ describe('package-lock=false in .npmrc', () => {
       const ci = await tote(['ci'], options)
       expect(ci.code, ci.stderr).toBe(0)
       expect(installed(project.dir)).toEqual(['node_modules/app app@1.0.0', 'node_modules/lib lib@1.0.0'])
+    } finally {
+      await registry.close()
+    }
+  })
+})
+
+describe('install-links beyond the oracle', () => {
+  it('a second install keeps the copy, as npm does (up to date), and ci places it again from the folder', async () => {
+    const registry = await createTestRegistry({ packages: { b: { versions: { '1.0.0': {} } } } })
+    try {
+      const project = scratch({ name: 'p', version: '1.0.0', dependencies: { lib: 'file:vendor/lib' } })
+      mkdirSync(join(project.dir, 'vendor/lib'), { recursive: true })
+      writeFileSync(
+        join(project.dir, 'vendor/lib/package.json'),
+        JSON.stringify({ name: 'lib', version: '1.0.0', dependencies: { b: '^1.0.0' } }),
+      )
+      writeFileSync(join(project.dir, 'vendor/lib/index.js'), 'module.exports = 1\n')
+      writeFileSync(join(project.dir, '.npmrc'), 'install-links=true\n')
+      const options = { ...project, cwd: project.dir, registry: registry.url }
+      const first = await tote(['install', ...recorded.flags], options)
+      expect(first.code, first.stderr).toBe(0)
+      expect(installed(project.dir)).toEqual(['node_modules/b b@1.0.0', 'node_modules/lib lib@1.0.0'])
+      const copy = join(project.dir, 'node_modules/lib/index.js')
+      expect(readFileSync(copy, 'utf8')).toBe('module.exports = 1\n')
+      // the folder changes; its version does not: npm keeps the copy it has
+      writeFileSync(join(project.dir, 'vendor/lib/index.js'), 'module.exports = 2\n')
+      const second = await tote(['install', ...recorded.flags], options)
+      expect(second.code, second.stderr).toBe(0)
+      expect(second.stdout).toMatch(/^up to date/)
+      expect(readFileSync(copy, 'utf8')).toBe('module.exports = 1\n')
+      // ci starts over: packed from the folder as it is now
+      const ci = await tote(['ci', ...recorded.flags], options)
+      expect(ci.code, ci.stderr).toBe(0)
+      expect(readFileSync(copy, 'utf8')).toBe('module.exports = 2\n')
+    } finally {
+      await registry.close()
+    }
+  })
+
+  it('a folder with bundleDependencies is EUNSUPPORTED naming it, with a hint; nothing written', async () => {
+    const registry = await createTestRegistry({ packages: { b: { versions: { '1.0.0': {} } } } })
+    try {
+      const project = scratch({ name: 'p', version: '1.0.0', dependencies: { lib: 'file:vendor/lib' } })
+      mkdirSync(join(project.dir, 'vendor/lib/node_modules/b'), { recursive: true })
+      writeFileSync(
+        join(project.dir, 'vendor/lib/package.json'),
+        JSON.stringify({
+          name: 'lib',
+          version: '1.0.0',
+          dependencies: { b: '^1.0.0' },
+          bundleDependencies: ['b'],
+        }),
+      )
+      writeFileSync(
+        join(project.dir, 'vendor/lib/node_modules/b/package.json'),
+        JSON.stringify({ name: 'b', version: '1.0.0' }),
+      )
+      const run = await tote(['install', '--install-links', ...recorded.flags], {
+        ...project,
+        cwd: project.dir,
+        registry: registry.url,
+      })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain(
+        'tote error EUNSUPPORTED: lib@file:vendor/lib, wanted by root → lib@file:vendor/lib: install-links: the folder vendor/lib has bundleDependencies',
+      )
+      expect(run.stderr).toContain('hint: Turn install-links off for this project')
+      expect(existsSync(join(project.dir, 'package-lock.json'))).toBe(false)
+      expect(existsSync(join(project.dir, 'node_modules'))).toBe(false)
     } finally {
       await registry.close()
     }

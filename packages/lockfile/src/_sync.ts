@@ -3,7 +3,7 @@ import type { DependencyMap, Lockfile, LockfilePackage, ProjectManifest } from '
 import semver from 'semver'
 import { DEPENDENCY_FIELDS, type DependencyField } from './_fields.js'
 import { globMatch, workspacePatterns } from './_workspaces.js'
-import type { LockfileSyncResult, WorkspaceManifestFile } from './types.js'
+import type { LockfileSyncOptions, LockfileSyncResult, WorkspaceManifestFile } from './types.js'
 
 // Specs that do not name a registry version (folders, tarballs, git): only their presence is checked.
 const NON_REGISTRY_SPEC =
@@ -86,7 +86,16 @@ function folderSpecPath(spec: string, from: string): string | undefined {
   return joined === '.' ? '' : joined
 }
 
+/** How folder specs install: npm's install-links, and the workspaces' folders (linked whatever it says). */
+interface FolderRules {
+  installLinks: boolean
+  /** The workspaces' names and folders. */
+  workspaces: ReadonlySet<string>
+  workspacePaths: ReadonlySet<string>
+}
+
 function checkInstalled(
+  rules: FolderRules,
   name: string,
   spec: string,
   entry: LockfilePackage,
@@ -101,6 +110,23 @@ function checkInstalled(
   }
   const folder = folderSpecPath(spec, from)
   if (folder !== undefined) {
+    // install-links: a `file:` folder is a copy, `resolved: "file:<folder>"` (npm's linkValid takes
+    // a copy wherever one serves), but for what npm links all the same: a workspace (by name or
+    // folder), `link:`, `file:./…` or `file:../…` inside the project
+    if (rules.installLinks) {
+      const wanted = `${file} wants ${name} ${spec} (with install-links, a copy of ${folder})`
+      if (entry.link !== true) {
+        return entry.resolved === `file:${folder}`
+          ? undefined
+          : `${wanted} but the lockfile's ${path} comes from ${entry.resolved ?? 'elsewhere'}`
+      }
+      const linked =
+        spec.startsWith('link:') ||
+        rules.workspaces.has(name) ||
+        rules.workspacePaths.has(folder) ||
+        (/^file:\.\.?\//.test(spec) && folder !== '..' && !folder.startsWith('../'))
+      if (!linked) return `${wanted} but the lockfile's ${path} links to ${entry.resolved}`
+    }
     if (entry.link === true && entry.resolved === folder) return undefined
     return `${file} wants ${name} ${spec} but the lockfile's ${path} ${entry.link === true ? `links to ${entry.resolved}` : 'is not a link'}`
   }
@@ -161,7 +187,11 @@ export function lockedWorkspacePaths(lockfile: Lockfile): string[] {
 }
 
 /** What `npm ci` checks of each workspace: its entry, its link, and each of its dependencies. */
-function workspaceReasons(lockfile: Lockfile, workspaces: readonly WorkspaceManifestFile[]): string[] {
+function workspaceReasons(
+  lockfile: Lockfile,
+  workspaces: readonly WorkspaceManifestFile[],
+  rules: FolderRules,
+): string[] {
   const reasons: string[] = []
   const locked = new Set(lockedWorkspacePaths(lockfile))
   for (const { path, manifest } of workspaces) {
@@ -192,7 +222,7 @@ function workspaceReasons(lockfile: Lockfile, workspaces: readonly WorkspaceMani
             reasons.push(`${file} wants ${dep} ${spec} but the lockfile has no node_modules/${dep} for it`)
           continue
         }
-        const reason = checkInstalled(dep, spec, lockfile.packages[at]!, at, path, file)
+        const reason = checkInstalled(rules, dep, spec, lockfile.packages[at]!, at, path, file)
         if (reason !== undefined) reasons.push(reason)
       }
     }
@@ -211,8 +241,17 @@ function workspaceReasons(lockfile: Lockfile, workspaces: readonly WorkspaceMani
 export function isLockfileInSync(
   lockfile: Lockfile,
   manifest: ProjectManifest,
-  options: { workspaces?: readonly WorkspaceManifestFile[] } = {},
+  options: LockfileSyncOptions = {},
 ): LockfileSyncResult {
+  const rules: FolderRules = {
+    installLinks: options.installLinks === true,
+    workspaces: new Set(
+      (options.workspaces ?? []).map(({ path, manifest: ws }) =>
+        typeof ws.name === 'string' && ws.name ? ws.name : posix.basename(path),
+      ),
+    ),
+    workspacePaths: new Set((options.workspaces ?? []).map(({ path }) => path)),
+  }
   const root = lockfile.packages['']
   if (root === undefined) {
     return { inSync: false, reasons: ['the lockfile has no root entry (packages[""])'] }
@@ -240,11 +279,11 @@ export function isLockfileInSync(
           reasons.push(`package.json wants ${name} ${spec} but the lockfile has no node_modules/${name}`)
         continue
       }
-      const reason = checkInstalled(name, spec, entry)
+      const reason = checkInstalled(rules, name, spec, entry)
       if (reason !== undefined) reasons.push(reason)
     }
   }
-  reasons.push(...workspaceReasons(lockfile, options.workspaces ?? []))
+  reasons.push(...workspaceReasons(lockfile, options.workspaces ?? [], rules))
   const unique = [...new Set(reasons)]
   return { inSync: unique.length === 0, reasons: unique }
 }

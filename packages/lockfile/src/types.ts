@@ -50,6 +50,17 @@ export interface WriteLockfileOptions extends StringifyLockfileOptions {
   fs?: LockfileWriteFs
 }
 
+/** Options of {@link isLockfileInSync}. */
+export interface LockfileSyncOptions {
+  /** The project's workspaces: each must be in the lockfile, linked, with the dependencies it declares. */
+  workspaces?: readonly WorkspaceManifestFile[]
+  /**
+   * npm's `install-links`: a `file:` folder dependency (not a workspace's folder, not `link:`) must be
+   * locked as a copy (`resolved: "file:<folder>"`, not a link), as npm installs it then.
+   */
+  installLinks?: boolean
+}
+
 /** The answer of {@link isLockfileInSync}. */
 export interface LockfileSyncResult {
   /** True when an install may use the lockfile as is (what `npm ci` requires). */

@@ -229,4 +229,32 @@ describe('isLockfileInSync with workspaces', () => {
       "package.json wants loc file:./local/loc but the lockfile's node_modules/loc links to elsewhere",
     ])
   })
+
+  it('with installLinks, wants a copy of a file: folder (npm install-links), but the links npm keeps', () => {
+    const dependencies = { lib: 'file:vendor/lib', near: 'file:./vendor/near', far: 'link:../far' }
+    const lockfile = parseLockfile(
+      JSON.stringify({
+        lockfileVersion: 3,
+        packages: {
+          '': { dependencies },
+          'node_modules/far': { resolved: '../far', link: true },
+          'node_modules/lib': { version: '1.0.0', resolved: 'file:vendor/lib' },
+          'node_modules/near': { resolved: 'vendor/near', link: true },
+          'vendor/near': { version: '1.0.0' },
+        },
+      }),
+    )
+    expect(isLockfileInSync(lockfile, { dependencies }, { installLinks: true })).toEqual({
+      inSync: true,
+      reasons: [],
+    })
+    // without install-links, npm ci wants the link
+    expect(isLockfileInSync(lockfile, { dependencies }).reasons).toEqual([
+      "package.json wants lib file:vendor/lib but the lockfile's node_modules/lib is not a link",
+    ])
+    lockfile.packages['node_modules/lib'] = { resolved: 'vendor/lib', link: true }
+    expect(isLockfileInSync(lockfile, { dependencies }, { installLinks: true }).reasons).toEqual([
+      "package.json wants lib file:vendor/lib (with install-links, a copy of vendor/lib) but the lockfile's node_modules/lib links to vendor/lib",
+    ])
+  })
 })

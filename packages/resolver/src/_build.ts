@@ -2,7 +2,7 @@ import { isToteError, type PackageManifest, type ProjectManifest, ToteError } fr
 import type { Edge } from './_edge.js'
 import { peerConflictError } from './_eresolve.js'
 import type { Folders } from './_folders.js'
-import { folderOf, localPath } from './_local.js'
+import { copiedFrom, folderOf, linkedUnderInstallLinks, localPath } from './_local.js'
 import { integrityOf, normalizedPackage } from './_lockfile.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
@@ -42,6 +42,8 @@ export interface BuildOptions {
   readGit: ResolverDeps['readGit']
   /** npm's allow-git. */
   allowGit: 'all' | 'none' | 'root'
+  /** npm's install-strategy (see ResolverOptions.installStrategy). */
+  installStrategy: 'hoisted' | 'nested' | 'shallow'
 }
 
 /** What the tarball of a tarball spec ships in its node_modules, by its manifest. */
@@ -218,6 +220,7 @@ export class TreeBuilder {
       force: this.options.force,
       strictPeerDeps: this.options.strictPeerDeps,
       onPeerConflict: this.options.onPeerConflict,
+      installStrategy: this.options.installStrategy,
     }
     for (const { edge, dep } of tasks) {
       const options = {
@@ -335,6 +338,19 @@ export class TreeBuilder {
     const parsed = edge.parsed
     const fail = (error: Error) =>
       new Node({ ctx, name, pkg: { name: parsed.name }, error, overrides: edge.overrides })
+    const copied = parsed.type === 'directory' ? this.#copiedFolder(edge, parsed) : undefined
+    if (copied !== undefined) {
+      try {
+        const manifest = await this.#folderManifest(copied, name)
+        const node = new Node({ ctx, name, pkg: manifest, manifest, overrides: edge.overrides })
+        node.fromSource = true
+        if (placing) source.picked(manifest)
+        return node
+      } catch (error) {
+        signal?.throwIfAborted()
+        return fail(localError(error, edge, name))
+      }
+    }
     if (parsed.type === 'workspace' || parsed.type === 'directory') {
       try {
         const target = await this.#folderFor(edge, parsed)
@@ -550,6 +566,70 @@ export class TreeBuilder {
       manifest = readGit(source, signal ? { signal } : undefined).then(({ manifest: pkg, commit }) =>
         manifestOfTarball(pkg, `${base}#${commit}`, '', name),
       )
+      manifest.catch(() => {})
+      this.#tarballs.set(key, manifest)
+    }
+    return manifest
+  }
+
+  /**
+   * npm's install-links: the folder (relative to the project) a `file:` folder spec installs a copy
+   * of, or undefined when it is linked: install-links off, a `link:` spec, `file:./…` or `file:../…`
+   * inside the project, a workspace (npm links those always), or a spec #folderFor refuses (declared
+   * by a package that is not a folder of the project's, or a path it cannot follow).
+   */
+  #copiedFolder(edge: Edge, parsed: ParsedSpec & { type: 'directory' }): string | undefined {
+    const from = edge.from.sourceReference ?? edge.from
+    if (!edge.from.ctx.installLinks) return undefined
+    // a copied folder's own folder dependencies are copies too, from where it was copied (npm's
+    // transitive file: dependencies)
+    const transitive = copiedFrom(from) !== undefined
+    if (!from.isFolder && !transitive) return undefined
+    const path = localPath(folderOf(edge.from), parsed.path, edge.from.ctx.projectDir)
+    if (path === undefined || path === '') return undefined
+    if (transitive) return path
+    if (linkedUnderInstallLinks(parsed, path)) return undefined
+    // npm links a dependency named like a workspace, and tote every workspace's folder
+    const { workspaces } = this.options.folders
+    if (workspaces.has(parsed.name)) return undefined
+    for (const workspace of workspaces.values()) if (workspace.location === path) return undefined
+    return path
+  }
+
+  /**
+   * The manifest of a folder installed as a copy (install-links), read once per folder: its
+   * package.json as npm normalises it, `dist.tarball` npm's `resolved` (`file:<folder>`), no
+   * integrity (npm records none: the folder is packed when it is installed).
+   */
+  #folderManifest(path: string, name: string): Promise<PackageManifest> {
+    const key = `file:${path}`
+    let manifest = this.#tarballs.get(key)
+    if (!manifest) {
+      const { folders } = this.options
+      manifest = (async () => {
+        if (!folders.readPackage) {
+          throw new ToteError(
+            'ENOLOCAL',
+            `cannot read the folder ${path}: no way to read local folders was given`,
+            {
+              hint: 'Resolve with a readPackage dependency (tote install does).',
+              details: { path },
+            },
+          )
+        }
+        const pkg = await folders.readPackage(path)
+        if (bundleList(pkg).length > 0) {
+          throw new ToteError(
+            'EUNSUPPORTED',
+            `install-links: the folder ${path} has bundleDependencies, which tote does not pack from a folder yet`,
+            {
+              hint: 'Turn install-links off for this project (the folder is then linked, as npm does by default), or use npm.',
+              details: { key: 'install-links', path },
+            },
+          )
+        }
+        return manifestOfTarball(pkg, key, '', name)
+      })()
       manifest.catch(() => {})
       this.#tarballs.set(key, manifest)
     }

@@ -1,5 +1,5 @@
 import { splitResolved } from './_git.js'
-import { folderOf, localPath } from './_local.js'
+import { copiedFrom, folderOf, linkedUnderInstallLinks, localPath } from './_local.js'
 import type { OverrideSet } from './_overrides.js'
 import { overriddenSpec } from './_overrides.js'
 import { satisfies } from './_semver.js'
@@ -64,8 +64,17 @@ export function depValid(node: Node, spec: ParsedSpec, from?: Node): boolean {
   if (node.error) return false
   switch (spec.type) {
     case 'directory': {
-      if (!from || !node.linkTarget) return false
-      return node.linkTarget.location === localPath(folderOf(from), spec.path, from.ctx.projectDir)
+      if (!from) return false
+      const path = localPath(folderOf(from), spec.path, from.ctx.projectDir)
+      // install-links (npm's linkValid): a copy of the folder, or the link npm makes all the same
+      // (to a workspace, `link:`, `file:./…` inside the project)
+      if (from.ctx.installLinks) {
+        if (!node.linkTarget) return path !== undefined && node.source === `file:${path}`
+        if (copiedFrom(from.sourceReference ?? from) !== undefined) return false
+        if (!node.linkTarget.isWorkspace && !linkedUnderInstallLinks(spec, path)) return false
+      }
+      if (!node.linkTarget) return false
+      return node.linkTarget.location === path
     }
     case 'workspace': {
       const target = node.linkTarget

@@ -21,6 +21,11 @@ export interface PlaceOptions {
   explicitRequest?: boolean
   /** Names being updated (`tote update <name>`): never kept just because what is there fits. */
   updateNames?: ReadonlySet<string>
+  /**
+   * npm's `install-strategy`: `hoisted` (default) places as high as it fits; `nested` in the
+   * dependant's own node_modules; `shallow` no higher than under the project's own dependencies.
+   */
+  installStrategy?: 'hoisted' | 'nested' | 'shallow'
 }
 
 export class PlaceDep {
@@ -61,6 +66,9 @@ export class PlaceDep {
       this.canPlace = check
       // a load failure goes in the first place tried: it is pruned or fatal later anyway
       if (dep.error) break
+      // install-strategy: nested stops at the first place, shallow below the project's top level
+      if (options.installStrategy === 'nested') break
+      if (options.installStrategy === 'shallow' && target.resolveParent?.isProjectRoot) break
     }
 
     if (!this.canPlace) {

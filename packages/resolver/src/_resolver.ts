@@ -41,7 +41,12 @@ async function resolve(
   signal?.throwIfAborted()
   const compare = new Intl.Collator('en').compare
   const emit = (event: ResolverEvent) => options.onEvent?.(event)
-  const ctx: TreeContext = { legacyPeerDeps: options.legacyPeerDeps ?? false, rootPkg: project, projectDir }
+  const ctx: TreeContext = {
+    legacyPeerDeps: options.legacyPeerDeps ?? false,
+    rootPkg: project,
+    projectDir,
+    installLinks: options.installLinks ?? false,
+  }
   const overrides =
     project.overrides && Object.keys(project.overrides).length > 0
       ? new OverrideSet(project.overrides)
@@ -118,6 +123,7 @@ async function resolve(
     readTarball: deps.readTarball?.bind(deps),
     readGit: deps.readGit?.bind(deps),
     allowGit: options.allowGit ?? 'all',
+    installStrategy: options.installStrategy ?? 'hoisted',
   })
   // discovery starts from every edge that needs work, before placement asks for anything
   for (const node of start) {

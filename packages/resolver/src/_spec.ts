@@ -9,9 +9,11 @@ export type ParsedSpec =
   | { type: 'tag'; name: string; tag: string; alias: boolean }
   /**
    * A folder, linked (`file:../a`, `link:../a`, `./a`): `path` as written, relative to the folder of
-   * the package that declares it (npm's `directory`).
+   * the package that declares it (npm's `directory`). `link`: written `link:` (always a symlink, even
+   * with npm's install-links); `dotted`: written `file:./…` or `file:../…` (with install-links, npm
+   * still links such a folder when it is inside the project).
    */
-  | { type: 'directory'; name: string; path: string; alias: false }
+  | { type: 'directory'; name: string; path: string; alias: false; link?: true; dotted?: true }
   /** A tarball on disk (`file:a.tgz`, `./a-1.0.0.tgz`): `path` as written, like `directory`'s (npm's `file`). */
   | { type: 'file'; name: string; path: string; alias: false }
   /** A tarball URL (npm's `remote`). */
@@ -102,14 +104,15 @@ function localSpec(name: string, raw: string, kind: string): ParsedSpec | undefi
   }
   if (kind === 'link') {
     const path = raw.slice('link:'.length)
-    return path === '' ? undefined : { type: 'directory', name, path, alias: false }
+    return path === '' ? undefined : { type: 'directory', name, path, alias: false, link: true }
   }
   if (kind === 'file') {
     // `file:` takes `file://`, `file:/`, `file:./` and a bare relative path, as npm does
     const path = raw.startsWith('file:') ? raw.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : raw
     if (path === '') return undefined
-    return tarballSuffix.test(path)
-      ? { type: 'file', name, path, alias: false }
+    if (tarballSuffix.test(path)) return { type: 'file', name, path, alias: false }
+    return /^file:\.\.?\//.test(raw)
+      ? { type: 'directory', name, path, alias: false, dotted: true }
       : { type: 'directory', name, path, alias: false }
   }
   return undefined

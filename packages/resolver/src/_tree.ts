@@ -15,6 +15,8 @@ export interface TreeContext {
   rootPkg: ProjectManifest
   /** The project's absolute path, for `file:` specs with an absolute or `~` path (else those fail). */
   projectDir?: string | undefined
+  /** npm's install-links: a `file:` folder (not a workspace) is installed as a packed copy, not linked. */
+  installLinks?: boolean
 }
 
 /** The fields of a manifest, lockfile entry or package.json that edges are made from. */

@@ -127,6 +127,20 @@ export interface ResolverOptions {
   strictPeerDeps?: boolean
   /** Registry URL for a package name; a `resolved` URL under it is a registry URL. */
   registryFor?: (name: string) => string
+  /**
+   * npm's `install-links`: a `file:` folder that is not one of the project's workspaces is installed
+   * as npm installs a registry package (packed as `npm pack` packs it, its dependencies resolved and
+   * hoisted; lockfile entry `resolved: "file:<folder>"`, no integrity) instead of linked. `link:`
+   * specs and workspaces stay links.
+   */
+  installLinks?: boolean
+  /**
+   * npm's `install-strategy`: `hoisted` (default: each package as high in the tree as it fits),
+   * `nested` (in the node_modules of the package that depends on it, unless one above already
+   * serves it) or `shallow` (the project's own dependencies at the top, theirs below each of them).
+   * npm's `linked` is not supported.
+   */
+  installStrategy?: 'hoisted' | 'nested' | 'shallow'
   /** npm's `omit-lockfile-registry-resolved`: leave `resolved` out for registry tarballs. */
   omitLockfileRegistryResolved?: boolean
   /**

@@ -4,9 +4,14 @@
 // given each command to npm 11 (the npm on PATH), one fresh copy per command; recorded: the exit
 // code, the package-lock.json npm left (registry URL replaced by `{registry}`), and what
 // node_modules holds (`path name@version`, a link `path -> target`).
-// Run (after `npm run setup`): node test/oracle/derive-tree-settings.mjs [--check], then
-// `npx biome check --write test/oracle` to lay the file out as the repository's JSON.
+// A case's `files` are written into the project too (path -> text); with `seed: "self"` its `ci`
+// commands start from the lockfile its first command left, with `seed: "<case name>"` every command
+// starts from the lockfile that case's first command left (the one derived before it); `listFiles`
+// records the files under those installed folders (null for a link or nothing).
+// Run (after `npm run setup`): node test/oracle/derive-tree-settings.mjs [--check] [--only <text>],
+// then `npx biome check --write test/oracle` to lay the file out as the repository's JSON.
 // --check re-runs npm 11 on the recorded v1 lockfiles and compares (exit 1 on a difference).
+// --only derives the cases whose name holds <text> and keeps the others' recorded results.
 import { execFile, spawnSync } from 'node:child_process'
 import {
   existsSync,
@@ -27,6 +32,8 @@ const casesPath = new URL('./tree-settings-cases.json', import.meta.url)
 const recordedPath = new URL('./npm-tree-settings.json', import.meta.url)
 const { cases } = JSON.parse(readFileSync(casesPath, 'utf8'))
 const check = process.argv.includes('--check')
+const onlyAt = process.argv.indexOf('--only')
+const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1]
 const previous = existsSync(recordedPath) ? JSON.parse(readFileSync(recordedPath, 'utf8')) : undefined
 const npmVersion = spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.trim()
 const FLAGS = ['--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier']
@@ -63,7 +70,34 @@ function writeProject(dir, c) {
     mkdirSync(join(dir, folder), { recursive: true })
     writeFileSync(join(dir, folder, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
   }
+  for (const [path, text] of Object.entries(c.files ?? {})) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
   writeFileSync(join(dir, '.npmrc'), c.npmrc ?? '')
+}
+
+/** The files under each installed folder of `folders` (sorted, node_modules left out); null for a link or nothing. */
+function filesOf(dir, folders) {
+  const result = {}
+  for (const folder of folders ?? []) {
+    const root = join(dir, folder)
+    if (!existsSync(root) || lstatSync(root).isSymbolicLink()) {
+      result[folder] = null
+      continue
+    }
+    const found = []
+    const walk = (at, prefix) => {
+      for (const name of readdirSync(at).sort()) {
+        if (name === 'node_modules') continue
+        if (lstatSync(join(at, name)).isDirectory()) walk(join(at, name), `${prefix}${name}/`)
+        else found.push(`${prefix}${name}`)
+      }
+    }
+    walk(root, '')
+    result[folder] = found.sort()
+  }
+  return result
 }
 
 /** What node_modules holds: `path name@version` per package folder, `path -> target` per link. */
@@ -124,6 +158,10 @@ async function derive() {
   const base = mkdtempSync(join(tmpdir(), 'tote-tree-settings-oracle-'))
   try {
     for (const c of cases) {
+      if (only !== undefined && !c.name.includes(only)) {
+        results[c.name] = previous.results[c.name]
+        continue
+      }
       const now = Date.now()
       const registry = await createTestRegistry({ packages: registryPackages(c.packages, now) })
       const unregistry = (text) => text?.split(registry.url).join('{registry}') ?? null
@@ -156,6 +194,15 @@ async function derive() {
           const dir = join(base, `${Object.keys(results).length}-${index}`)
           writeProject(dir, c)
           if (v1 !== null) writeFileSync(join(dir, 'package-lock.json'), reregistry(v1))
+          const seed =
+            c.seed === 'self'
+              ? args[0] === 'ci'
+                ? commands[0]?.lockfile
+                : null
+              : c.seed !== undefined
+                ? results[c.seed].commands[0].lockfile
+                : null
+          if (seed) writeFileSync(join(dir, 'package-lock.json'), reregistry(seed))
           const result = await run('npm', [...args, ...FLAGS], dir, home, cache, registry.url)
           if (result.status !== 0) process.stderr.write(`${c.name} ${args.join(' ')}:\n${result.stderr}\n`)
           const lock = join(dir, 'package-lock.json')
@@ -164,6 +211,7 @@ async function derive() {
             exit: result.status,
             lockfile: unregistry(existsSync(lock) ? readFileSync(lock, 'utf8') : null),
             installed: installed(dir),
+            ...(c.listFiles ? { files: filesOf(dir, c.listFiles) } : {}),
           })
         }
         results[c.name] = { ...(v1 === null ? {} : { v1 }), commands }
