@@ -328,6 +328,7 @@ export class TreeBuilder {
     if (parsed.type === 'workspace' || parsed.type === 'directory') {
       try {
         const target = await this.#folderFor(edge, parsed)
+        if (!target.lockEntry && !target.isWorkspace) target.linkedAs ??= name
         return new Node({ ctx, name, pkg: {}, linkTarget: target })
       } catch (error) {
         signal?.throwIfAborted()
