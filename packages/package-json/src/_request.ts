@@ -110,7 +110,8 @@ export function parsePackageRequest(arg: string): PackageRequest {
       )
     }
     const sub = target.spec === undefined ? '*' : target.spec.trim()
-    if (sub.startsWith('npm:')) throw unsupported(arg, 'alias of an alias', 'npm aliases registry packages only')
+    if (sub.startsWith('npm:'))
+      throw unsupported(arg, 'alias of an alias', 'npm aliases registry packages only')
     if (kindOf(sub) === undefined) throw invalidSpec(arg, sub)
     return { name, spec, type: 'alias', packageName: target.name }
   }

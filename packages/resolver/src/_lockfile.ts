@@ -123,7 +123,10 @@ function folderEntry(node: Node): LockfilePackage {
   }
   const name = typeof pkg.name === 'string' ? pkg.name : ''
   // npm's node name: the folder's, or (a folder linked from a spec this run) the first link's
-  if (name && (name !== nameFromFolder(node.fsPath ?? '') || (node.linkedAs !== undefined && name !== node.linkedAs)))
+  if (
+    name &&
+    (name !== nameFromFolder(node.fsPath ?? '') || (node.linkedAs !== undefined && name !== node.linkedAs))
+  )
     entry.name = name
   if (pkg.devDependencies) entry.devDependencies = pkg.devDependencies
   return entry as LockfilePackage

@@ -45,7 +45,9 @@ export async function run(context: CommandContext): Promise<number> {
   const requests: PackageRequest[] = context.positionals.map(parsePackageRequest)
   return runManaged(context, 'add', async ({ session, file, savePrefix, readers }) => {
     const { config, reporter } = session
-    const named = await Promise.all(requests.map((request) => nameRequest(request, config.projectDir, readers)))
+    const named = await Promise.all(
+      requests.map((request) => nameRequest(request, config.projectDir, readers)),
+    )
     const saveType = saveTypeOf(config)
     const saveBundle = config.get('save-bundle') === true && config.get('save-peer') !== true
     const maps = dependencyMaps(file.content)
@@ -137,10 +139,14 @@ async function nameRequest(
       const git = parseGitSpec(given)
       const saved = gitSavedSpec(given)
       if (!git || saved === undefined) {
-        throw new ToteError('EUNSUPPORTEDSPEC', `${JSON.stringify(given)} names no git repository tote can clone`, {
-          hint: 'Give a repository as github:user/repo, gitlab:user/repo, bitbucket:user/repo, user/repo, or git+https://host/path.git (with #ref or #semver:range).',
-          details: { spec: given, kind: 'git' },
-        })
+        throw new ToteError(
+          'EUNSUPPORTEDSPEC',
+          `${JSON.stringify(given)} names no git repository tote can clone`,
+          {
+            hint: 'Give a repository as github:user/repo, gitlab:user/repo, bitbucket:user/repo, user/repo, or git+https://host/path.git (with #ref or #semver:range).',
+            details: { spec: given, kind: 'git' },
+          },
+        )
       }
       spec = saved
       read = async () => (await readers.readGit(gitSourceOf(git))).manifest
@@ -152,10 +158,14 @@ async function nameRequest(
   if (request.name !== undefined) return { name: request.name, spec, registry: false }
   const manifest = await read()
   if (typeof manifest.name !== 'string' || manifest.name === '') {
-    throw new ToteError('EPACKAGEJSON', `The package of ${JSON.stringify(given)} has no name in its package.json`, {
-      hint: `Name it on the command line: <name>@${given}.`,
-      details: { spec: given },
-    })
+    throw new ToteError(
+      'EPACKAGEJSON',
+      `The package of ${JSON.stringify(given)} has no name in its package.json`,
+      {
+        hint: `Name it on the command line: <name>@${given}.`,
+        details: { spec: given },
+      },
+    )
   }
   return { name: manifest.name, spec, registry: false }
 }
