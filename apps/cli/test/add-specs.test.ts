@@ -90,6 +90,8 @@ describe('add with folders, tarballs, URLs and git: the tree', () => {
       '../lib',
       './tb-1.0.0.tgz',
       `git+${server.url}owner/gdep.git#v1.1.0`,
+      // a hosted shorthand under another name: cloned through the insteadOf mapping, not downloaded
+      'hosted@owner/gdep#v1.0.0',
     ])
     expect(added.stderr).toBe('')
     expect(added.code).toBe(0)
@@ -103,10 +105,13 @@ describe('add with folders, tarballs, URLs and git: the tree', () => {
     expect(readlinkSync(join(modules, 'lib'))).toBe(join('..', '..', 'lib'))
     expect(readFileSync(join(modules, 'tb/index.js'), 'utf8')).toBe('module.exports = "tb"\n')
     expect(readFileSync(join(modules, 'gdep/index.js'), 'utf8')).toBe("module.exports = '1.1.0'\n")
+    expect(added.stdout).toContain('added hosted (gdep@1.0.0) to dependencies ("github:owner/gdep#v1.0.0")')
+    expect(readFileSync(join(modules, 'hosted/index.js'), 'utf8')).toBe("module.exports = '1.0.0'\n")
 
-    const removed = await where.run(['remove', 'lib', 'tb', 'gdep'])
+    const removed = await where.run(['remove', 'lib', 'tb', 'gdep', 'hosted'])
     expect(removed.code).toBe(0)
-    for (const name of ['lib', 'tb', 'gdep']) expect(existsSync(join(modules, name))).toBe(false)
+    expect(removed.stdout).toContain('removed hosted from dependencies')
+    for (const name of ['lib', 'tb', 'gdep', 'hosted']) expect(existsSync(join(modules, name))).toBe(false)
     expect(JSON.parse(readFileSync(join(where.dir, 'package.json'), 'utf8'))).toEqual({
       name: 'p',
       version: '1.0.0',
