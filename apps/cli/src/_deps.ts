@@ -45,3 +45,13 @@ export function label(name: string, entry: LockfilePackage): string {
   const real = entry.name ?? name
   return real === name ? `${name}@${entry.version}` : `${name} (${real}@${entry.version})`
 }
+
+/**
+ * The package a dependency of the project installed: `node_modules/<name>`'s entry, or for a link
+ * (a `file:` folder) its target's entry.
+ */
+export function installedEntry(lockfile: Lockfile, name: string): LockfilePackage | undefined {
+  const entry = topEntry(lockfile, name)
+  if (!entry?.link || typeof entry.resolved !== 'string') return entry
+  return lockfile.packages[entry.resolved] ?? entry
+}

@@ -26,7 +26,7 @@ import { parseInstallOptions } from './_install-options.js'
 import { exitOnInterrupt, interruption } from './_interrupt.js'
 import { openSession, type Session } from './_open-project.js'
 import { lockForInstall } from './_project-lock.js'
-import { createProjectResolver } from './_project-resolver.js'
+import { createProjectResolver, createSpecReaders, type SpecReaders } from './_project-resolver.js'
 import { elapsed, finishTrace, reportDryRun, reportInstalled } from './_report.js'
 import { createScriptJobs, type ScriptJobs } from './_script-jobs.js'
 import { reportSkippedScripts } from './_scripts.js'
@@ -81,6 +81,8 @@ export interface ManageContext {
   file: PackageJsonFile
   /** npm's save-prefix, '' with save-exact. */
   savePrefix: string
+  /** The readers of folders, tarballs and git repositories the resolve will use (read once per run). */
+  readers: SpecReaders
 }
 
 /** npm's save-prefix as npm flattens it: none with save-exact. */
@@ -154,14 +156,15 @@ export async function runManaged(
     afterStop: () => putBack?.() ?? Promise.resolve(),
   })
   try {
-    const change = await plan({ session, file, savePrefix: savePrefixOf(config) })
+    const readers = createSpecReaders(session)
+    const change = await plan({ session, file, savePrefix: savePrefixOf(config), readers })
     const existing = usesLockfile ? await readLockfile(session.lockPath) : undefined
     // Threads are started ahead only for a tree that is not there yet: on an installed project an
     // add, remove or update places a few packages, on this thread, and what the resolver prefetches
     // waits for that choice (see @tote/scheduler's warmUp).
     const installed = existsSync(join(config.projectDir, 'node_modules', HIDDEN_LOCKFILE))
     if (existing) scheduler?.warmUp(installed ? 0 : Object.keys(existing.packages).length)
-    const resolver = createProjectResolver(session, context, scheduler)
+    const resolver = createProjectResolver(session, context, scheduler, readers)
     let lockfile: Lockfile
     let saved: Record<string, unknown> | undefined
     if (change.frozen) lockfile = lockfileMatchingProject(session, existing, '--frozen-lockfile')

@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createDownloader } from '@tote/downloader'
 import { readProjectManifest, sha512Integrity, tarballPackageJsons } from '@tote/lockfile'
-import { createResolver, type Resolver } from '@tote/resolver'
+import {
+  createResolver,
+  type Resolver,
+  type ResolverDeps,
+  type TarballPackage,
+  type TarballSource,
+} from '@tote/resolver'
 import type { Scheduler } from '@tote/scheduler'
 import { type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from './_command-types.js'
@@ -11,52 +17,81 @@ import { installStrategyOf } from './_install-checks.js'
 import type { Session } from './_open-project.js'
 import { platformMatches, platformOf } from './_plan.js'
 
+/** What the resolver reads packages that are not the registry's with (see ResolverDeps). */
+export type SpecReaders = Required<Pick<ResolverDeps, 'readPackage' | 'readGit' | 'readTarball'>>
+
+/**
+ * The project's readers of folders, git repositories and tarballs; a tarball is read (a URL
+ * fetched) once per run, a repository fetched once per run, whoever asks (an add that looks for a
+ * package's name first, then the resolver).
+ */
+export function createSpecReaders(session: Session): SpecReaders {
+  const { config, client } = session
+  const gitRepos = createGitRepos(config.cacheDir)
+  const tarballs = new Map<string, Promise<TarballPackage>>()
+  return {
+    // file: and link: folders (relative to the project, POSIX)
+    readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
+    // git: the package.json at the commit the spec names, from tote's mirror in the cache
+    readGit: (source, options) => gitRepos.read(source, options),
+    // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
+    // (and registry tarballs with bundleDependencies, checked against their integrity: what they ship)
+    readTarball(source, options) {
+      const key = `${source.type === 'file' ? source.path : source.url}\0${source.integrity ?? ''}`
+      let read = tarballs.get(key)
+      if (!read) {
+        read = readTarball(source, options)
+        tarballs.set(key, read)
+        read.catch(() => tarballs.delete(key))
+      }
+      return read
+    },
+  }
+
+  async function readTarball(source: TarballSource, options?: { signal?: AbortSignal }) {
+    const data =
+      source.type === 'file'
+        ? await readFile(join(config.projectDir, source.path))
+        : (
+            await createDownloader(client).download(
+              {
+                name: source.url,
+                version: '',
+                tarballUrl: source.url,
+                integrity: source.integrity ?? '',
+              },
+              options?.signal ? { signal: options.signal } : {},
+            )
+          ).data
+    const label = source.type === 'file' ? source.path : source.url
+    const found = tarballPackageJsons(data, label)
+    const bundled: Record<string, ProjectManifest> = {}
+    for (const [path, json] of found) {
+      if (path !== 'package.json') bundled[path.slice(0, -'/package.json'.length)] = json
+    }
+    return { manifest: found.get('package.json')!, integrity: sha512Integrity(data), bundled }
+  }
+}
+
 /**
  * The resolver of the commands that resolve a project (install, add, remove, update): the
- * registry, the project's folders, git and tarball specs, npm's settings, and tarballs prefetched
- * by `scheduler` (when there is one) as versions are picked.
+ * registry, the project's folders, git and tarball specs (through `readers`, the project's own
+ * unless given), npm's settings, and tarballs prefetched by `scheduler` (when there is one) as
+ * versions are picked.
  */
 export function createProjectResolver(
   session: Session,
   context: CommandContext,
   scheduler: Pick<Scheduler, 'prefetch'> | undefined,
+  readers: SpecReaders = createSpecReaders(session),
 ): Resolver {
   const { config, client, reporter } = session
   const platform = platformOf(config)
-  const gitRepos = createGitRepos(config.cacheDir)
   const resolver = createResolver(
     {
       getPackument: client.getPackument,
       getVersion: client.getVersion,
-      // file: and link: folders (relative to the project, POSIX)
-      readPackage: async (path) => (await readProjectManifest(join(config.projectDir, path))).manifest,
-      // git: the package.json at the commit the spec names, from tote's mirror in the cache
-      readGit: (source, options) => gitRepos.read(source, options),
-      // file: tarballs and tarball URLs: their package.json, and npm's integrity (sha512)
-      // (and registry tarballs with bundleDependencies, checked against their integrity: what they ship)
-      async readTarball(source, options) {
-        const data =
-          source.type === 'file'
-            ? await readFile(join(config.projectDir, source.path))
-            : (
-                await createDownloader(client).download(
-                  {
-                    name: source.url,
-                    version: '',
-                    tarballUrl: source.url,
-                    integrity: source.integrity ?? '',
-                  },
-                  options?.signal ? { signal: options.signal } : {},
-                )
-              ).data
-        const label = source.type === 'file' ? source.path : source.url
-        const found = tarballPackageJsons(data, label)
-        const bundled: Record<string, ProjectManifest> = {}
-        for (const [path, json] of found) {
-          if (path !== 'package.json') bundled[path.slice(0, -'/package.json'.length)] = json
-        }
-        return { manifest: found.get('package.json')!, integrity: sha512Integrity(data), bundled }
-      },
+      ...readers,
       // with before / min-release-age: each version's publish time, which abbreviated packuments
       // lack, from the full document (npm fetches full documents then too)
       ...(config.before ? { getReleaseTimes: (name, options) => releaseTimes(session, name, options) } : {}),

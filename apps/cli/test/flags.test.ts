@@ -48,11 +48,12 @@ const listing = (project: Project) => readdirSync(project.dir).sort()
 
 describe('nothing ignored silently', () => {
   it('install with a spec tote cannot add is an error, and writes nothing', async () => {
+    // git, folder and tarball specs are added as npm adds them (add-specs.test.ts); a gist is not served
     const project = scratch({ name: 'p', dependencies: { lib: '1.0.0' } })
-    const result = await run(project, ['install', 'github:someone/ms'])
+    const result = await run(project, ['install', 'gist:someone/ms'])
     expect(result.code).toBe(1)
     expect(result.stderr).toContain(
-      'tote error EUNSUPPORTEDSPEC: "github:someone/ms" is a github spec; tote adds registry packages only, so far',
+      'tote error EUNSUPPORTEDSPEC: "gist:someone/ms" is a gist spec: tote does not install gists',
     )
     expect(listing(project)).toEqual(['package.json'])
   })

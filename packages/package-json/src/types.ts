@@ -37,12 +37,21 @@ export interface EditWarning {
 
 /** A package spec as given on the command line (`name`, `name@range`, `alias@npm:name@range`). */
 export interface PackageRequest {
-  /** The name in package.json (the alias for an alias). */
-  name: string
-  /** The spec after the name: `*` when none was given. */
+  /**
+   * The name in package.json (the alias for an alias); undefined for a folder, tarball, URL or git
+   * repository given without `name@`: npm names it after the package's own package.json.
+   */
+  name: string | undefined
+  /**
+   * The spec after the name: `*` when none was given; for a folder, tarball, URL or git repository
+   * the spec as written (`../lib`, `file:a.tgz`, `github:u/r#v1`; scp-like git as `git+ssh://…`).
+   */
   spec: string
-  /** What the spec is: a range, an exact version, a dist-tag, or an `npm:` alias of one of those. */
-  type: 'range' | 'version' | 'tag' | 'alias'
-  /** The package installed: the name itself, or the alias's target. */
-  packageName: string
+  /**
+   * What the spec is: a range, an exact version, a dist-tag, an `npm:` alias of one of those; a
+   * folder (`directory`), a tarball on disk (`file`), a tarball URL (`remote`), a git repository.
+   */
+  type: 'range' | 'version' | 'tag' | 'alias' | 'directory' | 'file' | 'remote' | 'git'
+  /** The package installed: the name itself, or the alias's target; undefined as `name` may be. */
+  packageName: string | undefined
 }

@@ -48,7 +48,11 @@ function install(text: string, args: string[], npmrc: string, lockfile: string):
   const saveType = args.map((arg) => FLAG_TYPES[arg]).find((type) => type !== undefined)
   const exact = args.includes('-E') || npmrc.includes('save-exact=true')
   const savePrefix = exact ? '' : (/save-prefix=(.*)/.exec(npmrc)?.[1] ?? '^')
-  const requests = args.filter((arg) => !arg.startsWith('-')).map(parsePackageRequest)
+  // registry specs all: each has its name
+  const requests = args
+    .filter((arg) => !arg.startsWith('-'))
+    .map(parsePackageRequest)
+    .map(({ name, spec }) => ({ name: name!, spec }))
   const maps = dependencyMaps(file.content)
   addDependencies(maps, requests, { saveType })
   const packages = (JSON.parse(lockfile) as { packages: Record<string, { name?: string; version: string }> })

@@ -2,15 +2,16 @@ import { isToteError, type PackageManifest, type ProjectManifest, ToteError } fr
 import type { Edge } from './_edge.js'
 import { peerConflictError } from './_eresolve.js'
 import type { Folders } from './_folders.js'
+import { gitSourceOf } from './_git.js'
 import { copiedFrom, folderOf, linkedUnderInstallLinks, localPath } from './_local.js'
 import { integrityOf, normalizedPackage } from './_lockfile.js'
 import { nearestVersions } from './_pick.js'
 import { PlaceDep } from './_place-dep.js'
-import { parseVersion, satisfies } from './_semver.js'
+import { satisfies } from './_semver.js'
 import type { PackumentSource } from './_source.js'
 import { isRegistrySpec, type ParsedSpec } from './_spec.js'
 import { bundleList, Node } from './_tree.js'
-import type { GitSource, ResolverDeps, TarballSource } from './types.js'
+import type { ResolverDeps, TarballSource } from './types.js'
 
 // npm's buildIdealTree loop: take the shallowest node (then by path) that has missing or invalid
 // dependencies, pick a version for each (with its peer set, in a virtual root copying the dependant's
@@ -71,17 +72,6 @@ function manifestOfTarball(
     manifest.hasInstallScript = true
   }
   return manifest
-}
-
-/** pacote's choice for `#semver:<range>`: the tag of the highest version in the range (`v1.2.0` or `1.2.0`). */
-function highestTagIn(tags: string[], range: string): string | undefined {
-  let best: { tag: string; version: ReturnType<typeof parseVersion> } | undefined
-  for (const tag of tags) {
-    const version = parseVersion(tag.replace(/^v/, ''))
-    if (!version || !satisfies(version, range)) continue
-    if (!best || version.compare(best.version!) > 0) best = { tag, version }
-  }
-  return best?.tag
 }
 
 /** Placements for one peer edge beyond which it is taken to be cycling (see #cycling). */
@@ -354,6 +344,7 @@ export class TreeBuilder {
     if (parsed.type === 'workspace' || parsed.type === 'directory') {
       try {
         const target = await this.#folderFor(edge, parsed)
+        if (!target.lockEntry && !target.isWorkspace) target.linkedAs ??= name
         return new Node({ ctx, name, pkg: {}, linkTarget: target })
       } catch (error) {
         signal?.throwIfAborted()
@@ -555,14 +546,12 @@ export class TreeBuilder {
         details: { kind: 'git' },
       })
     }
-    const { urls, committish, range, base } = parsed.git
+    const { committish, range, base } = parsed.git
     const key = `git\0${base}\0${committish ?? ''}\0${range ?? ''}`
     let manifest = this.#tarballs.get(key)
     if (!manifest) {
       const signal = this.options.signal
-      const source: GitSource = { urls }
-      if (committish) source.committish = committish
-      if (range !== undefined) source.pickTag = (tags) => highestTagIn(tags, range)
+      const source = gitSourceOf(parsed.git)
       manifest = readGit(source, signal ? { signal } : undefined).then(({ manifest: pkg, commit }) =>
         manifestOfTarball(pkg, `${base}#${commit}`, '', name),
       )

@@ -2,7 +2,8 @@
 // them (pacote's GitFetcher): a hosted repository (GitHub, GitLab, Bitbucket: shorthands, and
 // their https/ssh URLs) is recorded by its ssh URL, any other by its URL, with `#<commit>`.
 
-import type { GitSpec } from './types.js'
+import { parseVersion, satisfies } from './_semver.js'
+import type { GitSource, GitSpec } from './types.js'
 
 const HOSTS: Record<string, { domain: string }> = {
   github: { domain: 'github.com' },
@@ -41,6 +42,40 @@ export function parseGitSpec(raw: string): GitSpec | undefined {
     else if (!part.includes(':')) spec.committish = part
   }
   return spec
+}
+
+/**
+ * The spec npm saves in package.json for a git spec (reify's): a hosted repository by its shorthand
+ * with the fragment (`github:u/r#v1.0.0`, whatever form named it: `u/r#v1.0.0`,
+ * `git+https://github.com/u/r.git#v1.0.0`), any other as written; undefined when it names no repository.
+ */
+export function gitSavedSpec(raw: string): string | undefined {
+  if (!parseGitSpec(raw)) return undefined
+  const hash = raw.indexOf('#')
+  const hosted = hostedOf(hash === -1 ? raw : raw.slice(0, hash))
+  if (!hosted) return raw
+  const type = Object.entries(HOSTS).find(([, host]) => host.domain === hosted.domain)![0]
+  return `${type}:${hosted.user}/${hosted.project}${hash === -1 ? '' : raw.slice(hash)}`
+}
+
+/** Where the resolver reads a git spec from (see ResolverDeps.readGit): `#semver:` picks a tag. */
+export function gitSourceOf(spec: GitSpec): GitSource {
+  const source: GitSource = { urls: spec.urls }
+  if (spec.committish) source.committish = spec.committish
+  const range = spec.range
+  if (range !== undefined) source.pickTag = (tags) => highestTagIn(tags, range)
+  return source
+}
+
+/** pacote's choice for `#semver:<range>`: the tag of the highest version in the range (`v1.2.0` or `1.2.0`). */
+function highestTagIn(tags: string[], range: string): string | undefined {
+  let best: { tag: string; version: ReturnType<typeof parseVersion> } | undefined
+  for (const tag of tags) {
+    const version = parseVersion(tag.replace(/^v/, ''))
+    if (!version || !satisfies(version, range)) continue
+    if (!best || version.compare(best.version!) > 0) best = { tag, version }
+  }
+  return best?.tag
 }
 
 /** A hosted repository: `github:u/r`, `u/r`, `gitlab:u/r`, or a URL on one of those hosts. */

@@ -107,7 +107,7 @@ function entryOf(node: Node, options: EntryOptions): LockfilePackage {
  * The entry of a folder of the project's (a workspace, a `file:` link's folder), made from its
  * package.json as npm's metaFromNode makes it: the package fields npm keeps, after npm's package.json
  * normalisation (bundledDependencies, optional dependencies left out of dependencies, funding, bin),
- * `devDependencies` (even empty: the folder is a top), and `name` only when the folder's name differs.
+ * `devDependencies` (even empty: the folder is a top), and `name` only when the folder's name differs (or the name of the link that made it, see Node.linkedAs).
  */
 function folderEntry(node: Node): LockfilePackage {
   const pkg = normalizedPackage(node.pkg as Record<string, unknown>)
@@ -122,7 +122,12 @@ function folderEntry(node: Node): LockfilePackage {
     entry.hasInstallScript = true
   }
   const name = typeof pkg.name === 'string' ? pkg.name : ''
-  if (name && name !== nameFromFolder(node.fsPath ?? '')) entry.name = name
+  // npm's node name: the folder's, or (a folder linked from a spec this run) the first link's
+  if (
+    name &&
+    (name !== nameFromFolder(node.fsPath ?? '') || (node.linkedAs !== undefined && name !== node.linkedAs))
+  )
+    entry.name = name
   if (pkg.devDependencies) entry.devDependencies = pkg.devDependencies
   return entry as LockfilePackage
 }

@@ -121,6 +121,11 @@ export class Node {
   readonly sourceReference: Node | undefined
   /** For a link (npm's answer to a dependency loop): the node it points to. */
   readonly linkTarget: Node | undefined
+  /**
+   * For a folder node made from a spec this run (not from a lockfile entry): the name of the first
+   * link to it, which npm gives the folder node (and so records its package's name when they differ).
+   */
+  linkedAs: string | undefined
   readonly overrides: OverrideSet | undefined
   parent: Node | null = null
   readonly children = new Map<string, Node>()

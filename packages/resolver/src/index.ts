@@ -1,3 +1,3 @@
-export { parseGitSpec } from './_git.js'
+export { gitSavedSpec, gitSourceOf, parseGitSpec } from './_git.js'
 export { createResolver } from './_resolver.js'
 export type * from './types.js'
