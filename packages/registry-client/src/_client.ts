@@ -91,6 +91,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const listing = createCacheListing()
 
   const packuments = new Map<string, Promise<LazyPackument>>()
+  /** The documents of `packuments` that have loaded (forgetDocuments lets go of these). */
+  const settled = new WeakSet<Promise<LazyPackument>>()
   let inFlight = 0
   let closed = false
   // Aborts the documents still being fetched when the client closes (see close()).
@@ -179,8 +181,12 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (packument === undefined) {
       packument = load(key, name, selector)
       packuments.set(key, packument)
+      const loading = packument
       packument.then(
-        () => sizeListeners.delete(key),
+        () => {
+          settled.add(loading)
+          sizeListeners.delete(key)
+        },
         () => {
           // Failures are not remembered: the next caller tries again.
           packuments.delete(key)
@@ -226,6 +232,16 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
 
     get inFlight() {
       return inFlight
+    },
+
+    forgetDocuments() {
+      for (const [key, packument] of packuments) {
+        // Settled ones only: callers of a document still in flight keep sharing one request.
+        if (settled.has(packument)) {
+          packuments.delete(key)
+          sizes.delete(key)
+        }
+      }
     },
 
     async close() {

@@ -154,6 +154,13 @@ export interface RegistryClient {
   /** Requests in flight now (for progress). */
   readonly inFlight: number
   /**
+   * Lets go of the documents this client keeps once loaded (a resolve's packuments), so that their
+   * memory can serve what comes next (an install's tarballs). Documents still being fetched stay
+   * shared; a later request for a forgotten one loads it again (from the disk cache when there is
+   * one).
+   */
+  forgetDocuments(): void
+  /**
    * Flushes pending metadata-cache writes and closes connections. Documents still being fetched
    * are abandoned: their promises reject.
    */
