@@ -76,6 +76,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     readTimeout: options.readTimeout ?? 60_000,
     strictSSL: options.strictSSL ?? true,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.extraCaFile === undefined ? {} : { extraCaFile: options.extraCaFile }),
     ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
     ...(options.httpsProxy === undefined ? {} : { httpsProxy: options.httpsProxy }),
     ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
