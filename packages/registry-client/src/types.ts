@@ -118,11 +118,21 @@ export interface TarballSink<T> {
   finish(): T
 }
 
+/** What a tarball response announces before its bytes arrive. */
+export interface TarballBody {
+  /** The Content-Length, if the response gave one (the body is checked against it). */
+  size: number | undefined
+}
+
 /** Options of {@link RegistryClient.fetchTarball}. */
 export interface FetchTarballOptions<T> {
   signal?: AbortSignal
-  /** Called once per attempt. Default: a sink that concatenates the chunks into one Buffer. */
-  createSink?: () => TarballSink<T>
+  /**
+   * Called once per attempt, with the size the response announces (its Content-Length), so that a
+   * sink can take the bytes into one buffer of that size instead of gathering and copying chunks.
+   * Default: a sink that returns the whole body as one Buffer.
+   */
+  createSink?: (body: TarballBody) => TarballSink<T>
   /** Expected byte size, if known: a hint for the default sink (the body's Content-Length is what is checked). */
   expectedSize?: number
 }
