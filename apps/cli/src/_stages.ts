@@ -3,6 +3,14 @@ import type { RegistryClientOptions, RegistryEvent } from '@tote/registry-client
 
 declare const TOTE_VERSION: string
 
+/** NODE_EXTRA_CA_CERTS as the launcher handed it over (see bin/tote.js). */
+let extraCaFile: string | undefined
+
+/** Sets the file of certificate authorities that Node's start-up did not load (see {@link Host}). */
+export function useExtraCaFile(file: string | undefined): void {
+  extraCaFile = file === '' ? undefined : file
+}
+
 /** Registry client options from npm configuration. */
 export function registryClientOptions(
   config: ToteConfig,
@@ -30,6 +38,7 @@ export function registryClientOptions(
     // npm's default (15) is not tote's: the registry client's own (128) was measured faster.
     ...(config.maxSocketsSet ? { connections: config.maxSockets } : {}),
     ...(config.ca ? { ca: config.ca } : {}),
+    ...(extraCaFile === undefined ? {} : { extraCaFile }),
     strictSSL: config.strictSSL,
     ...(config.proxy ? { proxy: config.proxy } : {}),
     ...(config.httpsProxy ? { httpsProxy: config.httpsProxy } : {}),

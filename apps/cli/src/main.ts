@@ -12,6 +12,7 @@ import {
 import { reportError, usageError } from './_errors.js'
 import { commandHelp, mainHelp } from './_help.js'
 import { interruption } from './_interrupt.js'
+import { useExtraCaFile } from './_stages.js'
 import { closest } from './_suggest.js'
 
 declare const TOTE_VERSION: string
@@ -20,12 +21,18 @@ declare const TOTE_VERSION: string
 export interface Host {
   /** `import()` from a real module: code compiled through node:vm cannot use its own (see bin/tote.js). */
   importModule?: (specifier: string) => Promise<unknown>
+  /**
+   * NODE_EXTRA_CA_CERTS, when the launcher kept it from Node's start-up: the registry client reads
+   * it when it first connects.
+   */
+  extraCaFile?: string | undefined
 }
 
 /** Runs the CLI with `argv` (without node and the script) and sets `process.exitCode`. */
 export async function main(argv: string[], host: Host = {}): Promise<void> {
   // Node's own warnings (a listener count, an experimental API) are for tote's developers, not its users.
   process.removeAllListeners('warning')
+  useExtraCaFile(host.extraCaFile)
   if (
     argv.includes('--verbose') ||
     argv.includes('--loglevel=verbose') ||

@@ -379,6 +379,43 @@ describe('the tote command', () => {
       })
     },
   )
+
+  it.runIf(process.platform !== 'win32')(
+    'starts Node without NODE_EXTRA_CA_CERTS (its registry client reads the file) and gives it back to the code it runs',
+    async () => {
+      const project = scratch({ dependencies: { lib: '1.0.0' } })
+      const fakeNodeDir = join(project.home, 'fake-node')
+      mkdirSync(fakeNodeDir)
+      writeFileSync(
+        join(fakeNodeDir, 'node'),
+        `#!/bin/sh\nprintf '%s' "\${NODE_EXTRA_CA_CERTS-unset}" > started.txt\nexec '${process.execPath}' "$@"\n`,
+        { mode: 0o755 },
+      )
+      writeFileSync(
+        join(project.dir, 'env-probe.mjs'),
+        copyingCloner({
+          atLoad: [
+            "const { NODE_EXTRA_CA_CERTS = 'unset', TOTE_EXTRA_CA_CERTS = 'unset' } = process.env",
+            "writeFileSync('seen.json', JSON.stringify({ NODE_EXTRA_CA_CERTS, TOTE_EXTRA_CA_CERTS }))",
+          ],
+        }),
+      )
+      const certificates = join(project.home, 'extra-ca.pem')
+      writeFileSync(certificates, '')
+      const env = {
+        PATH: `${fakeNodeDir}${delimiter}${pathWithThisNode()}`,
+        NODE_EXTRA_CA_CERTS: certificates,
+      }
+      const args = ['install', '--cloner', './env-probe.mjs', '--workers', '0']
+      const result = await tote(args, { ...project, cwd: project.dir, registry: registry.url, env })
+      expect(result).toMatchObject({ code: 0, stderr: '' })
+      expect(readFileSync(join(project.dir, 'started.txt'), 'utf8')).toBe('unset')
+      expect(JSON.parse(readFileSync(join(project.dir, 'seen.json'), 'utf8'))).toEqual({
+        NODE_EXTRA_CA_CERTS: certificates,
+        TOTE_EXTRA_CA_CERTS: 'unset',
+      })
+    },
+  )
 })
 
 describe('tote ci', () => {

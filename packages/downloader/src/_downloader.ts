@@ -29,7 +29,8 @@ export function createDownloader(deps: DownloaderDeps, options: DownloaderOption
       })
       const { data, digest } = await deps.fetchTarball(request.tarballUrl, {
         ...(signal ? { signal } : {}),
-        createSink: () => hashingSink(algorithm, (digest) => checkDigest(request, expected, digest)),
+        createSink: (body) =>
+          hashingSink(algorithm, (digest) => checkDigest(request, expected, digest), body?.size),
       })
       emit?.({
         type: 'download-end',
@@ -64,27 +65,49 @@ function checkDigest(
   )
 }
 
+/** The largest tarball taken into a buffer of its announced size (a larger announcement is not trusted). */
+const MAX_PREALLOCATED = 1024 * 1024 * 1024
+
 /**
- * Collects the chunks and hashes them as they arrive, so the digest is ready when the body ends;
- * `check` sees it before the bytes are handed on.
+ * Hashes the chunks as they arrive, so the digest is ready when the body ends; `check` sees it
+ * before the bytes are handed on. With the size the response announced, the chunks are copied into
+ * one buffer of that size as they come (the bytes held once: gathering them and joining them at the
+ * end held a 45 MB tarball twice); otherwise, or when the body outgrows it, they are gathered and
+ * joined (the client checks the length against the announcement either way).
  */
 function hashingSink(
   algorithm: string,
   check: (digest: string) => void,
+  announced: number | undefined,
 ): TarballSink<{ data: Buffer; digest: string }> {
   const hash: Hash = createHash(algorithm)
+  let target =
+    announced !== undefined && announced > 0 && announced <= MAX_PREALLOCATED
+      ? Buffer.allocUnsafeSlow(announced)
+      : undefined
   const chunks: Uint8Array[] = []
   let size = 0
   return {
     push(chunk) {
       hash.update(chunk)
-      chunks.push(chunk)
+      if (target && size + chunk.length <= target.length) target.set(chunk, size)
+      else {
+        if (target) chunks.push(target.subarray(0, size))
+        target = undefined
+        chunks.push(chunk)
+      }
       size += chunk.length
     },
     finish() {
       const digest = hash.digest('base64')
       check(digest)
-      return { data: Buffer.concat(chunks, size), digest }
+      const data =
+        target === undefined
+          ? Buffer.concat(chunks, size)
+          : size === target.length
+            ? target
+            : target.subarray(0, size)
+      return { data, digest }
     },
   }
 }

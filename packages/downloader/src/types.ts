@@ -15,7 +15,12 @@ export interface TarballSink<T> {
 export interface DownloaderDeps {
   fetchTarball<T>(
     url: string,
-    options: { signal?: AbortSignal; createSink: () => TarballSink<T>; expectedSize?: number },
+    options: {
+      signal?: AbortSignal
+      /** Called once per try, with the size the response announces (Content-Length), if the client knows it. */
+      createSink: (body?: { size: number | undefined }) => TarballSink<T>
+      expectedSize?: number
+    },
   ): Promise<T>
 }
 

@@ -46,6 +46,12 @@ describe('createDownloader', () => {
     expect(events.map((event) => event.type)).toEqual(['download-start', 'download-end'])
   })
 
+  it('takes a body of announced size into one buffer of its own (movable to a worker, held once)', async () => {
+    const { data } = await createDownloader(client).download(request())
+    expect(data.byteOffset).toBe(0)
+    expect(data.buffer.byteLength).toBe(data.length)
+  })
+
   it('fails with EINTEGRITY naming the URL, the expected and the actual digest', async () => {
     const downloader = createDownloader(client)
     const wrong = `sha512-${createHash('sha512').update('other').digest('base64')}`

@@ -16,6 +16,7 @@ import type {
   RegistryClient,
   RegistryClientOptions,
   RegistryEvent,
+  TarballBody,
   TarballSink,
 } from './types.js'
 
@@ -40,8 +41,14 @@ function withTrailingSlash(url: string): string {
  * The default tarball sink: copies chunks into one buffer of `expectedSize` as they arrive (no list
  * of chunks, one allocation), falling back to concatenating when the body is larger.
  */
+/** The largest body taken into a buffer of its announced size (a larger announcement is not trusted). */
+const MAX_PREALLOCATED = 1024 * 1024 * 1024
+
 function bufferSink(expectedSize: number | undefined): TarballSink<Buffer> {
-  let target = expectedSize !== undefined && expectedSize > 0 ? Buffer.allocUnsafe(expectedSize) : undefined
+  let target =
+    expectedSize !== undefined && expectedSize > 0 && expectedSize <= MAX_PREALLOCATED
+      ? Buffer.allocUnsafe(expectedSize)
+      : undefined
   const chunks: Uint8Array[] = []
   let size = 0
   return {
@@ -56,6 +63,13 @@ function bufferSink(expectedSize: number | undefined): TarballSink<Buffer> {
     },
     finish: () => (target ? target.subarray(0, size) : Buffer.concat(chunks, size)),
   }
+}
+
+/** The body's Content-Length, when it is a plain byte count. */
+function announcedSize(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const value = headers['content-length']
+  const size = Number(Array.isArray(value) ? value[0] : value)
+  return Number.isSafeInteger(size) && size >= 0 ? size : undefined
 }
 
 /** Creates a client for npm-compatible registries. Call `close()` when done. */
@@ -76,6 +90,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     readTimeout: options.readTimeout ?? 60_000,
     strictSSL: options.strictSSL ?? true,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.extraCaFile === undefined ? {} : { extraCaFile: options.extraCaFile }),
     ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
     ...(options.httpsProxy === undefined ? {} : { httpsProxy: options.httpsProxy }),
     ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
@@ -91,6 +106,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const listing = createCacheListing()
 
   const packuments = new Map<string, Promise<LazyPackument>>()
+  /** The documents of `packuments` that have loaded (forgetDocuments lets go of these). */
+  const settled = new WeakSet<Promise<LazyPackument>>()
   let inFlight = 0
   let closed = false
   // Aborts the documents still being fetched when the client closes (see close()).
@@ -179,8 +196,12 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (packument === undefined) {
       packument = load(key, name, selector)
       packuments.set(key, packument)
+      const loading = packument
       packument.then(
-        () => sizeListeners.delete(key),
+        () => {
+          settled.add(loading)
+          sizeListeners.delete(key)
+        },
         () => {
           // Failures are not remembered: the next caller tries again.
           packuments.delete(key)
@@ -212,13 +233,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       }
       const createSink =
         tarballOptions.createSink ??
-        (() => bufferSink(tarballOptions.expectedSize) as unknown as TarballSink<T>)
+        ((body: TarballBody) =>
+          bufferSink(tarballOptions.expectedSize ?? body.size) as unknown as TarballSink<T>)
       const response = await counted(() =>
         httpGet(context, {
           subject: { url },
           headers: { accept: '*/*' },
           signal: tarballOptions.signal,
-          createSink: () => createSink(),
+          createSink: (headers) => createSink({ size: announcedSize(headers) }),
         }),
       )
       return response.body as T
@@ -226,6 +248,16 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
 
     get inFlight() {
       return inFlight
+    },
+
+    forgetDocuments() {
+      for (const [key, packument] of packuments) {
+        // Settled ones only: callers of a document still in flight keep sharing one request.
+        if (settled.has(packument)) {
+          packuments.delete(key)
+          sizes.delete(key)
+        }
+      }
     },
 
     async close() {

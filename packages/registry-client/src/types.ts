@@ -46,6 +46,14 @@ export interface RegistryClientOptions {
   connections?: number
   /** Extra certificate authorities (PEM), like npm's `ca`. */
   ca?: string[]
+  /**
+   * A PEM file of certificate authorities trusted besides Node's own, as `NODE_EXTRA_CA_CERTS` does
+   * (and, as there, not when `ca` is given), read when the first connection opens: a process that
+   * never connects never parses it. For a launcher that keeps `NODE_EXTRA_CA_CERTS` from Node's
+   * start-up, which parses the file in every process (~0.1 s for a system bundle of 140 certificates).
+   * A file that cannot be read is passed over, as Node does.
+   */
+  extraCaFile?: string
   /** Verify TLS certificates. Default true. */
   strictSSL?: boolean
   /** Proxy for http: URLs (npm's `proxy`). */
@@ -110,11 +118,21 @@ export interface TarballSink<T> {
   finish(): T
 }
 
+/** What a tarball response announces before its bytes arrive. */
+export interface TarballBody {
+  /** The Content-Length, if the response gave one (the body is checked against it). */
+  size: number | undefined
+}
+
 /** Options of {@link RegistryClient.fetchTarball}. */
 export interface FetchTarballOptions<T> {
   signal?: AbortSignal
-  /** Called once per attempt. Default: a sink that concatenates the chunks into one Buffer. */
-  createSink?: () => TarballSink<T>
+  /**
+   * Called once per attempt, with the size the response announces (its Content-Length), so that a
+   * sink can take the bytes into one buffer of that size instead of gathering and copying chunks.
+   * Default: a sink that returns the whole body as one Buffer.
+   */
+  createSink?: (body: TarballBody) => TarballSink<T>
   /** Expected byte size, if known: a hint for the default sink (the body's Content-Length is what is checked). */
   expectedSize?: number
 }
@@ -153,6 +171,13 @@ export interface RegistryClient {
   fetchTarball<T = Buffer>(url: string, options?: FetchTarballOptions<T>): Promise<T>
   /** Requests in flight now (for progress). */
   readonly inFlight: number
+  /**
+   * Lets go of the documents this client keeps once loaded (a resolve's packuments), so that their
+   * memory can serve what comes next (an install's tarballs). Documents still being fetched stay
+   * shared; a later request for a forgotten one loads it again (from the disk cache when there is
+   * one).
+   */
+  forgetDocuments(): void
   /**
    * Flushes pending metadata-cache writes and closes connections. Documents still being fetched
    * are abandoned: their promises reject.

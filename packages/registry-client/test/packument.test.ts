@@ -203,6 +203,23 @@ describe('getPackument', () => {
     expect(registry.requests.filter((request) => request.path === '/a')).toHaveLength(1)
   })
 
+  it('forgets loaded documents when asked, and loads them again on the next request', async () => {
+    const c = open()
+    const first = await c.getPackument('a')
+    registry.fault('/b', { delayMs: 100 })
+    const loading = c.getPackument('b')
+    c.forgetDocuments()
+    // One still in flight stays shared: a caller who joins now waits for the same request.
+    const [b1, b2] = await Promise.all([loading, c.getPackument('b')])
+    expect(b2).toBe(b1)
+    const again = await c.getPackument('a')
+    expect(again).not.toBe(first)
+    expect([...again.versions.keys()]).toEqual([...first.versions.keys()])
+    const paths = registry.requests.map((request) => request.path)
+    expect(paths.filter((path) => path === '/a')).toHaveLength(2)
+    expect(paths.filter((path) => path === '/b')).toHaveLength(1)
+  })
+
   it('counts requests in flight and reports request events', async () => {
     registry.fault('/a', { delayMs: 50 })
     const events: RegistryEvent[] = []

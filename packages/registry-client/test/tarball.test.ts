@@ -50,6 +50,23 @@ describe('fetchTarball', () => {
     }
   })
 
+  it('tells each sink the size the response announces, and holds the default result in one buffer of it', async () => {
+    const url = registry.tarballUrl('a', '1.0.0')
+    const sizes: (number | undefined)[] = []
+    const created: string[] = []
+    const result = await client.fetchTarball(url, {
+      createSink: (body) => {
+        sizes.push(body.size)
+        return hashingSink(created)
+      },
+    })
+    expect(sizes).toEqual([result.size])
+    const bytes = await client.fetchTarball(url)
+    expect(bytes.length).toBe(result.size)
+    // The whole of its memory: movable to a worker thread without a copy.
+    expect(bytes.buffer.byteLength).toBe(bytes.length)
+  })
+
   it('streams into a sink, and starts a fresh sink when a reset forces a retry', async () => {
     const path = registry.tarballPath('a', '1.0.0')
     registry.fault(path, { resetAfterBytes: 1000, times: 1 })

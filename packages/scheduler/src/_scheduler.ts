@@ -64,7 +64,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   const stages = taskStages(options.stages)
   const load = options.importModule ?? importModule
   const emit = options.onEvent ?? (() => {})
-  const maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024
+  // 64 MiB: ant-design's p0 peaked at 677 MB with 256 MiB and 553 MB with 64 MiB, unpacking (not
+  // the network) deciding the time either way (docs/decisions/2026-12-07-p1-memory-start-up.md).
+  const maxPendingBytes = options.maxPendingBytes ?? 64 * 1024 * 1024
   const workerFile = options.workerFile ?? schedulerWorkerFile()
   /** Started on first need; small installs never pay for starting threads (see README). */
   let pool: Tinypool | undefined

@@ -88,7 +88,7 @@ export interface SchedulerOptions {
   prefetchConcurrency?: number
   /**
    * Downloaded bytes waiting to be unpacked, above which no new download starts (memory stays flat
-   * when the network outruns the disk). Default 256 MiB.
+   * when the network outruns the disk). Default 64 MiB.
    */
   maxPendingBytes?: number
   /** Typed events: every job's start and end (for progress and `--trace`), and stage warnings. */

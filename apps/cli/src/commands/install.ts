@@ -78,6 +78,9 @@ export async function run(context: CommandContext): Promise<number> {
       )
       lockfile = resolved.lockfile
       stats = resolved.stats
+      // The tree is settled: the packuments' memory serves the tarballs that come next (ant-design:
+      // ~80 MB of documents and their parsed versions).
+      if (scheduler) client.forgetDocuments()
     }
     checkEngines(session, lockfile)
     // An up-to-date lockfile comes back as it was read: it is not laid out again (ant-design's takes

@@ -1,4 +1,5 @@
-import { createSecureContext } from 'node:tls'
+import { readFileSync } from 'node:fs'
+import { createSecureContext, rootCertificates } from 'node:tls'
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import type { LookupFunction } from './_dns-once.js'
 
@@ -8,6 +9,8 @@ export interface ConnectionSettings {
   connectTimeout: number
   readTimeout: number
   ca?: string[]
+  /** Trusted besides Node's own certificate authorities when `ca` is not given (NODE_EXTRA_CA_CERTS). */
+  extraCaFile?: string
   strictSSL: boolean
   proxy?: string
   httpsProxy?: string
@@ -25,8 +28,9 @@ export function createAgent(settings: ConnectionSettings): Dispatcher {
   // One TLS context for every connection: built per connection, 140 CA certificates from a cafile
   // cost ~70 ms each time (1.1 s of CPU for one install, measured), and even the default one ~1 ms
   // (43 ms of main-thread time while vite-react-ts opened its connections).
+  const nodeDefault = nodeAuthorities(settings.extraCaFile)
   const tls = {
-    secureContext: createSecureContext(settings.ca === undefined ? {} : { ca: settings.ca }),
+    secureContext: createSecureContext(settings.ca === undefined ? nodeDefault : { ca: settings.ca }),
     rejectUnauthorized: settings.strictSSL,
   }
   const connect = { ...tls, timeout: settings.connectTimeout, ...(lookup ? { lookup } : {}) }
@@ -47,6 +51,31 @@ export function createAgent(settings: ConnectionSettings): Dispatcher {
     httpsProxy: settings.httpsProxy ?? settings.proxy ?? '',
     noProxy: settings.noProxy ?? '',
     requestTls: connect,
-    proxyTls: { timeout: settings.connectTimeout, ...(lookup ? { lookup } : {}) },
+    // The proxy's own TLS: Node's default authorities, as before (with the extra file's, if any).
+    proxyTls: {
+      ...(nodeDefault.ca === undefined
+        ? {}
+        : {
+            secureContext: settings.ca === undefined ? tls.secureContext : createSecureContext(nodeDefault),
+          }),
+      timeout: settings.connectTimeout,
+      ...(lookup ? { lookup } : {}),
+    },
   })
+}
+
+/**
+ * Node's default certificate authorities, with those of `extraCaFile` (NODE_EXTRA_CA_CERTS, which
+ * a launcher kept from Node's start-up) added: `{}` when there is no such file.
+ */
+function nodeAuthorities(extraCaFile: string | undefined): { ca?: string[] } {
+  if (extraCaFile === undefined) return {}
+  let extra: string
+  try {
+    extra = readFileSync(extraCaFile, 'latin1')
+  } catch {
+    // Node, too, goes on without a NODE_EXTRA_CA_CERTS file it cannot read.
+    return {}
+  }
+  return { ca: [...rootCertificates, extra] }
 }
