@@ -128,16 +128,23 @@ export async function compareWithTree(
   projectDir: string,
   lockfile: Lockfile,
   config: Pick<ToteConfig, 'omit' | 'registryFor' | 'get'>,
-  options: { fresh?: boolean; filter?: WorkspaceFilter | undefined } = {},
+  options: {
+    fresh?: boolean
+    filter?: WorkspaceFilter | undefined
+    /** The plan of `lockfile` with this config and filter, made already (not made again). */
+    plan?: InstallPlan | undefined
+  } = {},
 ): Promise<TreeChanges> {
-  const plan = planInstall(lockfile, {
-    projectDir,
-    omit: config.omit,
-    registryFor: config.registryFor,
-    platform: platformOf(config),
-    allowGit: config.get('allow-git'),
-    filter: options.filter,
-  })
+  const plan =
+    options.plan ??
+    planInstall(lockfile, {
+      projectDir,
+      omit: config.omit,
+      registryFor: config.registryFor,
+      platform: platformOf(config),
+      allowGit: config.get('allow-git'),
+      filter: options.filter,
+    })
   const nodeModules = join(projectDir, 'node_modules')
   const previous = options.fresh ? undefined : await readTrustedTree(nodeModules)
   const toPlace: ScheduledPackage[] = []
