@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
-import { type ContentCacheStage, fromPlainError } from '@tote/types'
+import { type CachedPackage, type ContentCacheStage, fromPlainError } from '@tote/types'
 import Tinypool from 'tinypool'
 import { createLimiter } from './_limiter.js'
 import { importModule, loadStage } from './_stages.js'
@@ -127,6 +127,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     started: boolean
     /** In the cache (done fulfilled). */
     settled: boolean
+    /** The entry the unpack task added, until install() clones it. */
+    entry?: CachedPackage | undefined
   }
   /** Cache fills started by prefetch, by job key: one per key however many ask. */
   const fills = new Map<string, Fill>()
@@ -189,7 +191,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     request: PrefetchRequest,
     targets: CloneTarget[],
     priority = 0,
-    onStart?: () => void,
+    prefetch?: { onStart: () => void },
   ): Promise<WorkerResult> {
     const downloaded = await downloads.run(async () => {
       const id = `download#${++jobIds}`
@@ -222,9 +224,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       version: request.version,
       tarball,
       targets,
+      ...(prefetch ? { returnEntry: true } : {}),
     }
     try {
-      return await runInWorker(task, [tarball], onStart)
+      return await runInWorker(task, [tarball], prefetch?.onStart)
     } finally {
       pendingBytes -= bytes
       downloads.poke()
@@ -238,8 +241,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     if (holdPrefetches && !pool && !inline && ++prefetches >= INLINE_BELOW) startPool()
     const fill: Fill = { done: Promise.resolve(undefined), targets: [], started: false, settled: false }
     const fetch = () =>
-      fetchAndUnpack(request, fill.targets, 0, () => {
-        fill.started = true
+      fetchAndUnpack(request, fill.targets, 0, {
+        onStart: () => {
+          fill.started = true
+        },
       })
     fill.done = (
       cache
@@ -253,7 +258,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
           })
     ).then((result) => {
       fill.settled = true
-      return result
+      if (!result) return undefined
+      const { entry, ...rest } = result
+      fill.entry = entry
+      return rest
     })
     // Reported by install() if the package is needed; not downloaded again: the registry client
     // already spent every try the configuration allows on it.
@@ -346,8 +354,11 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       const item: CloneItem = { key, integrity, name, version, targets: group.targets }
       const fill = integrity ? fills.get(key) : undefined
       if (fill?.settled) {
-        // Prefetched into the cache already: cloned with the others, in batches.
+        // Prefetched into the cache already: cloned with the others, in batches, from the entry
+        // the unpack task sent back (not read and checked again: this run wrote it moments ago).
         stats.downloaded++
+        if (fill.entry) item.entry = fill.entry
+        fill.entry = undefined
         addToBatch('prefetched', item)
       } else if (fill) {
         // Prefetching: while its unpack task waits for a thread, it takes these folders too;
