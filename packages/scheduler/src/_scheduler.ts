@@ -260,7 +260,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       fill.settled = true
       if (!result) return undefined
       const { entry, ...rest } = result
-      fill.entry = entry
+      // kept for install() to clone from, unless the task placed what install() asked for already
+      if (fill.targets.length === 0) fill.entry = entry
       return rest
     })
     // Reported by install() if the package is needed; not downloaded again: the registry client
