@@ -2,6 +2,7 @@ import type { Scheduler } from '@tote/scheduler'
 import type { Lockfile } from '@tote/types'
 import { checkInstallStrategy } from './_install-checks.js'
 import type { Session } from './_open-project.js'
+import type { InstallPlan } from './_plan.js'
 import { finishTrace, reportInstalled } from './_report.js'
 import { createScriptJobs } from './_script-jobs.js'
 import { reportSkippedScripts, runProjectScripts, scriptsMayRun } from './_scripts.js'
@@ -16,6 +17,8 @@ export async function installAndReport(
   scheduler: Scheduler,
   /** Runs once node_modules is complete (install writes package-lock.json there, as npm does last). */
   afterInstall?: () => Promise<void>,
+  /** The plan of `lockfile` for this session, when the caller made it already (`tote ci` checks it first). */
+  plan?: InstallPlan,
 ): Promise<number> {
   const { config, reporter, tracer } = session
   // Lazy for start-up, not for a cycle: the install stages (and tinypool) are no part of
@@ -34,6 +37,7 @@ export async function installAndReport(
     filter: session.filter,
     scriptsMayRun: scriptsMayRun(session, lockfile, session),
     scripts: jobs,
+    plan,
   }).catch(async (error: unknown) => {
     await jobs.cancel()
     throw error

@@ -308,6 +308,8 @@ export async function installNodeModules(options: {
   scriptsMayRun?: ((path: string) => boolean) | undefined
   /** Told what is placed as it is: dependencies' scripts start while the rest is placed. */
   scripts?: TreeHooks | undefined
+  /** planInstall's plan of `lockfile` with this config and filter, when the caller made it already. */
+  plan?: InstallPlan | undefined
 }): Promise<NodeModulesResult> {
   const { projectDir, lockfile, config, scheduler, reporter, tracer, filter, scripts } = options
   const nodeModules = join(projectDir, 'node_modules')
@@ -320,6 +322,7 @@ export async function installNodeModules(options: {
     () =>
       compareWithTree(projectDir, lockfile, config, {
         filter,
+        plan: options.plan,
         placeAgain: preparedNow(nodeModules, scheduler),
       }),
   )

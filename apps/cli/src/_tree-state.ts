@@ -133,16 +133,20 @@ export async function compareWithTree(
     filter?: WorkspaceFilter | undefined
     /** A package that is placed again though the tree has it as the lockfile says (a git dependency to prepare now). */
     placeAgain?: ((pkg: ScheduledPackage) => boolean) | undefined
+    /** The plan of `lockfile` with this config and filter, made already (not made again). */
+    plan?: InstallPlan | undefined
   } = {},
 ): Promise<TreeChanges> {
-  const plan = planInstall(lockfile, {
-    projectDir,
-    omit: config.omit,
-    registryFor: config.registryFor,
-    platform: platformOf(config),
-    allowGit: config.get('allow-git'),
-    filter: options.filter,
-  })
+  const plan =
+    options.plan ??
+    planInstall(lockfile, {
+      projectDir,
+      omit: config.omit,
+      registryFor: config.registryFor,
+      platform: platformOf(config),
+      allowGit: config.get('allow-git'),
+      filter: options.filter,
+    })
   const nodeModules = join(projectDir, 'node_modules')
   const previous = options.fresh ? undefined : await readTrustedTree(nodeModules)
   const toPlace: ScheduledPackage[] = []

@@ -1,9 +1,14 @@
 /**
  * Runs async jobs with at most `concurrency` at once, highest priority first (then first come).
  * `canStart` lets the owner hold the queue back (backpressure) and `poke()` re-checks it;
- * `setConcurrency` changes the bound.
+ * `setConcurrency` changes the bound. `deferred`: a job asked for is started at the end of the
+ * current turn (a microtask), not at once, so that jobs asked for together compete by priority.
  */
-export function createLimiter(initialConcurrency: number, canStart: () => boolean = () => true) {
+export function createLimiter(
+  initialConcurrency: number,
+  canStart: () => boolean = () => true,
+  options: { deferred?: boolean } = {},
+) {
   let concurrency = initialConcurrency
   interface Waiting {
     priority: number
@@ -13,6 +18,16 @@ export function createLimiter(initialConcurrency: number, canStart: () => boolea
   const queue: Waiting[] = []
   let running = 0
   let order = 0
+  let nextQueued = false
+  const nextSoon = () => {
+    if (!options.deferred) return next()
+    if (nextQueued) return
+    nextQueued = true
+    queueMicrotask(() => {
+      nextQueued = false
+      next()
+    })
+  }
 
   function next(): void {
     while (running < concurrency && queue.length > 0 && canStart()) {
@@ -43,7 +58,7 @@ export function createLimiter(initialConcurrency: number, canStart: () => boolea
               })
           },
         })
-        next()
+        nextSoon()
       })
     },
     poke: next,

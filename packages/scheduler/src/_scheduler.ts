@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
-import { type ContentCacheStage, fromPlainError } from '@tote/types'
+import { type CachedPackage, type ContentCacheStage, fromPlainError } from '@tote/types'
 import Tinypool from 'tinypool'
 import { createLimiter } from './_limiter.js'
 import { createScriptJobs, placingHooks } from './_script-jobs.js'
@@ -91,6 +91,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
 
   function startPool(): Tinypool {
     release()
+    tasks.setConcurrency(threadCount + 1)
     const count = threadCount
     pool = new Tinypool({
       filename: workerFile instanceof URL ? workerFile.href : workerFile,
@@ -100,6 +101,14 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     })
     return pool
   }
+  /**
+   * Tasks handed to the threads, largest tarball first (a clone task counts as none): the longest
+   * unpack starts as soon as a thread is free instead of waiting behind every small tarball that
+   * arrived before it (next-app's 45 MB `next` waited 3-11 s in arrival order). One task more than
+   * threads is handed over, so that a thread never idles while this thread is busy (a resolver
+   * parsing a large registry document); on the calling thread, one at a time.
+   */
+  const tasks = createLimiter(inline ? 1 : threadCount + 1, () => true, { deferred: true })
   /** Bytes downloaded and not yet handed to a worker's unpack: the backpressure measure. */
   let pendingBytes = 0
   const downloadConcurrency = options.downloadConcurrency ?? 16
@@ -109,8 +118,23 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     Math.min(downloadConcurrency, options.prefetchConcurrency ?? downloadConcurrency),
     () => pendingBytes < maxPendingBytes,
   )
-  /** Cache fills started by prefetch or install, by job key: one per key however many ask. */
-  const fills = new Map<string, Promise<void>>()
+  /**
+   * A prefetch: its cache fill (`undefined` when the entry was found in the cache after all), and
+   * the folders install() gave it while its unpack task had not been handed to a thread yet: that
+   * task places them, so a package prefetched but not yet unpacked is not read back from the cache.
+   */
+  interface Fill {
+    done: Promise<WorkerResult | undefined>
+    targets: CloneTarget[]
+    /** The unpack task has been handed to a thread: targets added now would not be placed. */
+    started: boolean
+    /** In the cache (done fulfilled). */
+    settled: boolean
+    /** The entry the unpack task added, until install() clones it. */
+    entry?: CachedPackage | undefined
+  }
+  /** Cache fills started by prefetch, by job key: one per key however many ask. */
+  const fills = new Map<string, Fill>()
   const controller = new AbortController()
   // Every download listens on this one signal.
   setMaxListeners(0, controller.signal)
@@ -123,14 +147,32 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
   // A module that fails to load is install()'s failure (and each prefetch's), not an unhandled one.
   cacheReady.catch(() => {})
 
-  async function runInWorker(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
-    const id = `${task.kind}#${++jobIds}`
-    emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
-    // On this thread, a turn of the event loop before each task: what waits on the packages placed
-    // so far (a dependency's install scripts, its bins) goes on between tasks, not after all of them.
-    const result = inline
-      ? await new Promise<void>((resolve) => setImmediate(resolve)).then(() => runTask(task, load))
-      : ((await (pool ?? startPool()).run(task, { transferList: transfer })) as WorkerResult)
+  /**
+   * Runs a task on a thread when its turn comes (see `tasks`); `onStart` is told just before it is
+   * handed over, when its fields are read for the last time.
+   */
+  async function runInWorker(
+    task: WorkerTask,
+    transfer: ArrayBuffer[] = [],
+    onStart?: () => void,
+  ): Promise<WorkerResult> {
+    const priority = task.kind === 'unpack' ? task.tarball.byteLength : 0
+    const result = await tasks.run(async () => {
+      onStart?.()
+      const id = `${task.kind}#${++jobIds}`
+      emit({ type: 'job-start', kind: task.kind, id, at: performance.timeOrigin + performance.now() })
+      // On this thread, a turn of the event loop before each task: what waits on the packages placed
+      // so far (a dependency's install scripts, its bins) goes on between tasks, not after all of them.
+      const result = inline
+        ? await new Promise<void>((resolve) => setImmediate(resolve)).then(() => runTask(task, load))
+        : ((await (pool ?? startPool()).run(task, { transferList: transfer })) as WorkerResult)
+      return { id, result }
+    }, priority)
+    return reported(task, result.id, result.result)
+  }
+
+  /** A finished task's warnings and end, as events; its error thrown. */
+  function reported(task: WorkerTask, id: string, result: WorkerResult): WorkerResult {
     for (const warning of result.warnings) emit({ type: 'warning', warning, id })
     emit({
       type: 'job-end',
@@ -152,6 +194,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     request: PrefetchRequest,
     targets: CloneTarget[],
     priority = 0,
+    prefetch?: { onStart: () => void },
   ): Promise<WorkerResult> {
     const downloaded = await downloads.run(async () => {
       const id = `download#${++jobIds}`
@@ -184,9 +227,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
       version: request.version,
       tarball,
       targets,
+      ...(prefetch ? { returnEntry: true } : {}),
     }
     try {
-      return await runInWorker(task, [tarball])
+      return await runInWorker(task, [tarball], prefetch?.onStart)
     } finally {
       pendingBytes -= bytes
       downloads.poke()
@@ -198,17 +242,34 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     if (!request.integrity || fills.has(key) || cache?.has(request.integrity)) return
     // this many are an install the threads pay for
     if (holdPrefetches && !pool && !inline && ++prefetches >= INLINE_BELOW) startPool()
-    const fill: Promise<void> = cache
-      ? fetchAndUnpack(request, []).then(() => undefined)
-      : // The content cache module is still loading: decide once it is there. A package found in
-        // the cache then is install()'s to clone, as it would have been.
-        cacheReady.then(async (loaded) => {
-          if (loaded.has(request.integrity)) fills.delete(key)
-          else await fetchAndUnpack(request, [])
-        })
+    const fill: Fill = { done: Promise.resolve(undefined), targets: [], started: false, settled: false }
+    const fetch = () =>
+      fetchAndUnpack(request, fill.targets, 0, {
+        onStart: () => {
+          fill.started = true
+        },
+      })
+    fill.done = (
+      cache
+        ? fetch()
+        : // The content cache module is still loading: decide once it is there. A package found in
+          // the cache then is install()'s to clone, as it would have been.
+          cacheReady.then((loaded) => {
+            if (!loaded.has(request.integrity)) return fetch()
+            fills.delete(key)
+            return undefined
+          })
+    ).then((result) => {
+      fill.settled = true
+      if (!result) return undefined
+      const { entry, ...rest } = result
+      // kept for install() to clone from, unless the task placed what install() asked for already
+      if (fill.targets.length === 0) fill.entry = entry
+      return rest
+    })
     // Reported by install() if the package is needed; not downloaded again: the registry client
     // already spent every try the configuration allows on it.
-    fill.catch(() => {})
+    fill.done.catch(() => {})
     fills.set(key, fill)
   }
 
@@ -225,6 +286,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     // Threads cost more to start than a small install takes on this one.
     if (options.workers === undefined && !pool) inline = packages.length < INLINE_BELOW
     if (!inline) pool ??= startPool()
+    else tasks.setConcurrency(1)
     release()
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
     interface Group {
@@ -288,43 +350,67 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions):
     }
     scripts?.begin(packages.map((pkg) => pkg.path))
     const work: Promise<unknown>[] = []
-    let cloneBatch: CloneItem[] = []
-    const flushClones = () => {
-      if (cloneBatch.length === 0) return
-      const task: CloneTask = { kind: 'clone', stages, items: cloneBatch }
-      cloneBatch = []
-      work.push(runInWorker(task).then((result) => cloned(task.items, result)))
+    /** Cache hits, and (prefetched: already counted as downloaded) entries prefetched before install(). */
+    const batches = { cached: [] as CloneItem[], prefetched: [] as CloneItem[] }
+    const flushClones = (which: keyof typeof batches) => {
+      const items = batches[which]
+      if (items.length === 0) return
+      const task: CloneTask = { kind: 'clone', stages, items }
+      batches[which] = []
+      work.push(runInWorker(task).then((result) => cloned(task.items, result, which === 'prefetched')))
     }
     let left = groups.size
+    const addToBatch = (which: keyof typeof batches, item: CloneItem) => {
+      batches[which].push(item)
+      // About four tasks per thread for what is left, within [LAST_CLONE_BATCH, CLONE_BATCH].
+      const size = Math.ceil(left / (threadCount * 4))
+      if (batches[which].length >= Math.max(LAST_CLONE_BATCH, Math.min(CLONE_BATCH, size))) flushClones(which)
+    }
     for (const [key, group] of groups) {
       left--
       const { integrity, name, version } = group.request
       const item: CloneItem = { key, integrity, name, version, targets: group.targets }
       const fill = integrity ? fills.get(key) : undefined
-      if (fill) {
-        // Prefetched (or prefetching): clone once it is in the cache. A prefetch that failed is the
-        // package's failure.
+      if (fill?.settled) {
+        // Prefetched into the cache already: cloned with the others, in batches, from the entry
+        // the unpack task sent back (not read and checked again: this run wrote it moments ago).
         stats.downloaded++
+        if (fill.entry) item.entry = fill.entry
+        fill.entry = undefined
+        addToBatch('prefetched', item)
+      } else if (fill) {
+        // Prefetching: while its unpack task waits for a thread, it takes these folders too;
+        // once handed over, the package is cloned from the cache when it is there. A prefetch
+        // that failed is the package's failure.
+        stats.downloaded++
+        const attached = !fill.started
+        if (attached) fill.targets.push(...group.targets)
         work.push(
-          fill
-            .then(() =>
-              runInWorker({ kind: 'clone', stages, items: [item] }).then((result) =>
-                cloned([item], result, true),
-              ),
-            )
+          fill.done
+            .then((result) => {
+              if (attached && result) {
+                // this install's share of what the task placed
+                const perTarget = result.packages > 0 ? result.files / result.packages : 0
+                stats.packages += group.targets.length
+                stats.files += perTarget * group.targets.length
+                placed([key])
+                return
+              }
+              return runInWorker({ kind: 'clone', stages, items: [item] }).then((cloneResult) =>
+                cloned([item], cloneResult, true),
+              )
+            })
             .catch(tolerate(group)),
         )
       } else if (integrity && cache.has(integrity)) {
-        cloneBatch.push(item)
-        // About four tasks per thread for what is left, within [LAST_CLONE_BATCH, CLONE_BATCH].
-        const size = Math.ceil(left / (threadCount * 4))
-        if (cloneBatch.length >= Math.max(LAST_CLONE_BATCH, Math.min(CLONE_BATCH, size))) flushClones()
+        addToBatch('cached', item)
       } else {
         stats.downloaded++
         work.push(fetchAndUnpack(group.request, group.targets).then(unpacked(key), tolerate(group)))
       }
     }
-    flushClones()
+    flushClones('cached')
+    flushClones('prefetched')
     try {
       await settleAll(work)
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { PlainError, StageWarning } from '@tote/types'
+import type { CachedPackage, PlainError, StageWarning } from '@tote/types'
 
 /** The stage modules as a worker gets them: file URLs, and the options for their factories. */
 export interface TaskStages {
@@ -25,6 +25,8 @@ export interface UnpackTask {
   version: string
   tarball: ArrayBuffer
   targets: CloneTarget[]
+  /** Send the cache entry back (a prefetch: install() clones it later without looking it up again). */
+  returnEntry?: boolean
 }
 
 /** Clone cached packages to their targets (one worker task, many packages). */
@@ -42,6 +44,11 @@ export interface CloneItem {
   name: string
   version: string
   targets: CloneTarget[]
+  /**
+   * The entry as an unpack task of this scheduler added it (its result's `entry`): cloned as it is,
+   * not looked up and checked again, as an unpack task clones what it has just written.
+   */
+  entry?: CachedPackage
 }
 
 export type WorkerTask = UnpackTask | CloneTask
@@ -60,5 +67,7 @@ export interface WorkerResult {
   start: number
   end: number
   thread: number
+  /** An unpack task's entry, when it was asked for (`returnEntry`). */
+  entry?: CachedPackage
   error?: PlainError
 }

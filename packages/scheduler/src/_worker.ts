@@ -23,6 +23,7 @@ function unpack(task: UnpackTask, stages: LoadedStages, result: WorkerResult, on
     result.files += entry.files.length
     result.packages++
   }
+  if (task.returnEntry) result.entry = { integrity: entry.integrity, dir: entry.dir, files: entry.files }
 }
 
 /** The entry to clone `item` from, or undefined (then reported missing) after saying why. */
@@ -50,7 +51,7 @@ function usableEntry(stages: LoadedStages, item: CloneItem, onWarning: Warn) {
 
 function clone(task: CloneTask, stages: LoadedStages, result: WorkerResult, onWarning: Warn): void {
   for (const item of task.items) {
-    const entry = usableEntry(stages, item, onWarning)
+    const entry = item.entry ?? usableEntry(stages, item, onWarning)
     if (!entry) {
       result.missing.push(item.key)
       continue

@@ -19,6 +19,9 @@ beforeAll(async () => {
       a: { versions: { '1.0.0': { files: { 'index.js': 'module.exports = "a"\n', 'lib/x.js': 'x' } } } },
       b: { versions: { '2.0.0': { bin: { b: 'cli.js' }, files: { 'cli.js': '#!/usr/bin/env node\n' } } } },
       c: { versions: { '3.0.0': { scripts: { postinstall: 'node x' } } } },
+      // tarballs of different sizes (text that gzip cannot shrink much)
+      medium: { versions: { '1.0.0': { files: { 'data.txt': noise(8_000) } } } },
+      large: { versions: { '1.0.0': { files: { 'data.txt': noise(60_000) } } } },
     },
   })
   client = createRegistryClient({ registry: registry.url, retries: 1, retryMinTimeout: 5, workers: 0 })
@@ -27,6 +30,17 @@ afterAll(async () => {
   await client.close()
   await registry.close()
 })
+
+/** `length` characters of deterministic noise (a linear congruential generator), which gzip cannot shrink much. */
+function noise(length: number): string {
+  let state = 12345
+  let text = ''
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) % 2147483648
+    text += String.fromCharCode(33 + (state % 94))
+  }
+  return text
+}
 
 function scratch() {
   const root = mkdtempSync(join(tmpdir(), 'tote-scheduler-'))
@@ -263,10 +277,51 @@ describe('createScheduler', () => {
       const stats = await scheduler.install([pkg])
       expect(stats).toMatchObject({ packages: 1, downloaded: 1 })
       expect(existsSync(join(project, 'node_modules/b/cli.js'))).toBe(true)
+      // one task: the prefetch, not yet unpacked when install() came, is unpacked straight into
+      // node_modules/b (not read back from the cache by a clone task)
       const jobs = events.filter((e) => e.type === 'job-end' && e.kind !== 'download')
       expect(jobs.map((e) => e.type === 'job-end' && `${e.kind} on thread ${e.thread}`)).toEqual([
         'unpack on thread 0',
-        'clone on thread 0',
+      ])
+    } finally {
+      await scheduler.close()
+    }
+  })
+
+  it('unpacks the largest waiting tarball first, and places prefetches install() caught before they were unpacked', async () => {
+    const { project, cacheDir } = scratch()
+    const events: SchedulerEvent[] = []
+    const scheduler = createScheduler(createDownloader(client), {
+      stages: stages(cacheDir),
+      onEvent: (e) => events.push(e),
+    })
+    try {
+      // a small install: the prefetches are downloaded and held until install() says where to unpack
+      scheduler.warmUp(3)
+      const packages = [
+        planned(project, 'a', '1.0.0'),
+        planned(project, 'large', '1.0.0'),
+        planned(project, 'medium', '1.0.0'),
+      ]
+      for (const pkg of packages) scheduler.prefetch(pkg)
+      // all three downloaded (and held) before install()
+      const downloaded = () => events.filter((e) => e.type === 'job-end' && e.kind === 'download').length
+      while (downloaded() < 3) await new Promise((resolve) => setTimeout(resolve, 10))
+      const stats = await scheduler.install(packages)
+      expect(stats).toMatchObject({ packages: 3, downloaded: 3 })
+      expect(readFileSync(join(project, 'node_modules/large/data.txt'), 'utf8')).toBe(noise(60_000))
+      const bytes = new Map(
+        events.flatMap((e) => (e.type === 'job-end' && e.kind === 'download' ? [[e.label, e.bytes]] : [])),
+      )
+      expect(bytes.get('large@1.0.0')).toBeGreaterThan(bytes.get('medium@1.0.0')!)
+      expect(bytes.get('medium@1.0.0')).toBeGreaterThan(bytes.get('a@1.0.0')!)
+      // in order of size, whatever order they were asked for and arrived in; each unpacked straight
+      // into node_modules (no clone task reads it back from the cache)
+      const jobs = events.flatMap((e) => (e.type === 'job-end' && e.kind !== 'download' ? [e] : []))
+      expect(jobs.map((e) => `${e.kind} ${e.label} placed ${e.packages}`)).toEqual([
+        'unpack large@1.0.0 placed 1',
+        'unpack medium@1.0.0 placed 1',
+        'unpack a@1.0.0 placed 1',
       ])
     } finally {
       await scheduler.close()
