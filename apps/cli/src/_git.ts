@@ -174,15 +174,8 @@ export function createGitRepos(cacheDir: string, settings: { preparer?: GitPrepa
       await git(['-C', work, 'checkout', '--quiet', '--detach', source.commit], signal, url)
       await preparer.prepare(work, source.resolved, signal)
       const manifest = parseManifest(await readFile(join(work, 'package.json'), 'utf8'), url)
-      const paths = await filesIn(work)
-      const ignoreFile = paths.includes('.npmignore')
-        ? '.npmignore'
-        : paths.includes('.gitignore')
-          ? '.gitignore'
-          : undefined
-      const ignore = ignoreFile ? await readFile(join(work, ignoreFile), 'utf8') : ''
       const list = join(work, '.git', 'tote-pack-list')
-      await writeFile(list, packList(paths, manifest, ignore).join('\0'))
+      await writeFile(list, (await folderPackList(work, manifest)).join('\0'))
       const env = { GIT_INDEX_FILE: join(work, '.git', 'tote-pack-index') }
       await git(
         [
@@ -209,6 +202,18 @@ export function createGitRepos(cacheDir: string, settings: { preparer?: GitPrepa
       await rm(work, { recursive: true, force: true })
     }
   }
+}
+
+/** What `npm pack` packs of the folder at `dir`: packList over its files, with its .npmignore, else its .gitignore. */
+export async function folderPackList(dir: string, manifest: ProjectManifest): Promise<string[]> {
+  const paths = await filesIn(dir)
+  const ignoreFile = paths.includes('.npmignore')
+    ? '.npmignore'
+    : paths.includes('.gitignore')
+      ? '.gitignore'
+      : ''
+  const ignore = ignoreFile ? await readFile(join(dir, ignoreFile), 'utf8') : ''
+  return packList(paths, manifest, ignore)
 }
 
 /** The files under `root` (paths with `/`), without .git and node_modules folders; links left out. */

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { ProjectManifest } from '@tote/types'
 import { ToteError } from '@tote/types'
-import { filesIn, packList } from './_git.js'
+import { folderPackList } from './_git.js'
 
 // npm's install-links: a `file:` folder is installed as `npm pack` would pack it. The files are
 // npm-packlist's choice (packList, shared with git dependencies: `files`, else the folder's
@@ -35,15 +35,8 @@ export async function packFolder(dir: string, label: string): Promise<Uint8Array
       details: { path: label },
     })
   }
-  const paths = await filesIn(dir)
-  const ignoreFile = paths.includes('.npmignore')
-    ? '.npmignore'
-    : paths.includes('.gitignore')
-      ? '.gitignore'
-      : ''
-  const ignore = ignoreFile ? await readFile(join(dir, ignoreFile), 'utf8') : ''
   const chunks: Buffer[] = []
-  for (const path of packList(paths, manifest, ignore)) {
+  for (const path of await folderPackList(dir, manifest)) {
     const file = join(dir, path)
     const [data, info] = await Promise.all([readFile(file), stat(file)])
     chunks.push(...entry(`package/${path}`, data, info.mode & 0o111 ? 0o755 : 0o644))
