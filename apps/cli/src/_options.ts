@@ -297,6 +297,20 @@ export function runOptions(): Record<string, OptionSpec> {
     'if-present': npm('boolean', 'Exit 0 without a word when the script is not there'),
     'ignore-scripts': npm('boolean', 'Run the script alone, without its pre<name> and post<name> scripts'),
     'script-shell': npm('string', 'The shell that runs scripts (default: sh)', { arg: 'shell' }),
+    workspace: npm(
+      'string',
+      "Run the script in this workspace's folder (repeatable; a name, its folder, or a folder holding workspaces)",
+      {
+        short: 'w',
+        multiple: true,
+        arg: 'name|folder',
+      },
+    ),
+    workspaces: npm('boolean', 'Run the script in every workspace, one after the other'),
+    'include-workspace-root': npm(
+      'boolean',
+      "With -w or --workspaces, run the project's own script too, first",
+    ),
   }
 }
 

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '@tote/config'
+import { loadConfig, type ToteConfig } from '@tote/config'
 import { readManifest, type ScriptManifest, scriptFor } from '@tote/scripts'
-import { ToteError } from '@tote/types'
+import { type ProjectManifest, ToteError } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
 import { configFlags } from '../_options.js'
-import { createReporterFor } from '../_reporter.js'
+import { createReporterFor, type Reporter } from '../_reporter.js'
 import { createRunner, idOf } from '../_scripts.js'
 import { closest } from '../_suggest.js'
 
@@ -53,7 +53,63 @@ export async function run(context: CommandContext): Promise<number> {
   const [name, ...args] = command === 'run' ? context.positionals : [command, ...context.positionals]
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
   const reporter = createReporterFor(config)
-  const dir = config.projectDir
+  const wanted = config.get('workspace')
+  const chosen = (Array.isArray(wanted) ? wanted.length > 0 : typeof wanted === 'string' && wanted !== '')
+    ? true
+    : config.get('workspaces') === true
+  if (!chosen) return runIn(config.projectDir, { command, name, args, config, reporter })
+  // npm's -w/--workspaces: the script in each chosen workspace's folder, in order (the project's
+  // own first with --include-workspace-root); a workspace without it, or whose script fails, fails
+  // the run, and the others still run.
+  const folders = await chosenFolders(config, readProjectScripts(config.projectDir), context.cwd)
+  let exitCode = 0
+  for (const folder of folders) {
+    try {
+      const code = await runIn(folder.dir, { command, name, args, config, reporter, workspace: folder.label })
+      if (code !== 0 && exitCode === 0) exitCode = code
+    } catch (error) {
+      if (!(error instanceof ToteError) || error.code !== 'EMISSINGSCRIPT' || folders.length === 1)
+        throw error
+      process.stderr.write(`tote error ${error.code}: ${error.message}\n`)
+      if (exitCode === 0) exitCode = 1
+    }
+  }
+  return exitCode
+}
+
+/** The folders `-w`, `--workspaces` and `--include-workspace-root` choose, as install chooses them. */
+async function chosenFolders(
+  config: ToteConfig,
+  manifest: ScriptManifest,
+  cwd: string,
+): Promise<{ dir: string; label: string | undefined }[]> {
+  // Loaded only here: a plain `tote run` starts without the lockfile package (start-up).
+  const [{ readWorkspaces }, { workspaceFilter }] = await Promise.all([
+    import('@tote/lockfile'),
+    import('../_open-project.js'),
+  ])
+  const workspaces = await readWorkspaces(config.projectDir, manifest as ProjectManifest)
+  const filter = workspaceFilter(config, workspaces, cwd)
+  const folders: { dir: string; label: string | undefined }[] = []
+  if (filter === undefined || filter.root) folders.push({ dir: config.projectDir, label: undefined })
+  for (const path of filter?.workspaces ?? [])
+    folders.push({ dir: join(config.projectDir, path), label: path })
+  return folders
+}
+
+interface RunRequest {
+  command: string
+  name: string | undefined
+  args: string[]
+  config: ToteConfig
+  reporter: Reporter
+  /** The workspace's folder in the project, when run with -w or --workspaces. */
+  workspace?: string | undefined
+}
+
+/** One folder's script, with its pre and post scripts; without a name, its list of scripts. */
+async function runIn(dir: string, request: RunRequest): Promise<number> {
+  const { command, name, args, config, reporter } = request
   const manifest = readProjectScripts(dir)
   const scripts = { ...(manifest.scripts ?? {}) } as Record<string, unknown>
   if (name === undefined) {
@@ -71,14 +127,20 @@ export async function run(context: CommandContext): Promise<number> {
     if (config.get('if-present') === true) return 0
     const names = Object.keys(scripts)
     const guess = closest(name, names)
+    const where =
+      request.workspace === undefined ? '' : `workspace ${idOf(manifest)} (${request.workspace}): `
     throw new ToteError(
       'EMISSINGSCRIPT',
-      `Missing script: "${name}"${guess ? `. Did you mean "${guess}"?` : ''}`,
+      `${where}Missing script: "${name}"${guess ? `. Did you mean "${guess}"?` : ''}`,
       {
         hint: guess
           ? `Run \`tote run ${guess}\`, or \`tote run\` to list the scripts.`
-          : `To see a list of scripts, run \`tote run\`.${names.length === 0 ? ' This package.json has none.' : ''}`,
-        details: { script: name, ...(guess ? { suggestion: guess } : {}) },
+          : `To see a list of scripts, run \`tote run\`${request.workspace === undefined ? '' : ` --workspace=${request.workspace}`}.${names.length === 0 ? ' This package.json has none.' : ''}`,
+        details: {
+          script: name,
+          ...(guess ? { suggestion: guess } : {}),
+          ...(request.workspace === undefined ? {} : { workspace: request.workspace }),
+        },
       },
     )
   }
