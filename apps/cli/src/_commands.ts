@@ -276,6 +276,25 @@ export const commands: CommandSpec[] = [
         description: 'Run this command line in the script environment instead of a bin',
       },
       'script-shell': runOptions()['script-shell']!,
+      workspace: {
+        type: 'string',
+        kind: 'npm',
+        short: 'w',
+        multiple: true,
+        arg: 'name|folder',
+        description:
+          "Run the bin in this workspace's folder (repeatable; a name, its folder, or a folder holding workspaces)",
+      },
+      workspaces: {
+        type: 'boolean',
+        kind: 'npm',
+        description: 'Run the bin in every workspace, one after the other',
+      },
+      'include-workspace-root': {
+        type: 'boolean',
+        kind: 'npm',
+        description: 'With -w or --workspaces, run it in the project folder too, first',
+      },
     },
     positionals: 'the bin to run, then its arguments',
     passThrough: true,

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { scratch, tote } from './_tote.js'
@@ -73,5 +73,29 @@ describe('tote run in workspaces', () => {
     const result = await run('-w', 'a')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('Scripts available in a@1.0.0 via `tote run`:')
+  })
+})
+
+describe('tote exec in workspaces', () => {
+  it("-w and --workspaces run the bin in each workspace's folder, its own bins first, then the project's", async () => {
+    const { project } = monorepo()
+    const bin = (folder: string, name: string, text: string) => {
+      const dir = join(project.dir, folder, 'node_modules', '.bin')
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, name), `#!/bin/sh\necho "${text} $(basename "$PWD")"\n`)
+      chmodSync(join(dir, name), 0o755)
+    }
+    bin('.', 'where', 'root-bin')
+    bin('packages/a', 'where', 'a-bin')
+    const exec = (...args: string[]) => tote(['exec', ...args], { ...project, cwd: project.dir })
+    const one = await exec('-w', 'a', '--', 'where')
+    expect(one.code).toBe(0)
+    expect(one.stdout).toBe('a-bin a\n')
+    const all = await exec('--workspaces', '--', 'where')
+    expect(all.code).toBe(0)
+    expect(all.stdout).toBe('a-bin a\nroot-bin b\nroot-bin c\n')
+    const missing = await exec('-w', 'b', '--', 'nowhere')
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('tote error ENOBIN: No bin named "nowhere"')
   })
 })

@@ -9,7 +9,7 @@ import { configFlags } from '../_options.js'
 import { createReporterFor, type Reporter } from '../_reporter.js'
 import { createRunner } from '../_scripts.js'
 import { closest } from '../_suggest.js'
-import { signalNumber } from './run.js'
+import { chosenFolders, signalNumber, workspacesChosen } from './run.js'
 
 /**
  * `tote exec <bin> [args]`: runs a bin of the project's dependencies as `npm exec` runs a local
@@ -36,29 +36,42 @@ export async function run(context: CommandContext): Promise<number> {
   }
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
   const reporter = createReporterFor(config)
-  const binDir = join(config.projectDir, 'node_modules', '.bin')
-  if (bin !== undefined) {
-    const bins = listBins(binDir)
-    if (!bins.includes(bin)) {
-      const guess = closest(bin, bins)
-      throw new ToteError(
-        'ENOBIN',
-        `No bin named "${bin}" in ${binDir}${guess ? `. Did you mean "${guess}"?` : ''}`,
-        {
-          hint: `tote exec runs the bins of installed dependencies: add the package that provides "${bin}" to package.json and run \`tote install\`.${bins.length > 0 ? ` Installed: ${bins.slice(0, 10).join(', ')}${bins.length > 10 ? ', …' : ''}.` : ''}`,
-          details: { bin, ...(guess ? { suggestion: guess } : {}) },
-        },
-      )
-    }
+  const rootBins = join(config.projectDir, 'node_modules', '.bin')
+  // npm's -w/--workspaces: the bin run in each chosen workspace's folder, its own bins first.
+  const folders = workspacesChosen(config)
+    ? await chosenFolders(config, readManifest(config.projectDir) ?? {}, context.cwd)
+    : [{ dir: context.cwd, label: undefined }]
+  let exitCode = 0
+  for (const folder of folders) {
+    const binPaths =
+      folder.label === undefined ? [rootBins] : [join(folder.dir, 'node_modules', '.bin'), rootBins]
+    if (bin !== undefined) checkBin(bin, binPaths)
+    // npm exec: the bin single-quoted so that the shell takes its name as it is, the arguments after it.
+    const script = call ?? `'${bin!.replace(/'/g, `'\\''`)}'`
+    const code = await runBin(config, reporter, {
+      dir: folder.dir,
+      script,
+      args: call === undefined ? args : [],
+      binPaths,
+    })
+    if (code !== 0 && exitCode === 0) exitCode = code
   }
-  // npm exec: the bin single-quoted so that the shell takes its name as it is, the arguments after it.
-  const script = call ?? `'${bin!.replace(/'/g, `'\\''`)}'`
-  return runBin(config, reporter, {
-    dir: context.cwd,
-    script,
-    args: call === undefined ? args : [],
-    binPaths: [binDir],
-  })
+  return exitCode
+}
+
+/** A bin in none of `binPaths` is ENOBIN, with the closest installed name. */
+function checkBin(bin: string, binPaths: string[]): void {
+  const bins = [...new Set(binPaths.flatMap(listBins))]
+  if (bins.includes(bin)) return
+  const guess = closest(bin, bins)
+  throw new ToteError(
+    'ENOBIN',
+    `No bin named "${bin}" in ${binPaths.join(' or ')}${guess ? `. Did you mean "${guess}"?` : ''}`,
+    {
+      hint: `tote exec runs the bins of installed dependencies: add the package that provides "${bin}" to package.json and run \`tote install\`.${bins.length > 0 ? ` Installed: ${bins.slice(0, 10).join(', ')}${bins.length > 10 ? ', …' : ''}.` : ''}`,
+      details: { bin, ...(guess ? { suggestion: guess } : {}) },
+    },
+  )
 }
 
 /**

@@ -53,11 +53,7 @@ export async function run(context: CommandContext): Promise<number> {
   const [name, ...args] = command === 'run' ? context.positionals : [command, ...context.positionals]
   const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
   const reporter = createReporterFor(config)
-  const wanted = config.get('workspace')
-  const chosen = (Array.isArray(wanted) ? wanted.length > 0 : typeof wanted === 'string' && wanted !== '')
-    ? true
-    : config.get('workspaces') === true
-  if (!chosen) return runIn(config.projectDir, { command, name, args, config, reporter })
+  if (!workspacesChosen(config)) return runIn(config.projectDir, { command, name, args, config, reporter })
   // npm's -w/--workspaces: the script in each chosen workspace's folder, in order (the project's
   // own first with --include-workspace-root); a workspace without it, or whose script fails, fails
   // the run, and the others still run.
@@ -77,8 +73,15 @@ export async function run(context: CommandContext): Promise<number> {
   return exitCode
 }
 
+/** Whether -w or --workspaces asks for workspaces. */
+export function workspacesChosen(config: Pick<ToteConfig, 'get'>): boolean {
+  const wanted = config.get('workspace')
+  if (Array.isArray(wanted) ? wanted.length > 0 : typeof wanted === 'string' && wanted !== '') return true
+  return config.get('workspaces') === true
+}
+
 /** The folders `-w`, `--workspaces` and `--include-workspace-root` choose, as install chooses them. */
-async function chosenFolders(
+export async function chosenFolders(
   config: ToteConfig,
   manifest: ScriptManifest,
   cwd: string,
