@@ -2,37 +2,48 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createRunner } from '../src/_runner.js'
+import { createRunner, type RunnerContext } from '../src/_runner.js'
 import { NODE_REFERENCE } from '../src/_schedule.js'
+
+/** A fixture of one package.json and a runner over it, in `root`; `context` replaces the defaults. */
+function runnerIn(root: string, context: Partial<RunnerContext> = {}) {
+  const fixtureDir = join(root, 'fixture')
+  mkdirSync(fixtureDir)
+  writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
+  // pm-bench makes its work folder before the first run.
+  mkdirSync(join(root, 'work'))
+  const runner = createRunner({
+    fixture: {
+      name: 'fixture',
+      dir: fixtureDir,
+      packageJsonPath: join(fixtureDir, 'package.json'),
+      npmrcPath: undefined,
+    },
+    registry: 'http://127.0.0.1:4873/',
+    hostsFile: undefined,
+    env: { PATH: process.env.PATH ?? '' },
+    tools: new Map(),
+    toteFrozenCommand: 'ci',
+    addPackage: 'zod',
+    isAvailable: () => true,
+    workDir: join(root, 'work'),
+    lockfileDir: join(root, 'lockfiles'),
+    minFreeBytes: 0,
+    redact: (text) => text,
+    log: () => {},
+    note: () => {},
+    ...context,
+  })
+  return runner
+}
 
 describe('the node -e 0 reference run', () => {
   it('is timed by GNU time like every run, and records no install', async () => {
     expect(existsSync('/usr/bin/time')).toBe(true)
     const root = mkdtempSync(join(tmpdir(), 'pm-bench-runner-'))
-    const fixtureDir = join(root, 'fixture')
-    mkdirSync(fixtureDir)
-    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
-    // pm-bench makes its work folder before the first run.
-    mkdirSync(join(root, 'work'))
     const lines: string[] = []
-    const runner = createRunner({
-      fixture: {
-        name: 'fixture',
-        dir: fixtureDir,
-        packageJsonPath: join(fixtureDir, 'package.json'),
-        npmrcPath: undefined,
-      },
-      registry: 'http://127.0.0.1:4873/',
-      hostsFile: undefined,
-      env: { PATH: process.env.PATH ?? '' },
+    const runner = runnerIn(root, {
       tools: new Map([['node', { command: process.execPath, args: [], env: {} }]]),
-      toteFrozenCommand: 'ci',
-      addPackage: 'zod',
-      isAvailable: () => true,
-      workDir: join(root, 'work'),
-      lockfileDir: join(root, 'lockfiles'),
-      minFreeBytes: 0,
-      redact: (text) => text,
       log: (line) => lines.push(line),
       note: (line) => lines.push(line),
     })
@@ -61,37 +72,15 @@ describe('the node -e 0 reference run', () => {
 describe('another build of tote (--build)', () => {
   it("runs that build's bin/tote.js, with the phase's arguments, in place of this checkout's", async () => {
     const root = mkdtempSync(join(tmpdir(), 'pm-bench-build-'))
-    const fixtureDir = join(root, 'fixture')
-    mkdirSync(fixtureDir)
-    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
-    mkdirSync(join(root, 'work'))
     // The other build: a launcher that says what it was asked and writes the lockfile p1 checks.
     const bin = join(root, 'other', 'bin', 'tote.js')
     mkdirSync(join(root, 'other', 'bin'), { recursive: true })
     const asked = join(root, 'asked.txt')
     writeFileSync(bin, `#!/bin/sh\necho "$@" > '${asked}'\necho '{}' > package-lock.json\n`)
     chmodSync(bin, 0o755)
-    const runner = createRunner({
-      fixture: {
-        name: 'fixture',
-        dir: fixtureDir,
-        packageJsonPath: join(fixtureDir, 'package.json'),
-        npmrcPath: undefined,
-      },
-      registry: 'http://127.0.0.1:4873/',
-      hostsFile: undefined,
-      env: { PATH: process.env.PATH ?? '' },
+    const runner = runnerIn(root, {
       // This checkout's tote would fail the run.
       tools: new Map([['tote', { command: '/bin/false', args: [], env: {} }]]),
-      addPackage: 'zod',
-      toteFrozenCommand: 'ci',
-      isAvailable: () => true,
-      workDir: join(root, 'work'),
-      lockfileDir: join(root, 'lockfiles'),
-      minFreeBytes: 0,
-      redact: (text) => text,
-      log: () => {},
-      note: () => {},
     })
     const record = await runner.runStep(
       {
@@ -113,10 +102,6 @@ describe('another build of tote (--build)', () => {
 describe('--trust: approvals written, scripts on, the trusted build checked', () => {
   it('fails the run of a package manager that did not build the trusted package', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pm-bench-trust-run-'))
-    const fixtureDir = join(root, 'fixture')
-    mkdirSync(fixtureDir)
-    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
-    mkdirSync(join(root, 'work'))
     // A package manager that says what it was given, installs `addon`, and builds it only when
     // package.json approves it in allowScripts (as npm and tote read it).
     const fake = join(root, 'fake-pm.sh')
@@ -137,31 +122,13 @@ describe('--trust: approvals written, scripts on, the trusted build checked', ()
       ].join('\n'),
     )
     const tool = { command: '/bin/sh', args: [fake], env: {} }
-    const runner = createRunner({
-      fixture: {
-        name: 'fixture',
-        dir: fixtureDir,
-        packageJsonPath: join(fixtureDir, 'package.json'),
-        npmrcPath: undefined,
-      },
-      registry: 'http://127.0.0.1:4873/',
-      hostsFile: undefined,
-      env: { PATH: process.env.PATH ?? '' },
+    const runner = runnerIn(root, {
       tools: new Map([
         ['tote', tool],
         ['bun', tool],
       ]),
-      addPackage: 'zod',
-      toteFrozenCommand: 'ci',
       trust: [{ name: 'addon', range: '^1.0.0' }],
       nodedir: '/opt/node',
-      isAvailable: () => true,
-      workDir: join(root, 'work'),
-      lockfileDir: join(root, 'lockfiles'),
-      minFreeBytes: 0,
-      redact: (text) => text,
-      log: () => {},
-      note: () => {},
     })
     const step = (pm: 'tote' | 'bun') =>
       ({ round: 1, warmup: false, phase: 'p0_full_cold', contender: { key: pm, pm } }) as const
@@ -188,10 +155,6 @@ describe('--trust: approvals written, scripts on, the trusted build checked', ()
 describe("a contender's own lockfile, made untimed before a phase that needs one", () => {
   it('is tried again in fresh folders when a try fails (a mirror answering from a stale copy)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pm-bench-lockfile-retry-'))
-    const fixtureDir = join(root, 'fixture')
-    mkdirSync(fixtureDir)
-    writeFileSync(join(fixtureDir, 'package.json'), '{"name":"fixture","version":"1.0.0"}\n')
-    mkdirSync(join(root, 'work'))
     // A package manager whose first resolve fails, as npm's did on an ETARGET from a stale packument.
     const tries = join(root, 'tries.txt')
     const fake = join(root, 'fake-pm.sh')
@@ -205,24 +168,8 @@ describe("a contender's own lockfile, made untimed before a phase that needs one
       ].join('\n'),
     )
     const lines: string[] = []
-    const runner = createRunner({
-      fixture: {
-        name: 'fixture',
-        dir: fixtureDir,
-        packageJsonPath: join(fixtureDir, 'package.json'),
-        npmrcPath: undefined,
-      },
-      registry: 'http://127.0.0.1:4873/',
-      hostsFile: undefined,
-      env: { PATH: process.env.PATH ?? '' },
+    const runner = runnerIn(root, {
       tools: new Map([['tote', { command: '/bin/sh', args: [fake], env: {} }]]),
-      addPackage: 'zod',
-      toteFrozenCommand: 'ci',
-      isAvailable: () => true,
-      workDir: join(root, 'work'),
-      lockfileDir: join(root, 'lockfiles'),
-      minFreeBytes: 0,
-      redact: (text) => text,
       log: (line) => lines.push(line),
       note: (line) => lines.push(line),
     })
