@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
-import { readLockfile } from '@tote/lockfile'
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
+import { readLockfile, readWorkspaces } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import type { Lockfile, LockfilePackage, ProjectManifest } from '@tote/types'
 import { nameOfPath } from './_plan.js'
@@ -10,7 +10,7 @@ import { HIDDEN_LOCKFILE, readTrustedTree } from './_tree-state.js'
 // hidden lockfile npm and tote keep there, else from the folders' package.json), and the edges of
 // each package to what Node would load for each of its dependencies.
 
-export type EdgeType = 'prod' | 'dev' | 'optional' | 'peer' | 'peerOptional'
+export type EdgeType = 'prod' | 'dev' | 'optional' | 'peer' | 'peerOptional' | 'workspace'
 
 export interface InstalledEdge {
   type: EdgeType
@@ -42,6 +42,8 @@ export interface InstalledNode {
   optional: boolean
   peer: boolean
   isRoot: boolean
+  /** For a link (a workspace, a `file:` folder): the folder it points to, from the project (`packages/a`). */
+  linkTarget?: string
 }
 
 export interface InstalledTree {
@@ -68,28 +70,53 @@ function scanFolders(projectDir: string): Lockfile['packages'] {
     }
   }
   const visit = (folder: string, path: string) => {
-    let manifest: Record<string, unknown>
-    try {
-      manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'))
-    } catch {
+    const target = linkTargetOf(projectDir, folder)
+    if (target !== undefined) {
+      packages[path] = { link: true, resolved: target } as LockfilePackage
+      if (packages[target] === undefined) visit(join(projectDir, target), target)
       return
     }
-    const entry: LockfilePackage = { version: String(manifest.version ?? '') }
-    if (typeof manifest.name === 'string' && manifest.name !== nameOfPath(path)) entry.name = manifest.name
-    for (const field of [
-      'dependencies',
-      'optionalDependencies',
-      'peerDependencies',
-      'peerDependenciesMeta',
-    ] as const) {
-      if (manifest[field] && typeof manifest[field] === 'object')
-        (entry as Record<string, unknown>)[field] = manifest[field]
-    }
+    const entry = folderEntry(folder, path)
+    if (entry === undefined) return
     packages[path] = entry
     walk(join(folder, 'node_modules'), `${path}/node_modules/`)
   }
   walk(join(projectDir, 'node_modules'), 'node_modules/')
   return packages
+}
+
+/** The lockfile entry of the package in `folder` (at install path `path`), from its package.json. */
+function folderEntry(folder: string, path: string): LockfilePackage | undefined {
+  let manifest: Record<string, unknown>
+  try {
+    manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'))
+  } catch {
+    return undefined
+  }
+  const entry: LockfilePackage = { version: String(manifest.version ?? '') }
+  if (typeof manifest.name === 'string' && manifest.name !== nameOfPath(path)) entry.name = manifest.name
+  for (const field of [
+    'dependencies',
+    'devDependencies',
+    'optionalDependencies',
+    'peerDependencies',
+    'peerDependenciesMeta',
+  ] as const) {
+    if (manifest[field] && typeof manifest[field] === 'object')
+      (entry as Record<string, unknown>)[field] = manifest[field]
+  }
+  return entry
+}
+
+/** A symlink to a folder inside the project: that folder, from the project; else undefined. */
+function linkTargetOf(projectDir: string, folder: string): string | undefined {
+  try {
+    if (!lstatSync(folder).isSymbolicLink()) return undefined
+    const target = relative(realpathSync(projectDir), realpathSync(folder)).split(sep).join('/')
+    return target === '' || target.startsWith('..') || isAbsolute(target) ? undefined : target
+  } catch {
+    return undefined
+  }
 }
 
 function readdirSafe(dir: string): string[] {
@@ -152,15 +179,29 @@ export async function loadInstalledTree(
   const root = make('', { ...(manifest as LockfilePackage) }, true)
   root.version = typeof manifest.version === 'string' ? manifest.version : undefined
   for (const [location, entry] of Object.entries(packages)) {
-    if (location === '' || entry.link || !location.startsWith('node_modules/')) continue
+    if (location === '' || entry.link) continue
+    if (!location.startsWith('node_modules/') && !location.includes('/node_modules/')) continue
     if (!existsSync(join(projectDir, location))) continue
     nodes.set(location, make(location, entry, false))
+  }
+  // a link shows its folder's package, and its dependencies resolve from that folder (as Node's do)
+  for (const [location, entry] of Object.entries(packages)) {
+    const target = entry.link === true && typeof entry.resolved === 'string' ? entry.resolved : undefined
+    if (target === undefined || !location.startsWith('node_modules/')) continue
+    const targetEntry = packages[target] ?? folderEntry(join(projectDir, target), target)
+    if (targetEntry === undefined || !existsSync(join(projectDir, location))) continue
+    const node = make(location, targetEntry, false)
+    node.linkTarget = target
+    node.resolved = `file:${relative(dirname(join(projectDir, location)), join(projectDir, target))
+      .split(sep)
+      .join('/')}`
+    nodes.set(location, node)
   }
   const link = (node: InstalledNode, type: EdgeType, map: Record<string, string> | undefined) => {
     for (const [name, spec] of Object.entries(map ?? {})) {
       // the project's optional dependency wins over the same name in dependencies, as npm's edges
       if (node.edgesOut.some((edge) => edge.name === name)) continue
-      const to = resolveFrom(nodes, node.location, name)
+      const to = resolveFrom(nodes, node.linkTarget ?? node.location, name)
       const valid =
         to?.version !== undefined && specAccepts(spec, name, { name: to.packageName, version: to.version })
       const edge: InstalledEdge = { type, name, spec, from: node, to, valid }
@@ -168,11 +209,28 @@ export async function loadInstalledTree(
       to?.edgesIn.push(edge)
     }
   }
+  // npm's workspace edges: the project to each workspace's link
+  for (const workspace of await readWorkspaces(projectDir, manifest).catch(() => [])) {
+    const name = typeof workspace.manifest.name === 'string' ? workspace.manifest.name : undefined
+    if (name === undefined) continue
+    const to = nodes.get(`node_modules/${name}`)
+    const edge: InstalledEdge = {
+      type: 'workspace',
+      name,
+      spec: workspace.path,
+      from: root,
+      to,
+      valid: to !== undefined,
+    }
+    root.edgesOut.push(edge)
+    to?.edgesIn.push(edge)
+  }
   for (const node of [root, ...nodes.values()]) {
     const { entry } = node
     link(node, 'optional', entry.optionalDependencies)
     link(node, 'prod', entry.dependencies)
-    if (node.isRoot) link(node, 'dev', entry.devDependencies)
+    // a workspace's or a linked folder's dev dependencies are installed, as the project's
+    if (node.isRoot || node.linkTarget !== undefined) link(node, 'dev', entry.devDependencies)
     const meta = entry.peerDependenciesMeta ?? {}
     const peers = entry.peerDependencies ?? {}
     link(

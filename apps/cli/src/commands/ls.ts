@@ -172,6 +172,8 @@ function makeItem(node: InstalledNode | undefined, parent: Item, edge: Installed
 
 function childOf(edge: InstalledEdge, parent: Item): Item {
   const item = makeItem(edge.to, parent, edge)
+  // npm counts depth from the workspaces: their dependencies are the project's first level
+  if (edge.type === 'workspace') item.depth = parent.depth
   const optional = edge.type === 'optional' || edge.type === 'peerOptional'
   if (!edge.to) {
     item.missing = {
@@ -213,6 +215,7 @@ function human(root: Item, projectDir: string): string {
       return `${item.missing.optional ? 'UNMET OPTIONAL DEPENDENCY' : 'UNMET DEPENDENCY'} ${item.missing.pkgid}`
     const node = item.node!
     let text = pkgid(node)
+    if (node.linkTarget !== undefined) text += ` -> ./${node.linkTarget}`
     if (node.extraneous) text += ' extraneous'
     if (item.invalid) text += ` invalid: ${item.invalid}`
     if (item.deduped) text += ' deduped'

@@ -53,6 +53,7 @@ function explainDependents(node: InstalledNode, seen: Set<InstalledNode>): strin
 
 function explainEdge(edge: InstalledEdge, seen: Set<InstalledNode>): string {
   const type = edgeType(edge)
+  if (type === 'workspace') return `workspace ${edge.spec} from ${explainFrom(edge.from, seen)}`
   return `${type === 'prod' ? '' : `${type} `}${edge.name}@"${edge.spec}" from ${explainFrom(edge.from, seen)}`
 }
 
