@@ -146,6 +146,25 @@ export const commands: CommandSpec[] = [
       },
       ...jsonOption("Print npm's JSON document: name → current, wanted, latest, dependent, location"),
       ...registryOptions(),
+      workspace: {
+        type: 'string',
+        kind: 'npm',
+        short: 'w',
+        multiple: true,
+        arg: 'name|folder',
+        description:
+          'Only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
+      },
+      workspaces: {
+        type: 'boolean',
+        kind: 'npm',
+        description: 'Every workspace, without the project’s own dependencies',
+      },
+      'include-workspace-root': {
+        type: 'boolean',
+        kind: 'npm',
+        description: 'With -w or --workspaces, the project’s own dependencies too',
+      },
     },
     positionals: 'names of packages',
     load: () => import('./commands/outdated.js'),
@@ -172,6 +191,25 @@ export const commands: CommandSpec[] = [
         description: 'How deep to list (default 0, with --all: all)',
       },
       ...jsonOption('Print the tree as npm ls --json does'),
+      workspace: {
+        type: 'string',
+        kind: 'npm',
+        short: 'w',
+        multiple: true,
+        arg: 'name|folder',
+        description:
+          'Only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
+      },
+      workspaces: {
+        type: 'boolean',
+        kind: 'npm',
+        description: 'Every workspace, without the project’s own dependencies',
+      },
+      'include-workspace-root': {
+        type: 'boolean',
+        kind: 'npm',
+        description: 'With -w or --workspaces, the project’s own dependencies too',
+      },
     },
     positionals: 'names of packages',
     load: () => import('./commands/ls.js'),
@@ -182,6 +220,21 @@ export const commands: CommandSpec[] = [
     summary: 'Show why a package is installed: every copy and the dependency paths to it',
     usage: 'tote why [options] <name>[@range]...',
     options: {
+      workspace: {
+        type: 'string',
+        kind: 'npm',
+        short: 'w',
+        multiple: true,
+        arg: 'name|folder',
+        description:
+          'Only copies this workspace leads to (repeatable; a name, its folder, or a folder holding workspaces)',
+      },
+      workspaces: { type: 'boolean', kind: 'npm', description: 'Only copies the workspaces lead to' },
+      'include-workspace-root': {
+        type: 'boolean',
+        kind: 'npm',
+        description: 'With -w or --workspaces, copies the project’s own dependencies lead to too',
+      },
       ...jsonOption('Print each copy with the edges into it, as npm explain --json does'),
     },
     positionals: 'names of packages',

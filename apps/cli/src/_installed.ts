@@ -289,3 +289,18 @@ export function pkgid(node: InstalledNode): string {
     ? `${node.name}@${node.version ?? ''}`
     : `${node.name}@npm:${node.packageName}@${node.version ?? ''}`
 }
+
+/**
+ * The project's edges that -w, --workspaces and --include-workspace-root choose (`folders`, from
+ * chosenFolders: `undefined` label for the project itself); every edge without those flags.
+ */
+export function chosenRootEdges(
+  root: InstalledNode,
+  folders: readonly { label: string | undefined }[] | undefined,
+): InstalledEdge[] {
+  if (folders === undefined) return root.edgesOut
+  const paths = new Set(folders.map((folder) => folder.label))
+  return root.edgesOut.filter((edge) =>
+    edge.type === 'workspace' ? paths.has(edge.to?.linkTarget ?? edge.spec) : paths.has(undefined),
+  )
+}

@@ -4,16 +4,17 @@ import { createTestRegistry, type TestRegistry } from '@tote/test-registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scratch, tote } from './_tote.js'
 
-// ls and why in a workspaces project. The expected text is what npm 11.19.1 printed for the same
-// project (the same names and versions, from the real registry): workspaces are links under the
-// project, their dependencies are theirs (not extraneous), and npm counts ls depth from them.
+// ls, why and outdated in a workspaces project. The expected text is what npm 11.19.1 printed for the
+// same project (the same names and versions, from the real registry; npm's ls adds a blank line at
+// the end, tote's does not): workspaces are links under the project, their dependencies are theirs
+// (not extraneous), npm counts ls depth from them, and -w/--workspaces choose among them.
 
 let registry: TestRegistry
 
 beforeAll(async () => {
   registry = await createTestRegistry({
     packages: {
-      ms: { versions: { '2.1.2': {} } },
+      ms: { versions: { '2.1.2': {}, '2.1.3': {} } },
       'is-number': { versions: { '6.0.0': {}, '7.0.0': {} } },
       'is-odd': { versions: { '3.0.1': { dependencies: { 'is-number': '^6.0.0' } } } },
     },
@@ -83,5 +84,50 @@ describe('ls and why in a workspaces project', () => {
       ].join('\n'),
     )
     expect(result.stdout).not.toContain('extraneous')
+    // -w: only the copies that workspace leads to (npm explain -w)
+    const inA = await run('why', 'is-number', '-w', 'a')
+    expect(inA.code).toBe(0)
+    expect(inA.stdout).toContain('is-number@7.0.0\n')
+    expect(inA.stdout).not.toContain('is-number@6.0.0')
+    const notInA = await run('why', 'is-odd', '-w', 'a')
+    expect(notInA.code).toBe(1)
+    expect(notInA.stderr).toContain('tote error ENOMATCH')
+  })
+
+  it('-w, --workspaces and --include-workspace-root choose what ls and outdated show, as npm', async () => {
+    const { project, run } = await installedMonorepo()
+    expect((await run('ls', '-w', 'a')).stdout).toBe(
+      [
+        `root@1.0.0 ${project.dir}`,
+        '└─┬ a@1.0.0 -> ./packages/a',
+        '  ├── is-number@7.0.0',
+        '  └── ms@2.1.2',
+        '',
+      ].join('\n'),
+    )
+    expect((await run('ls', '-w', 'b', '--include-workspace-root')).stdout).toBe(
+      [
+        `root@1.0.0 ${project.dir}`,
+        '├─┬ b@2.0.0 -> ./packages/b',
+        '│ └── is-odd@3.0.1',
+        '└── ms@2.1.2',
+        '',
+      ].join('\n'),
+    )
+    const name = project.dir.split('/').at(-1)
+    const outdated = await run('outdated')
+    expect(outdated.code).toBe(1)
+    expect(outdated.stdout).toBe(
+      [
+        'Package  Current  Wanted  Latest  Location         Depended by',
+        'ms         2.1.2   2.1.3   2.1.3  node_modules/ms  a@1.0.0',
+        `ms         2.1.2   2.1.2   2.1.3  node_modules/ms  ${name}`,
+        '',
+      ].join('\n'),
+    )
+    const onlyA = await run('outdated', '-w', 'a')
+    expect(onlyA.stdout).toContain('a@1.0.0')
+    expect(onlyA.stdout).not.toContain(` ${name}\n`)
+    expect((await run('outdated', '-w', 'b')).code).toBe(0)
   })
 })

@@ -3,8 +3,15 @@ import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
-import { type InstalledEdge, type InstalledNode, loadInstalledTree, pkgid } from '../_installed.js'
+import {
+  chosenRootEdges,
+  type InstalledEdge,
+  type InstalledNode,
+  loadInstalledTree,
+  pkgid,
+} from '../_installed.js'
 import { configFlags } from '../_options.js'
+import { chosenFolders, workspacesChosen } from './run.js'
 
 // `tote ls`: npm ls over the installed tree. The traversal is npm's: breadth first from the project,
 // each node's dependencies sorted by pkgid; a node met again is shown `deduped` (in --json, its
@@ -56,9 +63,14 @@ function problemsOf(item: Item, projectDir: string): string[] {
 export async function run(context: CommandContext): Promise<number> {
   const { values, positionals } = context
   // the project folder as npm finds it (the nearest package.json up from here, or --prefix)
-  const projectDir = (await loadConfig({ cwd: context.cwd, flags: configFlags(context) })).projectDir
+  const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
+  const projectDir = config.projectDir
   const { manifest } = await readProjectManifest(projectDir)
   const tree = await loadInstalledTree(projectDir, manifest)
+  const rootEdges = chosenRootEdges(
+    tree.root,
+    workspacesChosen(config) ? await chosenFolders(config, manifest, context.cwd) : undefined,
+  )
   const depthFlag = values.depth
   let depth: number | undefined
   if (depthFlag !== undefined) {
@@ -93,12 +105,13 @@ export async function run(context: CommandContext): Promise<number> {
   for (let item = queue.shift(); item; item = queue.shift()) {
     const node = item.node
     if (!node || item.deduped || item.missing || item.depth > depthToPrint) continue
-    const edges = [...node.edgesOut]
+    const edges = node.isRoot ? rootEdges : [...node.edgesOut]
     const children: Item[] = edges.map((edge) => childOf(edge, item))
     // extraneous packages in this folder are listed too
     for (const other of tree.nodes.values()) {
       if (
         other.extraneous &&
+        !(node.isRoot && rootEdges !== tree.root.edgesOut) &&
         parentLocation(other.location) === node.location &&
         !edges.some((e) => e.to === other)
       ) {

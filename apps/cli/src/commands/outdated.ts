@@ -3,8 +3,9 @@ import { pickVersion } from '@tote/package-json'
 import { isToteError } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
 import { parseInstallOptions } from '../_install-options.js'
-import { type InstalledEdge, loadInstalledTree } from '../_installed.js'
+import { chosenRootEdges, type InstalledEdge, loadInstalledTree } from '../_installed.js'
 import { openSession } from '../_open-project.js'
+import { chosenFolders, workspacesChosen } from './run.js'
 
 // `tote outdated`: npm outdated. For each dependency of the project (with --all, of every installed
 // package; with names, the dependencies on those packages): the version installed (current), the one
@@ -52,7 +53,14 @@ export async function run(context: CommandContext): Promise<number> {
     } else {
       if (context.values.all === true)
         for (const node of tree.nodes.values()) for (const edge of node.edgesOut) edges.add(edge)
-      for (const edge of tree.root.edgesOut) edges.add(edge)
+      // npm's rows for the project and each (chosen) workspace's own dependencies
+      const folders = workspacesChosen(config)
+        ? await chosenFolders(config, session.project.manifest, context.cwd)
+        : undefined
+      for (const edge of chosenRootEdges(tree.root, folders)) {
+        if (edge.type !== 'workspace') edges.add(edge)
+        else for (const inner of edge.to?.edgesOut ?? []) edges.add(inner)
+      }
     }
     const omit = new Set(config.omit)
     const rows = (
@@ -90,7 +98,11 @@ export async function run(context: CommandContext): Promise<number> {
             latest,
             path: node ? join(projectDir, node.location) : undefined,
             location: node?.location,
-            dependent: edge.from.isRoot ? basename(projectDir) : edge.from.name,
+            dependent: edge.from.isRoot
+              ? basename(projectDir)
+              : edge.from.linkTarget !== undefined
+                ? `${edge.from.name}@${edge.from.version ?? ''}`
+                : edge.from.name,
           }
         }),
       )

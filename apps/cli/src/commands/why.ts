@@ -3,8 +3,9 @@ import { readProjectManifest } from '@tote/lockfile'
 import { specAccepts } from '@tote/package-json'
 import { ToteError } from '@tote/types'
 import type { CommandContext } from '../_command-types.js'
-import { type InstalledEdge, type InstalledNode, loadInstalledTree } from '../_installed.js'
+import { chosenRootEdges, type InstalledEdge, type InstalledNode, loadInstalledTree } from '../_installed.js'
 import { configFlags } from '../_options.js'
+import { chosenFolders, workspacesChosen } from './run.js'
 
 // `tote why <name>` (explain): npm explain. Every installed copy of the package, each with the chain
 // of dependencies that leads to it from the project, and the spec on each edge.
@@ -102,9 +103,14 @@ export async function run(context: CommandContext): Promise<number> {
     })
   }
   // the project folder as npm finds it (the nearest package.json up from here, or --prefix)
-  const projectDir = (await loadConfig({ cwd: context.cwd, flags: configFlags(context) })).projectDir
+  const config = await loadConfig({ cwd: context.cwd, flags: configFlags(context) })
+  const projectDir = config.projectDir
   const { manifest } = await readProjectManifest(projectDir)
   const tree = await loadInstalledTree(projectDir, manifest)
+  // npm explain -w: only the copies that the chosen workspaces (or the project) lead to
+  const reachable = workspacesChosen(config)
+    ? reachableFrom(chosenRootEdges(tree.root, await chosenFolders(config, manifest, context.cwd)))
+    : undefined
   const found: InstalledNode[] = []
   for (const arg of context.positionals) {
     const at = arg.indexOf('@', arg.startsWith('@') ? 1 : 0)
@@ -114,6 +120,7 @@ export async function run(context: CommandContext): Promise<number> {
       .filter(
         (node) =>
           (node.name === name || node.packageName === name || node.location === arg) &&
+          (reachable === undefined || reachable.has(node)) &&
           node.version !== undefined &&
           specAccepts(range, node.packageName, { name: node.packageName, version: node.version }),
       )
@@ -133,4 +140,16 @@ export async function run(context: CommandContext): Promise<number> {
     process.stdout.write(`${found.map((node) => explainNode(node, new Set([node]))).join('\n\n')}\n`)
   }
   return 0
+}
+
+/** Every package the edges lead to, directly or not. */
+function reachableFrom(edges: readonly InstalledEdge[]): Set<InstalledNode> {
+  const seen = new Set<InstalledNode>()
+  const queue = edges.flatMap((edge) => (edge.to ? [edge.to] : []))
+  for (let node = queue.pop(); node; node = queue.pop()) {
+    if (seen.has(node)) continue
+    seen.add(node)
+    for (const edge of node.edgesOut) if (edge.to) queue.push(edge.to)
+  }
+  return seen
 }
