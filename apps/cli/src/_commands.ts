@@ -9,6 +9,7 @@ import {
   registryOptions,
   runOptions,
   saveOptions,
+  workspaceOptions,
 } from './_options.js'
 
 export { globalOptions, type OptionSpec }
@@ -146,25 +147,11 @@ export const commands: CommandSpec[] = [
       },
       ...jsonOption("Print npm's JSON document: name → current, wanted, latest, dependent, location"),
       ...registryOptions(),
-      workspace: {
-        type: 'string',
-        kind: 'npm',
-        short: 'w',
-        multiple: true,
-        arg: 'name|folder',
-        description:
-          'Only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
-      },
-      workspaces: {
-        type: 'boolean',
-        kind: 'npm',
-        description: 'Every workspace, without the project’s own dependencies',
-      },
-      'include-workspace-root': {
-        type: 'boolean',
-        kind: 'npm',
-        description: 'With -w or --workspaces, the project’s own dependencies too',
-      },
+      ...workspaceOptions(
+        'Only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
+        'Every workspace, without the project’s own dependencies',
+        'With -w or --workspaces, the project’s own dependencies too',
+      ),
     },
     positionals: 'names of packages',
     load: () => import('./commands/outdated.js'),
@@ -191,25 +178,11 @@ export const commands: CommandSpec[] = [
         description: 'How deep to list (default 0, with --all: all)',
       },
       ...jsonOption('Print the tree as npm ls --json does'),
-      workspace: {
-        type: 'string',
-        kind: 'npm',
-        short: 'w',
-        multiple: true,
-        arg: 'name|folder',
-        description:
-          'Only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
-      },
-      workspaces: {
-        type: 'boolean',
-        kind: 'npm',
-        description: 'Every workspace, without the project’s own dependencies',
-      },
-      'include-workspace-root': {
-        type: 'boolean',
-        kind: 'npm',
-        description: 'With -w or --workspaces, the project’s own dependencies too',
-      },
+      ...workspaceOptions(
+        'Only this workspace and what it needs (repeatable; a name, its folder, or a folder holding workspaces)',
+        'Every workspace, without the project’s own dependencies',
+        'With -w or --workspaces, the project’s own dependencies too',
+      ),
     },
     positionals: 'names of packages',
     load: () => import('./commands/ls.js'),
@@ -220,21 +193,11 @@ export const commands: CommandSpec[] = [
     summary: 'Show why a package is installed: every copy and the dependency paths to it',
     usage: 'tote why [options] <name>[@range]...',
     options: {
-      workspace: {
-        type: 'string',
-        kind: 'npm',
-        short: 'w',
-        multiple: true,
-        arg: 'name|folder',
-        description:
-          'Only copies this workspace leads to (repeatable; a name, its folder, or a folder holding workspaces)',
-      },
-      workspaces: { type: 'boolean', kind: 'npm', description: 'Only copies the workspaces lead to' },
-      'include-workspace-root': {
-        type: 'boolean',
-        kind: 'npm',
-        description: 'With -w or --workspaces, copies the project’s own dependencies lead to too',
-      },
+      ...workspaceOptions(
+        'Only copies this workspace leads to (repeatable; a name, its folder, or a folder holding workspaces)',
+        'Only copies the workspaces lead to',
+        'With -w or --workspaces, copies the project’s own dependencies lead to too',
+      ),
       ...jsonOption('Print each copy with the edges into it, as npm explain --json does'),
     },
     positionals: 'names of packages',
@@ -329,25 +292,11 @@ export const commands: CommandSpec[] = [
         description: 'Run this command line in the script environment instead of a bin',
       },
       'script-shell': runOptions()['script-shell']!,
-      workspace: {
-        type: 'string',
-        kind: 'npm',
-        short: 'w',
-        multiple: true,
-        arg: 'name|folder',
-        description:
-          "Run the bin in this workspace's folder (repeatable; a name, its folder, or a folder holding workspaces)",
-      },
-      workspaces: {
-        type: 'boolean',
-        kind: 'npm',
-        description: 'Run the bin in every workspace, one after the other',
-      },
-      'include-workspace-root': {
-        type: 'boolean',
-        kind: 'npm',
-        description: 'With -w or --workspaces, run it in the project folder too, first',
-      },
+      ...workspaceOptions(
+        "Run the bin in this workspace's folder (repeatable; a name, its folder, or a folder holding workspaces)",
+        'Run the bin in every workspace, one after the other',
+        'With -w or --workspaces, run it in the project folder too, first',
+      ),
     },
     positionals: 'the bin to run, then its arguments',
     passThrough: true,

@@ -297,18 +297,9 @@ export function runOptions(): Record<string, OptionSpec> {
     'if-present': npm('boolean', 'Exit 0 without a word when the script is not there'),
     'ignore-scripts': npm('boolean', 'Run the script alone, without its pre<name> and post<name> scripts'),
     'script-shell': npm('string', 'The shell that runs scripts (default: sh)', { arg: 'shell' }),
-    workspace: npm(
-      'string',
+    ...workspaceOptions(
       "Run the script in this workspace's folder (repeatable; a name, its folder, or a folder holding workspaces)",
-      {
-        short: 'w',
-        multiple: true,
-        arg: 'name|folder',
-      },
-    ),
-    workspaces: npm('boolean', 'Run the script in every workspace, one after the other'),
-    'include-workspace-root': npm(
-      'boolean',
+      'Run the script in every workspace, one after the other',
       "With -w or --workspaces, run the project's own script too, first",
     ),
   }
@@ -347,4 +338,17 @@ export function configFlags(context: CommandContext): ConfigFlags {
   const cacheDir = context.values['cache-dir'] ?? context.values.cache
   if (typeof cacheDir === 'string') flags['cache-dir'] = cacheDir
   return flags
+}
+
+/** npm's -w/--workspace, --workspaces and --include-workspace-root, described for one command. */
+export function workspaceOptions(
+  workspace: string,
+  workspaces: string,
+  root: string,
+): Record<string, OptionSpec> {
+  return {
+    workspace: npm('string', workspace, { short: 'w', multiple: true, arg: 'name|folder' }),
+    workspaces: npm('boolean', workspaces),
+    'include-workspace-root': npm('boolean', root),
+  }
 }
