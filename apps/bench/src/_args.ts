@@ -34,6 +34,8 @@ Options:
   --phases <list>          Phases, comma-separated (default: ${DEFAULT_PHASES.join(',')}; also p5_add, p6_run)
   --add-package <spec>     What p5_add adds to the warm project (default: ${DEFAULT_ADD_PACKAGE})
   --rounds <n>             Recorded rounds after the warm-up round (default: ${DEFAULT_ROUNDS})
+  --pm-rounds <pm=n>       Record at most n rounds of this package manager (its warm-up still runs),
+                           for one too slow for every round (npm=1); comma-separated, repeatable
   --trust <name[@range]>   Run install scripts, this dependency's approved through each package
                            manager's own mechanism (npm and tote: allowScripts; pnpm: allowBuilds;
                            bun: trustedDependencies; utoo: n/a); with a range, it is added to the
@@ -94,6 +96,7 @@ export function parseBenchArgs(argv: string[], environment: ArgsEnvironment): Be
       values.phases === undefined ? [...DEFAULT_PHASES] : parseList(values.phases, ALL_PHASES, 'phase'),
     ),
     rounds: parsePositiveInteger(values.rounds, DEFAULT_ROUNDS, '--rounds'),
+    pmRounds: parsePmRounds(values['pm-rounds'] ?? []),
     variants: [...variants, ...parseBuilds(values.build ?? [], cwd, variants)],
     outDir: resolve(cwd, values.out ?? join(repoRoot, 'bench-results')),
     toolsDir,
@@ -116,6 +119,7 @@ function parseRaw(argv: string[]) {
       fixture: { type: 'string' },
       phases: { type: 'string', multiple: true },
       rounds: { type: 'string' },
+      'pm-rounds': { type: 'string', multiple: true },
       'add-package': { type: 'string' },
       trust: { type: 'string', multiple: true },
       variant: { type: 'string', multiple: true },
@@ -170,6 +174,20 @@ export function parseTrust(given: string[]): TrustedDependency[] {
     trust.push({ name, range: match[2] })
   }
   return trust
+}
+
+/** `--pm-rounds npm=1,pnpm=2`: a cap on the recorded rounds of each package manager named. */
+export function parsePmRounds(given: string[]): Partial<Record<PmName, number>> {
+  const caps: Partial<Record<PmName, number>> = {}
+  for (const item of given.flatMap((text) => text.split(',')).map((text) => text.trim())) {
+    if (item === '') continue
+    const [name = '', count] = item.split('=')
+    if (!ALL_PMS.includes(name as PmName) || count === undefined) {
+      throw usageError(`--pm-rounds takes PM=n with PM one of ${ALL_PMS.join(', ')} (got "${item}").`)
+    }
+    caps[name as PmName] = parsePositiveInteger(count, 1, '--pm-rounds')
+  }
+  return caps
 }
 
 function sortPhases(phases: Phase[]): Phase[] {

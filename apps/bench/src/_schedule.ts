@@ -37,19 +37,24 @@ export function buildContenders(
  * A warm-up round (0) and then `rounds` recorded ones. Within a round the phases run in order
  * (p0 and p1 first, so that each package manager has written its lockfile before p3 and p4) and,
  * within a phase, the contenders take turns; odd rounds run them in reverse, so no package manager
- * always goes first after another one's disk writes.
+ * always goes first after another one's disk writes. `pmRounds` caps the recorded rounds of a
+ * package manager too slow for all of them; its turns in later rounds are left out.
  */
 export function buildSchedule(
   contenders: readonly Contender[],
   phases: readonly Phase[],
   rounds: number,
+  pmRounds: Partial<Record<string, number>> = {},
 ): Step[] {
   const ordered = [...phases].sort((a, b) => ALL_PHASES.indexOf(a) - ALL_PHASES.indexOf(b))
   const steps: Step[] = []
   for (let round = 0; round <= rounds; round++) {
     const order = round % 2 === 1 ? [...contenders].reverse() : contenders
     for (const phase of ordered) {
-      for (const contender of order) steps.push({ round, warmup: round === 0, phase, contender })
+      for (const contender of order) {
+        if (round > (pmRounds[contender.pm] ?? rounds)) continue
+        steps.push({ round, warmup: round === 0, phase, contender })
+      }
     }
   }
   return steps

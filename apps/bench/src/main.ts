@@ -22,7 +22,7 @@ import {
 } from './_setup.js'
 import { ensurePeer } from './_tools.js'
 import { nodeHeadersPrefix, TRUST_MECHANISMS, TRUST_PMS } from './_trust.js'
-import type { BenchOptions, Contender, Phase, RunRecord, ToolCommand } from './types.js'
+import type { BenchOptions, Contender, Phase, PmName, RunRecord, ToolCommand } from './types.js'
 
 /** The repository root: this file is apps/bench/src/main.ts, or apps/bench/dist/main.js once built. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -135,6 +135,13 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
       'after each install, every approved dependency must load (`require(name)` in the project) and, with a binding.gyp, hold a built .node file; else the run fails',
     )
   }
+  for (const [pm, cap] of Object.entries(options.pmRounds)) {
+    if (options.pms.includes(pm as PmName) && cap < options.rounds) {
+      notes.push(
+        `${pm}: ${cap} recorded round${cap === 1 ? '' : 's'} of ${options.rounds} (--pm-rounds), after its warm-up`,
+      )
+    }
+  }
   if (options.phases.includes('p5_add')) {
     notes.push(
       `p5_add adds ${options.addPackage} to a project installed (untimed) from its lockfile and cache`,
@@ -193,7 +200,7 @@ async function measure(options: BenchOptions, prepared: Prepared): Promise<numbe
   }
   // The `node -e 0` reference row: Node's own start-up, measured in the same run.
   const contenders = buildContenders(options.pms, options.variants, { reference: true })
-  const steps = buildSchedule(contenders, options.phases, options.rounds).filter((step) =>
+  const steps = buildSchedule(contenders, options.phases, options.rounds, options.pmRounds).filter((step) =>
     isAvailable(step.contender, step.phase),
   )
   const runner = createRunner({

@@ -71,6 +71,8 @@ export interface BenchOptions {
   fixture: Fixture
   phases: Phase[]
   rounds: number
+  /** `--pm-rounds`: at most this many recorded rounds for the package managers named (fewer than `rounds`). */
+  pmRounds: Partial<Record<PmName, number>>
   variants: Variant[]
   /** Results go to `<outDir>/<timestamp>-<fixture>/`. */
   outDir: string

@@ -89,6 +89,20 @@ describe('parseBenchArgs', () => {
     expect(options.keep).toBe(true)
   })
 
+  it('caps the rounds of the package managers --pm-rounds names', () => {
+    expect(parseBenchArgs([], environment).pmRounds).toEqual({})
+    expect(
+      parseBenchArgs(['--pm-rounds', 'npm=1,pnpm=2', '--pm-rounds', 'bun=1'], environment).pmRounds,
+    ).toEqual({
+      npm: 1,
+      pnpm: 2,
+      bun: 1,
+    })
+    expect(usageMessage(['--pm-rounds', 'yarn=1'])).toMatch(/--pm-rounds takes PM=n/)
+    expect(usageMessage(['--pm-rounds', 'npm'])).toMatch(/--pm-rounds takes PM=n/)
+    expect(usageMessage(['--pm-rounds', 'npm=0'])).toMatch(/--pm-rounds takes a whole number/)
+  })
+
   it('takes the tools folder from TOTE_BENCH_TOOLS, and a fixture folder as well as its package.json', () => {
     const options = parseBenchArgs(['--fixture', '../shared/fixtures/ant-design'], {
       ...environment,

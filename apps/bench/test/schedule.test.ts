@@ -61,4 +61,13 @@ describe('buildSchedule', () => {
     expect(steps.filter((step) => step.warmup)).toHaveLength(6)
     expect(steps.filter((step) => !step.warmup)).toHaveLength(6)
   })
+
+  it('leaves a capped package manager out of the rounds past its cap, keeping its warm-up', () => {
+    const steps = buildSchedule(contenders, ['p0_full_cold'], 3, { npm: 1 })
+    const npmRounds = steps.filter((step) => step.contender.key === 'npm').map((step) => step.round)
+    expect(npmRounds).toEqual([0, 1])
+    expect(steps.filter((step) => step.contender.key === 'bun').map((step) => step.round)).toEqual([
+      0, 1, 2, 3,
+    ])
+  })
 })
